@@ -1,0 +1,81 @@
+// Package kv is the transactional key-value interface every piece of Sluice
+// state goes through, shaped after TiKV transactions. Drivers: tikv
+// (client-go, the clustered store) and local (Pebble, one process).
+//
+// Keys are ordered byte-wise. Values are never empty: TiKV cannot store an
+// empty value, so no driver accepts one (use a one-byte marker instead).
+package kv
+
+import (
+	"context"
+	"errors"
+)
+
+var (
+	// ErrNotFound is returned (wrapped) by Get when the key does not exist.
+	ErrNotFound = errors.New("kv: key not found")
+	// ErrConflict reports a transaction that kept conflicting with others
+	// until Update gave up. A transaction function may also return it
+	// (wrapped) to ask Update for another attempt.
+	ErrConflict = errors.New("kv: transaction conflict")
+	// ErrEmptyValue is returned by Set for a nil or empty value.
+	ErrEmptyValue = errors.New("kv: empty value")
+	// ErrEmptyKey is returned for a nil or empty key.
+	ErrEmptyKey = errors.New("kv: empty key")
+)
+
+// KV is one key and its value.
+type KV struct {
+	Key   []byte
+	Value []byte
+}
+
+// Reader reads a consistent snapshot of the store. Byte slices it returns
+// belong to the caller.
+type Reader interface {
+	// Get returns the value of key, or an error wrapping ErrNotFound.
+	Get(ctx context.Context, key []byte) ([]byte, error)
+	// BatchGet returns the values of the keys that exist, keyed by
+	// string(key); missing keys are absent from the map.
+	BatchGet(ctx context.Context, keys [][]byte) (map[string][]byte, error)
+	// Scan returns up to limit pairs with start <= key < end in ascending
+	// order. A nil end means no upper bound; limit <= 0 means no limit.
+	Scan(ctx context.Context, start, end []byte, limit int) ([]KV, error)
+	// ReverseScan returns up to limit pairs with start <= key < end in
+	// descending order, beginning just below end. A nil end means no upper
+	// bound; limit <= 0 means no limit.
+	ReverseScan(ctx context.Context, start, end []byte, limit int) ([]KV, error)
+}
+
+// Txn is a read-write transaction. Reads see the transaction's own writes.
+// A Txn is used by one goroutine and only inside the function given to
+// Update.
+type Txn interface {
+	Reader
+	// Set writes value under key when the transaction commits.
+	Set(key, value []byte) error
+	// Delete removes key when the transaction commits.
+	Delete(key []byte) error
+	// LockSkip tries to lock each key for the rest of the transaction
+	// without waiting. It returns, in the order given, the keys it locked
+	// that still exist, with their latest committed values (or this
+	// transaction's own writes). Keys locked by another transaction, and
+	// keys that no longer exist, are skipped. Use the returned values, not
+	// an earlier read: a key may have changed since the transaction began.
+	LockSkip(ctx context.Context, keys [][]byte) ([]KV, error)
+}
+
+// Store is a transactional key-value store.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it. When the
+	// commit conflicts with another transaction, fn runs again on a fresh
+	// transaction, with backoff, until it commits, fn fails, ctx ends, or
+	// the attempts run out (an error wrapping ErrConflict). fn must not
+	// keep side effects of an attempt that did not commit. Update returns
+	// only after the commit is durable.
+	Update(ctx context.Context, fn func(tx Txn) error) error
+	// View runs fn on a consistent read-only snapshot.
+	View(ctx context.Context, fn func(r Reader) error) error
+	// Close releases the store. Calls in flight must have returned.
+	Close() error
+}

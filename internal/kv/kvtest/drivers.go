@@ -1,0 +1,83 @@
+// Package kvtest runs the kv conformance suite and benchmarks and opens
+// every kv driver for tests. It is imported by tests only: it pulls in
+// client-go's in-process mock store, which must never ship.
+package kvtest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tikv/client-go/v2/testutils"
+	clienttikv "github.com/tikv/client-go/v2/tikv"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/kv/local"
+	"github.com/sluice-mq/sluice/internal/kv/tikv"
+)
+
+// Driver opens a fresh, empty store for one test.
+type Driver struct {
+	Name string
+	Open func(tb testing.TB) kv.Store
+}
+
+// Drivers lists every driver a storage test must run on.
+func Drivers() []Driver {
+	return []Driver{
+		{Name: "local", Open: OpenLocal},
+		{Name: "tikv", Open: OpenMockTiKV},
+	}
+}
+
+// ForEachDriver runs test once per driver as a subtest.
+func ForEachDriver(t *testing.T, test func(t *testing.T, store kv.Store)) {
+	for _, d := range Drivers() {
+		t.Run(d.Name, func(t *testing.T) { test(t, d.Open(t)) })
+	}
+}
+
+// OpenLocal opens a durable Pebble store in a temporary directory.
+func OpenLocal(tb testing.TB) kv.Store {
+	tb.Helper()
+	s, err := local.Open(filepath.Join(tb.TempDir(), "kv"), local.Options{})
+	if err != nil {
+		tb.Fatalf("open local store: %v", err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// OpenMockTiKV opens the tikv driver over client-go's in-process mock
+// store: the same client-go transaction code as production, in memory. Its
+// GC loop runs every second and also drops old versions from the mock,
+// which real TiKV does by itself.
+func OpenMockTiKV(tb testing.TB) kv.Store {
+	tb.Helper()
+	s, _ := OpenMockTiKVWithOptions(tb, tikv.Options{GCInterval: time.Second, GCLifetime: 10 * time.Second})
+	return s
+}
+
+// OpenMockTiKVWithOptions is OpenMockTiKV with chosen options; it also
+// returns the mock client so tests can reach the mock's MVCC store.
+func OpenMockTiKVWithOptions(tb testing.TB, opts tikv.Options) (*tikv.Store, *testutils.MockClient) {
+	tb.Helper()
+	client, cluster, pdClient, err := testutils.NewMockTiKV("", nil)
+	if err != nil {
+		tb.Fatalf("mock tikv: %v", err)
+	}
+	testutils.BootstrapWithSingleStore(cluster)
+	store, err := clienttikv.NewTestTiKVStore(client, pdClient, nil, nil, 0)
+	if err != nil {
+		tb.Fatalf("mock tikv store: %v", err)
+	}
+	if opts.AfterGC == nil {
+		opts.AfterGC = func(_ context.Context, safePoint uint64) error {
+			return client.MvccStore.GC(nil, nil, safePoint)
+		}
+	}
+	s := tikv.New(store, opts)
+	tb.Cleanup(func() { _ = s.Close() })
+	return s, client
+}

@@ -1,0 +1,218 @@
+// Package local is the embedded kv driver on Pebble, for `sluice dev` and
+// single-node installs.
+//
+// Writers are serialised: one Update at a time runs against an indexed batch
+// over the live database, so every transaction is serializable, conflicts
+// cannot happen and LockSkip locks trivially. The batch is applied under the
+// writer lock and made durable by a WAL sync waited for outside it, so
+// concurrent committers share one fsync (group commit). No caller is
+// answered before its commit is synced.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// SyncMode chooses how a commit is made durable.
+type SyncMode int
+
+const (
+	// SyncApplyNoWait applies the batch with DB.ApplyNoSyncWait under the
+	// writer lock and waits with Batch.SyncWait outside it. The default:
+	// it measured fastest (see docs/architecture.md).
+	SyncApplyNoWait SyncMode = iota
+	// SyncLogData applies the batch without sync under the lock, then
+	// syncs the WAL with an empty DB.LogData outside it.
+	SyncLogData
+	// SyncNone never fsyncs: safe against a process crash, not against a
+	// machine crash. For benchmarks and throwaway stores only.
+	SyncNone
+)
+
+// Options tunes the driver. The zero value is the durable default.
+type Options struct {
+	Sync SyncMode
+	// Logger receives Pebble's messages; nil discards them.
+	Logger *slog.Logger
+	// Setting names the configuration setting that chose the directory,
+	// so errors tell the user what to fix. Defaults to "--data".
+	Setting string
+}
+
+// ErrClosed is returned by calls made after Close.
+var ErrClosed = errors.New("local kv: store is closed")
+
+// Store is the Pebble-backed kv.Store.
+type Store struct {
+	db       *pebble.DB
+	syncMode SyncMode
+	writer   sync.Mutex // serialises Update
+	closed   atomic.Bool
+}
+
+var _ kv.Store = (*Store)(nil)
+
+// Open opens or creates the store in dir. It refuses a path that is a file
+// or a non-empty directory that is not a Pebble store, so a mistyped
+// setting never scatters database files into an unrelated directory.
+func Open(dir string, opts Options) (*Store, error) {
+	setting := opts.Setting
+	if setting == "" {
+		setting = "--data"
+	}
+	if err := checkDir(dir); err != nil {
+		return nil, fmt.Errorf("local kv store (%s): %w", setting, err)
+	}
+	popts := &pebble.Options{
+		FormatMajorVersion: pebble.FormatNewest,
+		Logger:             pebbleLogger{logger(opts.Logger)},
+	}
+	popts.EnsureDefaults()
+	db, err := pebble.Open(dir, popts)
+	if err != nil {
+		return nil, fmt.Errorf("local kv store (%s): open %s: %w", setting, dir, err)
+	}
+	return &Store{db: db, syncMode: opts.Sync}, nil
+}
+
+func checkDir(dir string) error {
+	info, err := os.Stat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%s is a file, not a store directory", dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "MANIFEST-") || strings.HasPrefix(e.Name(), "marker.manifest.") {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s is not empty and holds no Pebble store (no MANIFEST); point the setting at an empty directory or an existing store", filepath.Clean(dir))
+}
+
+// Update runs fn against an indexed batch while holding the writer lock.
+func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	batch, err := s.runLocked(fn)
+	if err != nil || batch == nil {
+		return err
+	}
+	defer batch.Close()
+	switch s.syncMode {
+	case SyncApplyNoWait:
+		err = batch.SyncWait()
+	case SyncLogData:
+		err = s.db.LogData(nil, pebble.Sync)
+	}
+	if err != nil {
+		return fmt.Errorf("local kv: sync commit: %w", err)
+	}
+	return nil
+}
+
+// runLocked runs fn and applies its batch under the writer lock. It returns
+// the applied batch, still to be synced and closed, or nil when there was
+// nothing to write.
+func (s *Store) runLocked(fn func(tx kv.Txn) error) (*pebble.Batch, error) {
+	s.writer.Lock()
+	defer s.writer.Unlock()
+	if s.closed.Load() {
+		return nil, ErrClosed
+	}
+	batch := s.db.NewIndexedBatch()
+	if err := fn(&txn{reader: reader{r: batch}, batch: batch}); err != nil {
+		batch.Close()
+		return nil, err
+	}
+	if batch.Empty() {
+		batch.Close()
+		return nil, nil
+	}
+	var err error
+	switch s.syncMode {
+	case SyncApplyNoWait:
+		err = s.db.ApplyNoSyncWait(batch, pebble.Sync)
+	default:
+		err = s.db.Apply(batch, pebble.NoSync)
+	}
+	if err != nil {
+		batch.Close()
+		return nil, fmt.Errorf("local kv: apply commit: %w", err)
+	}
+	return batch, nil
+}
+
+// View runs fn on a Pebble snapshot; it never waits for writers.
+func (s *Store) View(ctx context.Context, fn func(r kv.Reader) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	snap := s.db.NewSnapshot()
+	defer snap.Close()
+	return fn(reader{r: snap})
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	s.writer.Lock()
+	defer s.writer.Unlock()
+	if s.closed.Swap(true) {
+		return nil
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("local kv: close: %w", err)
+	}
+	return nil
+}
+
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+// pebbleLogger forwards Pebble's printf-style messages to slog.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	p.l.Error(msg, "component", "pebble")
+	panic(msg)
+}

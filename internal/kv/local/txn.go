@@ -1,0 +1,133 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// pebbleReader is what both a snapshot and an indexed batch offer.
+type pebbleReader interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+	NewIter(o *pebble.IterOptions) (*pebble.Iterator, error)
+}
+
+type reader struct{ r pebbleReader }
+
+func (r reader) Get(ctx context.Context, key []byte) ([]byte, error) {
+	if len(key) == 0 {
+		return nil, kv.ErrEmptyKey
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	v, closer, err := r.r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("get %q: %w", key, kv.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local kv: get %q: %w", key, err)
+	}
+	defer closer.Close()
+	return bytes.Clone(v), nil
+}
+
+func (r reader) BatchGet(ctx context.Context, keys [][]byte) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(keys))
+	for _, k := range keys {
+		v, err := r.Get(ctx, k)
+		if errors.Is(err, kv.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[string(k)] = v
+	}
+	return out, nil
+}
+
+func (r reader) Scan(ctx context.Context, start, end []byte, limit int) ([]kv.KV, error) {
+	return r.scan(ctx, start, end, limit, false)
+}
+
+func (r reader) ReverseScan(ctx context.Context, start, end []byte, limit int) ([]kv.KV, error) {
+	return r.scan(ctx, start, end, limit, true)
+}
+
+func (r reader) scan(ctx context.Context, start, end []byte, limit int, reverse bool) (out []kv.KV, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	it, err := r.r.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
+	if err != nil {
+		return nil, fmt.Errorf("local kv: scan: %w", err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("local kv: scan: %w", cerr)
+		}
+	}()
+	first, next := it.First, it.Next
+	if reverse {
+		first, next = it.Last, it.Prev
+	}
+	for ok := first(); ok; ok = next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("local kv: scan: %w", err)
+		}
+		out = append(out, kv.KV{Key: bytes.Clone(it.Key()), Value: bytes.Clone(v)})
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// txn is a write transaction over an indexed batch. It is only ever used
+// under the store's writer lock, so nothing else can change what it reads.
+type txn struct {
+	reader
+	batch *pebble.Batch
+}
+
+func (t *txn) Set(key, value []byte) error {
+	if len(key) == 0 {
+		return kv.ErrEmptyKey
+	}
+	if len(value) == 0 {
+		return fmt.Errorf("set %q: %w", key, kv.ErrEmptyValue)
+	}
+	return t.batch.Set(key, value, nil)
+}
+
+func (t *txn) Delete(key []byte) error {
+	if len(key) == 0 {
+		return kv.ErrEmptyKey
+	}
+	return t.batch.Delete(key, nil)
+}
+
+// LockSkip locks nothing: holding the writer lock already excludes every
+// other writer. It returns the keys that exist.
+func (t *txn) LockSkip(ctx context.Context, keys [][]byte) ([]kv.KV, error) {
+	out := make([]kv.KV, 0, len(keys))
+	for _, k := range keys {
+		v, err := t.Get(ctx, k)
+		if errors.Is(err, kv.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, kv.KV{Key: bytes.Clone(k), Value: v})
+	}
+	return out, nil
+}
