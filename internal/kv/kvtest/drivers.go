@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	pingcaplog "github.com/pingcap/log"
 	"github.com/tikv/client-go/v2/testutils"
+	"go.uber.org/zap/zapcore"
 	clienttikv "github.com/tikv/client-go/v2/tikv"
 
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -78,6 +80,9 @@ func OpenMockTiKVWithOptions(tb testing.TB, opts tikv.Options) (*tikv.Store, *te
 		}
 	}
 	s := tikv.New(store, opts)
+	// The mock implements neither 1PC nor async commit, and client-go
+	// warns about each fallback.
+	pingcaplog.SetLevel(zapcore.ErrorLevel)
 	tb.Cleanup(func() { _ = s.Close() })
 	return s, client
 }

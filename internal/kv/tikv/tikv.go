@@ -85,6 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		client *txnkv.Client
 		err    error
 	}
+	quietClientLogs()
 	done := make(chan result, 1)
 	go func() {
 		c, err := txnkv.NewClient(cfg.PDAddrs)
@@ -117,6 +118,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // New wraps an open client-go store and starts its GC loop. Production code
 // reaches it through Open; tests hand it client-go's in-process mock store.
 func New(store *tikv.KVStore, opts Options) *Store {
+	quietClientLogs()
 	if opts.GCInterval == 0 {
 		opts.GCInterval = 10 * time.Minute
 	}

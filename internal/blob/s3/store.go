@@ -1,0 +1,85 @@
+// Package s3 is a blob.Store on any S3-compatible server (AWS S3, MinIO,
+// versitygw, ...), using minio-go with path-style bucket addressing.
+package s3
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/sluice-mq/sluice/internal/blob"
+)
+
+// Store is a blob.Store backed by one S3 bucket.
+type Store struct {
+	client    *minio.Client
+	transport *http.Transport
+	bucket    string
+	prefix    string // prepended to every key; "" or ending in "/"
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// dialKeepAlive matches minio-go's default transport.
+const dialKeepAlive = 30 * time.Second
+
+// Open connects to the bucket described by cfg. Within cfg.ConnectTimeout
+// it checks that the endpoint answers, the credentials are accepted and the
+// bucket exists (creating it if cfg.CreateBucket), so that configuration
+// mistakes surface at startup with the flag to fix.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg, err := cfg.normalized()
+	if err != nil {
+		return nil, err
+	}
+	transport, err := newTransport(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("s3: %w", err)
+	}
+	client, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:       cfg.Secure,
+		Region:       cfg.Region,
+		BucketLookup: minio.BucketLookupPath,
+		MaxRetries:   cfg.MaxRetries,
+		Transport:    transport,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("s3: invalid --s3-endpoint %q: %w", cfg.Endpoint, err)
+	}
+	s := &Store{client: client, transport: transport, bucket: cfg.Bucket, prefix: cfg.Prefix}
+	if err := s.checkBucket(ctx, cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close implements blob.Store.
+func (s *Store) Close() error {
+	s.transport.CloseIdleConnections()
+	return nil
+}
+
+// newTransport is minio-go's default transport with dials bounded by
+// ConnectTimeout, so an endpoint that drops packets fails fast too.
+func newTransport(cfg Config) (*http.Transport, error) {
+	transport, err := minio.DefaultTransport(cfg.Secure)
+	if err != nil {
+		return nil, err
+	}
+	dialer := &net.Dialer{Timeout: cfg.ConnectTimeout, KeepAlive: dialKeepAlive}
+	transport.DialContext = dialer.DialContext
+	transport.TLSHandshakeTimeout = cfg.ConnectTimeout
+	return transport, nil
+}
+
+// objectName maps a key to its name in the bucket.
+func (s *Store) objectName(key string) string {
+	return s.prefix + key
+}
