@@ -11,8 +11,8 @@ import (
 
 	pingcaplog "github.com/pingcap/log"
 	"github.com/tikv/client-go/v2/testutils"
-	"go.uber.org/zap/zapcore"
 	clienttikv "github.com/tikv/client-go/v2/tikv"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/local"
