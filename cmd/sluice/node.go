@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sluice-mq/sluice/internal/blob"
+	"github.com/sluice-mq/sluice/internal/buildinfo"
+	"github.com/sluice-mq/sluice/internal/health"
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// healthProbeKey is read, never written, to prove the store answers.
+var healthProbeKey = []byte("H/probe")
+
+// node is one running Sluice process and the stores it opened. The planes
+// hang their routes onto it as they arrive.
+type node struct {
+	kv    kv.Store
+	blobs blob.Store // nil for roles that need no blob store
+	log   *slog.Logger
+}
+
+func (n *node) routes() *echo.Echo {
+	e := newEcho()
+	checks := []health.Check{{Name: "kv", Probe: n.probeKV}}
+	if n.blobs != nil {
+		checks = append(checks, health.Check{Name: "blobs", Probe: n.probeBlobs})
+	}
+	e.GET(health.Path, health.Handler(buildinfo.Version(), checks...))
+	return e
+}
+
+func (n *node) probeKV(ctx context.Context) error {
+	return n.kv.View(ctx, func(r kv.Reader) error {
+		_, err := r.Get(ctx, healthProbeKey)
+		if errors.Is(err, kv.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+}
+
+func (n *node) probeBlobs(ctx context.Context) error {
+	_, err := n.blobs.List(ctx, blob.ListOptions{Prefix: "health/", Limit: 1})
+	return err
+}
+
+func closeLogged(log *slog.Logger, what string, close func() error) {
+	if err := close(); err != nil {
+		log.Error("close failed", "what", what, "error", err)
+	}
+}

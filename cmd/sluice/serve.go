@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sluice-mq/sluice/internal/blob"
+	"github.com/sluice-mq/sluice/internal/blob/s3"
+	"github.com/sluice-mq/sluice/internal/kv/tikv"
+)
+
+var roles = []string{"all", "data-plane", "control-plane", "billing"}
+
+type serveFlags struct {
+	commonFlags
+	role        string
+	pd          string
+	pdTimeout   time.Duration
+	s3Endpoint  string
+	s3Bucket    string
+	s3AccessKey string
+	s3SecretKey string
+	s3Region    string
+	s3Prefix    string
+	s3Secure    bool
+	s3Timeout   time.Duration
+}
+
+// runServe runs a production node on TiKV and S3-compatible storage.
+func runServe(ctx context.Context, env environment, args []string) error {
+	var f serveFlags
+	fs := flag.NewFlagSet("sluice serve", flag.ContinueOnError)
+	f.register(fs, ":9324")
+	fs.StringVar(&f.role, "role", "all", "what this node does: "+strings.Join(roles, ", "))
+	fs.StringVar(&f.pd, "pd", "", "TiKV PD addresses, comma-separated host:port")
+	fs.DurationVar(&f.pdTimeout, "pd-timeout", 10*time.Second, "how long to try reaching PD at startup")
+	fs.StringVar(&f.s3Endpoint, "s3-endpoint", "", "S3-compatible endpoint host:port for cold message bodies")
+	fs.StringVar(&f.s3Bucket, "s3-bucket", "", "bucket for cold message bodies")
+	fs.StringVar(&f.s3AccessKey, "s3-access-key", "", "S3 access key")
+	fs.StringVar(&f.s3SecretKey, "s3-secret-key", "", "S3 secret key")
+	fs.StringVar(&f.s3Region, "s3-region", "", "S3 region (empty: ask the server)")
+	fs.StringVar(&f.s3Prefix, "s3-prefix", "", "key prefix inside the bucket")
+	fs.BoolVar(&f.s3Secure, "s3-secure", true, "use HTTPS for S3")
+	fs.DurationVar(&f.s3Timeout, "s3-timeout", 10*time.Second, "how long to try reaching S3 at startup")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	if !slices.Contains(roles, f.role) {
+		return fmt.Errorf("--role %q: want one of %s", f.role, strings.Join(roles, ", "))
+	}
+	log, err := f.logger(env)
+	if err != nil {
+		return err
+	}
+	store, err := tikv.Open(ctx, tikv.Config{
+		PDAddrs:        splitList(f.pd),
+		ConnectTimeout: f.pdTimeout,
+		Options:        tikv.Options{Logger: log},
+	})
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "kv store", store.Close)
+
+	var blobs blob.Store
+	if f.role == "all" || f.role == "data-plane" || f.role == "billing" {
+		if f.s3Endpoint == "" || f.s3Bucket == "" {
+			return fmt.Errorf("role %s keeps message bodies and exports in S3: set --s3-endpoint and --s3-bucket", f.role)
+		}
+		s3store, err := s3.Open(ctx, s3.Config{
+			Endpoint: f.s3Endpoint, Bucket: f.s3Bucket, AccessKey: f.s3AccessKey, SecretKey: f.s3SecretKey,
+			Region: f.s3Region, Prefix: f.s3Prefix, Secure: f.s3Secure, ConnectTimeout: f.s3Timeout,
+		})
+		if err != nil {
+			return err
+		}
+		defer closeLogged(log, "blob store", s3store.Close)
+		blobs = s3store
+	}
+
+	l, err := listen(f.listen)
+	if err != nil {
+		return err
+	}
+	n := &node{kv: store, blobs: blobs, log: log}
+	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "pd", f.pd, "s3", f.s3Endpoint)
+	return serveHTTP(ctx, l, n.routes(), log)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for p := range strings.SplitSeq(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

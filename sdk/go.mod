@@ -1,0 +1,3 @@
+module github.com/sluice-mq/sluice/sdk
+
+go 1.26

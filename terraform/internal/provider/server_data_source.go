@@ -1,0 +1,81 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/sluice-mq/sluice/sdk/client"
+)
+
+// serverDataSource exposes the server's health check (sluice_server), so a
+// configuration can read or assert on the server version.
+type serverDataSource struct {
+	client *client.Client
+}
+
+var _ datasource.DataSourceWithConfigure = (*serverDataSource)(nil)
+
+func newServerDataSource() datasource.DataSource {
+	return &serverDataSource{}
+}
+
+type serverModel struct {
+	Status  types.String `tfsdk:"status"`
+	Version types.String `tfsdk:"version"`
+}
+
+func (d *serverDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_server"
+}
+
+func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Reads the health and version of the Sluice server the provider is configured for.",
+		Attributes: map[string]schema.Attribute{
+			"status": schema.StringAttribute{
+				Description: "Health status reported by the server; \"ok\" when it is serving.",
+				Computed:    true,
+			},
+			"version": schema.StringAttribute{
+				Description: "Build version of the server.",
+				Computed:    true,
+			},
+		},
+	}
+}
+
+func (d *serverDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	// ProviderData is nil when Terraform validates before configuring.
+	if req.ProviderData == nil {
+		return
+	}
+	c, ok := req.ProviderData.(*client.Client)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data",
+			fmt.Sprintf("Expected *client.Client, got %T. This is a bug in the provider.", req.ProviderData))
+		return
+	}
+	d.client = c
+}
+
+func (d *serverDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if d.client == nil {
+		resp.Diagnostics.AddError("Provider not configured",
+			"The sluice provider was not configured before reading sluice_server. This is a bug in the provider.")
+		return
+	}
+	health, err := d.client.Health(ctx)
+	if err != nil {
+		resp.Diagnostics.AddError("Unable to read Sluice server health", err.Error())
+		return
+	}
+	state := serverModel{
+		Status:  types.StringValue(health.Status),
+		Version: types.StringValue(health.Version),
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
