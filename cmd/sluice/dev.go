@@ -20,13 +20,18 @@ type devFlags struct {
 	data string
 }
 
-// runDev runs every role in one process on the local Pebble store and a
-// blob directory, both under --data.
-func runDev(ctx context.Context, env environment, args []string) error {
+func newDevFlags() (*flag.FlagSet, *devFlags) {
 	var f devFlags
 	fs := flag.NewFlagSet("sluice dev", flag.ContinueOnError)
 	f.register(fs, devDefaultListen)
 	fs.StringVar(&f.data, "data", ".sluice", "directory for the store and blobs; created if missing")
+	return fs, &f
+}
+
+// runDev runs every role in one process on the local Pebble store and a
+// blob directory, both under --data.
+func runDev(ctx context.Context, env environment, args []string) error {
+	fs, f := newDevFlags()
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluice-mq/sluice/internal/config"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while a command writes it.
@@ -169,5 +172,20 @@ func TestVersion(t *testing.T) {
 	var stdout, stderr syncBuffer
 	if code := run(context.Background(), []string{"version"}, &stdout, &stderr, noEnv); code != 0 || !strings.HasPrefix(stdout.String(), "sluice ") {
 		t.Fatalf("exit %d, stdout %q", code, stdout.String())
+	}
+}
+
+// The example settings files in deploy/ must only use real settings.
+func TestExampleConfigsParse(t *testing.T) {
+	for file, newFlags := range map[string]func() *flag.FlagSet{
+		"dev.example.yaml":   func() *flag.FlagSet { fs, _ := newDevFlags(); return fs },
+		"serve.example.yaml": func() *flag.FlagSet { fs, _ := newServeFlags(); return fs },
+	} {
+		fs := newFlags()
+		fs.SetOutput(io.Discard)
+		path := filepath.Join("..", "..", "deploy", "config", file)
+		if err := config.Parse(fs, []string{"--config", path}, noEnv); err != nil {
+			t.Errorf("%s: %v", file, err)
+		}
 	}
 }

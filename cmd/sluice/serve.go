@@ -30,8 +30,7 @@ type serveFlags struct {
 	s3Timeout   time.Duration
 }
 
-// runServe runs a production node on TiKV and S3-compatible storage.
-func runServe(ctx context.Context, env environment, args []string) error {
+func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	var f serveFlags
 	fs := flag.NewFlagSet("sluice serve", flag.ContinueOnError)
 	f.register(fs, ":9324")
@@ -46,6 +45,12 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	fs.StringVar(&f.s3Prefix, "s3-prefix", "", "key prefix inside the bucket")
 	fs.BoolVar(&f.s3Secure, "s3-secure", true, "use HTTPS for S3")
 	fs.DurationVar(&f.s3Timeout, "s3-timeout", 10*time.Second, "how long to try reaching S3 at startup")
+	return fs, &f
+}
+
+// runServe runs a production node on TiKV and S3-compatible storage.
+func runServe(ctx context.Context, env environment, args []string) error {
+	fs, f := newServeFlags()
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}

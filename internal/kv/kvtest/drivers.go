@@ -5,7 +5,11 @@ package kvtest
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,12 +29,45 @@ type Driver struct {
 	Open func(tb testing.TB) kv.Store
 }
 
+// ClusterEnv names PD addresses of a real TiKV cluster (comma-separated).
+// When set, every storage test also runs on that cluster, each test in a
+// key range of its own.
+const ClusterEnv = "SLUICE_TEST_PD"
+
 // Drivers lists every driver a storage test must run on.
 func Drivers() []Driver {
-	return []Driver{
+	drivers := []Driver{
 		{Name: "local", Open: OpenLocal},
 		{Name: "tikv", Open: OpenMockTiKV},
 	}
+	if os.Getenv(ClusterEnv) != "" {
+		drivers = append(drivers, Driver{Name: "tikv-cluster", Open: OpenClusterTiKV})
+	}
+	return drivers
+}
+
+var (
+	clusterOnce  sync.Once
+	clusterStore *tikv.Store
+	clusterErr   error
+)
+
+// OpenClusterTiKV returns the real cluster named by SLUICE_TEST_PD, seen
+// through a key prefix unique to the test. It skips without the variable.
+func OpenClusterTiKV(tb testing.TB) kv.Store {
+	tb.Helper()
+	addrs := os.Getenv(ClusterEnv)
+	if addrs == "" {
+		tb.Skipf("%s not set", ClusterEnv)
+	}
+	clusterOnce.Do(func() {
+		clusterStore, clusterErr = tikv.Open(context.Background(), tikv.Config{PDAddrs: strings.Split(addrs, ",")})
+	})
+	if clusterErr != nil {
+		tb.Fatal(clusterErr)
+	}
+	prefix := fmt.Appendf(nil, "T/%d/%s/", time.Now().UnixNano(), tb.Name())
+	return prefixStore{inner: clusterStore, prefix: prefix}
 }
 
 // ForEachDriver runs test once per driver as a subtest.

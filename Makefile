@@ -1,0 +1,46 @@
+# Sluice: `make run` starts the whole service locally; `make test` runs every test.
+GO        ?= go
+BIN       := bin/sluice
+MODULES   := sdk terraform e2e
+# Packages whose tests also run under the race detector: storage and, as
+# it lands, the queue engine.
+RACE_PKGS := ./internal/kv/...
+BENCHTIME ?= 1s
+
+.PHONY: run build test test-root test-modules bench e2e lint tools clean
+
+run: build
+	./$(BIN) dev
+
+build:
+	$(GO) build -o $(BIN) ./cmd/sluice
+
+test: test-root test-modules
+
+test-root:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/internal/kv')
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+test-modules:
+	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -count=1 ./...); done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./internal/kv/
+
+e2e:
+	cd e2e && $(GO) test -count=1 -v ./...
+
+lint:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt needed on the files above" && exit 1)
+	$(GO) vet ./...
+	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
+	staticcheck ./...
+	@set -e; for m in $(MODULES); do (cd $$m && staticcheck ./...); done
+
+# tools installs what the tests and lint need but Go modules do not bring.
+tools:
+	command -v versitygw >/dev/null || $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+	command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+
+clean:
+	rm -rf bin .sluice
