@@ -1,0 +1,57 @@
+package engine
+
+import "fmt"
+
+// Error is a failure the caller caused or must see, carrying the SQS error
+// code the API layer answers with. The engine never picks HTTP statuses.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Is makes errors.Is match any *Error with the same code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+func errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// SQS error codes the engine produces. QueueDoesNotExist and
+// QueueAlreadyExists keep their legacy wire codes.
+const (
+	CodeQueueDoesNotExist      = "AWS.SimpleQueueService.NonExistentQueue"
+	CodeQueueAlreadyExists     = "QueueAlreadyExists"
+	CodeQueueDeletedRecently   = "AWS.SimpleQueueService.QueueDeletedRecently"
+	CodeInvalidParameterValue  = "InvalidParameterValue"
+	CodeInvalidAttributeName   = "InvalidAttributeName"
+	CodeInvalidAttributeValue  = "InvalidAttributeValue"
+	CodeMissingParameter       = "MissingParameter"
+	CodeMessageNotInflight     = "AWS.SimpleQueueService.MessageNotInflight"
+	CodeReceiptHandleIsInvalid = "ReceiptHandleIsInvalid"
+	CodePurgeQueueInProgress   = "AWS.SimpleQueueService.PurgeQueueInProgress"
+	CodeUnsupportedOperation   = "AWS.SimpleQueueService.UnsupportedOperation"
+	CodeInvalidMessageContents = "InvalidMessageContents"
+	CodeOverLimit              = "OverLimit"
+)
+
+// Sentinels for errors.Is.
+var (
+	ErrQueueDoesNotExist      = &Error{Code: CodeQueueDoesNotExist}
+	ErrQueueAlreadyExists     = &Error{Code: CodeQueueAlreadyExists}
+	ErrQueueDeletedRecently   = &Error{Code: CodeQueueDeletedRecently}
+	ErrMessageNotInflight     = &Error{Code: CodeMessageNotInflight}
+	ErrReceiptHandleIsInvalid = &Error{Code: CodeReceiptHandleIsInvalid}
+	ErrInvalidParameterValue  = &Error{Code: CodeInvalidParameterValue}
+	ErrInvalidAttributeName   = &Error{Code: CodeInvalidAttributeName}
+	ErrInvalidAttributeValue  = &Error{Code: CodeInvalidAttributeValue}
+	ErrPurgeQueueInProgress   = &Error{Code: CodePurgeQueueInProgress}
+)
+
+func errNoQueue() *Error {
+	return errorf(CodeQueueDoesNotExist, "The specified queue does not exist.")
+}

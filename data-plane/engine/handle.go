@@ -1,0 +1,67 @@
+package engine
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+)
+
+// A receipt handle names one receive of one message: the queue's data id,
+// the message id and the receive generation, sealed with an HMAC over the
+// account, region and queue name. A forged handle, or one used with
+// another tenant's or another queue's name, fails the MAC.
+type receipt struct {
+	d   did
+	id  msgID
+	gen uint32
+}
+
+const (
+	handleVersion = 1
+	handleMACLen  = 16
+	handleBodyLen = 1 + didLen + msgIDLen + 4
+)
+
+type handleSealer struct{ key []byte }
+
+func (h handleSealer) mac(ref QueueRef, body []byte) []byte {
+	m := hmac.New(sha256.New, h.key)
+	fmt.Fprintf(m, "%s\x00%s\x00%s\x00", ref.Account, ref.Region, ref.Name)
+	m.Write(body)
+	return m.Sum(nil)[:handleMACLen]
+}
+
+func (h handleSealer) seal(ref QueueRef, r receipt) string {
+	body := make([]byte, 0, handleBodyLen+handleMACLen)
+	body = append(body, handleVersion)
+	body = append(body, r.d[:]...)
+	body = append(body, r.id[:]...)
+	body = binary.BigEndian.AppendUint32(body, r.gen)
+	return base64.RawURLEncoding.EncodeToString(append(body, h.mac(ref, body)...))
+}
+
+func (h handleSealer) open(ref QueueRef, handle string) (receipt, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(handle)
+	if err != nil || len(raw) != handleBodyLen+handleMACLen || raw[0] != handleVersion ||
+		!hmac.Equal(raw[handleBodyLen:], h.mac(ref, raw[:handleBodyLen])) {
+		return receipt{}, errorf(CodeReceiptHandleIsInvalid, "The input receipt handle %q is not a valid receipt handle.", truncate(handle, 64))
+	}
+	var r receipt
+	copy(r.d[:], raw[1:])
+	copy(r.id[:], raw[1+didLen:])
+	r.gen = binary.BigEndian.Uint32(raw[1+didLen+msgIDLen:])
+	return r, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func errHandleExpired(handle string) *Error {
+	return errorf(CodeInvalidParameterValue, "Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", truncate(handle, 64))
+}

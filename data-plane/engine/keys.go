@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"encoding/binary"
+)
+
+// Keyspace (binary, order-preserving). A queue's messages live under its
+// data id, not its name: purge and delete switch to a fresh data id in
+// O(1) and a sweeper removes the old range, so a recreated queue never sees
+// old data.
+//
+//	C/q/{tenant}/{region}/{name}          queue record
+//	C/d/{tenant}/{region}/{name}          deleted-at marker (QueueDeletedRecently)
+//	G/{did}                               data range to sweep
+//	Q/{did}/m/{msgId}                     message record
+//	Q/{did}/v/{shard}/{visibleAt}/{msgId} visibility index entry
+//	Q/{did}/f/{shard}                     scan floor: no live entry below it
+//	Q/{did}/c/{node}                      one node's message-count total
+const (
+	didLen   = 16
+	msgIDLen = 16
+)
+
+type did [didLen]byte
+type msgID [msgIDLen]byte
+
+func queueKey(tenant, region, name string) []byte {
+	return []byte("C/q/" + tenant + "/" + region + "/" + name)
+}
+
+func queuePrefix(tenant, region string) []byte {
+	return []byte("C/q/" + tenant + "/" + region + "/")
+}
+
+func deletedKey(tenant, region, name string) []byte {
+	return []byte("C/d/" + tenant + "/" + region + "/" + name)
+}
+
+func garbageKey(d did) []byte { return append([]byte("G/"), d[:]...) }
+
+var garbagePrefix = []byte("G/")
+
+func dataPrefix(d did) []byte {
+	k := make([]byte, 0, 2+didLen+1)
+	k = append(k, "Q/"...)
+	k = append(k, d[:]...)
+	return append(k, '/')
+}
+
+func messageKey(d did, id msgID) []byte {
+	return append(append(dataPrefix(d), "m/"...), id[:]...)
+}
+
+func shardPrefix(d did, shard uint8) []byte {
+	return append(append(dataPrefix(d), 'v', '/'), shard, '/')
+}
+
+// indexKey orders entries by the time they become visible; the message id
+// breaks ties.
+func indexKey(d did, shard uint8, visibleAt int64, id msgID) []byte {
+	k := shardPrefix(d, shard)
+	k = binary.BigEndian.AppendUint64(k, uint64(visibleAt))
+	k = append(k, '/')
+	return append(k, id[:]...)
+}
+
+// indexBound is the first index key at or after visibleAt.
+func indexBound(d did, shard uint8, visibleAt int64) []byte {
+	return binary.BigEndian.AppendUint64(shardPrefix(d, shard), uint64(max(visibleAt, 0)))
+}
+
+// parseIndexKey returns the visibility time and message id of an index key
+// of the shard.
+func parseIndexKey(key []byte, prefixLen int) (visibleAt int64, id msgID, ok bool) {
+	rest := key[prefixLen:]
+	if len(rest) != 8+1+msgIDLen {
+		return 0, id, false
+	}
+	visibleAt = int64(binary.BigEndian.Uint64(rest))
+	copy(id[:], rest[9:])
+	return visibleAt, id, true
+}
+
+func floorKey(d did, shard uint8) []byte {
+	return append(append(dataPrefix(d), 'f', '/'), shard)
+}
+
+func countKey(d did, node string) []byte {
+	return append(append(dataPrefix(d), "c/"...), node...)
+}
+
+func countPrefix(d did) []byte { return append(dataPrefix(d), "c/"...) }
+
+// prefixEnd is the first key after every key with the prefix.
+func prefixEnd(prefix []byte) []byte {
+	end := append([]byte(nil), prefix...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,351 @@
+package engine
+
+import (
+	"context"
+	"maps"
+	mrand "math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// ReceiveInput is a ReceiveMessage request.
+type ReceiveInput struct {
+	MaxNumberOfMessages   int  // 1–10; 0 means 1
+	VisibilityTimeout     *int // nil: the queue's
+	WaitTimeSeconds       *int // nil: the queue's ReceiveMessageWaitTimeSeconds
+	AttributeNames        []string
+	MessageAttributeNames []string
+}
+
+// Message is a received message.
+type Message struct {
+	MessageID              string
+	ReceiptHandle          string
+	Body                   string
+	MD5OfBody              string
+	MD5OfMessageAttributes string
+	Attributes             map[string]string
+	MessageAttributes      msgattr.Attributes
+}
+
+// System attribute names a receiver may ask for.
+const (
+	SysSenderID                         = "SenderId"
+	SysSentTimestamp                    = "SentTimestamp"
+	SysApproximateReceiveCount          = "ApproximateReceiveCount"
+	SysApproximateFirstReceiveTimestamp = "ApproximateFirstReceiveTimestamp"
+	SysAWSTraceHeader                   = "AWSTraceHeader"
+	SysDeadLetterQueueSourceArn         = "DeadLetterQueueSourceArn"
+)
+
+var systemAttrNames = []string{SysSenderID, SysSentTimestamp, SysApproximateReceiveCount,
+	SysApproximateFirstReceiveTimestamp, SysAWSTraceHeader, SysDeadLetterQueueSourceArn}
+
+const (
+	maxReceiveBatch   = 10
+	maxVisibilitySecs = 43200
+	maxWaitSecs       = 20
+)
+
+func (in *ReceiveInput) validate() error {
+	if in.MaxNumberOfMessages == 0 {
+		in.MaxNumberOfMessages = 1
+	}
+	if in.MaxNumberOfMessages < 1 || in.MaxNumberOfMessages > maxReceiveBatch {
+		return errorf(CodeInvalidParameterValue, "Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", in.MaxNumberOfMessages)
+	}
+	if v := in.VisibilityTimeout; v != nil && (*v < 0 || *v > maxVisibilitySecs) {
+		return errorf(CodeInvalidParameterValue, "Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", *v)
+	}
+	if v := in.WaitTimeSeconds; v != nil && (*v < 0 || *v > maxWaitSecs) {
+		return errorf(CodeInvalidParameterValue, "Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", *v)
+	}
+	for _, name := range in.AttributeNames {
+		if name != AttrAll && !slices.Contains(systemAttrNames, name) {
+			return errorf(CodeInvalidAttributeName, "Unknown Attribute %s.", name)
+		}
+	}
+	return nil
+}
+
+// ReceiveMessage returns up to MaxNumberOfMessages visible messages and
+// hides each for the visibility timeout. With a wait time it returns as
+// soon as a message arrives — at once when it was sent through this node,
+// within PollInterval otherwise — or empty when the wait ends.
+func (e *Engine) ReceiveMessage(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	msgs, st, err := e.receiveOnce(ctx, ref, in)
+	if err != nil || len(msgs) > 0 {
+		return msgs, err
+	}
+	wait := st.waitSeconds
+	if in.WaitTimeSeconds != nil {
+		wait = *in.WaitTimeSeconds
+	}
+	if wait == 0 {
+		return nil, nil
+	}
+	deadline := time.Now().Add(time.Duration(wait) * time.Second)
+	for {
+		woken := e.waiters.wait(st.d)
+		msgs, st, err = e.receiveOnce(ctx, ref, in)
+		if err != nil || len(msgs) > 0 {
+			return msgs, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, nil
+		}
+		timer := time.NewTimer(min(left, e.opts.PollInterval))
+		select {
+		case <-woken:
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctx.Err()
+		}
+		timer.Stop()
+	}
+}
+
+// receiveState is what a receive attempt learned about the queue.
+type receiveState struct {
+	d           did
+	waitSeconds int
+}
+
+// receiveOnce looks for ready messages with a cheap read and only then
+// claims them in a transaction.
+func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, receiveState, error) {
+	var (
+		st    receiveState
+		ready bool
+	)
+	err := e.store.View(ctx, func(r kv.Reader) error {
+		q, err := loadQueue(ctx, r, ref)
+		if err != nil {
+			return err
+		}
+		st = receiveState{d: q.did(), waitSeconds: q.Attributes.ReceiveMessageWaitTimeSeconds}
+		now := e.clock().UnixMilli()
+		for shard := range uint8(e.opts.Shards) {
+			entries, err := e.scanReady(ctx, r, st.d, shard, now, 1)
+			if err != nil {
+				return err
+			}
+			if len(entries) > 0 {
+				ready = true
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil || !ready {
+		return nil, st, err
+	}
+	msgs, err := e.claim(ctx, ref, in)
+	return msgs, st, err
+}
+
+type readyEntry struct {
+	visibleAt int64
+	id        msgID
+}
+
+// scanReady returns up to limit entries of the shard visible at now,
+// starting at the shard's floor, and raises the floor by what it saw.
+func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8, now int64, limit int) ([]readyEntry, error) {
+	floor, err := e.floor(ctx, r, d, shard)
+	if err != nil {
+		return nil, err
+	}
+	kvs, err := r.Scan(ctx, indexBound(d, shard, floor), indexBound(d, shard, now+1), limit)
+	if err != nil {
+		return nil, err
+	}
+	prefixLen := len(shardPrefix(d, shard))
+	entries := make([]readyEntry, 0, len(kvs))
+	for _, p := range kvs {
+		if at, id, ok := parseIndexKey(p.Key, prefixLen); ok {
+			entries = append(entries, readyEntry{at, id})
+		}
+	}
+	next := now - maxClockSkew
+	if len(entries) > 0 {
+		next = min(next, entries[0].visibleAt)
+	}
+	e.floors.raise(d, shard, next, false)
+	return entries, nil
+}
+
+// claimOutcome collects what one claim attempt did, applied only after it
+// commits.
+type claimOutcome struct {
+	msgs   []Message
+	deltas map[did]int64
+	notify []did
+}
+
+func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
+	var out claimOutcome
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
+		out = claimOutcome{deltas: map[did]int64{}}
+		q, err := loadQueue(ctx, tx, ref)
+		if err != nil {
+			return err
+		}
+		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.did(), now: e.clock().UnixMilli(), in: in, out: &out}
+		c.visibility = q.Attributes.VisibilityTimeout
+		if in.VisibilityTimeout != nil {
+			c.visibility = *in.VisibilityTimeout
+		}
+		start := mrand.IntN(e.opts.Shards)
+		for i := range e.opts.Shards {
+			if len(out.msgs) == in.MaxNumberOfMessages {
+				break
+			}
+			if err := c.claimShard(ctx, uint8((start+i)%e.opts.Shards)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for d, n := range out.deltas {
+		e.counts.add(d, n)
+	}
+	for _, d := range out.notify {
+		e.waiters.notify(d)
+	}
+	return out.msgs, nil
+}
+
+type claimer struct {
+	e          *Engine
+	tx         kv.Txn
+	ref        QueueRef
+	q          *queueRecord
+	d          did
+	now        int64
+	visibility int
+	in         ReceiveInput
+	out        *claimOutcome
+}
+
+func (c *claimer) claimShard(ctx context.Context, shard uint8) error {
+	need := c.in.MaxNumberOfMessages - len(c.out.msgs)
+	// Read past entries other receivers hold locked.
+	entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, 2*need+4)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	at := make(map[msgID]int64, len(entries))
+	keys := make([][]byte, len(entries))
+	for i, en := range entries {
+		at[en.id] = en.visibleAt
+		keys[i] = messageKey(c.d, en.id)
+	}
+	locked, err := c.tx.LockSkip(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for _, p := range locked {
+		var id msgID
+		copy(id[:], p.Key[len(p.Key)-msgIDLen:])
+		rec, err := decodeMessage(p.Value)
+		if err != nil {
+			return err
+		}
+		if rec.Shard != shard || rec.VisibleAt != at[id] {
+			continue // moved since the scan: that entry is gone
+		}
+		done, err := c.take(ctx, id, rec)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+	return nil
+}
+
+// take drops an expired message, moves one received too often to the
+// dead-letter queue, or claims it; it reports when the batch is full.
+func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool, error) {
+	if rec.SentAt+int64(c.q.Attributes.MessageRetentionPeriod)*1000 <= c.now {
+		c.out.deltas[c.d]--
+		return false, rec.remove(c.tx, c.d, id)
+	}
+	if rp := c.q.Attributes.RedrivePolicy; rp != nil && rec.ReceiveCount >= rp.MaxReceiveCount {
+		moved, err := c.moveToDeadLetter(ctx, id, rec, rp)
+		if err != nil || moved {
+			return false, err
+		}
+	}
+	if err := c.tx.Delete(indexKey(c.d, rec.Shard, rec.VisibleAt, id)); err != nil {
+		return false, err
+	}
+	rec.ReceiveCount++
+	if rec.FirstReceive == 0 {
+		rec.FirstReceive = c.now
+	}
+	rec.Gen++
+	rec.VisibleAt = c.now + int64(c.visibility)*1000
+	if err := rec.put(c.tx, c.d, id, entryInFlight); err != nil {
+		return false, err
+	}
+	c.out.msgs = append(c.out.msgs, c.message(id, rec))
+	return len(c.out.msgs) == c.in.MaxNumberOfMessages, nil
+}
+
+func (c *claimer) message(id msgID, rec *messageRecord) Message {
+	attrs := msgattr.Select(rec.Attrs, c.in.MessageAttributeNames)
+	m := Message{
+		MessageID:              formatMessageID(id),
+		ReceiptHandle:          c.e.handles.seal(c.ref, receipt{d: c.d, id: id, gen: rec.Gen}),
+		Body:                   string(rec.Body),
+		MD5OfBody:              rec.MD5Body,
+		MD5OfMessageAttributes: msgattr.MD5OfAttributes(attrs),
+		MessageAttributes:      attrs,
+	}
+	if len(c.in.AttributeNames) > 0 {
+		m.Attributes = selectSystem(rec, c.in.AttributeNames)
+	}
+	return m
+}
+
+func selectSystem(rec *messageRecord, names []string) map[string]string {
+	all := map[string]string{
+		SysSentTimestamp:                    strconv.FormatInt(rec.SentAt, 10),
+		SysApproximateReceiveCount:          strconv.Itoa(rec.ReceiveCount),
+		SysApproximateFirstReceiveTimestamp: strconv.FormatInt(rec.FirstReceive, 10),
+	}
+	if rec.SenderID != "" {
+		all[SysSenderID] = rec.SenderID
+	}
+	if th, ok := rec.SysAttrs[SysAWSTraceHeader]; ok {
+		all[SysAWSTraceHeader] = th.StringValue
+	}
+	if rec.DLQSource != "" {
+		all[SysDeadLetterQueueSourceArn] = rec.DLQSource
+	}
+	if slices.Contains(names, AttrAll) {
+		return all
+	}
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		if v, ok := all[n]; ok {
+			out[n] = v
+		}
+	}
+	return maps.Clone(out)
+}

@@ -1,0 +1,159 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
+
+	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// SendInput is one message to send.
+type SendInput struct {
+	Body             string
+	DelaySeconds     *int // nil: the queue's DelaySeconds
+	Attributes       msgattr.Attributes
+	SystemAttributes msgattr.Attributes // AWSTraceHeader
+	SenderID         string
+}
+
+// SendResult is what SQS answers for a sent message.
+type SendResult struct {
+	MessageID                    string
+	MD5OfMessageBody             string
+	MD5OfMessageAttributes       string
+	MD5OfMessageSystemAttributes string
+}
+
+// BatchResult is one entry's outcome in a batch call: Err is set when the
+// entry failed on its own.
+type BatchResult[T any] struct {
+	Result T
+	Err    error
+}
+
+const maxDelaySeconds = 900
+
+// SendMessage sends one message and answers after it is durably stored.
+func (e *Engine) SendMessage(ctx context.Context, ref QueueRef, in SendInput) (SendResult, error) {
+	results, err := e.SendMessageBatch(ctx, ref, []SendInput{in})
+	if err != nil {
+		return SendResult{}, err
+	}
+	return results[0].Result, results[0].Err
+}
+
+// SendMessageBatch sends the entries in one transaction. An entry that is
+// invalid fails alone; the others are sent.
+func (e *Engine) SendMessageBatch(ctx context.Context, ref QueueRef, entries []SendInput) ([]BatchResult[SendResult], error) {
+	results := make([]BatchResult[SendResult], len(entries))
+	ids := make([]msgID, len(entries))
+	for i := range entries {
+		ids[i] = newMessageID()
+	}
+	var (
+		d       did
+		visible bool
+		sent    int64
+	)
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
+		visible, sent = false, 0
+		q, err := loadQueue(ctx, tx, ref)
+		if err != nil {
+			return err
+		}
+		d = q.did()
+		now := e.clock().UnixMilli()
+		for i, in := range entries {
+			rec, err := e.newRecord(q, in, now)
+			results[i] = BatchResult[SendResult]{Err: err}
+			if err != nil {
+				continue
+			}
+			entry := entrySent
+			if rec.VisibleAt > now {
+				entry = entryDelayed
+			} else {
+				visible = true
+			}
+			if err := rec.put(tx, d, ids[i], entry); err != nil {
+				return err
+			}
+			sent++
+			results[i].Result = SendResult{
+				MessageID:                    formatMessageID(ids[i]),
+				MD5OfMessageBody:             rec.MD5Body,
+				MD5OfMessageAttributes:       msgattr.MD5OfAttributes(rec.Attrs),
+				MD5OfMessageSystemAttributes: msgattr.MD5OfSystemAttributes(rec.SysAttrs),
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.counts.add(d, sent)
+	if visible {
+		e.waiters.notify(d)
+	}
+	return results, nil
+}
+
+// newRecord validates one entry against the queue and builds its record.
+func (e *Engine) newRecord(q *queueRecord, in SendInput, now int64) (*messageRecord, error) {
+	if in.Body == "" {
+		return nil, errorf(CodeMissingParameter, "The request must contain the parameter MessageBody.")
+	}
+	if err := msgattr.ValidateBody(in.Body); err != nil {
+		return nil, asEngineError(err)
+	}
+	if err := msgattr.Validate(in.Attributes); err != nil {
+		return nil, asEngineError(err)
+	}
+	if err := msgattr.ValidateSystem(in.SystemAttributes); err != nil {
+		return nil, asEngineError(err)
+	}
+	if size := len(in.Body) + msgattr.Size(in.Attributes); size > q.Attributes.MaximumMessageSize {
+		return nil, errorf(CodeInvalidParameterValue, "One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.Attributes.MaximumMessageSize)
+	}
+	delay := q.Attributes.DelaySeconds
+	if in.DelaySeconds != nil {
+		delay = *in.DelaySeconds
+		if delay < 0 || delay > maxDelaySeconds {
+			return nil, errorf(CodeInvalidParameterValue, "Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= %d.", delay, maxDelaySeconds)
+		}
+	}
+	return &messageRecord{
+		SentAt:    now,
+		SenderID:  in.SenderID,
+		Attrs:     in.Attributes,
+		SysAttrs:  in.SystemAttributes,
+		MD5Body:   msgattr.MD5OfBody(in.Body),
+		Shard:     uint8(mrand.IntN(e.opts.Shards)),
+		VisibleAt: now + int64(delay)*1000,
+		Body:      []byte(in.Body),
+	}, nil
+}
+
+// asEngineError carries msgattr's SQS code over unchanged.
+func asEngineError(err error) error {
+	if me, ok := err.(*msgattr.Error); ok {
+		return &Error{Code: me.Code, Message: me.Message}
+	}
+	return err
+}
+
+// newMessageID returns a random version-4 UUID, the shape of SQS ids.
+func newMessageID() msgID {
+	var id msgID
+	_, _ = rand.Read(id[:])
+	id[6] = id[6]&0x0f | 0x40
+	id[8] = id[8]&0x3f | 0x80
+	return id
+}
+
+func formatMessageID(id msgID) string {
+	return fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:16])
+}
