@@ -4,7 +4,7 @@ BIN       := bin/sluice
 MODULES   := sdk terraform e2e
 # Packages whose tests also run under the race detector: storage and, as
 # it lands, the queue engine.
-RACE_PKGS := ./internal/kv/...
+RACE_PKGS := ./internal/kv/... ./data-plane/engine/...
 BENCHTIME ?= 1s
 
 .PHONY: run build test test-root test-modules bench e2e lint tools clean
@@ -18,7 +18,7 @@ build:
 test: test-root test-modules
 
 test-root:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/internal/kv')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/internal/kv' -e '/data-plane/engine')
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
 test-modules:

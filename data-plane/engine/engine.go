@@ -55,6 +55,8 @@ type Engine struct {
 	counts  *countDeltas
 	floors  *floorCache
 	waiters *waiters
+	// claiming spreads this node's concurrent receivers over shards.
+	claiming *shardLocks
 
 	stop context.CancelFunc
 	bg   sync.WaitGroup
@@ -93,15 +95,16 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{
-		store:   store,
-		opts:    opts,
-		clock:   opts.Clock,
-		log:     opts.Logger,
-		handles: handleSealer{key: opts.ReceiptKey},
-		counts:  newCountDeltas(),
-		floors:  newFloorCache(),
-		waiters: newWaiters(),
-		stop:    func() {},
+		store:    store,
+		opts:     opts,
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		handles:  handleSealer{key: opts.ReceiptKey},
+		counts:   newCountDeltas(),
+		floors:   newFloorCache(),
+		waiters:  newWaiters(),
+		claiming: &shardLocks{},
+		stop:     func() {},
 	}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	mrand "math/rand/v2"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
@@ -193,7 +194,10 @@ type claimOutcome struct {
 }
 
 func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
-	var out claimOutcome
+	var (
+		out  claimOutcome
+		held heldShards
+	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		out = claimOutcome{deltas: map[did]int64{}}
 		q, err := loadQueue(ctx, tx, ref)
@@ -206,16 +210,28 @@ func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Me
 			c.visibility = *in.VisibilityTimeout
 		}
 		start := mrand.IntN(e.opts.Shards)
-		for i := range e.opts.Shards {
-			if len(out.msgs) == in.MaxNumberOfMessages {
-				break
+		// First the shards no other receiver of this node is claiming
+		// from; only if they hold nothing, the busy ones too.
+		for _, busyToo := range []bool{false, true} {
+			if busyToo && len(out.msgs) > 0 {
+				return nil
 			}
-			if err := c.claimShard(ctx, uint8((start+i)%e.opts.Shards)); err != nil {
-				return err
+			for i := range e.opts.Shards {
+				if len(out.msgs) == in.MaxNumberOfMessages {
+					return nil
+				}
+				shard := uint8((start + i) % e.opts.Shards)
+				if !held.take(e.claiming, q.did(), shard) && !busyToo {
+					continue
+				}
+				if err := c.claimShard(ctx, shard); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
 	})
+	held.release()
 	if err != nil {
 		return nil, err
 	}
@@ -242,37 +258,47 @@ type claimer struct {
 
 func (c *claimer) claimShard(ctx context.Context, shard uint8) error {
 	need := c.in.MaxNumberOfMessages - len(c.out.msgs)
-	// Read past entries other receivers hold locked.
-	entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, 2*need+4)
+	// Read a window past the entries other receivers hold and try them in
+	// random order, so concurrent receivers of one shard mostly pick
+	// different messages instead of queueing on the same locks. A standard
+	// queue promises no order.
+	entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, 4*need+8)
 	if err != nil || len(entries) == 0 {
 		return err
 	}
+	mrand.Shuffle(len(entries), func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
 	at := make(map[msgID]int64, len(entries))
 	keys := make([][]byte, len(entries))
 	for i, en := range entries {
 		at[en.id] = en.visibleAt
 		keys[i] = messageKey(c.d, en.id)
 	}
-	locked, err := c.tx.LockSkip(ctx, keys)
-	if err != nil {
-		return err
-	}
-	for _, p := range locked {
-		var id msgID
-		copy(id[:], p.Key[len(p.Key)-msgIDLen:])
-		rec, err := decodeMessage(p.Value)
-		if err != nil {
-			return err
-		}
-		if rec.Shard != shard || rec.VisibleAt != at[id] {
-			continue // moved since the scan: that entry is gone
-		}
-		done, err := c.take(ctx, id, rec)
-		if err != nil {
-			return err
-		}
-		if done {
+	// Lock only as many as are still needed: on TiKV each lock is a
+	// request, and most candidates past the first few are taken anyway.
+	for len(keys) > 0 {
+		need = c.in.MaxNumberOfMessages - len(c.out.msgs)
+		if need == 0 {
 			return nil
+		}
+		n := min(need, len(keys))
+		locked, err := c.tx.LockSkip(ctx, keys[:n])
+		if err != nil {
+			return err
+		}
+		keys = keys[n:]
+		for _, p := range locked {
+			var id msgID
+			copy(id[:], p.Key[len(p.Key)-msgIDLen:])
+			rec, err := decodeMessage(p.Value)
+			if err != nil {
+				return err
+			}
+			if rec.Shard != shard || rec.VisibleAt != at[id] {
+				continue // moved since the scan: that entry is gone
+			}
+			if _, err := c.take(ctx, id, rec); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -348,4 +374,33 @@ func selectSystem(rec *messageRecord, names []string) map[string]string {
 		}
 	}
 	return maps.Clone(out)
+}
+
+// shardLocks lets a node's receivers claim from different shards: they
+// would otherwise contend for the same messages' locks, which costs every
+// loser a request (and a retry on a conflict).
+type shardLocks struct{ locks sync.Map } // floorKeyT -> *sync.Mutex
+
+// heldShards are the shard locks one claim holds, across its retries.
+type heldShards struct{ held []*sync.Mutex }
+
+// take reports whether this claim holds the shard's lock, taking it if free.
+func (h *heldShards) take(l *shardLocks, d did, shard uint8) bool {
+	v, _ := l.locks.LoadOrStore(floorKeyT{d, shard}, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	if slices.Contains(h.held, mu) {
+		return true
+	}
+	if !mu.TryLock() {
+		return false
+	}
+	h.held = append(h.held, mu)
+	return true
+}
+
+func (h *heldShards) release() {
+	for _, mu := range h.held {
+		mu.Unlock()
+	}
+	h.held = nil
 }

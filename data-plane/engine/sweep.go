@@ -91,6 +91,9 @@ func (e *Engine) sweepExpired(ctx context.Context) error {
 
 func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
 	d := q.did()
+	if err := e.rescueStrays(ctx, d); err != nil {
+		return err
+	}
 	cutoff := e.clock().UnixMilli() - int64(q.Attributes.MessageRetentionPeriod)*1000
 	for shard := range uint8(e.opts.Shards) {
 		for done := false; !done; {
@@ -150,4 +153,81 @@ func (e *Engine) sweepDeletedMarkers(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// rescueWindow is how far below a floor the sweeper looks for entries a
+// writer committed too late: one that read its clock more than
+// maxClockSkew before committing. A transaction cannot outlive TiKV's GC
+// lifetime (10 minutes), so nothing older can appear.
+const rescueWindow = 11 * 60 * 1000 // ms
+
+// rescueStrays moves index entries found just below a shard's floor up to
+// now, where every receiver's scan finds them. It is the safety net under
+// the floor's timing assumption: without it such a message would never
+// be received again.
+func (e *Engine) rescueStrays(ctx context.Context, d did) error {
+	for shard := range uint8(e.opts.Shards) {
+		var strays []readyEntry
+		err := e.store.View(ctx, func(r kv.Reader) error {
+			floor, err := e.floor(ctx, r, d, shard)
+			if err != nil || floor == 0 {
+				return err
+			}
+			kvs, err := r.Scan(ctx, indexBound(d, shard, floor-rescueWindow), indexBound(d, shard, floor), sweepBatch)
+			if err != nil {
+				return err
+			}
+			prefixLen := len(shardPrefix(d, shard))
+			for _, p := range kvs {
+				if at, id, ok := parseIndexKey(p.Key, prefixLen); ok {
+					strays = append(strays, readyEntry{at, id})
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(strays) == 0 {
+			continue
+		}
+		var moved int
+		err = e.store.Update(ctx, func(tx kv.Txn) error {
+			moved = 0
+			now := e.clock().UnixMilli()
+			for _, st := range strays {
+				locked, err := tx.LockSkip(ctx, [][]byte{messageKey(d, st.id)})
+				if err != nil {
+					return err
+				}
+				if len(locked) == 0 {
+					continue
+				}
+				rec, err := decodeMessage(locked[0].Value)
+				if err != nil {
+					return err
+				}
+				if rec.Shard != shard || rec.VisibleAt != st.visibleAt {
+					continue
+				}
+				if err := tx.Delete(indexKey(d, shard, st.visibleAt, st.id)); err != nil {
+					return err
+				}
+				rec.VisibleAt = max(now, st.visibleAt)
+				if err := rec.put(tx, d, st.id, entryInFlight); err != nil {
+					return err
+				}
+				moved++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("rescue entries below the scan floor: %w", err)
+		}
+		if moved > 0 {
+			e.log.Warn("moved index entries written below the scan floor", "count", moved, "shard", shard)
+			e.waiters.notify(d)
+		}
+	}
+	return nil
 }

@@ -207,6 +207,10 @@ func Retryable(err error) bool {
 	switch {
 	case tikverr.IsErrorUndetermined(err):
 		return false
+	case strings.Contains(err.Error(), "tikv aborts txn"):
+		// TiKV aborted the prewrite (for one, a pessimistic lock resolved
+		// away under load), so nothing committed and a rerun is safe.
+		return true
 	case errors.Is(err, kv.ErrConflict),
 		tikverr.IsErrWriteConflict(err),
 		errors.As(err, &latch),

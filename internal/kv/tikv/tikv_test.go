@@ -155,6 +155,7 @@ func TestRetryableErrors(t *testing.T) {
 		{fmt.Errorf("scan: %w", &tikverr.ErrWriteConflict{}), true},
 		{fmt.Errorf("x: %w", kv.ErrConflict), true},
 		{tikverr.ErrResultUndetermined, false},
+		{pkgerrors.Errorf("tikv aborts txn: %s", "pessimistic lock not found"), true},
 		{errors.New("boom"), false},
 	}
 	for _, tc := range cases {

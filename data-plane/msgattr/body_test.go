@@ -1,0 +1,49 @@
+package msgattr
+
+import "testing"
+
+func TestValidateBodyAccepts(t *testing.T) {
+	for _, body := range []string{
+		"x",
+		"\t\n\r",
+		" ~",
+		"\uD7FF\uE000\uFFFD",
+		"\U00010000\U0010FFFF",
+		"Grüße, 世界! 🚀",
+		`{"json": [1, 2]}`,
+	} {
+		if err := ValidateBody(body); err != nil {
+			t.Errorf("ValidateBody(%q) = %v, want nil", body, err)
+		}
+	}
+}
+
+func TestValidateBodyEmpty(t *testing.T) {
+	// Verified against SQS: code MissingParameter, not InvalidParameterValue
+	// (Ballerina SQS connector integration test testSendMessageWithEmptyMessageBody).
+	wantError(t, ValidateBody(""), CodeMissingParameter, "The request must contain the parameter MessageBody.")
+}
+
+func TestValidateBodyRejects(t *testing.T) {
+	const allowed = ", the set of allowed characters is #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]."
+	tests := []struct {
+		name, body, char string
+	}{
+		// The exact text of a real SQS rejection of U+FFFF, as quoted in a
+		// production incident write-up.
+		{"U+FFFF", "pdf text \uFFFF", "#xFFFF"},
+		{"NUL", "a\x00", "#x0"},
+		{"backspace", "\b", "#x8"},
+		{"vertical tab", "\v", "#xB"},
+		{"U+FFFE", "\uFFFE", "#xFFFE"},
+		{"first of several", "ok\x13\x00", "#x13"},
+		{"invalid UTF-8 byte", "a\xffb", "#xFF"},
+		{"lone surrogate bytes", "\xed\xa0\x80", "#xED"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, ValidateBody(tt.body), CodeInvalidMessageContents,
+				"Invalid binary character '"+tt.char+"' was found in the message body"+allowed)
+		})
+	}
+}
