@@ -2,8 +2,8 @@
 GO        ?= go
 BIN       := bin/sluice
 MODULES   := sdk terraform e2e
-# Packages whose tests also run under the race detector: storage and, as
-# it lands, the queue engine.
+# Packages whose tests also run under the race detector, in -short mode
+# (the full-volume load tests run once, without it).
 RACE_PKGS := ./internal/kv/... ./data-plane/engine/...
 BENCHTIME ?= 1s
 
@@ -18,14 +18,14 @@ build:
 test: test-root test-modules
 
 test-root:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/internal/kv' -e '/data-plane/engine')
-	$(GO) test -count=1 -race $(RACE_PKGS)
+	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -race -short -timeout 20m $(RACE_PKGS)
 
 test-modules:
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -count=1 ./...); done
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./internal/kv/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./internal/kv/ ./data-plane/engine/
 
 e2e:
 	cd e2e && $(GO) test -count=1 -v ./...

@@ -124,6 +124,11 @@ func (l *deliveryLog) overlaps(timeout time.Duration) []string {
 // is deleted exactly once, and that no delivery overlaps another's
 // visibility window.
 func runProducersConsumers(t *testing.T, nodes []*engine.Engine, total int) {
+	if raceEnabled && strings.HasSuffix(t.Name(), "/tikv") {
+		// The same test runs on the mock without -race; under the race
+		// detector the mock's global lock makes it take many minutes.
+		t.Skip("tikv-mock load test runs without -race")
+	}
 	const (
 		producers, consumers = 8, 8
 		visibility           = 2 // seconds

@@ -42,13 +42,11 @@ func (e *Engine) DescribeMessage(ctx context.Context, ref QueueRef, messageID st
 // RaiseFloors moves every shard floor of the queue to at, as a floor
 // computed from a snapshot that missed a late commit would be.
 func (e *Engine) RaiseFloors(ctx context.Context, ref QueueRef, at int64) {
-	q, err := e.GetQueue(ctx, ref)
-	if err != nil {
-		panic(err)
-	}
-	_ = q
 	_ = e.store.View(ctx, func(r kv.Reader) error {
-		rec, _ := loadQueue(ctx, r, ref)
+		rec, err := loadQueue(ctx, r, ref)
+		if err != nil {
+			return err
+		}
 		for shard := range uint8(e.opts.Shards) {
 			_, _ = e.floor(ctx, r, rec.did(), shard)
 			e.floors.raise(rec.did(), shard, at, false)
