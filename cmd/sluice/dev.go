@@ -61,6 +61,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	}
 	n := &node{kv: store, blobs: blobs, log: log}
 	endpoint := "http://" + l.Addr().String()
+	log.Info("sluice dev started", "endpoint", endpoint, "store", kvDir, "blobs", blobDir)
 	fmt.Fprintf(env.stdout, `Sluice dev is running.
   endpoint:  %s
   health:    %s/healthz
@@ -68,7 +69,6 @@ func runDev(ctx context.Context, env environment, args []string) error {
   blobs:     %s
 Stop it with Ctrl-C.
 `, endpoint, endpoint, kvDir, blobDir)
-	log.Info("sluice dev started", "endpoint", endpoint, "store", kvDir, "blobs", blobDir)
 	return serveHTTP(ctx, l, n.routes(), log)
 }
 

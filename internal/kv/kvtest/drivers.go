@@ -90,13 +90,12 @@ func OpenLocal(tb testing.TB) kv.Store {
 
 // OpenMockTiKV opens the tikv driver over client-go's in-process mock
 // store: the same client-go transaction code as production, in memory. Its
-// GC loop also drops old versions from the mock, which real TiKV does by
-// itself. It runs every 30 s: the mock resolves locks and collects under
-// its one global lock, stalling every request meanwhile, so running it
-// every second starved busy tests for minutes.
+// GC loop runs every second and also drops old versions from the mock,
+// which real TiKV does by itself; without it the mock's scans slow down as
+// versions pile up.
 func OpenMockTiKV(tb testing.TB) kv.Store {
 	tb.Helper()
-	s, _ := OpenMockTiKVWithOptions(tb, tikv.Options{GCInterval: 30 * time.Second, GCLifetime: time.Minute})
+	s, _ := OpenMockTiKVWithOptions(tb, tikv.Options{GCInterval: time.Second, GCLifetime: 10 * time.Second})
 	return s
 }
 
