@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/internal/kv/local"
 )
 
@@ -34,33 +34,6 @@ func batchOf(n int) []engine.SendInput {
 	return in
 }
 
-// parallel runs ops operations over workers goroutines and reports
-// messages per second.
-func parallel(b *testing.B, workers, perOp int, op func() error) {
-	b.Helper()
-	per := (b.N + workers - 1) / workers
-	var wg sync.WaitGroup
-	errs := make(chan error, workers)
-	b.ResetTimer()
-	for range workers {
-		wg.Go(func() {
-			for range per {
-				if err := op(); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	close(errs)
-	for err := range errs {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(per*workers*perOp)/b.Elapsed().Seconds(), "msgs/s")
-}
-
 func BenchmarkSend(b *testing.B) {
 	for _, batch := range []int{1, 10} {
 		for _, workers := range []int{1, 8} {
@@ -68,7 +41,7 @@ func BenchmarkSend(b *testing.B) {
 				e := benchEngine(b)
 				q := mustCreate(b, e, "q", nil)
 				in := batchOf(batch)
-				parallel(b, workers, batch, func() error {
+				kvtest.RunSplit(b, workers, batch, "msgs/s", func(int, int) error {
 					_, err := e.SendMessageBatch(ctx, q, in)
 					return err
 				})
@@ -84,7 +57,7 @@ func BenchmarkReceiveDelete(b *testing.B) {
 				e := benchEngine(b)
 				q := mustCreate(b, e, "q", nil)
 				fill(b, e, q, b.N*batch+workers*batch)
-				parallel(b, workers, batch, func() error {
+				kvtest.RunSplit(b, workers, batch, "msgs/s", func(int, int) error {
 					return receiveDelete(e, q, batch)
 				})
 			})

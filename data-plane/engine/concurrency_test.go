@@ -147,15 +147,11 @@ func runProducersConsumers(t *testing.T, nodes []*engine.Engine, total int) {
 					batch = append(batch, engine.SendInput{Body: fmt.Sprintf("m-%d", j)})
 				}
 				results, err := node.SendMessageBatch(ctx, q, batch)
-				if err != nil {
+				if err := batchError(results, err); err != nil {
 					errs <- err
 					return
 				}
 				for _, r := range results {
-					if r.Err != nil {
-						errs <- r.Err
-						return
-					}
 					sentIDs <- r.Result.MessageID
 				}
 			}
@@ -186,16 +182,9 @@ func runProducersConsumers(t *testing.T, nodes []*engine.Engine, total int) {
 				if len(handles) == 0 {
 					continue
 				}
-				results, err := node.DeleteMessageBatch(ctx, q, handles)
-				if err != nil {
+				if err := batchError(node.DeleteMessageBatch(ctx, q, handles)); err != nil {
 					errs <- err
 					return
-				}
-				for _, r := range results {
-					if r.Err != nil {
-						errs <- r.Err
-						return
-					}
 				}
 				// A consumer slower than the visibility timeout may delete
 				// a message another consumer received after the timeout:
@@ -281,4 +270,17 @@ func loadMessages(t *testing.T, mockCount int) int {
 		return mockCount
 	}
 	return 20000
+}
+
+// batchError returns the call's error or the first entry's.
+func batchError[T any](results []engine.BatchResult[T], err error) error {
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Err != nil {
+			return r.Err
+		}
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"maps"
 	mrand "math/rand/v2"
 	"slices"
 	"strconv"
@@ -159,6 +158,17 @@ type readyEntry struct {
 	id        msgID
 }
 
+// indexEntries parses scanned index keys of one shard.
+func indexEntries(kvs []kv.KV, prefixLen int) []readyEntry {
+	entries := make([]readyEntry, 0, len(kvs))
+	for _, p := range kvs {
+		if at, id, ok := parseIndexKey(p.Key, prefixLen); ok {
+			entries = append(entries, readyEntry{at, id})
+		}
+	}
+	return entries
+}
+
 // scanReady returns up to limit entries of the shard visible at now,
 // starting at the shard's floor, and raises the floor by what it saw.
 func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8, now int64, limit int) ([]readyEntry, error) {
@@ -170,13 +180,7 @@ func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8,
 	if err != nil {
 		return nil, err
 	}
-	prefixLen := len(shardPrefix(d, shard))
-	entries := make([]readyEntry, 0, len(kvs))
-	for _, p := range kvs {
-		if at, id, ok := parseIndexKey(p.Key, prefixLen); ok {
-			entries = append(entries, readyEntry{at, id})
-		}
-	}
+	entries := indexEntries(kvs, len(shardPrefix(d, shard)))
 	next := now - maxClockSkew
 	if len(entries) > 0 {
 		next = min(next, entries[0].visibleAt)
@@ -373,7 +377,7 @@ func selectSystem(rec *messageRecord, names []string) map[string]string {
 			out[n] = v
 		}
 	}
-	return maps.Clone(out)
+	return out
 }
 
 // shardLocks lets a node's receivers claim from different shards: they

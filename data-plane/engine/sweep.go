@@ -108,16 +108,11 @@ func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
 				if err != nil {
 					return err
 				}
-				prefixLen := len(shardPrefix(d, shard))
-				for _, p := range kvs {
-					_, id, ok := parseIndexKey(p.Key, prefixLen)
-					if !ok {
-						continue
-					}
-					if err := tx.Delete(p.Key); err != nil {
+				for _, en := range indexEntries(kvs, len(shardPrefix(d, shard))) {
+					if err := tx.Delete(indexKey(d, shard, en.visibleAt, en.id)); err != nil {
 						return err
 					}
-					if err := tx.Delete(messageKey(d, id)); err != nil {
+					if err := tx.Delete(messageKey(d, en.id)); err != nil {
 						return err
 					}
 					removed++
@@ -177,12 +172,7 @@ func (e *Engine) rescueStrays(ctx context.Context, d did) error {
 			if err != nil {
 				return err
 			}
-			prefixLen := len(shardPrefix(d, shard))
-			for _, p := range kvs {
-				if at, id, ok := parseIndexKey(p.Key, prefixLen); ok {
-					strays = append(strays, readyEntry{at, id})
-				}
-			}
+			strays = indexEntries(kvs, len(shardPrefix(d, shard)))
 			return nil
 		})
 		if err != nil {

@@ -18,9 +18,10 @@ func init() {
 	}
 }
 
-// runSplit runs b.N operations split evenly over workers goroutines; op
-// gets the worker number and the worker's operation number.
-func runSplit(b *testing.B, workers int, op func(worker, i int) error) {
+// RunSplit runs b.N operations split evenly over workers goroutines; op
+// gets the worker number and the worker's operation number. It reports
+// perOp units per operation as unit/s, e.g. "txn/s" or "msgs/s".
+func RunSplit(b *testing.B, workers, perOp int, unit string, op func(worker, i int) error) {
 	b.Helper()
 	per := (b.N + workers - 1) / workers
 	var wg sync.WaitGroup
@@ -42,14 +43,14 @@ func runSplit(b *testing.B, workers int, op func(worker, i int) error) {
 	for err := range errs {
 		b.Fatal(err)
 	}
-	b.ReportMetric(float64(per*workers)/b.Elapsed().Seconds(), "txn/s")
+	b.ReportMetric(float64(per*workers*perOp)/b.Elapsed().Seconds(), unit)
 }
 
 // BenchSend measures a send-like transaction: one message record and one
 // index entry of 300 bytes each, on fresh keys.
 func BenchSend(b *testing.B, s kv.Store, workers int) {
 	ctx := context.Background()
-	runSplit(b, workers, func(w, i int) error {
+	RunSplit(b, workers, 1, "txn/s", func(w, i int) error {
 		return s.Update(ctx, func(tx kv.Txn) error {
 			if err := tx.Set(fmt.Appendf(nil, "m/%02d/%09d", w, i), benchValue); err != nil {
 				return err
@@ -90,7 +91,7 @@ func BenchClaim(b *testing.B, s kv.Store, workers int) {
 	for w := range workers {
 		floors[w] = fmt.Appendf(nil, "v/%02d/", w)
 	}
-	runSplit(b, workers, func(w, _ int) error {
+	RunSplit(b, workers, 1, "txn/s", func(w, _ int) error {
 		end := fmt.Appendf(nil, "v/%02d0", w)
 		var next []byte
 		err := s.Update(ctx, func(tx kv.Txn) error {
