@@ -57,6 +57,8 @@ type Engine struct {
 	waiters *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
+	// movers are the message move tasks this node runs.
+	movers *moveRunners
 
 	stop context.CancelFunc
 	bg   sync.WaitGroup
@@ -104,17 +106,20 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		floors:   newFloorCache(),
 		waiters:  newWaiters(),
 		claiming: &shardLocks{},
+		movers:   newMoveRunners(),
 		stop:     func() {},
 	}, nil
 }
 
-// Start runs the background loops: flushing counts and floors, and
-// sweeping. They stop when ctx ends or Close is called.
+// Start runs the background loops: flushing counts and floors, sweeping,
+// and resuming message move tasks no node runs. They stop when ctx ends or
+// Close is called.
 func (e *Engine) Start(ctx context.Context) {
 	ctx, e.stop = context.WithCancel(ctx)
-	e.bg.Add(2)
+	e.bg.Add(3)
 	go e.every(ctx, e.opts.FlushInterval, "flush", e.Flush)
 	go e.every(ctx, e.opts.SweepInterval, "sweep", e.Sweep)
+	go e.resumeMoveTasksLoop(ctx)
 }
 
 func (e *Engine) every(ctx context.Context, interval time.Duration, what string, fn func(context.Context) error) {
@@ -133,13 +138,16 @@ func (e *Engine) every(ctx context.Context, interval time.Duration, what string,
 	}
 }
 
-// Close stops the background loops and flushes what this node still holds.
+// Close stops the background loops and the move tasks this node runs
+// (releasing their leases, so another node resumes them at once), and
+// flushes what this node still holds.
 func (e *Engine) Close() error {
 	e.stop()
 	e.bg.Wait()
+	stopErr := e.movers.stop(e, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return e.Flush(ctx)
+	return errors.Join(stopErr, e.Flush(ctx))
 }
 
 // Flush writes this node's count deltas and scan floors to the store.

@@ -37,6 +37,9 @@ const (
 	CodeUnsupportedOperation   = "AWS.SimpleQueueService.UnsupportedOperation"
 	CodeInvalidMessageContents = "InvalidMessageContents"
 	CodeOverLimit              = "OverLimit"
+	// CodeResourceNotFound is what the message move task actions answer
+	// for a missing queue or task (HTTP 404).
+	CodeResourceNotFound = "ResourceNotFoundException"
 )
 
 // Sentinels for errors.Is.
@@ -50,6 +53,7 @@ var (
 	ErrInvalidAttributeName   = &Error{Code: CodeInvalidAttributeName}
 	ErrInvalidAttributeValue  = &Error{Code: CodeInvalidAttributeValue}
 	ErrPurgeQueueInProgress   = &Error{Code: CodePurgeQueueInProgress}
+	ErrResourceNotFound       = &Error{Code: CodeResourceNotFound}
 )
 
 func errNoQueue() *Error {

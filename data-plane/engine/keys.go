@@ -16,6 +16,8 @@ import (
 //	Q/{did}/v/{shard}/{visibleAt}/{msgId} visibility index entry
 //	Q/{did}/f/{shard}                     scan floor: no live entry below it
 //	Q/{did}/c/{node}                      one node's message-count total
+//	M/a/{tenant}/{region}/{name}          the source queue's active move task (its id)
+//	M/t/{tenant}/{region}/{name}/{taskId} message move task record, lease included
 const (
 	didLen   = 16
 	msgIDLen = 16
@@ -90,6 +92,22 @@ func countKey(d did, node string) []byte {
 }
 
 func countPrefix(d did) []byte { return append(dataPrefix(d), "c/"...) }
+
+// moveActiveKey names the one RUNNING or CANCELLING move task of a source
+// queue: every start writes it, so two concurrent starts conflict.
+func moveActiveKey(tenant, region, name string) []byte {
+	return []byte("M/a/" + tenant + "/" + region + "/" + name)
+}
+
+var moveActivePrefix = []byte("M/a/")
+
+func moveTaskPrefix(tenant, region, name string) []byte {
+	return []byte("M/t/" + tenant + "/" + region + "/" + name + "/")
+}
+
+func moveTaskKey(tenant, region, name string, id msgID) []byte {
+	return append(moveTaskPrefix(tenant, region, name), id[:]...)
+}
 
 // prefixEnd is the first key after every key with the prefix.
 func prefixEnd(prefix []byte) []byte {

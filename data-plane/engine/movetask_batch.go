@@ -1,0 +1,253 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	mrand "math/rand/v2"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// moveBatchResult is what one batch did; done means the runner stops.
+type moveBatchResult struct {
+	moved int
+	done  bool
+}
+
+// moveBatch moves up to limit messages of the task in one transaction,
+// with the task's progress and lease: a crash before the commit leaves
+// the messages in the source and the count as it was, after it leaves
+// both moved. It ends the task when it was cancelled, when its source or a
+// destination is gone (FAILED, as SQS), or when no message visible at the
+// task's start remains (COMPLETED).
+func (e *Engine) moveBatch(ctx context.Context, task moveTaskRef, limit int) (moveBatchResult, error) {
+	var (
+		res moveBatchResult
+		out claimOutcome
+	)
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
+		res, out = moveBatchResult{}, claimOutcome{deltas: map[did]int64{}}
+		rec, err := loadMoveTask(ctx, tx, task)
+		if isNotFound(err) {
+			res.done = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !rec.active() || rec.Owner != e.opts.NodeID {
+			res.done = true // ended, or taken over by another node
+			return nil
+		}
+		if rec.Status == MoveTaskCancelling {
+			res.done = true
+			return rec.finish(ctx, tx, task, MoveTaskCancelled, "")
+		}
+		src, err := loadQueue(ctx, tx, task.queue)
+		if errors.Is(err, ErrQueueDoesNotExist) || (err == nil && src.CreatedAt != rec.SourceCreated) {
+			res.done = true
+			return rec.finish(ctx, tx, task, MoveTaskFailed, CodeQueueDoesNotExist)
+		}
+		if err != nil {
+			return err
+		}
+		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.did(), now: e.clock().UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}}
+		found, err := m.moveVisible(ctx)
+		if err != nil {
+			return err
+		}
+		rec.Moved += int64(m.moved)
+		res.moved = m.moved
+		switch {
+		case m.failure != "":
+			res.done = true
+			return rec.finish(ctx, tx, task, MoveTaskFailed, m.failure)
+		case !found:
+			res.done = true
+			return rec.finish(ctx, tx, task, MoveTaskCompleted, "")
+		}
+		rec.LeaseUntil = m.now + moveLease.Milliseconds()
+		return saveMoveTask(tx, task, rec)
+	})
+	if err != nil {
+		return moveBatchResult{}, err
+	}
+	for d, n := range out.deltas {
+		e.counts.add(d, n)
+	}
+	for _, d := range out.notify {
+		e.waiters.notify(d)
+	}
+	return res, nil
+}
+
+// mover is one batch transaction's work.
+type mover struct {
+	e       *Engine
+	tx      kv.Txn
+	task    *moveTaskRecord
+	src     *queueRecord
+	d       did
+	now     int64
+	limit   int
+	out     *claimOutcome
+	targets map[string]*moveTarget // by ARN; nil: the queue is gone
+
+	taken   int // moved or dropped as expired
+	moved   int
+	bytes   int
+	failure string // set when a message has nowhere to go
+}
+
+// moveTarget is a destination queue as of this transaction.
+type moveTarget struct {
+	d     did
+	delay int
+}
+
+func (m *mover) full() bool {
+	return m.taken >= m.limit || m.bytes >= moveBatchBytes || m.failure != ""
+}
+
+// moveVisible moves messages whose index entry is visible at the task's
+// start. It reports whether it saw any such entry: none left in any shard
+// means the task is complete. In-flight messages have entries later than
+// that and are left alone; so are messages that arrive after the start.
+func (m *mover) moveVisible(ctx context.Context) (found bool, err error) {
+	// The cutoff is by the starting node's clock; on a node whose clock is
+	// behind, an entry up to it may still be in flight here.
+	until := min(m.task.StartedAt, m.now)
+	shards := m.e.opts.Shards
+	start := mrand.IntN(shards)
+	for i := range shards {
+		if m.full() {
+			return true, nil
+		}
+		shard := uint8((start + i) % shards)
+		need := m.limit - m.taken
+		entries, err := m.e.scanReady(ctx, m.tx, m.d, shard, until, 2*need+4)
+		if err != nil {
+			return false, err
+		}
+		if len(entries) == 0 {
+			continue
+		}
+		found = true
+		if err := m.moveEntries(ctx, shard, entries); err != nil {
+			return false, err
+		}
+	}
+	return found, nil
+}
+
+// moveEntries locks the entries' messages a few at a time, as a receive
+// does, and moves those still at the entry scanned: a receiver may have
+// taken one since (LockSkip skips what another transaction holds).
+func (m *mover) moveEntries(ctx context.Context, shard uint8, entries []readyEntry) error {
+	at := make(map[msgID]int64, len(entries))
+	keys := make([][]byte, len(entries))
+	for i, en := range entries {
+		at[en.id] = en.visibleAt
+		keys[i] = messageKey(m.d, en.id)
+	}
+	for len(keys) > 0 && !m.full() {
+		n := min(m.limit-m.taken, len(keys))
+		locked, err := m.tx.LockSkip(ctx, keys[:n])
+		if err != nil {
+			return err
+		}
+		keys = keys[n:]
+		for _, p := range locked {
+			var id msgID
+			copy(id[:], p.Key[len(p.Key)-msgIDLen:])
+			rec, err := decodeMessage(p.Value)
+			if err != nil {
+				return err
+			}
+			if rec.Shard != shard || rec.VisibleAt != at[id] {
+				continue
+			}
+			if err := m.moveOne(ctx, id, rec); err != nil {
+				return err
+			}
+			if m.failure != "" {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// moveOne deletes the message from the source and inserts it in its
+// destination as a new message, as SQS's redrive does: new id, sent now
+// (so retention starts again), receive count 0; body, attributes and
+// AWSTraceHeader kept. A message past the source's retention is dropped.
+func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error {
+	if rec.SentAt+int64(m.src.Attributes.MessageRetentionPeriod)*1000 <= m.now {
+		m.taken++
+		m.out.deltas[m.d]--
+		return rec.remove(m.tx, m.d, id)
+	}
+	target, err := m.target(ctx, rec)
+	if err != nil {
+		return err
+	}
+	if target == nil {
+		m.failure = CodeQueueDoesNotExist
+		return nil
+	}
+	if err := rec.remove(m.tx, m.d, id); err != nil {
+		return err
+	}
+	fresh := &messageRecord{
+		SentAt:    m.now,
+		SenderID:  rec.SenderID,
+		Attrs:     rec.Attrs,
+		SysAttrs:  rec.SysAttrs,
+		MD5Body:   rec.MD5Body,
+		Shard:     uint8(mrand.IntN(m.e.opts.Shards)),
+		VisibleAt: m.now + int64(target.delay)*1000,
+		Body:      rec.Body,
+	}
+	entry := entrySent
+	if target.delay > 0 {
+		entry = entryDelayed
+	} else {
+		m.out.notify = append(m.out.notify, target.d)
+	}
+	if err := fresh.put(m.tx, target.d, newMessageID(), entry); err != nil {
+		return err
+	}
+	m.out.deltas[m.d]--
+	m.out.deltas[target.d]++
+	m.taken++
+	m.moved++
+	m.bytes += len(rec.Body)
+	return nil
+}
+
+// target resolves the message's destination: the task's, or the queue
+// the message was dead-lettered from. nil means it no longer exists (or
+// the message never came from another queue).
+func (m *mover) target(ctx context.Context, rec *messageRecord) (*moveTarget, error) {
+	arn := m.task.DestinationArn
+	if arn == "" {
+		arn = rec.DLQSource
+	}
+	if t, ok := m.targets[arn]; ok {
+		return t, nil
+	}
+	var t *moveTarget
+	src, _ := ParseARN(m.task.SourceArn)
+	if a, err := ParseARN(arn); err == nil && a.Account == src.Account && a.Region == src.Region {
+		q, err := loadQueue(ctx, m.tx, QueueRef{Account: a.Account, Region: a.Region, Name: a.Name})
+		switch {
+		case err == nil:
+			t = &moveTarget{d: q.did(), delay: q.Attributes.DelaySeconds}
+		case !errors.Is(err, ErrQueueDoesNotExist):
+			return nil, err
+		}
+	}
+	m.targets[arn] = t
+	return t, nil
+}

@@ -1,0 +1,303 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// Who runs a move task: the node whose id is in the task record's lease.
+// Every batch renews the lease in the transaction that moves the batch, so
+// a node that lost the lease (another node took the task over) finds out
+// before moving anything: its batch reads the record, sees another owner
+// and stops; two batches of one task never both commit, because each
+// writes the record. A node that stops releases its leases; a crashed
+// node's leases lapse after moveLease and any node's resume scan takes
+// them over.
+const (
+	moveLease            = 30 * time.Second // by the store's clocks; far above maxClockSkew
+	moveTaskScanInterval = 10 * time.Second // how often a node looks for lapsed leases
+	moveBatchMax         = 50               // messages per batch transaction
+	moveBatchBytes       = 4 << 20          // bodies per batch transaction
+	moveRetryDelay       = time.Second      // after a failed batch
+	moveContendedDelay   = 20 * time.Millisecond
+)
+
+// moveRunners are the move tasks running on this node. Their goroutines
+// live as long as the engine, not as long as Start's context: a task
+// started through StartMessageMoveTask runs even on an engine whose
+// background loops were never started.
+type moveRunners struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	running map[moveTaskRef]chan struct{} // wakes a pacing runner (cancel)
+	stopped bool
+}
+
+func newMoveRunners() *moveRunners {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &moveRunners{ctx: ctx, cancel: cancel, running: map[moveTaskRef]chan struct{}{}}
+}
+
+// launch runs the task on this node unless it already runs here. The
+// caller holds the task's lease.
+func (m *moveRunners) launch(e *Engine, task moveTaskRef, rate int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		return // the lease lapses and another node takes the task
+	}
+	if _, ok := m.running[task]; ok {
+		return
+	}
+	wake := make(chan struct{}, 1)
+	m.running[task] = wake
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		e.runMoveTask(m.ctx, task, rate, wake)
+		m.mu.Lock()
+		delete(m.running, task)
+		m.mu.Unlock()
+	}()
+}
+
+func (m *moveRunners) isRunning(task moveTaskRef) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.running[task]
+	return ok
+}
+
+func (m *moveRunners) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.running)
+}
+
+// wake cuts a runner's pacing wait short, so a cancel takes effect now.
+func (m *moveRunners) wake(task moveTaskRef) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ch, ok := m.running[task]; ok {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// stop ends every runner and, when release is set, gives their leases
+// back so another node resumes the tasks at once instead of after the
+// lease. Batches in flight either commit or not; nothing is half-moved.
+func (m *moveRunners) stop(e *Engine, release bool) error {
+	m.mu.Lock()
+	m.stopped = true
+	tasks := make([]moveTaskRef, 0, len(m.running))
+	for t := range m.running {
+		tasks = append(tasks, t)
+	}
+	m.mu.Unlock()
+	m.cancel()
+	m.wg.Wait()
+	if !release {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, t := range tasks {
+		if err := e.releaseMoveLease(ctx, t); err != nil {
+			return fmt.Errorf("release move task lease: %w", err)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) releaseMoveLease(ctx context.Context, task moveTaskRef) error {
+	return e.store.Update(ctx, func(tx kv.Txn) error {
+		rec, err := loadMoveTask(ctx, tx, task)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil || !rec.active() || rec.Owner != e.opts.NodeID {
+			return err
+		}
+		rec.Owner, rec.LeaseUntil = "", 0
+		return saveMoveTask(tx, task, rec)
+	})
+}
+
+// resumeMoveTasksLoop resumes tasks at Start and then keeps taking over
+// the tasks of nodes that stopped renewing their leases.
+func (e *Engine) resumeMoveTasksLoop(ctx context.Context) {
+	defer e.bg.Done()
+	t := time.NewTicker(moveTaskScanInterval)
+	defer t.Stop()
+	for {
+		if err := e.ResumeMessageMoveTasks(ctx); err != nil && ctx.Err() == nil {
+			e.log.Warn("engine background work failed", "work", "resume message move tasks", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ResumeMessageMoveTasks runs on this node every active move task that no
+// node holds: released by a node that stopped, or whose lease lapsed
+// because its node crashed. Start calls it at once and every 10 s.
+func (e *Engine) ResumeMessageMoveTasks(ctx context.Context) error {
+	start := moveActivePrefix
+	end := prefixEnd(moveActivePrefix)
+	for {
+		var page []kv.KV
+		err := e.store.View(ctx, func(r kv.Reader) (err error) {
+			page, err = r.Scan(ctx, start, end, 200)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("scan active move tasks: %w", err)
+		}
+		for _, p := range page {
+			task, ok := parseMoveActive(p)
+			if !ok || e.movers.isRunning(task) {
+				continue
+			}
+			rate, took, err := e.takeMoveLease(ctx, task)
+			if err != nil {
+				return fmt.Errorf("take over move task: %w", err)
+			}
+			if took {
+				e.log.Info("resuming message move task", "source", task.queue.ARN(), "task", formatMessageID(task.id))
+				e.movers.launch(e, task, rate)
+			}
+		}
+		if len(page) < 200 {
+			return nil
+		}
+		start = append(page[len(page)-1].Key, 0)
+	}
+}
+
+// parseMoveActive reads an active pointer: M/a/{account}/{region}/{name}.
+func parseMoveActive(p kv.KV) (moveTaskRef, bool) {
+	parts := strings.Split(string(p.Key[len(moveActivePrefix):]), "/")
+	if len(parts) != 3 || len(p.Value) != msgIDLen {
+		return moveTaskRef{}, false
+	}
+	task := moveTaskRef{queue: QueueRef{Account: parts[0], Region: parts[1], Name: parts[2]}}
+	copy(task.id[:], p.Value)
+	return task, true
+}
+
+// takeMoveLease makes this node the task's owner if no node holds it.
+func (e *Engine) takeMoveLease(ctx context.Context, task moveTaskRef) (rate int, took bool, err error) {
+	err = e.store.Update(ctx, func(tx kv.Txn) error {
+		took = false
+		rec, err := loadMoveTask(ctx, tx, task)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil || !rec.active() {
+			return err
+		}
+		now := e.clock().UnixMilli()
+		if rec.Owner != "" && rec.Owner != e.opts.NodeID && rec.LeaseUntil > now {
+			return nil
+		}
+		rec.Owner, rec.LeaseUntil = e.opts.NodeID, now+moveLease.Milliseconds()
+		rate, took = rec.MaxPerSecond, true
+		return saveMoveTask(tx, task, rec)
+	})
+	return rate, took, err
+}
+
+// runMoveTask moves batches until the task ends, this node loses its
+// lease, or the engine closes.
+func (e *Engine) runMoveTask(ctx context.Context, task moveTaskRef, rate int, wake <-chan struct{}) {
+	pace := pacer{rate: rate}
+	size := moveBatchSize(rate)
+	for {
+		if !pace.wait(ctx, wake) {
+			return
+		}
+		began := time.Now()
+		res, err := e.moveBatch(ctx, task, size)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			e.log.Warn("message move task batch failed", "source", task.queue.ARN(), "task", formatMessageID(task.id), "error", err)
+			if !sleepOrWake(ctx, wake, moveRetryDelay) {
+				return
+			}
+			continue
+		case res.done:
+			return
+		}
+		pace.charge(began, res.moved)
+		// Every entry seen was locked by a receiver: let them finish.
+		if res.moved == 0 && !sleepOrWake(ctx, wake, moveContendedDelay) {
+			return
+		}
+	}
+}
+
+// moveBatchSize spreads a rate over about ten batches a second, so the
+// pace stays even; without a rate, batches are as large as is cheap.
+func moveBatchSize(rate int) int {
+	if rate == 0 {
+		return moveBatchMax
+	}
+	return min(max(rate/10, 1), moveBatchMax)
+}
+
+// sleepOrWake waits d, less when woken; it reports false when ctx ended.
+func sleepOrWake(ctx context.Context, wake <-chan struct{}, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-wake:
+	case <-t.C:
+	}
+	return true
+}
+
+// pacer keeps a task at or below rate messages a second, on the real
+// clock: the engine's clock is for timestamps and may be a test's.
+type pacer struct {
+	rate int
+	next time.Time // when the next batch may start
+}
+
+// wait blocks until the next batch may start, or a wake-up; it reports
+// false when ctx ended.
+func (p *pacer) wait(ctx context.Context, wake <-chan struct{}) bool {
+	if d := time.Until(p.next); p.rate > 0 && d > 0 {
+		return sleepOrWake(ctx, wake, d)
+	}
+	return ctx.Err() == nil
+}
+
+// charge books n messages moved by a batch that began at began: the next
+// batch waits until n/rate seconds after it.
+func (p *pacer) charge(began time.Time, n int) {
+	if p.rate == 0 || n == 0 {
+		return
+	}
+	if p.next.After(began) {
+		began = p.next
+	}
+	p.next = began.Add(time.Duration(n) * time.Second / time.Duration(p.rate))
+}
