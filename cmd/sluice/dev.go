@@ -10,6 +10,7 @@ import (
 
 	blobfs "github.com/sluice-mq/sluice/internal/blob/fs"
 	"github.com/sluice-mq/sluice/internal/kv/local"
+	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
 // devDefaultListen is SQS emulators' customary port, on loopback only.
@@ -17,7 +18,9 @@ const devDefaultListen = "127.0.0.1:9324"
 
 type devFlags struct {
 	commonFlags
-	data string
+	data      string
+	accessKey string
+	secretKey string
 }
 
 func newDevFlags() (*flag.FlagSet, *devFlags) {
@@ -25,6 +28,8 @@ func newDevFlags() (*flag.FlagSet, *devFlags) {
 	fs := flag.NewFlagSet("sluice dev", flag.ContinueOnError)
 	f.register(fs, devDefaultListen)
 	fs.StringVar(&f.data, "data", ".sluice", "directory for the store and blobs; created if missing")
+	fs.StringVar(&f.accessKey, "access-key", "", "access key id of the dev tenant (with --secret-key; default: generated once and kept)")
+	fs.StringVar(&f.secretKey, "secret-key", "", "secret access key for --access-key")
 	return fs, &f
 }
 
@@ -34,6 +39,9 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	fs, f := newDevFlags()
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
+	}
+	if (f.accessKey == "") != (f.secretKey == "") {
+		return errors.New("--access-key and --secret-key go together: set both or neither")
 	}
 	log, err := f.logger(env)
 	if err != nil {
@@ -55,20 +63,41 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	}
 	defer closeLogged(log, "blob store", blobs.Close)
 
+	masterKey, _, err := seal.LoadOrCreateKeyFile(filepath.Join(dataDir, "master.key"))
+	if err != nil {
+		return fmt.Errorf("master key (--data): %w", err)
+	}
+	dp, err := startDataPlane(ctx, store, masterKey, f.region, log)
+	if err != nil {
+		return err
+	}
+	defer closeLogged(log, "queue engine", dp.engine.Close)
+	tenant, err := ensureDevTenant(ctx, store, dp.catalog, f.accessKey, f.secretKey)
+	if err != nil {
+		return err
+	}
+
 	l, err := listen(f.listen)
 	if err != nil {
 		return err
 	}
-	n := &node{kv: store, blobs: blobs, log: log}
+	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs}
 	endpoint := "http://" + l.Addr().String()
-	log.Info("sluice dev started", "endpoint", endpoint, "store", kvDir, "blobs", blobDir)
+	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "account", tenant.accountID, "store", kvDir, "blobs", blobDir)
 	fmt.Fprintf(env.stdout, `Sluice dev is running.
-  endpoint:  %s
-  health:    %s/healthz
-  store:     %s (Pebble, fsync on commit)
-  blobs:     %s
+  endpoint:    %[1]s
+  region:      %[2]s
+  account id:  %[3]s
+  access key:  %[4]s
+  secret key:  %[5]s
+  health:      %[1]s/healthz
+  store:       %[6]s (Pebble, fsync on commit)
+  blobs:       %[7]s
+Try it with the AWS CLI:
+  export AWS_ACCESS_KEY_ID=%[4]s AWS_SECRET_ACCESS_KEY=%[5]s AWS_DEFAULT_REGION=%[2]s
+  aws --endpoint-url %[1]s sqs create-queue --queue-name demo
 Stop it with Ctrl-C.
-`, endpoint, endpoint, kvDir, blobDir)
+`, endpoint, f.region, tenant.accountID, tenant.accessKey, tenant.secretKey, kvDir, blobDir)
 	return serveHTTP(ctx, l, n.routes(), log)
 }
 

@@ -18,12 +18,18 @@ type commonFlags struct {
 	listen   string
 	logLevel string
 	config   string
+	region   string
 }
+
+// defaultRegion is the region queue URLs and ARNs carry unless --region
+// says otherwise; clients must sign requests for it.
+const defaultRegion = "us-east-1"
 
 func (c *commonFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.StringVar(&c.listen, "listen", defaultListen, "address to serve HTTP on (host:port; port 0 picks a free one)")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.config, config.FileFlag, "", "YAML file with settings (keys are flag names)")
+	fs.StringVar(&c.region, "region", defaultRegion, "region this endpoint serves: in queue ARNs and the signatures clients make")
 }
 
 func (c *commonFlags) logger(env environment) (*slog.Logger, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,6 +23,9 @@ type node struct {
 	kv    kv.Store
 	blobs blob.Store // nil for roles that need no blob store
 	log   *slog.Logger
+	// sqs serves the SQS API on every path the other routes leave; nil
+	// for roles without the data plane.
+	sqs http.Handler
 }
 
 func (n *node) routes() *echo.Echo {
@@ -31,6 +35,11 @@ func (n *node) routes() *echo.Echo {
 		checks = append(checks, health.Check{Name: "blobs", Probe: n.probeBlobs})
 	}
 	e.GET(health.Path, health.Handler(buildinfo.Version(), checks...))
+	if n.sqs != nil {
+		// SQS clients post to "/" or to a queue URL, /{account}/{name}.
+		e.Any("/", echo.WrapHandler(n.sqs))
+		e.Any("/*", echo.WrapHandler(n.sqs))
+	}
 	return e
 }
 

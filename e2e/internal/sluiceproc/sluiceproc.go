@@ -60,13 +60,18 @@ func Binary(tb testing.TB) string {
 // Process is a running sluice command.
 type Process struct {
 	Endpoint string
-	cmd      *exec.Cmd
-	stderr   *lockedBuffer
-	exited   chan struct{}
-	waitErr  error
+	// What `sluice dev` prints for the default tenant.
+	Region, AccountID, AccessKey, SecretKey string
+	cmd                                     *exec.Cmd
+	stderr                                  *lockedBuffer
+	exited                                  chan struct{}
+	waitErr                                 error
 }
 
-var endpointLine = regexp.MustCompile(`endpoint:\s+(http://\S+)`)
+var (
+	endpointLine = regexp.MustCompile(`endpoint:\s+(http://\S+)`)
+	bannerLine   = regexp.MustCompile(`^\s+([a-z ]+):\s+(\S+)`)
+)
 
 // StartDev runs `sluice dev --listen 127.0.0.1:0` with the given extra
 // arguments and waits until it prints its endpoint. The process is killed
@@ -92,12 +97,25 @@ func start(bin string, args []string) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	found := make(chan string, 1)
+	found := make(chan map[string]string, 1)
 	go func() {
+		// The banner runs from the endpoint line to "Stop it with Ctrl-C."
 		lines := bufio.NewScanner(stdout)
+		var banner map[string]string
 		for lines.Scan() {
-			if m := endpointLine.FindStringSubmatch(lines.Text()); m != nil {
-				found <- m[1]
+			line := lines.Text()
+			if m := endpointLine.FindStringSubmatch(line); m != nil && banner == nil {
+				banner = map[string]string{"endpoint": m[1]}
+				continue
+			}
+			if banner == nil {
+				continue
+			}
+			if m := bannerLine.FindStringSubmatch(line); m != nil {
+				banner[m[1]] = m[2]
+			}
+			if strings.Contains(line, "Ctrl-C") {
+				found <- banner
 				break
 			}
 		}
@@ -108,7 +126,9 @@ func start(bin string, args []string) (*Process, error) {
 		close(p.exited)
 	}()
 	select {
-	case p.Endpoint = <-found:
+	case banner := <-found:
+		p.Endpoint, p.Region, p.AccountID = banner["endpoint"], banner["region"], banner["account id"]
+		p.AccessKey, p.SecretKey = banner["access key"], banner["secret key"]
 		return p, nil
 	case <-p.exited:
 		return nil, fmt.Errorf("sluice %s exited before serving: %v\n%s", strings.Join(args, " "), p.waitErr, p.stderr)

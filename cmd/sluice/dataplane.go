@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/sigv4"
+	"github.com/sluice-mq/sluice/data-plane/sqsapi"
+	"github.com/sluice-mq/sluice/data-plane/sqsauth"
+	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/tenants"
+	"github.com/sluice-mq/sluice/tenants/seal"
+)
+
+// dataPlane is the queue engine and the SQS API in front of it.
+type dataPlane struct {
+	engine  *engine.Engine
+	catalog *tenants.Catalog
+	sqs     http.Handler
+}
+
+// startDataPlane starts the engine's background work on store and builds
+// the SQS handler. Close the engine when done.
+func startDataPlane(ctx context.Context, store kv.Store, masterKey []byte, region string, log *slog.Logger) (*dataPlane, error) {
+	sealer, err := seal.New(masterKey)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	eng, err := engine.New(store, engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("queue engine: %w", err)
+	}
+	catalog := tenants.New(store, sealer, tenants.Options{})
+	h, err := sqsapi.New(sqsapi.Options{
+		Engine: eng,
+		Auth:   sqsauth.New(catalog, region, sigv4.Options{}),
+		Logger: log,
+	})
+	if err != nil {
+		_ = eng.Close()
+		return nil, err
+	}
+	eng.Start(ctx)
+	return &dataPlane{engine: eng, catalog: catalog, sqs: h}, nil
+}
+
+// receiptKey derives the key that signs receipt handles from the master
+// key, so every node that shares a store and its master key agrees on it
+// without storing another secret.
+func receiptKey(masterKey []byte) []byte {
+	m := hmac.New(sha256.New, masterKey)
+	m.Write([]byte("sluice receipt handles v1"))
+	return m.Sum(nil)
+}

@@ -1,0 +1,246 @@
+// Package sqsapi serves the SQS API (2012-11-05) over HTTP in both wire
+// protocols SQS speaks: AWS JSON 1.0 (X-Amz-Target: AmazonSQS.<Action>) and
+// Query (Action=...&Version=2012-11-05, XML replies). Requests are
+// authenticated first, then decoded into one set of request shapes
+// (types.go), run against the queue engine, and answered in the protocol
+// they came in, errors included.
+package sqsapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+)
+
+// Principal is who signed a request.
+type Principal struct {
+	AccountID   string
+	AccessKeyID string
+	Region      string // from the signature's credential scope
+}
+
+// Authenticator checks a request's signature and says who made it. Its
+// errors should be *Error; any other error is answered as InternalFailure.
+type Authenticator interface {
+	Authenticate(ctx context.Context, r *http.Request, body []byte) (Principal, error)
+}
+
+// Options configures a Handler.
+type Options struct {
+	Engine *engine.Engine
+	Auth   Authenticator
+	Logger *slog.Logger
+	// MaxBodyBytes bounds a request body, checked before it is parsed.
+	// The default, 4 MiB, fits a 1 MiB batch even percent-encoded by the
+	// Query protocol, where each byte may take three.
+	MaxBodyBytes int64
+}
+
+const defaultMaxBody = 4 << 20
+
+// Handler serves the SQS API.
+type Handler struct {
+	engine  *engine.Engine
+	auth    Authenticator
+	log     *slog.Logger
+	maxBody int64
+}
+
+// New returns a Handler.
+func New(opts Options) (*Handler, error) {
+	if opts.Engine == nil || opts.Auth == nil {
+		return nil, errors.New("sqsapi: Engine and Auth are required")
+	}
+	h := &Handler{engine: opts.Engine, auth: opts.Auth, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = defaultMaxBody
+	}
+	return h, nil
+}
+
+const (
+	jsonContentType = "application/x-amz-json-1.0"
+	targetPrefix    = "AmazonSQS."
+	apiVersion      = "2012-11-05"
+)
+
+// ServeHTTP answers one SQS request.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{h: h, r: r, requestID: newRequestID(), json: r.Header.Get("X-Amz-Target") != ""}
+	w.Header().Set("x-amzn-RequestId", c.requestID)
+	out, err := c.run(r.Context())
+	if err != nil {
+		c.writeError(w, err)
+		return
+	}
+	c.writeResult(w, out)
+}
+
+// call is one request on its way through the handler.
+type call struct {
+	h         *Handler
+	r         *http.Request
+	requestID string
+	json      bool
+	action    string
+	body      []byte
+	params    url.Values // Query protocol only
+	principal Principal
+}
+
+func (c *call) run(ctx context.Context) (any, error) {
+	if err := c.readBody(); err != nil {
+		return nil, err
+	}
+	if err := c.parseEnvelope(); err != nil {
+		return nil, err
+	}
+	p, err := c.h.auth.Authenticate(ctx, c.r, c.body)
+	if err != nil {
+		return nil, err
+	}
+	c.principal = p
+	act, ok := actions[c.action]
+	if !ok {
+		if c.json {
+			return nil, NewError("UnknownOperationException", "The action %s is not valid for this web service.", c.action)
+		}
+		return nil, NewError("InvalidAction", "The action %s is not valid for this endpoint.", c.action)
+	}
+	return act(ctx, c)
+}
+
+func (c *call) readBody() error {
+	if c.r.ContentLength > c.h.maxBody {
+		return errTooLarge(c.h.maxBody)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, c.r.Body, c.h.maxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return errTooLarge(c.h.maxBody)
+	}
+	if err != nil {
+		return NewError("MalformedQueryString", "The request body could not be read.")
+	}
+	c.body = body
+	return nil
+}
+
+func errTooLarge(limit int64) *Error {
+	return NewError("RequestEntityTooLarge", "Request body must be at most %d bytes.", limit)
+}
+
+// parseEnvelope finds the action and, for Query requests, the parameters
+// (URL query string plus a form body).
+func (c *call) parseEnvelope() error {
+	if c.json {
+		target := c.r.Header.Get("X-Amz-Target")
+		action, ok := strings.CutPrefix(target, targetPrefix)
+		if !ok || action == "" {
+			return NewError("UnknownOperationException", "The target %s is not valid for this web service.", target)
+		}
+		c.action = action
+		return nil
+	}
+	params := c.r.URL.Query()
+	if len(c.body) > 0 {
+		mt, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
+		if mt != "" && mt != "application/x-www-form-urlencoded" {
+			return NewError("InvalidAction", "Could not find operation: the request has no X-Amz-Target header and is not a form post.")
+		}
+		form, err := url.ParseQuery(string(c.body))
+		if err != nil {
+			return NewError("MalformedQueryString", "The request body is not a valid form.")
+		}
+		for k, v := range form {
+			params[k] = append(params[k], v...)
+		}
+	}
+	c.params = params
+	c.action = params.Get("Action")
+	if c.action == "" {
+		return NewError("MissingAction", "The request must contain the parameter Action.")
+	}
+	if v := params.Get("Version"); v != "" && v != apiVersion {
+		return NewError("NoSuchVersion", "The requested version (%s) of service AmazonSQS does not exist.", v)
+	}
+	return nil
+}
+
+// decode fills in, a pointer to a request shape, from the request.
+func (c *call) decode(in any) error {
+	if !c.json {
+		return decodeQuery(c.params, in)
+	}
+	if len(bytes.TrimSpace(c.body)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(c.body, in); err != nil {
+		return NewError("SerializationException", "The request body is not valid for %s: %v", c.action, err)
+	}
+	return nil
+}
+
+func (c *call) writeResult(w http.ResponseWriter, out any) {
+	var b bytes.Buffer
+	if c.json {
+		w.Header().Set("Content-Type", jsonContentType)
+		if out == nil {
+			b.WriteString("{}")
+		} else if err := json.NewEncoder(&b).Encode(out); err != nil {
+			c.h.log.Error("encode reply", "action", c.action, "error", err)
+			c.writeError(w, internalError())
+			return
+		}
+	} else {
+		w.Header().Set("Content-Type", "text/xml")
+		writeXMLResponse(&b, c.action, c.requestID, out)
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b.Bytes())
+}
+
+func (c *call) writeError(w http.ResponseWriter, err error) {
+	we, ok := toWire(err)
+	if !ok {
+		c.h.log.Error("request failed", "action", c.action, "account", c.principal.AccountID, "request_id", c.requestID, "error", err)
+	}
+	var b bytes.Buffer
+	if c.json {
+		w.Header().Set("Content-Type", jsonContentType)
+		if c.r.Header.Get("x-amzn-query-mode") == "true" {
+			w.Header().Set("x-amzn-query-error", we.Code+";"+we.fault())
+		}
+		namespace := "com.amazonaws.sqs#"
+		if _, isCommon := common[we.Code]; isCommon {
+			namespace = "com.amazon.coral.service#"
+		}
+		_ = json.NewEncoder(&b).Encode(map[string]string{"__type": namespace + we.Shape, "message": we.Message})
+	} else {
+		w.Header().Set("Content-Type", "text/xml")
+		writeXMLError(&b, we, c.requestID)
+	}
+	w.WriteHeader(we.Status)
+	_, _ = w.Write(b.Bytes())
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	s := hex.EncodeToString(b[:])
+	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+}

@@ -1,0 +1,307 @@
+package sqsapi
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/msgattr"
+)
+
+// SQS batch limits.
+const (
+	maxBatchEntries = 10
+	maxBatchBytes   = 1 << 20
+)
+
+var batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+// checkBatch applies SQS's whole-request batch rules: 1–10 entries, valid
+// and distinct ids.
+func checkBatch(entryName string, ids []string) error {
+	if len(ids) == 0 {
+		return NewError("AWS.SimpleQueueService.EmptyBatchRequest", "There should be at least one %s in the request.", entryName)
+	}
+	if len(ids) > maxBatchEntries {
+		return NewError("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "Maximum number of entries per request are %d. You have sent %d.", maxBatchEntries, len(ids))
+	}
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if !batchIDPattern.MatchString(id) {
+			return NewError("AWS.SimpleQueueService.InvalidBatchEntryId", "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
+		}
+		if seen[id] {
+			return NewError("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "Id %s repeated.", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// failedEntry turns one entry's error into a Failed element; ok is false
+// when the error is ours, not the sender's.
+func failedEntry(id string, err error) (batchResultErrorEntry, bool) {
+	we, ok := toWire(err)
+	return batchResultErrorEntry{Id: id, Code: we.Code, Message: we.Message, SenderFault: !we.Server}, ok
+}
+
+// toAttributes converts wire attribute values to the engine's.
+func toAttributes(param string, in map[string]attributeValue) (msgattr.Attributes, error) {
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make(msgattr.Attributes, len(in))
+	for name, v := range in {
+		if len(v.StringListValues) > 0 || len(v.BinaryListValues) > 0 {
+			return nil, NewError("InvalidParameterValue", "%s %s: StringListValues and BinaryListValues are not supported.", param, name)
+		}
+		out[name] = msgattr.Value{DataType: v.DataType, StringValue: deref(v.StringValue), BinaryValue: v.BinaryValue}
+	}
+	return out, nil
+}
+
+func fromAttributes(in msgattr.Attributes) map[string]attributeValue {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make(map[string]attributeValue, len(in))
+	for name, v := range in {
+		av := attributeValue{DataType: v.DataType}
+		if v.BinaryValue != nil {
+			av.BinaryValue = v.BinaryValue
+		} else {
+			s := v.StringValue
+			av.StringValue = &s
+		}
+		out[name] = av
+	}
+	return out
+}
+
+// sendInput converts one message to send. FIFO parameters are refused on
+// the standard queues the engine serves.
+func (c *call) sendInput(body *string, delay *int, attrs, system map[string]attributeValue, dedupID *string) (engine.SendInput, error) {
+	if body == nil {
+		return engine.SendInput{}, errMissingParameter("MessageBody")
+	}
+	if dedupID != nil {
+		return engine.SendInput{}, NewError("InvalidParameterValue", "The request include parameter that is not valid for this queue type. Reason: MessageDeduplicationId is only valid on FIFO queues.")
+	}
+	a, err := toAttributes("MessageAttribute", attrs)
+	if err != nil {
+		return engine.SendInput{}, err
+	}
+	s, err := toAttributes("MessageSystemAttribute", system)
+	if err != nil {
+		return engine.SendInput{}, err
+	}
+	return engine.SendInput{Body: *body, DelaySeconds: delay, Attributes: a, SystemAttributes: s, SenderID: c.principal.AccountID}, nil
+}
+
+func sendOutput(r engine.SendResult) sendMessageOutput {
+	return sendMessageOutput{
+		MessageId:                    r.MessageID,
+		MD5OfMessageBody:             r.MD5OfMessageBody,
+		MD5OfMessageAttributes:       r.MD5OfMessageAttributes,
+		MD5OfMessageSystemAttributes: r.MD5OfMessageSystemAttributes,
+	}
+}
+
+func sendMessage(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *sendMessageInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	send, err := c.sendInput(in.MessageBody, in.DelaySeconds, in.MessageAttributes, in.MessageSystemAttributes, in.MessageDeduplicationId)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.h.engine.SendMessage(ctx, ref, send)
+	if err != nil {
+		return nil, err
+	}
+	return sendOutput(res), nil
+}
+
+func sendMessageBatch(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *sendMessageBatchInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(in.Entries))
+	for i, e := range in.Entries {
+		ids[i] = e.Id
+	}
+	if err := checkBatch("SendMessageBatchRequestEntry", ids); err != nil {
+		return nil, err
+	}
+	out := sendMessageBatchOutput{Successful: []sendMessageBatchResultEntry{}, Failed: []batchResultErrorEntry{}}
+	var (
+		sends   []engine.SendInput
+		sendIDs []string
+		total   int
+	)
+	for _, e := range in.Entries {
+		send, err := c.sendInput(e.MessageBody, e.DelaySeconds, e.MessageAttributes, e.MessageSystemAttributes, e.MessageDeduplicationId)
+		if err != nil {
+			f, _ := failedEntry(e.Id, err)
+			out.Failed = append(out.Failed, f)
+			continue
+		}
+		total += len(send.Body) + msgattr.Size(send.Attributes)
+		sends = append(sends, send)
+		sendIDs = append(sendIDs, e.Id)
+	}
+	if total > maxBatchBytes {
+		return nil, NewError("AWS.SimpleQueueService.BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
+	}
+	if len(sends) > 0 {
+		results, err := c.h.engine.SendMessageBatch(ctx, ref, sends)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range results {
+			if r.Err != nil {
+				f, ok := failedEntry(sendIDs[i], r.Err)
+				if !ok {
+					return nil, r.Err
+				}
+				out.Failed = append(out.Failed, f)
+				continue
+			}
+			out.Successful = append(out.Successful, sendMessageBatchResultEntry{Id: sendIDs[i], sendMessageOutput: sendOutput(r.Result)})
+		}
+	}
+	return out, nil
+}
+
+func receiveMessage(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *receiveMessageInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	if in.MaxNumberOfMessages != nil && *in.MaxNumberOfMessages == 0 {
+		return nil, errInvalidParameter("MaxNumberOfMessages", "0", "Must be between 1 and 10, if provided.")
+	}
+	msgs, err := c.h.engine.ReceiveMessage(ctx, ref, engine.ReceiveInput{
+		MaxNumberOfMessages:   deref(in.MaxNumberOfMessages),
+		VisibilityTimeout:     in.VisibilityTimeout,
+		WaitTimeSeconds:       in.WaitTimeSeconds,
+		AttributeNames:        append(in.AttributeNames, in.MessageSystemAttributeNames...),
+		MessageAttributeNames: in.MessageAttributeNames,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := receiveMessageOutput{Messages: make([]message, len(msgs))}
+	for i, m := range msgs {
+		out.Messages[i] = message{
+			MessageId:              m.MessageID,
+			ReceiptHandle:          m.ReceiptHandle,
+			MD5OfBody:              m.MD5OfBody,
+			Body:                   m.Body,
+			Attributes:             m.Attributes,
+			MD5OfMessageAttributes: m.MD5OfMessageAttributes,
+			MessageAttributes:      fromAttributes(m.MessageAttributes),
+		}
+	}
+	return out, nil
+}
+
+func deleteMessage(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *deleteMessageInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	if in.ReceiptHandle == "" {
+		return nil, errMissingParameter("ReceiptHandle")
+	}
+	return nil, c.h.engine.DeleteMessage(ctx, ref, in.ReceiptHandle)
+}
+
+func deleteMessageBatch(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *deleteMessageBatchInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(in.Entries))
+	handles := make([]string, len(in.Entries))
+	for i, e := range in.Entries {
+		ids[i], handles[i] = e.Id, e.ReceiptHandle
+	}
+	if err := checkBatch("DeleteMessageBatchRequestEntry", ids); err != nil {
+		return nil, err
+	}
+	results, err := c.h.engine.DeleteMessageBatch(ctx, ref, handles)
+	if err != nil {
+		return nil, err
+	}
+	out := deleteMessageBatchOutput{Successful: []idEntry{}, Failed: []batchResultErrorEntry{}}
+	return out, collectAcks(ids, results, &out.Successful, &out.Failed)
+}
+
+func changeMessageVisibility(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *changeVisibilityInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case in.ReceiptHandle == "":
+		return nil, errMissingParameter("ReceiptHandle")
+	case in.VisibilityTimeout == nil:
+		return nil, errMissingParameter("VisibilityTimeout")
+	}
+	return nil, c.h.engine.ChangeMessageVisibility(ctx, ref, in.ReceiptHandle, *in.VisibilityTimeout)
+}
+
+func changeMessageVisibilityBatch(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *changeVisibilityBatchInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(in.Entries))
+	for i, e := range in.Entries {
+		ids[i] = e.Id
+	}
+	if err := checkBatch("ChangeMessageVisibilityBatchRequestEntry", ids); err != nil {
+		return nil, err
+	}
+	out := changeVisibilityBatchOutput{Successful: []idEntry{}, Failed: []batchResultErrorEntry{}}
+	var (
+		changes   []engine.VisibilityChange
+		changeIDs []string
+	)
+	for _, e := range in.Entries {
+		if e.VisibilityTimeout == nil {
+			f, _ := failedEntry(e.Id, errMissingParameter("VisibilityTimeout"))
+			out.Failed = append(out.Failed, f)
+			continue
+		}
+		changes = append(changes, engine.VisibilityChange{ReceiptHandle: e.ReceiptHandle, VisibilityTimeout: *e.VisibilityTimeout})
+		changeIDs = append(changeIDs, e.Id)
+	}
+	if len(changes) == 0 {
+		return out, nil
+	}
+	results, err := c.h.engine.ChangeMessageVisibilityBatch(ctx, ref, changes)
+	if err != nil {
+		return nil, err
+	}
+	return out, collectAcks(changeIDs, results, &out.Successful, &out.Failed)
+}
+
+// collectAcks sorts per-entry outcomes of delete and visibility batches.
+func collectAcks(ids []string, results []engine.BatchResult[struct{}], ok *[]idEntry, failed *[]batchResultErrorEntry) error {
+	for i, r := range results {
+		if r.Err == nil {
+			*ok = append(*ok, idEntry{Id: ids[i]})
+			continue
+		}
+		f, senders := failedEntry(ids[i], r.Err)
+		if !senders {
+			return r.Err
+		}
+		*failed = append(*failed, f)
+	}
+	return nil
+}

@@ -1,0 +1,239 @@
+package sqsapi
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+)
+
+// actionFunc runs one action: it decodes its request shape from c and
+// returns the response shape (nil for actions without output).
+type actionFunc func(ctx context.Context, c *call) (any, error)
+
+// actions lists every SQS action by name.
+var actions = map[string]actionFunc{
+	"CreateQueue":                  createQueue,
+	"GetQueueUrl":                  getQueueURL,
+	"ListQueues":                   listQueues,
+	"DeleteQueue":                  deleteQueue,
+	"GetQueueAttributes":           getQueueAttributes,
+	"SetQueueAttributes":           setQueueAttributes,
+	"PurgeQueue":                   purgeQueue,
+	"ListDeadLetterSourceQueues":   listDeadLetterSourceQueues,
+	"TagQueue":                     tagQueue,
+	"UntagQueue":                   untagQueue,
+	"ListQueueTags":                listQueueTags,
+	"AddPermission":                addPermission,
+	"RemovePermission":             removePermission,
+	"SendMessage":                  sendMessage,
+	"SendMessageBatch":             sendMessageBatch,
+	"ReceiveMessage":               receiveMessage,
+	"DeleteMessage":                deleteMessage,
+	"DeleteMessageBatch":           deleteMessageBatch,
+	"ChangeMessageVisibility":      changeMessageVisibility,
+	"ChangeMessageVisibilityBatch": changeMessageVisibilityBatch,
+	"StartMessageMoveTask":         startMessageMoveTask,
+	"ListMessageMoveTasks":         listMessageMoveTasks,
+	"CancelMessageMoveTask":        cancelMessageMoveTask,
+}
+
+// queueRef resolves a QueueUrl to the caller's queue. Only the path
+// /{account}/{name} counts, whatever host the client put in the URL; an
+// empty QueueUrl falls back to the request path, where old Query clients
+// put it. Another account's queue is answered as missing, so a tenant
+// cannot learn whether it exists.
+func (c *call) queueRef(queueURL string) (engine.QueueRef, error) {
+	path := queueURL
+	if queueURL == "" {
+		path = c.r.URL.Path
+		if strings.Trim(path, "/") == "" {
+			return engine.QueueRef{}, errMissingParameter("QueueUrl")
+		}
+	} else if u, err := url.Parse(queueURL); err == nil {
+		path = u.Path
+	}
+	account, name, ok := strings.Cut(strings.Trim(path, "/"), "/")
+	if !ok || account == "" || name == "" || strings.Contains(name, "/") {
+		return engine.QueueRef{}, NewError("InvalidAddress", "The address %s is not valid for this endpoint.", queueURL)
+	}
+	if account != c.principal.AccountID {
+		return engine.QueueRef{}, errQueueDoesNotExist()
+	}
+	return c.ref(name), nil
+}
+
+func (c *call) ref(name string) engine.QueueRef {
+	return engine.QueueRef{Account: c.principal.AccountID, Region: c.principal.Region, Name: name}
+}
+
+// queueURL builds a queue's URL on the host the client called.
+func (c *call) queueURL(name string) string {
+	scheme := "http"
+	if c.r.TLS != nil || c.r.Header.Get("X-Forwarded-Proto") == "https" {
+		scheme = "https"
+	}
+	return scheme + "://" + c.r.Host + "/" + c.principal.AccountID + "/" + name
+}
+
+func (c *call) queueURLs(names []string) []string {
+	urls := make([]string, len(names))
+	for i, n := range names {
+		urls[i] = c.queueURL(n)
+	}
+	return urls
+}
+
+// decodeQueue decodes in and resolves its QueueUrl.
+func decodeQueue[T any](c *call, queueURL func(*T) string) (*T, engine.QueueRef, error) {
+	in := new(T)
+	if err := c.decode(in); err != nil {
+		return nil, engine.QueueRef{}, err
+	}
+	ref, err := c.queueRef(queueURL(in))
+	return in, ref, err
+}
+
+func createQueue(ctx context.Context, c *call) (any, error) {
+	var in createQueueInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.QueueName == "" {
+		return nil, errMissingParameter("QueueName")
+	}
+	if _, err := c.h.engine.CreateQueue(ctx, c.ref(in.QueueName), in.Attributes, in.Tags); err != nil {
+		return nil, err
+	}
+	return queueURLOutput{QueueUrl: c.queueURL(in.QueueName)}, nil
+}
+
+func getQueueURL(ctx context.Context, c *call) (any, error) {
+	var in getQueueURLInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.QueueName == "" {
+		return nil, errMissingParameter("QueueName")
+	}
+	if in.QueueOwnerAWSAccountId != "" && in.QueueOwnerAWSAccountId != c.principal.AccountID {
+		return nil, errQueueDoesNotExist()
+	}
+	if _, err := c.h.engine.GetQueue(ctx, c.ref(in.QueueName)); err != nil {
+		return nil, err
+	}
+	return queueURLOutput{QueueUrl: c.queueURL(in.QueueName)}, nil
+}
+
+func listQueues(ctx context.Context, c *call) (any, error) {
+	var in listQueuesInput
+	if err := c.decode(&in); err != nil {
+		return nil, err
+	}
+	names, next, err := c.h.engine.ListQueues(ctx, c.principal.AccountID, c.principal.Region, in.QueueNamePrefix, deref(in.MaxResults), in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return listQueuesOutput{QueueUrls: c.queueURLs(names), NextToken: next}, nil
+}
+
+func deleteQueue(ctx context.Context, c *call) (any, error) {
+	_, ref, err := decodeQueue(c, func(in *queueURLInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.h.engine.DeleteQueue(ctx, ref)
+}
+
+func purgeQueue(ctx context.Context, c *call) (any, error) {
+	_, ref, err := decodeQueue(c, func(in *queueURLInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.h.engine.PurgeQueue(ctx, ref)
+}
+
+func getQueueAttributes(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *getQueueAttributesInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := c.h.engine.GetQueueAttributes(ctx, ref, in.AttributeNames)
+	if err != nil {
+		return nil, err
+	}
+	return attributesOutput{Attributes: attrs}, nil
+}
+
+func setQueueAttributes(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *setQueueAttributesInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.h.engine.SetQueueAttributes(ctx, ref, in.Attributes)
+}
+
+func listDeadLetterSourceQueues(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *listDeadLetterSourceQueuesInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	names, next, err := c.h.engine.ListDeadLetterSourceQueues(ctx, ref, deref(in.MaxResults), in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return listDeadLetterSourceQueuesOutput{QueueUrls: c.queueURLs(names), NextToken: next}, nil
+}
+
+func tagQueue(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *tagQueueInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.h.engine.TagQueue(ctx, ref, in.Tags)
+}
+
+func untagQueue(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *untagQueueInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.h.engine.UntagQueue(ctx, ref, in.TagKeys)
+}
+
+func listQueueTags(ctx context.Context, c *call) (any, error) {
+	_, ref, err := decodeQueue(c, func(in *queueURLInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	tags, err := c.h.engine.ListQueueTags(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return tagsOutput{Tags: tags}, nil
+}
+
+func addPermission(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *addPermissionInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.h.engine.AddPermission(ctx, ref, in.Label, in.AWSAccountIds, in.Actions)
+}
+
+func removePermission(ctx context.Context, c *call) (any, error) {
+	in, ref, err := decodeQueue(c, func(in *removePermissionInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, err
+	}
+	return nil, c.h.engine.RemovePermission(ctx, ref, in.Label)
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
