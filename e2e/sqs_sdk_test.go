@@ -252,3 +252,39 @@ func TestSigV4Rejections(t *testing.T) {
 		t.Fatalf("endpoint %s", p.Endpoint)
 	}
 }
+
+// TestDevTenantAcrossRestarts: a restart on the same --data keeps the
+// tenant, its key and its messages; --access-key/--secret-key fix the key.
+func TestDevTenantAcrossRestarts(t *testing.T) {
+	data := t.TempDir()
+	ctx := context.Background()
+	first := sluiceproc.StartDev(t, "--data", data)
+	c := sqsClient(first, first.SecretKey)
+	q := mustOK(c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("kept")}))(t).QueueUrl
+	mustOK(c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String("still here")}))(t)
+	if code, err := first.Stop(10 * time.Second); err != nil || code != 0 {
+		t.Fatalf("stop: %d, %v", code, err)
+	}
+
+	second := sluiceproc.StartDev(t, "--data", data)
+	if second.AccountID != first.AccountID || second.AccessKey != first.AccessKey || second.SecretKey != first.SecretKey {
+		t.Fatalf("restart changed the tenant: %+v then %+v", first, second)
+	}
+	c = sqsClient(second, second.SecretKey)
+	q = aws.String(second.Endpoint + "/" + second.AccountID + "/kept")
+	got := mustOK(c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, WaitTimeSeconds: 2}))(t)
+	if len(got.Messages) != 1 || aws.ToString(got.Messages[0].Body) != "still here" {
+		t.Fatalf("after restart received %+v", got.Messages)
+	}
+	if code, err := second.Stop(10 * time.Second); err != nil || code != 0 {
+		t.Fatalf("stop: %d, %v", code, err)
+	}
+
+	fixed := sluiceproc.StartDev(t, "--data", data, "--access-key", "SCRIPTKEY0000001", "--secret-key", "script-secret-0123456789")
+	if fixed.AccessKey != "SCRIPTKEY0000001" || fixed.SecretKey != "script-secret-0123456789" || fixed.AccountID != first.AccountID {
+		t.Fatalf("fixed credentials not used: %+v", fixed)
+	}
+	if _, err := sqsClient(fixed, fixed.SecretKey).GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("kept")}); err != nil {
+		t.Fatalf("fixed key refused: %v", err)
+	}
+}

@@ -130,8 +130,11 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 		{"bad log level", []string{"dev", "--log-level", "loud"}, 1, "--log-level"},
 		{"unknown flag", []string{"dev", "--bogus"}, 2, "-bogus"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
-		{"unreachable PD", []string{"serve", "--pd", closedAddr, "--pd-timeout", "1s"}, 1, "--pd"},
-		{"no PD", []string{"serve"}, 1, "--pd"},
+		{"unreachable PD", []string{"serve", "--pd", closedAddr, "--pd-timeout", "1s", "--master-key", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"}, 1, "--pd"},
+		{"no PD", []string{"serve", "--master-key", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"}, 1, "--pd"},
+		{"no master key", []string{"serve", "--pd", closedAddr}, 1, "--master-key"},
+		{"short master key", []string{"serve", "--pd", closedAddr, "--master-key", "abcd"}, 1, "--master-key"},
+		{"access key without secret", []string{"dev", "--data", filepath.Join(dir, "k"), "--access-key", "AKIDEXAMPLE12345"}, 1, "--secret-key"},
 		{"bad role", []string{"serve", "--role", "chef"}, 1, "--role"},
 	}
 	for _, tc := range cases {

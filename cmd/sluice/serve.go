@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
 	"github.com/sluice-mq/sluice/internal/kv/tikv"
+	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
 var roles = []string{"all", "data-plane", "control-plane", "billing"}
@@ -28,6 +31,8 @@ type serveFlags struct {
 	s3Prefix    string
 	s3Secure    bool
 	s3Timeout   time.Duration
+	masterKey   string
+	masterFile  string
 }
 
 func newServeFlags() (*flag.FlagSet, *serveFlags) {
@@ -45,6 +50,8 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.StringVar(&f.s3Prefix, "s3-prefix", "", "key prefix inside the bucket")
 	fs.BoolVar(&f.s3Secure, "s3-secure", true, "use HTTPS for S3")
 	fs.DurationVar(&f.s3Timeout, "s3-timeout", 10*time.Second, "how long to try reaching S3 at startup")
+	fs.StringVar(&f.masterKey, "master-key", "", "32-byte key sealing access-key secrets, as 64 hex digits or base64; the same on every node")
+	fs.StringVar(&f.masterFile, "master-key-file", "", "file holding --master-key")
 	return fs, &f
 }
 
@@ -60,6 +67,12 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	log, err := f.logger(env)
 	if err != nil {
 		return err
+	}
+	var masterKey []byte // only the data plane reads access-key secrets
+	if f.role == "all" || f.role == "data-plane" {
+		if masterKey, err = f.loadMasterKey(); err != nil {
+			return err
+		}
 	}
 	store, err := tikv.Open(ctx, tikv.Config{
 		PDAddrs:        splitList(f.pd),
@@ -87,11 +100,20 @@ func runServe(ctx context.Context, env environment, args []string) error {
 		blobs = s3store
 	}
 
+	n := &node{kv: store, blobs: blobs, log: log}
+	if masterKey != nil {
+		dp, err := startDataPlane(ctx, store, masterKey, f.region, log)
+		if err != nil {
+			return err
+		}
+		defer closeLogged(log, "queue engine", dp.engine.Close)
+		n.sqs = dp.sqs
+	}
+
 	l, err := listen(f.listen)
 	if err != nil {
 		return err
 	}
-	n := &node{kv: store, blobs: blobs, log: log}
 	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "pd", f.pd, "s3", f.s3Endpoint)
 	return serveHTTP(ctx, l, n.routes(), log)
 }
@@ -104,4 +126,26 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// loadMasterKey reads the master key from --master-key or --master-key-file.
+func (f *serveFlags) loadMasterKey() ([]byte, error) {
+	text := f.masterKey
+	switch {
+	case f.masterKey != "" && f.masterFile != "":
+		return nil, errors.New("set one of --master-key and --master-key-file, not both")
+	case f.masterFile != "":
+		b, err := os.ReadFile(f.masterFile)
+		if err != nil {
+			return nil, fmt.Errorf("--master-key-file: %w", err)
+		}
+		text = string(b)
+	case text == "":
+		return nil, fmt.Errorf("role %s needs the master key that seals access keys: set --master-key or --master-key-file", f.role)
+	}
+	key, err := seal.ParseKey(text)
+	if err != nil {
+		return nil, fmt.Errorf("--master-key: %w", err)
+	}
+	return key, nil
 }
