@@ -4,10 +4,11 @@ BIN       := bin/sluice
 MODULES   := sdk terraform e2e
 # Packages whose tests also run under the race detector, in -short mode
 # (the full-volume load tests run once, without it).
-RACE_PKGS := ./internal/kv/... ./data-plane/engine/...
+RACE_PKGS := ./internal/kv/... ./data-plane/... ./tenants/...
 BENCHTIME ?= 1s
+FUZZTIME  ?= 60s
 
-.PHONY: run build test test-root test-modules bench e2e lint tools clean
+.PHONY: run build test test-root test-modules bench e2e fuzz lint tools clean
 
 run: build
 	./$(BIN) dev
@@ -26,6 +27,11 @@ test-modules:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./internal/kv/ ./data-plane/engine/
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONRequest$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzQueryRequest$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./data-plane/sigv4/
 
 e2e:
 	cd e2e && $(GO) test -count=1 -v ./...
