@@ -26,12 +26,18 @@ type dataPlane struct {
 
 // startDataPlane starts the engine's background work on store and builds
 // the SQS handler. Close the engine when done.
-func startDataPlane(ctx context.Context, store kv.Store, masterKey []byte, region string, log *slog.Logger) (*dataPlane, error) {
+// soleWriter says this process is the store's only writer (sluice dev), so
+// receives need no margin for other nodes' late commits.
+func startDataPlane(ctx context.Context, store kv.Store, masterKey []byte, region string, soleWriter bool, log *slog.Logger) (*dataPlane, error) {
 	sealer, err := seal.New(masterKey)
 	if err != nil {
 		return nil, fmt.Errorf("master key: %w", err)
 	}
-	eng, err := engine.New(store, engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log})
+	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log}
+	if soleWriter {
+		opts.ScanMargin = -1
+	}
+	eng, err := engine.New(store, opts)
 	if err != nil {
 		return nil, fmt.Errorf("queue engine: %w", err)
 	}

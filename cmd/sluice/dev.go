@@ -67,7 +67,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("master key (--data): %w", err)
 	}
-	dp, err := startDataPlane(ctx, store, masterKey, f.region, log)
+	dp, err := startDataPlane(ctx, store, masterKey, f.region, true, log)
 	if err != nil {
 		return err
 	}

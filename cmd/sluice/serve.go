@@ -102,7 +102,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 
 	n := &node{kv: store, blobs: blobs, log: log}
 	if masterKey != nil {
-		dp, err := startDataPlane(ctx, store, masterKey, f.region, log)
+		dp, err := startDataPlane(ctx, store, masterKey, f.region, false, log)
 		if err != nil {
 			return err
 		}

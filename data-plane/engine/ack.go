@@ -31,7 +31,7 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref QueueRef, handles [
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		deleted = 0
-		q, err := loadQueue(ctx, tx, ref)
+		q, err := e.readQueue(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref QueueRef,
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		results, released = make([]BatchResult[struct{}], len(changes)), false
-		q, err := loadQueue(ctx, tx, ref)
+		q, err := e.readQueue(ctx, tx, ref)
 		if err != nil {
 			return err
 		}

@@ -42,7 +42,12 @@ type Options struct {
 	// SweepInterval is how often deleted and purged data, expired messages
 	// and stale markers are removed (default 1 min).
 	SweepInterval time.Duration
-	Logger        *slog.Logger
+	// ScanMargin is how far behind the clock a receive starts scanning
+	// after the last scan, for messages other nodes commit late (see
+	// scanhints.go). Default 250 ms; a negative value means none, for an
+	// engine that is its store's only writer (sluice dev).
+	ScanMargin time.Duration
+	Logger     *slog.Logger
 }
 
 // Engine is one node's queue engine.
@@ -54,6 +59,9 @@ type Engine struct {
 	handles handleSealer
 	counts  *countDeltas
 	floors  *floorCache
+	guard   *writeGuard // Updates in progress, for scan hints
+	queues  queueCache  // decoded queue records
+	ready   readyQueues // queues whose last receive found messages
 	waiters *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
@@ -93,11 +101,19 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = time.Minute
 	}
+	switch {
+	case opts.ScanMargin == 0:
+		opts.ScanMargin = 250 * time.Millisecond
+	case opts.ScanMargin < 0:
+		opts.ScanMargin = 0
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	guard := newWriteGuard()
 	return &Engine{
-		store:    store,
+		store:    guardedStore{Store: store, guard: guard, clock: opts.Clock},
+		guard:    guard,
 		opts:     opts,
 		clock:    opts.Clock,
 		log:      opts.Logger,

@@ -28,10 +28,11 @@ type floorCache struct {
 	floors map[floorKeyT]int64
 	loaded map[floorKeyT]bool
 	dirty  map[floorKeyT]bool
+	hints  map[floorKeyT]scanHint // scanhints.go
 }
 
 func newFloorCache() *floorCache {
-	return &floorCache{floors: map[floorKeyT]int64{}, loaded: map[floorKeyT]bool{}, dirty: map[floorKeyT]bool{}}
+	return &floorCache{floors: map[floorKeyT]int64{}, loaded: map[floorKeyT]bool{}, dirty: map[floorKeyT]bool{}, hints: map[floorKeyT]scanHint{}}
 }
 
 // get returns the floor and whether it was ever loaded from the store.

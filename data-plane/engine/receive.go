@@ -123,12 +123,19 @@ type receiveState struct {
 // receiveOnce looks for ready messages with a cheap read and only then
 // claims them in a transaction.
 func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, receiveState, error) {
+	if e.ready.get(ref) {
+		msgs, err := e.claim(ctx, ref, in)
+		if err != nil || len(msgs) > 0 {
+			return msgs, receiveState{}, err
+		}
+		e.ready.set(ref, false)
+	}
 	var (
 		st    receiveState
 		ready bool
 	)
 	err := e.store.View(ctx, func(r kv.Reader) error {
-		q, err := loadQueue(ctx, r, ref)
+		q, err := e.readQueue(ctx, r, ref)
 		if err != nil {
 			return err
 		}
@@ -150,6 +157,7 @@ func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput)
 		return nil, st, err
 	}
 	msgs, err := e.claim(ctx, ref, in)
+	e.ready.set(ref, len(msgs) > 0)
 	return msgs, st, err
 }
 
@@ -176,16 +184,19 @@ func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8,
 	if err != nil {
 		return nil, err
 	}
-	kvs, err := r.Scan(ctx, indexBound(d, shard, floor), indexBound(d, shard, now+1), limit)
+	start := e.floors.scanStart(d, shard, floor, now)
+	kvs, err := r.Scan(ctx, indexBound(d, shard, start), indexBound(d, shard, now+1), limit)
 	if err != nil {
 		return nil, err
 	}
 	entries := indexEntries(kvs, len(shardPrefix(d, shard)))
-	next := now - maxClockSkew
+	next, hint := now-maxClockSkew, now-e.opts.ScanMargin.Milliseconds()
 	if len(entries) > 0 {
 		next = min(next, entries[0].visibleAt)
+		hint = min(hint, entries[0].visibleAt)
 	}
 	e.floors.raise(d, shard, next, false)
+	e.floors.setHint(d, shard, min(hint, e.guard.low()), now, start == floor)
 	return entries, nil
 }
 
@@ -204,7 +215,7 @@ func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Me
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		out = claimOutcome{deltas: map[did]int64{}}
-		q, err := loadQueue(ctx, tx, ref)
+		q, err := e.readQueue(ctx, tx, ref)
 		if err != nil {
 			return err
 		}

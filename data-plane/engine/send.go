@@ -60,7 +60,7 @@ func (e *Engine) SendMessageBatch(ctx context.Context, ref QueueRef, entries []S
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		visible, sent = false, 0
-		q, err := loadQueue(ctx, tx, ref)
+		q, err := e.readQueue(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
