@@ -1,10 +1,7 @@
 package engine
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -34,40 +31,6 @@ type messageRecord struct {
 	VisibleAt    int64              `json:"v"` // unix ms
 	DLQSource    string             `json:"dq,omitempty"`
 	Body         []byte             `json:"-"`
-}
-
-const recordVersion = 1
-
-// encode lays the record out as a version byte, the length of the JSON
-// metadata, the metadata and the raw body: bodies up to 1 MiB are not
-// escaped or base64-encoded.
-func (m *messageRecord) encode() ([]byte, error) {
-	meta, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, 1+binary.MaxVarintLen64+len(meta)+len(m.Body))
-	out = append(out, recordVersion)
-	out = binary.AppendUvarint(out, uint64(len(meta)))
-	out = append(out, meta...)
-	return append(out, m.Body...), nil
-}
-
-func decodeMessage(b []byte) (*messageRecord, error) {
-	if len(b) == 0 || b[0] != recordVersion {
-		return nil, errors.New("message record: unknown version")
-	}
-	n, w := binary.Uvarint(b[1:])
-	if w <= 0 || uint64(len(b)-1-w) < n {
-		return nil, errors.New("message record: bad metadata length")
-	}
-	start := 1 + w
-	var m messageRecord
-	if err := json.Unmarshal(b[start:start+int(n)], &m); err != nil {
-		return nil, fmt.Errorf("message record: %w", err)
-	}
-	m.Body = b[start+int(n):]
-	return &m, nil
 }
 
 // put writes the record and its index entry.

@@ -213,7 +213,11 @@ func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Me
 		out  claimOutcome
 		held heldShards
 	)
-	err := e.store.Update(ctx, func(tx kv.Txn) error {
+	// A claim need not be durable before the messages go out: if a crash
+	// loses it, they are visible again and delivered again (at least
+	// once), and a later durable commit, such as their delete, makes it
+	// durable first.
+	err := kv.UpdateLazy(ctx, e.store, func(tx kv.Txn) error {
 		out = claimOutcome{deltas: map[did]int64{}}
 		q, err := e.readQueue(ctx, tx, ref)
 		if err != nil {

@@ -77,6 +77,12 @@ func (s guardedStore) Update(ctx context.Context, fn func(kv.Txn) error) error {
 	return s.Store.Update(ctx, fn)
 }
 
+func (s guardedStore) UpdateLazy(ctx context.Context, fn func(kv.Txn) error) error {
+	release := s.guard.hold(s.clock)
+	defer release()
+	return kv.UpdateLazy(ctx, s.Store, fn)
+}
+
 // scanStart returns where a scan of the shard may start: the hint when one
 // is fresh and above the floor, else the floor.
 func (f *floorCache) scanStart(d did, shard uint8, floor, now int64) int64 {

@@ -216,7 +216,13 @@ func (c *call) writeResult(w http.ResponseWriter, out any) {
 
 func (c *call) writeError(w http.ResponseWriter, err error) {
 	we, ok := toWire(err)
-	if !ok {
+	switch {
+	case ok:
+	case c.r.Context().Err() != nil:
+		// The client went away (a long poll given up): nothing to answer.
+		c.h.log.Debug("client gone", "action", c.action, "request_id", c.requestID, "error", err)
+		return
+	default:
 		c.h.log.Error("request failed", "action", c.action, "account", c.principal.AccountID, "request_id", c.requestID, "error", err)
 	}
 	var b bytes.Buffer

@@ -79,3 +79,20 @@ type Store interface {
 	// Close releases the store. Calls in flight must have returned.
 	Close() error
 }
+
+// LazyUpdater is a Store that can commit without waiting for the commit
+// to be durable: it is visible to every reader at once, and durable no
+// later than the next commit made with Update. For changes whose loss in
+// a crash is harmless, such as a receive's claim on a message (lost, the
+// message is simply visible again: SQS delivers at least once).
+type LazyUpdater interface {
+	UpdateLazy(ctx context.Context, fn func(tx Txn) error) error
+}
+
+// UpdateLazy commits fn lazily when s supports it, else like Update.
+func UpdateLazy(ctx context.Context, s Store, fn func(tx Txn) error) error {
+	if l, ok := s.(LazyUpdater); ok {
+		return l.UpdateLazy(ctx, fn)
+	}
+	return s.Update(ctx, fn)
+}

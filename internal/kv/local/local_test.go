@@ -227,3 +227,50 @@ func TestUpdateAfterCloseFails(t *testing.T) {
 		t.Fatalf("update after close: want ErrClosed, got %v", err)
 	}
 }
+
+// A lazy commit is visible at once and survives a restart once a durable
+// commit follows it.
+func TestUpdateLazy(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kv")
+	s, err := local.Open(dir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := kv.UpdateLazy(ctx, s, func(tx kv.Txn) error { return tx.Set([]byte("lazy"), []byte("1")) }); err != nil {
+		t.Fatal(err)
+	}
+	read := func(s kv.Store, key string) string {
+		t.Helper()
+		var got []byte
+		err := s.View(ctx, func(r kv.Reader) error {
+			v, err := r.Get(ctx, []byte(key))
+			got = v
+			return err
+		})
+		if err != nil {
+			t.Fatalf("read %s: %v", key, err)
+		}
+		return string(got)
+	}
+	if read(s, "lazy") != "1" {
+		t.Fatal("lazy commit not visible")
+	}
+	if err := s.Update(ctx, func(tx kv.Txn) error { return tx.Set([]byte("durable"), []byte("2")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.UpdateLazy(ctx, s, func(kv.Txn) error { return nil }); !errors.Is(err, local.ErrClosed) {
+		t.Fatalf("UpdateLazy after Close = %v", err)
+	}
+	s, err = local.Open(dir, local.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if read(s, "lazy") != "1" || read(s, "durable") != "2" {
+		t.Fatal("commits lost across a restart")
+	}
+}
