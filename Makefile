@@ -8,7 +8,7 @@ RACE_PKGS := ./internal/kv/... ./data-plane/... ./tenants/...
 BENCHTIME ?= 1s
 FUZZTIME  ?= 60s
 
-.PHONY: run build test test-root test-modules bench e2e fuzz lint tools clean
+.PHONY: run build test test-root test-modules bench loadtest e2e fuzz lint tools clean
 
 run: build
 	./$(BIN) dev
@@ -27,6 +27,11 @@ test-modules:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./internal/kv/ ./data-plane/engine/
+
+# loadtest runs e2e/bench's workloads against a fresh `sluice dev`, each
+# reported as a ratio of the null-server bound measured in the same run.
+loadtest: build
+	e2e/bench/against-dev.sh $(CURDIR)/$(BIN)
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONRequest$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the issue's three workloads against a fresh `sluice dev` (durable
+# local store), each after the same workload against the null server:
+#   e2e/bench/against-dev.sh [path/to/sluice] [extra sluice-bench flags]
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+bin="${1:-$root/bin/sluice}"
+shift || true
+data="$(mktemp -d)"
+out="$data/banner"
+"$bin" dev --data "$data/store" --listen 127.0.0.1:0 >"$out" 2>"$data/log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
+for _ in $(seq 100); do grep -q Ctrl-C "$out" 2>/dev/null && break; sleep 0.1; done
+field() { sed -n "s/^ *$1: *//p" "$out" | head -1 | cut -d' ' -f1; }
+export SLUICE_BENCH_ACCESS_KEY="$(field 'access key')" SLUICE_BENCH_SECRET_KEY="$(field 'secret key')"
+endpoint="$(field endpoint)"
+bench() { (cd "$root/e2e" && go run ./bench/cmd/sluice-bench --null --endpoint "$endpoint" --region "$(field region)" "$@"); }
+bench --queue w1 --producers 8 --consumers 8 --batch 10 --size 256 --messages 50000 "$@"
+bench --queue w2 --producers 1 --consumers 1 --batch 1 --size 256 --messages 5000 "$@"
+bench --queue w3 --latency --duration 10s "$@"
