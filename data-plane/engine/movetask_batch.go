@@ -144,38 +144,18 @@ func (m *mover) moveVisible(ctx context.Context) (found bool, err error) {
 // does, and moves those still at the entry scanned: a receiver may have
 // taken one since (LockSkip skips what another transaction holds).
 func (m *mover) moveEntries(ctx context.Context, shard uint8, entries []readyEntry) error {
-	at := make(map[msgID]int64, len(entries))
-	keys := make([][]byte, len(entries))
-	for i, en := range entries {
-		at[en.id] = en.visibleAt
-		keys[i] = messageKey(m.d, en.id)
-	}
-	for len(keys) > 0 && !m.full() {
-		n := min(m.limit-m.taken, len(keys))
-		locked, err := m.tx.LockSkip(ctx, keys[:n])
-		if err != nil {
-			return err
+	want := func() int {
+		if m.full() {
+			return 0
 		}
-		keys = keys[n:]
-		for _, p := range locked {
-			var id msgID
-			copy(id[:], p.Key[len(p.Key)-msgIDLen:])
-			rec, err := decodeMessage(p.Value)
-			if err != nil {
-				return err
-			}
-			if rec.Shard != shard || rec.VisibleAt != at[id] {
-				continue
-			}
-			if err := m.moveOne(ctx, id, rec); err != nil {
-				return err
-			}
-			if m.failure != "" {
-				return nil
-			}
-		}
+		return m.limit - m.taken
 	}
-	return nil
+	return lockIndexed(ctx, m.tx, m.d, shard, entries, want, func(id msgID, rec *messageRecord) error {
+		if m.failure != "" {
+			return nil // the task failed on an earlier message: move no more
+		}
+		return m.moveOne(ctx, id, rec)
+	})
 }
 
 // moveOne deletes the message from the source and inserts it in its

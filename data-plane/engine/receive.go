@@ -286,21 +286,32 @@ func (c *claimer) claimShard(ctx context.Context, shard uint8) error {
 		return err
 	}
 	mrand.Shuffle(len(entries), func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
+	return lockIndexed(ctx, c.tx, c.d, shard, entries,
+		func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) },
+		func(id msgID, rec *messageRecord) error {
+			_, err := c.take(ctx, id, rec)
+			return err
+		})
+}
+
+// lockIndexed locks the messages of scanned index entries, in order and
+// only as many as want() still asks for (on TiKV each lock is a request,
+// and most candidates past the first few are taken anyway), and hands use
+// each one whose record still points at the entry scanned: a record that
+// moved since the scan left that entry behind.
+func lockIndexed(ctx context.Context, tx kv.Txn, d did, shard uint8, entries []readyEntry, want func() int, use func(msgID, *messageRecord) error) error {
 	at := make(map[msgID]int64, len(entries))
 	keys := make([][]byte, len(entries))
 	for i, en := range entries {
 		at[en.id] = en.visibleAt
-		keys[i] = messageKey(c.d, en.id)
+		keys[i] = messageKey(d, en.id)
 	}
-	// Lock only as many as are still needed: on TiKV each lock is a
-	// request, and most candidates past the first few are taken anyway.
 	for len(keys) > 0 {
-		need = c.in.MaxNumberOfMessages - len(c.out.msgs)
-		if need == 0 {
+		n := min(want(), len(keys))
+		if n <= 0 {
 			return nil
 		}
-		n := min(need, len(keys))
-		locked, err := c.tx.LockSkip(ctx, keys[:n])
+		locked, err := tx.LockSkip(ctx, keys[:n])
 		if err != nil {
 			return err
 		}
@@ -313,9 +324,9 @@ func (c *claimer) claimShard(ctx context.Context, shard uint8) error {
 				return err
 			}
 			if rec.Shard != shard || rec.VisibleAt != at[id] {
-				continue // moved since the scan: that entry is gone
+				continue
 			}
-			if _, err := c.take(ctx, id, rec); err != nil {
+			if err := use(id, rec); err != nil {
 				return err
 			}
 		}
