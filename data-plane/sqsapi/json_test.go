@@ -264,6 +264,10 @@ func TestJSONErrors(t *testing.T) {
 				_, err := a.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: q, Attributes: map[string]string{"Colour": "1"}})
 				return err
 			}, "InvalidAttributeName"},
+			{"zero MaxResults", func() error {
+				_, err := a.ListQueues(ctx, &sqs.ListQueuesInput{MaxResults: aws.Int32(0)})
+				return err
+			}, "InvalidParameterValue"},
 			{"too many receive", func() error {
 				_, err := a.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 11})
 				return err

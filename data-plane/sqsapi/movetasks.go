@@ -68,6 +68,9 @@ func listMessageMoveTasks(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMaxResults(in.MaxResults, 10); err != nil {
+		return nil, err
+	}
 	tasks, err := c.h.engine.ListMessageMoveTasks(ctx, source, deref(in.MaxResults))
 	if err != nil {
 		return nil, err

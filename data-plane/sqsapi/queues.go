@@ -2,7 +2,9 @@ package sqsapi
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
@@ -131,6 +133,9 @@ func listQueues(ctx context.Context, c *call) (any, error) {
 	if err := c.decode(&in); err != nil {
 		return nil, err
 	}
+	if err := checkMaxResults(in.MaxResults, 1000); err != nil {
+		return nil, err
+	}
 	names, next, err := c.h.engine.ListQueues(ctx, c.principal.AccountID, c.principal.Region, in.QueueNamePrefix, deref(in.MaxResults), in.NextToken)
 	if err != nil {
 		return nil, err
@@ -177,6 +182,9 @@ func setQueueAttributes(ctx context.Context, c *call) (any, error) {
 func listDeadLetterSourceQueues(ctx context.Context, c *call) (any, error) {
 	in, ref, err := decodeQueue(c, func(in *listDeadLetterSourceQueuesInput) string { return in.QueueUrl })
 	if err != nil {
+		return nil, err
+	}
+	if err := checkMaxResults(in.MaxResults, 1000); err != nil {
 		return nil, err
 	}
 	names, next, err := c.h.engine.ListDeadLetterSourceQueues(ctx, ref, deref(in.MaxResults), in.NextToken)
@@ -228,6 +236,15 @@ func removePermission(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	return nil, c.h.engine.RemovePermission(ctx, ref, in.Label)
+}
+
+// checkMaxResults refuses an explicit MaxResults outside 1–limit; the
+// engine reads 0 as "not given".
+func checkMaxResults(v *int, limit int) error {
+	if v != nil && (*v < 1 || *v > limit) {
+		return errInvalidParameter("MaxResults", strconv.Itoa(*v), fmt.Sprintf("Must be between 1 and %d, if provided.", limit))
+	}
+	return nil
 }
 
 func deref[T any](p *T) T {
