@@ -26,7 +26,7 @@ test-modules:
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -count=1 ./...); done
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./internal/kv/ ./data-plane/engine/
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./internal/kv/ ./data-plane/engine/ ./data-plane/sqsapi/ ./data-plane/sigv4/
 
 # loadtest runs e2e/bench's workloads against a fresh `sluice dev`, each
 # reported as a ratio of the null-server bound measured in the same run.

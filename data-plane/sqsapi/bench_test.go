@@ -47,7 +47,9 @@ func BenchmarkHandler(b *testing.B) {
 	})
 	b.Run("ReceiveDeleteBatch10", func(b *testing.B) {
 		for b.Loop() {
-			var got struct{ Messages []struct{ ReceiptHandle string } }
+			var got struct {
+				Messages []struct{ ReceiptHandle string }
+			}
 			if err := json.Unmarshal(call(b, "ReceiveMessage", receive), &got); err != nil || len(got.Messages) == 0 {
 				b.StopTimer()
 				call(b, "SendMessageBatch", sendBatch)
