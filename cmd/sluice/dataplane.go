@@ -28,11 +28,7 @@ type dataPlane struct {
 // the SQS handler. Close the engine when done.
 // soleWriter says this process is the store's only writer (sluice dev), so
 // receives need no margin for other nodes' late commits.
-func startDataPlane(ctx context.Context, store kv.Store, masterKey []byte, region string, soleWriter bool, log *slog.Logger) (*dataPlane, error) {
-	sealer, err := seal.New(masterKey)
-	if err != nil {
-		return nil, fmt.Errorf("master key: %w", err)
-	}
+func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalog, masterKey []byte, region string, soleWriter bool, log *slog.Logger) (*dataPlane, error) {
 	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log}
 	if soleWriter {
 		opts.ScanMargin = -1
@@ -41,7 +37,6 @@ func startDataPlane(ctx context.Context, store kv.Store, masterKey []byte, regio
 	if err != nil {
 		return nil, fmt.Errorf("queue engine: %w", err)
 	}
-	catalog := tenants.New(store, sealer, tenants.Options{})
 	h, err := sqsapi.New(sqsapi.Options{
 		Engine: eng,
 		Auth:   sqsauth.New(catalog, region, sigv4.Options{}),
@@ -53,6 +48,15 @@ func startDataPlane(ctx context.Context, store kv.Store, masterKey []byte, regio
 	}
 	eng.Start(ctx)
 	return &dataPlane{engine: eng, catalog: catalog, sqs: h}, nil
+}
+
+// newCatalog opens the tenant catalog, sealing secrets with masterKey.
+func newCatalog(store kv.Store, masterKey []byte) (*tenants.Catalog, error) {
+	sealer, err := seal.New(masterKey)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	return tenants.New(store, sealer, tenants.Options{}), nil
 }
 
 // receiptKey derives the key that signs receipt handles from the master

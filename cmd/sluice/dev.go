@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/sluice-mq/sluice/control-plane/jwtauth"
+	"github.com/sluice-mq/sluice/control-plane/restapi"
 	blobfs "github.com/sluice-mq/sluice/internal/blob/fs"
 	"github.com/sluice-mq/sluice/internal/kv/local"
 	"github.com/sluice-mq/sluice/tenants/seal"
@@ -67,21 +71,33 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("master key (--data): %w", err)
 	}
-	dp, err := startDataPlane(ctx, store, masterKey, f.region, true, log)
+	catalog, err := newCatalog(store, masterKey)
+	if err != nil {
+		return err
+	}
+	dp, err := startDataPlane(ctx, store, catalog, masterKey, f.region, true, log)
 	if err != nil {
 		return err
 	}
 	defer closeLogged(log, "queue engine", dp.engine.Close)
-	tenant, err := ensureDevTenant(ctx, store, dp.catalog, f.accessKey, f.secretKey)
+	tenant, err := ensureDevTenant(ctx, store, catalog, f.accessKey, f.secretKey)
 	if err != nil {
 		return err
+	}
+	jwtKey, err := devJWTKey(dataDir)
+	if err != nil {
+		return err
+	}
+	operatorToken, err := jwtKey.Mint(jwtauth.RoleOperator, "", devTokenTTL, time.Now())
+	if err != nil {
+		return fmt.Errorf("operator token: %w", err)
 	}
 
 	l, err := listen(f.listen)
 	if err != nil {
 		return err
 	}
-	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs}
+	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, jwtKey, nil, log)}
 	endpoint := "http://" + l.Addr().String()
 	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "account", tenant.accountID, "store", kvDir, "blobs", blobDir)
 	fmt.Fprintf(env.stdout, `Sluice dev is running.
@@ -90,6 +106,9 @@ func runDev(ctx context.Context, env environment, args []string) error {
   account id:  %[3]s
   access key:  %[4]s
   secret key:  %[5]s
+  control plane: %[8]s
+  operator token: %[10]s
+    (a bearer token for the control plane, valid %[9]d days)
   health:      %[1]s/healthz
   store:       %[6]s (Pebble, fsync on commit)
   blobs:       %[7]s
@@ -97,7 +116,8 @@ Try it with the AWS CLI:
   export AWS_ACCESS_KEY_ID=%[4]s AWS_SECRET_ACCESS_KEY=%[5]s AWS_DEFAULT_REGION=%[2]s
   aws --endpoint-url %[1]s sqs create-queue --queue-name demo
 Stop it with Ctrl-C.
-`, endpoint, f.region, tenant.accountID, tenant.accessKey, tenant.secretKey, kvDir, blobDir)
+`, endpoint, f.region, tenant.accountID, tenant.accessKey, tenant.secretKey, kvDir, blobDir,
+		endpoint+restapi.OpenAPIPath, int(devTokenTTL/(24*time.Hour)), operatorToken)
 	return serveHTTP(ctx, l, n.routes(), log)
 }
 
@@ -120,4 +140,17 @@ func prepareDataDir(dir string) (string, error) {
 		return "", fmt.Errorf("--data: %s is a file, not a directory", abs)
 	}
 	return abs, nil
+}
+
+// devTokenTTL is how long the operator token `sluice dev` prints is valid.
+const devTokenTTL = 30 * 24 * time.Hour
+
+// devJWTKey loads the control plane's HS256 key from the data directory,
+// creating it on first start; `sluice token create` reads the same file.
+func devJWTKey(dataDir string) (*jwtauth.Key, error) {
+	secret, _, err := seal.LoadOrCreateKeyFile(filepath.Join(dataDir, "jwt.key"))
+	if err != nil {
+		return nil, fmt.Errorf("jwt key (--data): %w", err)
+	}
+	return jwtauth.ParseKey(hex.EncodeToString(secret))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-mq/sluice/control-plane/restapi"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/buildinfo"
 	"github.com/sluice-mq/sluice/internal/health"
@@ -26,6 +27,9 @@ type node struct {
 	// sqs serves the SQS API on every path the other routes leave; nil
 	// for roles without the data plane.
 	sqs http.Handler
+	// control serves the control plane's /v1 routes; nil for roles
+	// without it.
+	control *restapi.API
 }
 
 func (n *node) routes() *echo.Echo {
@@ -35,6 +39,9 @@ func (n *node) routes() *echo.Echo {
 		checks = append(checks, health.Check{Name: "blobs", Probe: n.probeBlobs})
 	}
 	e.GET(health.Path, health.Handler(buildinfo.Version(), checks...))
+	if n.control != nil {
+		n.control.Register(e)
+	}
 	if n.sqs != nil {
 		// SQS clients post to "/" or to a queue URL, /{account}/{name}.
 		e.Any("/", echo.WrapHandler(n.sqs))

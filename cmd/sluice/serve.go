@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluice-mq/sluice/control-plane/jwtauth"
+	"github.com/sluice-mq/sluice/control-plane/restapi"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
 	"github.com/sluice-mq/sluice/internal/kv/tikv"
@@ -33,6 +35,8 @@ type serveFlags struct {
 	s3Timeout   time.Duration
 	masterKey   string
 	masterFile  string
+	jwtKey      string
+	jwtKeyFile  string
 }
 
 func newServeFlags() (*flag.FlagSet, *serveFlags) {
@@ -52,6 +56,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.DurationVar(&f.s3Timeout, "s3-timeout", 10*time.Second, "how long to try reaching S3 at startup")
 	fs.StringVar(&f.masterKey, "master-key", "", "32-byte key sealing access-key secrets, as 64 hex digits or base64; the same on every node")
 	fs.StringVar(&f.masterFile, "master-key-file", "", "file holding --master-key")
+	registerJWTKeyFlags(fs, &f.jwtKey, &f.jwtKeyFile)
 	return fs, &f
 }
 
@@ -68,9 +73,19 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	var masterKey []byte // only the data plane reads access-key secrets
-	if f.role == "all" || f.role == "data-plane" {
+	dataPlane := f.role == "all" || f.role == "data-plane"
+	controlPlane := f.role == "all" || f.role == "control-plane"
+	var (
+		masterKey []byte // the planes that read or write access-key secrets
+		jwtKey    *jwtauth.Key
+	)
+	if dataPlane || controlPlane {
 		if masterKey, err = f.loadMasterKey(); err != nil {
+			return err
+		}
+	}
+	if controlPlane {
+		if jwtKey, err = loadJWTKey(f.jwtKey, f.jwtKeyFile); err != nil {
 			return err
 		}
 	}
@@ -102,12 +117,21 @@ func runServe(ctx context.Context, env environment, args []string) error {
 
 	n := &node{kv: store, blobs: blobs, log: log}
 	if masterKey != nil {
-		dp, err := startDataPlane(ctx, store, masterKey, f.region, false, log)
+		catalog, err := newCatalog(store, masterKey)
 		if err != nil {
 			return err
 		}
-		defer closeLogged(log, "queue engine", dp.engine.Close)
-		n.sqs = dp.sqs
+		if dataPlane {
+			dp, err := startDataPlane(ctx, store, catalog, masterKey, f.region, false, log)
+			if err != nil {
+				return err
+			}
+			defer closeLogged(log, "queue engine", dp.engine.Close)
+			n.sqs = dp.sqs
+		}
+		if controlPlane {
+			n.control = restapi.New(catalog, jwtKey, nil, log)
+		}
 	}
 
 	l, err := listen(f.listen)

@@ -60,8 +60,8 @@ func Binary(tb testing.TB) string {
 // Process is a running sluice command.
 type Process struct {
 	Endpoint string
-	// What `sluice dev` prints for the default tenant.
-	Region, AccountID, AccessKey, SecretKey string
+	// What `sluice dev` prints for the default tenant and the control plane.
+	Region, AccountID, AccessKey, SecretKey, OperatorToken string
 	cmd                                     *exec.Cmd
 	stderr                                  *lockedBuffer
 	exited                                  chan struct{}
@@ -129,6 +129,7 @@ func start(bin string, args []string) (*Process, error) {
 	case banner := <-found:
 		p.Endpoint, p.Region, p.AccountID = banner["endpoint"], banner["region"], banner["account id"]
 		p.AccessKey, p.SecretKey = banner["access key"], banner["secret key"]
+		p.OperatorToken = banner["operator token"]
 		return p, nil
 	case <-p.exited:
 		return nil, fmt.Errorf("sluice %s exited before serving: %v\n%s", strings.Join(args, " "), p.waitErr, p.stderr)

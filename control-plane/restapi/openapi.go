@@ -1,0 +1,144 @@
+package restapi
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// OpenAPIPath serves the OpenAPI 3 document of this API, without auth.
+const OpenAPIPath = "/v1/openapi.json"
+
+func (a *API) openAPI(c echo.Context) error { return c.JSON(http.StatusOK, openAPIDocument()) }
+
+type obj = map[string]any
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func jsonBody(schema obj) obj {
+	return obj{"content": obj{"application/json": obj{"schema": schema}}}
+}
+
+func reply(desc string, schema obj) obj {
+	r := obj{"description": desc}
+	if schema != nil {
+		r["content"] = obj{"application/json": obj{"schema": schema}}
+	}
+	return r
+}
+
+// errors every authenticated route may answer.
+func withErrors(codes ...string) obj {
+	out := obj{
+		"401": reply("Missing, invalid or expired bearer token.", ref("Error")),
+		"403": reply("The token's role or tenant does not allow this.", ref("Error")),
+	}
+	for _, c := range codes {
+		switch c {
+		case "400":
+			out[c] = reply("Invalid input.", ref("Error"))
+		case "404":
+			out[c] = reply("No such tenant or key.", ref("Error"))
+		case "409":
+			out[c] = reply("Already exists.", ref("Error"))
+		}
+	}
+	return out
+}
+
+func op(summary, role string, responses obj, extra obj) obj {
+	o := obj{"summary": summary, "description": "Allowed to: " + role + ".", "responses": responses, "security": []obj{{"bearer": []string{}}}}
+	for k, v := range extra {
+		o[k] = v
+	}
+	return o
+}
+
+func merge(a, b obj) obj {
+	for k, v := range b {
+		a[k] = v
+	}
+	return a
+}
+
+var (
+	accountParam = obj{"name": "account", "in": "path", "required": true, "schema": obj{"type": "string", "pattern": "^[0-9]{12}$"}}
+	keyParam     = obj{"name": "key", "in": "path", "required": true, "schema": obj{"type": "string"}}
+)
+
+// openAPIDocument describes every route Register mounts; a test holds the
+// two together.
+func openAPIDocument() obj {
+	account := obj{"parameters": []obj{accountParam}}
+	key := obj{"parameters": []obj{accountParam, keyParam}}
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{
+			"title":       "Sluice control plane",
+			"version":     "1",
+			"description": "Tenants and access keys. Bearer JWTs from `sluice token create`: role operator for every tenant, tenant-admin for one account.",
+		},
+		"paths": obj{
+			"/v1/openapi.json": obj{"get": obj{"summary": "This document.", "responses": obj{"200": reply("The OpenAPI document.", obj{"type": "object"})}}},
+			"/v1/tenants": obj{
+				"post": op("Create a tenant; the account id is generated unless given.", "operator",
+					merge(obj{"201": reply("Created.", ref("Tenant"))}, withErrors("400", "409")),
+					obj{"requestBody": jsonBody(ref("CreateTenant"))}),
+				"get": op("List tenants by account id, a page at a time.", "operator",
+					merge(obj{"200": reply("A page.", ref("TenantList"))}, withErrors("400")),
+					obj{"parameters": []obj{
+						{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}},
+						{"name": "after", "in": "query", "schema": obj{"type": "string"}, "description": "The previous page's next."},
+					}}),
+			},
+			"/v1/tenants/{account}": merge(obj{
+				"get": op("Get a tenant.", "operator, the tenant's tenant-admin",
+					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("404")), nil),
+			}, account),
+			"/v1/tenants/{account}/suspend": merge(obj{
+				"post": op("Suspend a tenant: its SQS calls are refused (AccessDenied) until resumed; nothing is deleted.", "operator",
+					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("404")), nil),
+			}, account),
+			"/v1/tenants/{account}/resume": merge(obj{
+				"post": op("Resume a suspended tenant.", "operator",
+					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("404")), nil),
+			}, account),
+			"/v1/tenants/{account}/keys": merge(obj{
+				"post": op("Create an access key. The secret is in this reply only.", "operator, the tenant's tenant-admin",
+					merge(obj{"201": reply("The key and its secret.", ref("AccessKey"))}, withErrors("404")), nil),
+				"get": op("List the tenant's access keys (no secrets).", "operator, the tenant's tenant-admin",
+					merge(obj{"200": reply("The keys.", ref("AccessKeyList"))}, withErrors("404")), nil),
+			}, account),
+			"/v1/tenants/{account}/keys/{key}": merge(obj{
+				"patch": op("Enable or disable an access key.", "operator, the tenant's tenant-admin",
+					merge(obj{"200": reply("The key.", ref("AccessKey"))}, withErrors("400", "404")),
+					obj{"requestBody": jsonBody(ref("UpdateAccessKey"))}),
+				"delete": op("Delete an access key.", "operator, the tenant's tenant-admin",
+					merge(obj{"204": reply("Deleted.", nil)}, withErrors("404")), nil),
+			}, key),
+		},
+		"components": obj{
+			"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+			"schemas": obj{
+				"Error": obj{"type": "object", "properties": obj{"error": obj{"type": "object", "properties": obj{
+					"code": obj{"type": "string"}, "message": obj{"type": "string"}}}}},
+				"CreateTenant": obj{"type": "object", "properties": obj{
+					"accountId": obj{"type": "string", "pattern": "^[0-9]{12}$"}, "name": obj{"type": "string", "maxLength": 80}}},
+				"Tenant": obj{"type": "object", "properties": obj{
+					"accountId": obj{"type": "string"}, "name": obj{"type": "string"},
+					"status":    obj{"type": "string", "enum": []string{"active", "suspended"}},
+					"createdAt": obj{"type": "string", "format": "date-time"}, "updatedAt": obj{"type": "string", "format": "date-time"}}},
+				"TenantList": obj{"type": "object", "properties": obj{
+					"tenants": obj{"type": "array", "items": ref("Tenant")}, "next": obj{"type": "string"}}},
+				"AccessKey": obj{"type": "object", "properties": obj{
+					"accessKeyId": obj{"type": "string"}, "accountId": obj{"type": "string"},
+					"status":          obj{"type": "string", "enum": []string{"active", "inactive"}},
+					"createdAt":       obj{"type": "string", "format": "date-time"},
+					"secretAccessKey": obj{"type": "string", "description": "Only when the key is created."}}},
+				"AccessKeyList": obj{"type": "object", "properties": obj{"keys": obj{"type": "array", "items": ref("AccessKey")}}},
+				"UpdateAccessKey": obj{"type": "object", "required": []string{"status"}, "properties": obj{
+					"status": obj{"type": "string", "enum": []string{"active", "inactive"}}}},
+			},
+		},
+	}
+}

@@ -1,0 +1,158 @@
+// Package restapi is the control plane's REST/JSON API: tenants and their
+// access keys, behind JWT bearer tokens (control-plane/jwtauth). Operators
+// manage every tenant; a tenant-admin token reaches only its own account,
+// and is refused (403) elsewhere whether or not the account exists.
+package restapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sluice-mq/sluice/control-plane/jwtauth"
+	"github.com/sluice-mq/sluice/tenants"
+)
+
+// API serves the control plane's routes.
+type API struct {
+	catalog *tenants.Catalog
+	key     *jwtauth.Key
+	clock   func() time.Time
+	log     *slog.Logger
+}
+
+// New returns the API; clock may be nil (time.Now).
+func New(catalog *tenants.Catalog, key *jwtauth.Key, clock func() time.Time, log *slog.Logger) *API {
+	if clock == nil {
+		clock = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &API{catalog: catalog, key: key, clock: clock, log: log}
+}
+
+// Register mounts the routes on e under /v1.
+func (a *API) Register(e *echo.Echo) {
+	e.GET(OpenAPIPath, a.openAPI)
+	v1 := e.Group("/v1", a.authenticate)
+	v1.POST("/tenants", a.createTenant, operatorOnly)
+	v1.GET("/tenants", a.listTenants, operatorOnly)
+	v1.GET("/tenants/:account", a.getTenant, sameTenant)
+	v1.POST("/tenants/:account/suspend", a.setTenantStatus(tenants.StatusSuspended), operatorOnly)
+	v1.POST("/tenants/:account/resume", a.setTenantStatus(tenants.StatusActive), operatorOnly)
+	v1.POST("/tenants/:account/keys", a.createKey, sameTenant)
+	v1.GET("/tenants/:account/keys", a.listKeys, sameTenant)
+	v1.PATCH("/tenants/:account/keys/:key", a.updateKey, sameTenant)
+	v1.DELETE("/tenants/:account/keys/:key", a.deleteKey, sameTenant)
+}
+
+// apiError is every error reply: {"error":{"code":…,"message":…}}.
+type apiError struct {
+	Error errorBody `json:"error"`
+}
+
+type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func fail(c echo.Context, status int, code, message string) error {
+	return c.JSON(status, apiError{Error: errorBody{Code: code, Message: message}})
+}
+
+const claimsKey = "sluice.claims"
+
+// authenticate requires a valid bearer token on every /v1 route.
+func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="sluice"`)
+			return fail(c, http.StatusUnauthorized, "Unauthorized", "An Authorization: Bearer token is required.")
+		}
+		claims, err := a.key.Verify(strings.TrimSpace(token), a.clock())
+		if err != nil {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="sluice", error="invalid_token"`)
+			return fail(c, http.StatusUnauthorized, "InvalidToken", "The bearer token is invalid or expired.")
+		}
+		c.Set(claimsKey, claims)
+		return next(c)
+	}
+}
+
+func claimsOf(c echo.Context) *jwtauth.Claims {
+	claims, _ := c.Get(claimsKey).(*jwtauth.Claims)
+	return claims
+}
+
+func operatorOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if claims := claimsOf(c); claims == nil || claims.Role != jwtauth.RoleOperator {
+			return fail(c, http.StatusForbidden, "Forbidden", "This action needs an operator token.")
+		}
+		return next(c)
+	}
+}
+
+// sameTenant admits operators and the tenant-admin of the :account in the
+// path.
+func sameTenant(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if claims := claimsOf(c); claims == nil || !claims.Allows(c.Param("account")) {
+			return fail(c, http.StatusForbidden, "Forbidden", "This token may not act on this account.")
+		}
+		return next(c)
+	}
+}
+
+// catalogError maps catalog errors to replies; anything unexpected is
+// logged and answered 500 without detail.
+func (a *API) catalogError(c echo.Context, err error) error {
+	var invalid *tenants.InvalidInputError
+	switch {
+	case errors.As(err, &invalid):
+		return fail(c, http.StatusBadRequest, "InvalidInput", "Invalid "+invalid.Field+": "+invalid.Reason+".")
+	case errors.Is(err, tenants.ErrTenantNotFound):
+		return fail(c, http.StatusNotFound, "TenantNotFound", "No tenant has this account id.")
+	case errors.Is(err, tenants.ErrAccessKeyNotFound):
+		return fail(c, http.StatusNotFound, "AccessKeyNotFound", "This account has no such access key.")
+	case errors.Is(err, tenants.ErrTenantExists):
+		return fail(c, http.StatusConflict, "TenantExists", "A tenant with this account id exists.")
+	}
+	a.log.Error("control plane request failed", "path", c.Path(), "error", err)
+	return fail(c, http.StatusInternalServerError, "InternalError", "The request failed; see the server log.")
+}
+
+func badRequest(c echo.Context, message string) error {
+	return fail(c, http.StatusBadRequest, "InvalidInput", message)
+}
+
+// maxBody bounds a request body.
+const maxBody = 64 << 10
+
+// bind decodes a JSON body, refusing unknown fields; an empty body leaves
+// into as it is.
+func bind(c echo.Context, into any) error {
+	dec := json.NewDecoder(io.LimitReader(c.Request().Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+func queryInt(c echo.Context, name string, deflt int) (int, error) {
+	s := c.QueryParam(name)
+	if s == "" {
+		return deflt, nil
+	}
+	return strconv.Atoi(s)
+}

@@ -1,0 +1,228 @@
+package restapi_test
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sluice-mq/sluice/control-plane/jwtauth"
+	"github.com/sluice-mq/sluice/control-plane/restapi"
+	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+	"github.com/sluice-mq/sluice/tenants"
+	"github.com/sluice-mq/sluice/tenants/seal"
+)
+
+const jwtSecret = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+
+type fixture struct {
+	e   *echo.Echo
+	key *jwtauth.Key
+}
+
+func newFixture(t *testing.T, store kv.Store) *fixture {
+	t.Helper()
+	sealer, err := seal.New(seal.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := jwtauth.ParseKey(jwtSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	restapi.New(tenants.New(store, sealer, tenants.Options{}), key, nil, nil).Register(e)
+	return &fixture{e: e, key: key}
+}
+
+func (f *fixture) token(t *testing.T, role jwtauth.Role, tenant string) string {
+	t.Helper()
+	tok, err := f.key.Mint(role, tenant, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// do sends a request and decodes the JSON reply into out (if non-nil).
+func (f *fixture) do(t *testing.T, token, method, path, body string, wantStatus int, out any) {
+	t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	f.e.ServeHTTP(rec, req)
+	if rec.Code != wantStatus {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, rec.Code, wantStatus, rec.Body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+			t.Fatalf("%s %s: reply %q: %v", method, path, rec.Body, err)
+		}
+	}
+	if wantStatus >= 400 {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error.Code == "" || e.Error.Message == "" {
+			t.Fatalf("%s %s: error reply %q lacks code and message", method, path, rec.Body)
+		}
+	}
+}
+
+type tenantReply struct {
+	AccountID, Name, Status string
+}
+
+type keyReply struct {
+	AccessKeyID, AccountID, Status, SecretAccessKey string
+}
+
+func TestTenantsAndKeys(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		f := newFixture(t, store)
+		op := f.token(t, jwtauth.RoleOperator, "")
+
+		var a, b tenantReply
+		f.do(t, op, "POST", "/v1/tenants", `{"name":"alpha"}`, 201, &a)
+		f.do(t, op, "POST", "/v1/tenants", `{"accountId":"222233334444"}`, 201, &b)
+		if len(a.AccountID) != 12 || a.Name != "alpha" || a.Status != "active" || b.AccountID != "222233334444" {
+			t.Fatalf("created %+v, %+v", a, b)
+		}
+		f.do(t, op, "POST", "/v1/tenants", `{"accountId":"222233334444"}`, 409, nil)
+		f.do(t, op, "POST", "/v1/tenants", `{"accountId":"12"}`, 400, nil)
+		f.do(t, op, "POST", "/v1/tenants", `{"plan":"gold"}`, 400, nil)
+
+		var page struct {
+			Tenants []tenantReply
+			Next    string
+		}
+		f.do(t, op, "GET", "/v1/tenants?limit=1", "", 200, &page)
+		if len(page.Tenants) != 1 || page.Next == "" {
+			t.Fatalf("page 1 = %+v", page)
+		}
+		after := page.Next
+		page.Tenants, page.Next = nil, ""
+		f.do(t, op, "GET", "/v1/tenants?limit=1&after="+after, "", 200, &page)
+		if len(page.Tenants) != 1 || page.Next != "" {
+			t.Fatalf("page 2 = %+v", page)
+		}
+		f.do(t, op, "GET", "/v1/tenants?limit=0", "", 400, nil)
+
+		var k keyReply
+		f.do(t, op, "POST", "/v1/tenants/"+a.AccountID+"/keys", "", 201, &k)
+		if k.AccessKeyID == "" || len(k.SecretAccessKey) < 20 || k.AccountID != a.AccountID || k.Status != "active" {
+			t.Fatalf("key = %+v", k)
+		}
+		var keys struct{ Keys []keyReply }
+		f.do(t, op, "GET", "/v1/tenants/"+a.AccountID+"/keys", "", 200, &keys)
+		if len(keys.Keys) != 1 || keys.Keys[0].SecretAccessKey != "" {
+			t.Fatalf("listed keys = %+v (the secret must not be listed)", keys)
+		}
+		f.do(t, op, "PATCH", "/v1/tenants/"+a.AccountID+"/keys/"+k.AccessKeyID, `{"status":"inactive"}`, 200, &k)
+		if k.Status != "inactive" {
+			t.Fatalf("after PATCH: %+v", k)
+		}
+		f.do(t, op, "PATCH", "/v1/tenants/"+a.AccountID+"/keys/"+k.AccessKeyID, `{"status":"gone"}`, 400, nil)
+		f.do(t, op, "PATCH", "/v1/tenants/"+b.AccountID+"/keys/"+k.AccessKeyID, `{"status":"active"}`, 404, nil)
+		f.do(t, op, "DELETE", "/v1/tenants/"+a.AccountID+"/keys/"+k.AccessKeyID, "", 204, nil)
+		f.do(t, op, "DELETE", "/v1/tenants/"+a.AccountID+"/keys/"+k.AccessKeyID, "", 404, nil)
+		f.do(t, op, "GET", "/v1/tenants/999999999999/keys", "", 404, nil)
+
+		f.do(t, op, "POST", "/v1/tenants/"+a.AccountID+"/suspend", "", 200, &a)
+		if a.Status != "suspended" {
+			t.Fatalf("after suspend: %+v", a)
+		}
+		f.do(t, op, "POST", "/v1/tenants/"+a.AccountID+"/resume", "", 200, &a)
+		if a.Status != "active" {
+			t.Fatalf("after resume: %+v", a)
+		}
+		f.do(t, op, "GET", "/v1/tenants/999999999999", "", 404, nil)
+	})
+}
+
+func TestTokensAndScopes(t *testing.T) {
+	f := newFixture(t, kvtest.OpenLocal(t))
+	op := f.token(t, jwtauth.RoleOperator, "")
+	var a, b tenantReply
+	f.do(t, op, "POST", "/v1/tenants", `{}`, 201, &a)
+	f.do(t, op, "POST", "/v1/tenants", `{}`, 201, &b)
+	admin := f.token(t, jwtauth.RoleTenantAdmin, a.AccountID)
+
+	// Its own account: reads and keys.
+	f.do(t, admin, "GET", "/v1/tenants/"+a.AccountID, "", 200, nil)
+	var k keyReply
+	f.do(t, admin, "POST", "/v1/tenants/"+a.AccountID+"/keys", "", 201, &k)
+	f.do(t, admin, "GET", "/v1/tenants/"+a.AccountID+"/keys", "", 200, nil)
+	// Another account, existing or not, and operator routes: 403.
+	for _, r := range []struct{ method, path, body string }{
+		{"GET", "/v1/tenants/" + b.AccountID, ""},
+		{"GET", "/v1/tenants/999999999999", ""},
+		{"POST", "/v1/tenants/" + b.AccountID + "/keys", ""},
+		{"GET", "/v1/tenants/" + b.AccountID + "/keys", ""},
+		{"DELETE", "/v1/tenants/" + b.AccountID + "/keys/" + k.AccessKeyID, ""},
+		{"POST", "/v1/tenants", "{}"},
+		{"GET", "/v1/tenants", ""},
+		{"POST", "/v1/tenants/" + a.AccountID + "/suspend", ""},
+	} {
+		f.do(t, admin, r.method, r.path, r.body, 403, nil)
+	}
+
+	// Bad tokens: 401 on every route.
+	expired, err := f.key.Mint(jwtauth.RoleOperator, "", time.Minute, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := jwtauth.ParseKey(strings.Repeat("ab", 32))
+	foreign, _ := other.Mint(jwtauth.RoleOperator, "", time.Hour, time.Now())
+	none := "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + // {"alg":"none","typ":"JWT"}
+		"eyJyb2xlIjoib3BlcmF0b3IiLCJpc3MiOiJzbHVpY2UiLCJhdWQiOiJzbHVpY2UtY29udHJvbC1wbGFuZSIsImV4cCI6NDEwMjQ0NDgwMH0."
+	for _, tok := range []string{"", "garbage", expired, foreign, none} {
+		f.do(t, tok, "GET", "/v1/tenants", "", 401, nil)
+	}
+}
+
+// Every route Register mounts is in the OpenAPI document, and every
+// operation there is a route.
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	f := newFixture(t, kvtest.OpenLocal(t))
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	f.do(t, "", "GET", restapi.OpenAPIPath, "", 200, &doc)
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi = %q", doc.OpenAPI)
+	}
+	routes := map[string]bool{}
+	for _, r := range f.e.Routes() {
+		if !strings.HasPrefix(r.Path, "/v1") || r.Method == echo.RouteNotFound {
+			continue // echo's own catch-all of the group
+		}
+		path := r.Path
+		for _, p := range []string{"account", "key"} {
+			path = strings.ReplaceAll(path, ":"+p, "{"+p+"}")
+		}
+		op := strings.ToLower(r.Method)
+		routes[op+" "+path] = true
+		if _, ok := doc.Paths[path][op]; !ok {
+			t.Errorf("route %s %s is not in the OpenAPI document", r.Method, path)
+		}
+	}
+	for path, ops := range doc.Paths {
+		for op := range ops {
+			if op != "parameters" && !routes[op+" "+path] {
+				t.Errorf("the OpenAPI document has %s %s, which is no route", op, path)
+			}
+		}
+	}
+	if len(routes) < 10 {
+		t.Fatalf("only %d routes found", len(routes))
+	}
+}

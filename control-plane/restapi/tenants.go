@@ -1,0 +1,78 @@
+package restapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sluice-mq/sluice/tenants"
+)
+
+type tenantJSON struct {
+	AccountID string    `json:"accountId"`
+	Name      string    `json:"name,omitempty"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+func toTenantJSON(t tenants.Tenant) tenantJSON {
+	return tenantJSON{AccountID: t.AccountID, Name: t.Name, Status: string(t.Status), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+}
+
+type createTenantRequest struct {
+	AccountID string `json:"accountId"`
+	Name      string `json:"name"`
+}
+
+func (a *API) createTenant(c echo.Context) error {
+	var in createTenantRequest
+	if err := bind(c, &in); err != nil {
+		return badRequest(c, "The body must be a JSON object with optional accountId and name.")
+	}
+	t, err := a.catalog.CreateTenant(c.Request().Context(), tenants.CreateTenantInput{AccountID: in.AccountID, Name: in.Name})
+	if err != nil {
+		return a.catalogError(c, err)
+	}
+	return c.JSON(http.StatusCreated, toTenantJSON(t))
+}
+
+type tenantList struct {
+	Tenants []tenantJSON `json:"tenants"`
+	Next    string       `json:"next,omitempty"`
+}
+
+func (a *API) listTenants(c echo.Context) error {
+	limit, err := queryInt(c, "limit", tenants.DefaultListLimit)
+	if err != nil || limit < 1 || limit > tenants.MaxListLimit {
+		return badRequest(c, "limit must be a number from 1 to 1000.")
+	}
+	page, next, err := a.catalog.ListTenants(c.Request().Context(), limit, c.QueryParam("after"))
+	if err != nil {
+		return a.catalogError(c, err)
+	}
+	out := tenantList{Tenants: make([]tenantJSON, len(page)), Next: next}
+	for i, t := range page {
+		out.Tenants[i] = toTenantJSON(t)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (a *API) getTenant(c echo.Context) error {
+	t, err := a.catalog.GetTenant(c.Request().Context(), c.Param("account"))
+	if err != nil {
+		return a.catalogError(c, err)
+	}
+	return c.JSON(http.StatusOK, toTenantJSON(t))
+}
+
+func (a *API) setTenantStatus(s tenants.Status) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		t, err := a.catalog.SetTenantStatus(c.Request().Context(), c.Param("account"), s)
+		if err != nil {
+			return a.catalogError(c, err)
+		}
+		return c.JSON(http.StatusOK, toTenantJSON(t))
+	}
+}

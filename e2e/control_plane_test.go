@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sluice-mq/sluice/e2e/internal/sluiceproc"
+)
+
+// rest calls the control plane with a bearer token and decodes the reply.
+func rest(t *testing.T, p *sluiceproc.Process, token, method, path, body string, wantStatus int, out any) {
+	t.Helper()
+	req, err := http.NewRequest(method, p.Endpoint+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, wantStatus, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, b)
+		}
+	}
+}
+
+// TestControlPlaneTenants: with the operator token `sluice dev` prints, a
+// second tenant and its key are made over REST; that tenant's SQS calls
+// work, never reach the first tenant's queues, and stop while it is
+// suspended. `sluice token create` mints a tenant-admin token that sees
+// only its own account.
+func TestControlPlaneTenants(t *testing.T) {
+	data := t.TempDir()
+	p := sluiceproc.StartDev(t, "--data", data)
+	if p.OperatorToken == "" {
+		t.Fatal("sluice dev printed no operator token")
+	}
+	ctx := context.Background()
+	a := sqsClient(p, p.SecretKey)
+	if _, err := a.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("a-only")}); err != nil {
+		t.Fatal(err)
+	}
+
+	var tenant struct{ AccountID string }
+	rest(t, p, p.OperatorToken, "POST", "/v1/tenants", `{"name":"beta"}`, 201, &tenant)
+	var key struct{ AccessKeyID, SecretAccessKey string }
+	rest(t, p, p.OperatorToken, "POST", "/v1/tenants/"+tenant.AccountID+"/keys", "", 201, &key)
+	b := sqs.New(sqs.Options{Region: p.Region, BaseEndpoint: aws.String(p.Endpoint), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, "")})
+
+	if _, err := b.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("b-queue")}); err != nil {
+		t.Fatalf("new tenant's key refused: %v", err)
+	}
+	list, err := b.ListQueues(ctx, &sqs.ListQueuesInput{})
+	if err != nil || len(list.QueueUrls) != 1 || !strings.Contains(list.QueueUrls[0], tenant.AccountID) {
+		t.Fatalf("tenant B lists %v, %v", list, err)
+	}
+	_, err = b.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("a-only"), QueueOwnerAWSAccountId: aws.String(p.AccountID)})
+	wantCode(t, err, "AWS.SimpleQueueService.NonExistentQueue")
+
+	rest(t, p, p.OperatorToken, "POST", "/v1/tenants/"+tenant.AccountID+"/suspend", "", 200, nil)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err = b.ListQueues(ctx, &sqs.ListQueuesInput{})
+		if err != nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	wantCode(t, err, "AccessDenied")
+	rest(t, p, p.OperatorToken, "POST", "/v1/tenants/"+tenant.AccountID+"/resume", "", 200, nil)
+
+	code, out := sluiceproc.Run(t, 20*time.Second, "token", "create", "--data", data, "--role", "tenant-admin", "--tenant", tenant.AccountID, "--ttl", "1h")
+	if code != 0 {
+		t.Fatalf("sluice token create: exit %d: %s", code, out)
+	}
+	admin := strings.TrimSpace(out)
+	rest(t, p, admin, "GET", "/v1/tenants/"+tenant.AccountID+"/keys", "", 200, nil)
+	rest(t, p, admin, "GET", "/v1/tenants/"+p.AccountID+"/keys", "", 403, nil)
+	rest(t, p, admin, "GET", "/v1/tenants", "", 403, nil)
+	rest(t, p, "not-a-token", "GET", "/v1/tenants", "", 401, nil)
+}
