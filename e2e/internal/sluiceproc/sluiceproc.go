@@ -62,10 +62,10 @@ type Process struct {
 	Endpoint string
 	// What `sluice dev` prints for the default tenant and the control plane.
 	Region, AccountID, AccessKey, SecretKey, OperatorToken string
-	cmd                                     *exec.Cmd
-	stderr                                  *lockedBuffer
-	exited                                  chan struct{}
-	waitErr                                 error
+	cmd                                                    *exec.Cmd
+	stderr                                                 *lockedBuffer
+	exited                                                 chan struct{}
+	waitErr                                                error
 }
 
 var (
