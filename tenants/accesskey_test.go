@@ -38,7 +38,8 @@ func TestCreateAccessKeyRoundTrip(t *testing.T) {
 		}
 		// Another node, with an empty cache, reads it from the store.
 		cred := mustResolve(t, e.node(tenants.Options{}), k.ID)
-		wantCred := tenants.Credential{AccessKeyID: k.ID, AccountID: "111122223333", Secret: secret, TenantStatus: tenants.StatusActive, KeyStatus: tenants.KeyActive}
+		wantCred := tenants.Credential{AccessKeyID: k.ID, AccountID: "111122223333", Secret: secret, TenantStatus: tenants.StatusActive, KeyStatus: tenants.KeyActive,
+			Quotas: tenants.Effective(tenants.DefaultPlan, tenants.Quotas{})}
 		if cred != wantCred || !cred.Usable() {
 			t.Fatalf("resolved %+v, want %+v", cred, wantCred)
 		}

@@ -31,6 +31,8 @@ type Tenant struct {
 	AccountID string // 12 decimal digits, as an AWS account id
 	Name      string // optional, at most 80 characters
 	Status    Status
+	Plan      Plan
+	Overrides Quotas // set fields replace the plan's
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -50,6 +52,7 @@ type Credential struct {
 	Secret       string
 	TenantStatus Status
 	KeyStatus    KeyStatus
+	Quotas       Quotas // the tenant's effective quotas
 }
 
 // Usable reports whether the key may sign requests: it is active and so
@@ -57,3 +60,6 @@ type Credential struct {
 func (c Credential) Usable() bool {
 	return c.KeyStatus == KeyActive && c.TenantStatus == StatusActive
 }
+
+// Quotas returns the tenant's effective quotas.
+func (t Tenant) Quotas() Quotas { return Effective(t.Plan, t.Overrides) }

@@ -17,6 +17,8 @@ type tenantRecord struct {
 	V         int       `json:"v"`
 	Name      string    `json:"name,omitempty"`
 	Status    Status    `json:"status"`
+	Plan      Plan      `json:"plan,omitempty"` // empty: DefaultPlan
+	Quotas    Quotas    `json:"quotas"`
 	CreatedAt time.Time `json:"created"`
 	UpdatedAt time.Time `json:"updated"`
 }
@@ -30,7 +32,7 @@ type accessKeyRecord struct {
 }
 
 func encodeTenant(t Tenant) ([]byte, error) {
-	return json.Marshal(tenantRecord{V: recordVersion, Name: t.Name, Status: t.Status, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt})
+	return json.Marshal(tenantRecord{V: recordVersion, Name: t.Name, Status: t.Status, Plan: t.Plan, Quotas: t.Overrides, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt})
 }
 
 func decodeTenant(accountID string, raw []byte) (Tenant, error) {
@@ -38,7 +40,10 @@ func decodeTenant(accountID string, raw []byte) (Tenant, error) {
 	if err := decodeRecord(raw, &r, &r.V); err != nil {
 		return Tenant{}, fmt.Errorf("tenants: tenant record %s: %w", accountID, err)
 	}
-	return Tenant{AccountID: accountID, Name: r.Name, Status: r.Status, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}, nil
+	if r.Plan == "" {
+		r.Plan = DefaultPlan
+	}
+	return Tenant{AccountID: accountID, Name: r.Name, Status: r.Status, Plan: r.Plan, Overrides: r.Quotas, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}, nil
 }
 
 func encodeAccessKey(k AccessKey, sealed []byte) ([]byte, error) {

@@ -75,5 +75,6 @@ func (c *Catalog) lookup(ctx context.Context, id string) (Credential, error) {
 		Secret:       string(secret),
 		TenantStatus: t.Status,
 		KeyStatus:    k.Status,
+		Quotas:       t.Quotas(),
 	}, nil
 }

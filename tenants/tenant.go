@@ -22,6 +22,8 @@ const (
 type CreateTenantInput struct {
 	AccountID string // 12 digits; generated when empty
 	Name      string // optional, at most 80 characters
+	Plan      Plan   // DefaultPlan when empty
+	Overrides Quotas // fields set replace the plan's
 }
 
 // CreateTenant creates an active tenant. It returns ErrTenantExists when
@@ -31,14 +33,23 @@ func (c *Catalog) CreateTenant(ctx context.Context, in CreateTenantInput) (Tenan
 	if err := validateName(in.Name); err != nil {
 		return Tenant{}, err
 	}
+	if in.Plan == "" {
+		in.Plan = DefaultPlan
+	}
+	if err := validPlan(in.Plan); err != nil {
+		return Tenant{}, err
+	}
+	if err := in.Overrides.validate(); err != nil {
+		return Tenant{}, err
+	}
 	if in.AccountID != "" {
 		if err := validateAccountID(in.AccountID); err != nil {
 			return Tenant{}, err
 		}
-		return c.insertTenant(ctx, in.AccountID, in.Name)
+		return c.insertTenant(ctx, in.AccountID, in)
 	}
 	for range generateAttempts {
-		t, err := c.insertTenant(ctx, newAccountID(), in.Name)
+		t, err := c.insertTenant(ctx, newAccountID(), in)
 		if !errors.Is(err, ErrTenantExists) {
 			return t, err
 		}
@@ -46,9 +57,9 @@ func (c *Catalog) CreateTenant(ctx context.Context, in CreateTenantInput) (Tenan
 	return Tenant{}, fmt.Errorf("tenants: create tenant: %d generated account ids were all taken", generateAttempts)
 }
 
-func (c *Catalog) insertTenant(ctx context.Context, accountID, name string) (Tenant, error) {
+func (c *Catalog) insertTenant(ctx context.Context, accountID string, in CreateTenantInput) (Tenant, error) {
 	now := c.timestamp()
-	t := Tenant{AccountID: accountID, Name: name, Status: StatusActive, CreatedAt: now, UpdatedAt: now}
+	t := Tenant{AccountID: accountID, Name: in.Name, Status: StatusActive, Plan: in.Plan, Overrides: in.Overrides, CreatedAt: now, UpdatedAt: now}
 	value, err := encodeTenant(t)
 	if err != nil {
 		return Tenant{}, wrap("create tenant", err)
@@ -173,6 +184,52 @@ func (c *Catalog) SetTenantStatus(ctx context.Context, accountID string, status 
 	c.cache.forgetAccount(accountID)
 	if err != nil {
 		return Tenant{}, wrap("set status of tenant "+accountID, err)
+	}
+	return t, nil
+}
+
+// SetTenantPlan changes the tenant's plan and quota overrides (nil leaves
+// one as it is). Like a status change it reaches every node's key cache
+// within Options.KeyCacheTTL.
+func (c *Catalog) SetTenantPlan(ctx context.Context, accountID string, plan *Plan, overrides *Quotas) (Tenant, error) {
+	if err := validateAccountID(accountID); err != nil {
+		return Tenant{}, err
+	}
+	fields := map[string]any{"updated": c.timestamp()}
+	if plan != nil {
+		if err := validPlan(*plan); err != nil {
+			return Tenant{}, err
+		}
+		fields["plan"] = *plan
+	}
+	if overrides != nil {
+		if err := overrides.validate(); err != nil {
+			return Tenant{}, err
+		}
+		fields["quotas"] = *overrides
+	}
+	var t Tenant
+	key := tenantKey(accountID)
+	err := c.store.Update(ctx, func(tx kv.Txn) error {
+		raw, err := tx.Get(ctx, key)
+		if errors.Is(err, kv.ErrNotFound) {
+			return fmt.Errorf("%w: %s", ErrTenantNotFound, accountID)
+		}
+		if err != nil {
+			return err
+		}
+		patched, err := patchRecord(raw, fields)
+		if err != nil {
+			return fmt.Errorf("tenant record %s: %w", accountID, err)
+		}
+		if t, err = decodeTenant(accountID, patched); err != nil {
+			return err
+		}
+		return tx.Set(key, patched)
+	})
+	c.cache.forgetAccount(accountID)
+	if err != nil {
+		return Tenant{}, wrap("set plan of tenant "+accountID, err)
 	}
 	return t, nil
 }

@@ -19,7 +19,7 @@ func TestCreateAndGetTenantRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := tenants.Tenant{
-			AccountID: "111122223333", Name: "Acme Ünïcode", Status: tenants.StatusActive,
+			AccountID: "111122223333", Name: "Acme Ünïcode", Status: tenants.StatusActive, Plan: tenants.DefaultPlan,
 			CreatedAt: e.clock.Now().UTC(), UpdatedAt: e.clock.Now().UTC(),
 		}
 		if created != want {
@@ -227,7 +227,7 @@ func TestSetTenantStatus(t *testing.T) {
 	})
 }
 
-// A newer Sluice will add fields (plan, quotas) to tenant records; an older
+// A newer Sluice will add fields (say, billing) to tenant records; an older
 // node changing a status during a rolling upgrade must keep them.
 func TestSetTenantStatusKeepsFieldsItDoesNotKnow(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, e *env) {
@@ -239,7 +239,7 @@ func TestSetTenantStatusKeepsFieldsItDoesNotKnow(t *testing.T) {
 		if rec["v"] != 1.0 {
 			t.Fatalf("record version %v, want 1", rec["v"])
 		}
-		rec["v"], rec["plan"] = 2, map[string]any{"name": "pro", "queues": 1000}
+		rec["v"], rec["billing"] = 2, map[string]any{"name": "pro", "queues": 1000}
 		newer, _ := json.Marshal(rec)
 		setRaw(t, e.store, "T/t/111122223333", newer)
 		if _, err := e.cat.SetTenantStatus(ctx, "111122223333", tenants.StatusSuspended); err != nil {
@@ -249,8 +249,50 @@ func TestSetTenantStatusKeepsFieldsItDoesNotKnow(t *testing.T) {
 		if err := json.Unmarshal(getRaw(t, e.store, "T/t/111122223333"), &after); err != nil {
 			t.Fatal(err)
 		}
-		if after["status"] != "suspended" || after["v"] != 2.0 || fmt.Sprint(after["plan"]) != "map[name:pro queues:1000]" {
+		if after["status"] != "suspended" || after["v"] != 2.0 || fmt.Sprint(after["billing"]) != "map[name:pro queues:1000]" {
 			t.Fatalf("record after the change: %v", after)
+		}
+	})
+}
+
+func TestPlansAndQuotas(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, e *env) {
+		created, err := e.cat.CreateTenant(ctx, tenants.CreateTenantInput{AccountID: "111122223333", Plan: tenants.PlanFree,
+			Overrides: tenants.Quotas{SendPerSecond: 7}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := created.Quotas()
+		if q.SendPerSecond != 7 || q.ReceivePerSecond != 50 || q.MaxQueues != 10 {
+			t.Fatalf("free plan with an override = %+v", q)
+		}
+		k, _ := mustCreateKey(t, e.cat, "111122223333")
+		if got := mustResolve(t, e.cat, k.ID).Quotas; got != q {
+			t.Fatalf("resolved quotas %+v, want %+v", got, q)
+		}
+		large := tenants.PlanLarge
+		updated, err := e.cat.SetTenantPlan(ctx, "111122223333", &large, &tenants.Quotas{MaxQueues: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q := updated.Quotas(); q.MaxQueues != 3 || q.SendPerSecond != 30000 {
+			t.Fatalf("after SetTenantPlan = %+v", q)
+		}
+		// This node forgets at once; a change is never cached stale here.
+		if got := mustResolve(t, e.cat, k.ID).Quotas; got.MaxQueues != 3 {
+			t.Fatalf("resolved after change = %+v", got)
+		}
+		bad := tenants.Plan("platinum")
+		for _, tc := range []struct {
+			plan *tenants.Plan
+			q    *tenants.Quotas
+		}{{&bad, nil}, {nil, &tenants.Quotas{SendPerSecond: -1}}, {nil, &tenants.Quotas{MaxMessageBytes: 2 << 20}}} {
+			if _, err := e.cat.SetTenantPlan(ctx, "111122223333", tc.plan, tc.q); !errors.Is(err, tenants.ErrInvalidInput) {
+				t.Errorf("SetTenantPlan(%v, %v) = %v, want ErrInvalidInput", tc.plan, tc.q, err)
+			}
+		}
+		if _, err := e.cat.SetTenantPlan(ctx, "999999999999", &large, nil); !errors.Is(err, tenants.ErrTenantNotFound) {
+			t.Fatalf("missing tenant: %v", err)
 		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/quota"
 	"github.com/sluice-mq/sluice/data-plane/sigv4"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsauth"
@@ -40,6 +41,7 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 	h, err := sqsapi.New(sqsapi.Options{
 		Engine: eng,
 		Auth:   sqsauth.New(catalog, region, sigv4.Options{}),
+		Limits: quota.New(nil),
 		Logger: log,
 	})
 	if err != nil {

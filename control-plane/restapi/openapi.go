@@ -94,6 +94,9 @@ func openAPIDocument() obj {
 			"/v1/tenants/{account}": merge(obj{
 				"get": op("Get a tenant.", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("404")), nil),
+				"patch": op("Change the plan and quota overrides; every node enforces them within seconds.", "operator",
+					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("400", "404")),
+					obj{"requestBody": jsonBody(ref("UpdateTenant"))}),
 			}, account),
 			"/v1/tenants/{account}/suspend": merge(obj{
 				"post": op("Suspend a tenant: its SQS calls are refused (AccessDenied) until resumed; nothing is deleted.", "operator",
@@ -123,11 +126,26 @@ func openAPIDocument() obj {
 				"Error": obj{"type": "object", "properties": obj{"error": obj{"type": "object", "properties": obj{
 					"code": obj{"type": "string"}, "message": obj{"type": "string"}}}}},
 				"CreateTenant": obj{"type": "object", "properties": obj{
-					"accountId": obj{"type": "string", "pattern": "^[0-9]{12}$"}, "name": obj{"type": "string", "maxLength": 80}}},
+					"accountId": obj{"type": "string", "pattern": "^[0-9]{12}$"}, "name": obj{"type": "string", "maxLength": 80},
+					"plan": ref("Plan"), "quotas": ref("Quotas")}},
+				"UpdateTenant": obj{"type": "object", "properties": obj{"plan": ref("Plan"), "quotas": ref("Quotas")}},
+				"Plan":         obj{"type": "string", "enum": []string{"free", "standard", "large"}, "default": "standard"},
+				"Quotas": obj{"type": "object", "description": "Per tenant; in overrides 0 or absent means the plan's value.", "properties": obj{
+					"maxQueues":           obj{"type": "integer"},
+					"sendPerSecond":       obj{"type": "number", "description": "SendMessage and SendMessageBatch calls per second."},
+					"receivePerSecond":    obj{"type": "number", "description": "ReceiveMessage calls per second."},
+					"deletePerSecond":     obj{"type": "number", "description": "DeleteMessage(Batch) and ChangeMessageVisibility(Batch) calls per second."},
+					"adminPerSecond":      obj{"type": "number", "description": "Calls of every other action per second."},
+					"maxMessageBytes":     obj{"type": "integer", "maximum": 1048576},
+					"maxInFlightPerQueue": obj{"type": "integer", "maximum": 120000, "description": "Stored; not enforced yet."},
+					"maxStoredBytes":      obj{"type": "integer", "description": "Stored; not enforced yet."}}},
 				"Tenant": obj{"type": "object", "properties": obj{
 					"accountId": obj{"type": "string"}, "name": obj{"type": "string"},
-					"status":    obj{"type": "string", "enum": []string{"active", "suspended"}},
-					"createdAt": obj{"type": "string", "format": "date-time"}, "updatedAt": obj{"type": "string", "format": "date-time"}}},
+					"status":          obj{"type": "string", "enum": []string{"active", "suspended"}},
+					"plan":            ref("Plan"),
+					"quotas":          ref("Quotas"),
+					"effectiveQuotas": ref("Quotas"),
+					"createdAt":       obj{"type": "string", "format": "date-time"}, "updatedAt": obj{"type": "string", "format": "date-time"}}},
 				"TenantList": obj{"type": "object", "properties": obj{
 					"tenants": obj{"type": "array", "items": ref("Tenant")}, "next": obj{"type": "string"}}},
 				"AccessKey": obj{"type": "object", "properties": obj{

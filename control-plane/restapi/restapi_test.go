@@ -226,3 +226,26 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Fatalf("only %d routes found", len(routes))
 	}
 }
+
+func TestPlanAndQuotas(t *testing.T) {
+	f := newFixture(t, kvtest.OpenLocal(t))
+	op := f.token(t, jwtauth.RoleOperator, "")
+	var got struct {
+		AccountID, Plan string
+		Quotas          tenants.Quotas
+		Effective       tenants.Quotas `json:"effectiveQuotas"`
+	}
+	f.do(t, op, "POST", "/v1/tenants", `{"plan":"free","quotas":{"sendPerSecond":5}}`, 201, &got)
+	if got.Plan != "free" || got.Quotas.SendPerSecond != 5 || got.Effective.SendPerSecond != 5 || got.Effective.MaxQueues != 10 {
+		t.Fatalf("created %+v", got)
+	}
+	f.do(t, op, "PATCH", "/v1/tenants/"+got.AccountID, `{"plan":"large","quotas":{"maxQueues":3}}`, 200, &got)
+	if got.Plan != "large" || got.Effective.MaxQueues != 3 || got.Effective.SendPerSecond != 30000 {
+		t.Fatalf("updated %+v", got)
+	}
+	f.do(t, op, "PATCH", "/v1/tenants/"+got.AccountID, `{"plan":"platinum"}`, 400, nil)
+	f.do(t, op, "PATCH", "/v1/tenants/"+got.AccountID, `{}`, 400, nil)
+	f.do(t, op, "PATCH", "/v1/tenants/999999999999", `{"plan":"free"}`, 404, nil)
+	admin := f.token(t, jwtauth.RoleTenantAdmin, got.AccountID)
+	f.do(t, admin, "PATCH", "/v1/tenants/"+got.AccountID, `{"plan":"large"}`, 403, nil)
+}

@@ -10,28 +10,35 @@ import (
 )
 
 type tenantJSON struct {
-	AccountID string    `json:"accountId"`
-	Name      string    `json:"name,omitempty"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	AccountID string         `json:"accountId"`
+	Name      string         `json:"name,omitempty"`
+	Status    string         `json:"status"`
+	Plan      string         `json:"plan"`
+	Quotas    tenants.Quotas `json:"quotas"`          // overrides of the plan's
+	Effective tenants.Quotas `json:"effectiveQuotas"` // what is enforced
+	CreatedAt time.Time      `json:"createdAt"`
+	UpdatedAt time.Time      `json:"updatedAt"`
 }
 
 func toTenantJSON(t tenants.Tenant) tenantJSON {
-	return tenantJSON{AccountID: t.AccountID, Name: t.Name, Status: string(t.Status), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+	return tenantJSON{AccountID: t.AccountID, Name: t.Name, Status: string(t.Status), Plan: string(t.Plan),
+		Quotas: t.Overrides, Effective: t.Quotas(), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 type createTenantRequest struct {
-	AccountID string `json:"accountId"`
-	Name      string `json:"name"`
+	AccountID string         `json:"accountId"`
+	Name      string         `json:"name"`
+	Plan      string         `json:"plan"`
+	Quotas    tenants.Quotas `json:"quotas"`
 }
 
 func (a *API) createTenant(c echo.Context) error {
 	var in createTenantRequest
 	if err := bind(c, &in); err != nil {
-		return badRequest(c, "The body must be a JSON object with optional accountId and name.")
+		return badRequest(c, "The body must be a JSON object with optional accountId, name, plan and quotas.")
 	}
-	t, err := a.catalog.CreateTenant(c.Request().Context(), tenants.CreateTenantInput{AccountID: in.AccountID, Name: in.Name})
+	t, err := a.catalog.CreateTenant(c.Request().Context(), tenants.CreateTenantInput{
+		AccountID: in.AccountID, Name: in.Name, Plan: tenants.Plan(in.Plan), Overrides: in.Quotas})
 	if err != nil {
 		return a.catalogError(c, err)
 	}
@@ -75,4 +82,23 @@ func (a *API) setTenantStatus(s tenants.Status) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, toTenantJSON(t))
 	}
+}
+
+type updateTenantRequest struct {
+	Plan   *tenants.Plan   `json:"plan"`
+	Quotas *tenants.Quotas `json:"quotas"`
+}
+
+// updateTenant changes the plan and quota overrides; every node enforces
+// them within the key cache's TTL (2 s).
+func (a *API) updateTenant(c echo.Context) error {
+	var in updateTenantRequest
+	if err := bind(c, &in); err != nil || (in.Plan == nil && in.Quotas == nil) {
+		return badRequest(c, "The body must set plan, quotas or both.")
+	}
+	t, err := a.catalog.SetTenantPlan(c.Request().Context(), c.Param("account"), in.Plan, in.Quotas)
+	if err != nil {
+		return a.catalogError(c, err)
+	}
+	return c.JSON(http.StatusOK, toTenantJSON(t))
 }

@@ -266,6 +266,19 @@ func (e *Engine) ListQueues(ctx context.Context, account, region, prefix string,
 	return names, next, err
 }
 
+// CountQueues counts the account's queues in the region, stopping at
+// limit.
+func (e *Engine) CountQueues(ctx context.Context, account, region string, limit int) (int, error) {
+	base := queuePrefix(account, region)
+	var n int
+	err := e.store.View(ctx, func(r kv.Reader) error {
+		kvs, err := r.Scan(ctx, base, prefixEnd(base), limit)
+		n = len(kvs)
+		return err
+	})
+	return n, err
+}
+
 // SetQueueAttributes validates every attribute, then applies all of them.
 func (e *Engine) SetQueueAttributes(ctx context.Context, ref QueueRef, attrs map[string]string) error {
 	if len(attrs) == 0 {

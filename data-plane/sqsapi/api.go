@@ -21,13 +21,20 @@ import (
 	"strings"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/tenants"
 )
 
 // Principal is who signed a request.
 type Principal struct {
 	AccountID   string
 	AccessKeyID string
-	Region      string // from the signature's credential scope
+	Region      string         // from the signature's credential scope
+	Quotas      tenants.Quotas // the tenant's; zero fields are unlimited
+}
+
+// RateLimiter admits calls within the tenant's rate quotas.
+type RateLimiter interface {
+	Allow(account string, q tenants.Quotas, action string) bool
 }
 
 // Authenticator checks a request's signature and says who made it. Its
@@ -40,6 +47,8 @@ type Authenticator interface {
 type Options struct {
 	Engine *engine.Engine
 	Auth   Authenticator
+	// Limits enforces rate quotas; nil admits every call.
+	Limits RateLimiter
 	Logger *slog.Logger
 	// MaxBodyBytes bounds a request body, checked before it is parsed.
 	// The default, 4 MiB, fits a 1 MiB batch even percent-encoded by the
@@ -53,6 +62,7 @@ const defaultMaxBody = 4 << 20
 type Handler struct {
 	engine  *engine.Engine
 	auth    Authenticator
+	limits  RateLimiter
 	log     *slog.Logger
 	maxBody int64
 }
@@ -62,7 +72,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.Engine == nil || opts.Auth == nil {
 		return nil, errors.New("sqsapi: Engine and Auth are required")
 	}
-	h := &Handler{engine: opts.Engine, auth: opts.Auth, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	h := &Handler{engine: opts.Engine, auth: opts.Auth, limits: opts.Limits, log: opts.Logger, maxBody: opts.MaxBodyBytes}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -120,6 +130,9 @@ func (c *call) run(ctx context.Context) (any, error) {
 			return nil, NewError("UnknownOperationException", "The action %s is not valid for this web service.", c.action)
 		}
 		return nil, NewError("InvalidAction", "The action %s is not valid for this endpoint.", c.action)
+	}
+	if c.h.limits != nil && !c.h.limits.Allow(p.AccountID, p.Quotas, c.action) {
+		return nil, NewError("RequestThrottled", "Rate exceeded for %s: the account's quota is exhausted for now.", c.action)
 	}
 	return act(ctx, c)
 }

@@ -95,6 +95,9 @@ func (c *call) sendInput(body *string, delay *int, attrs, system map[string]attr
 	if err != nil {
 		return engine.SendInput{}, err
 	}
+	if limit := c.principal.Quotas.MaxMessageBytes; limit > 0 && len(*body)+msgattr.Size(a) > limit {
+		return engine.SendInput{}, NewError("InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than %d bytes (the account's quota).", limit)
+	}
 	return engine.SendInput{Body: *body, DelaySeconds: delay, Attributes: a, SystemAttributes: s, SenderID: c.principal.AccountID}, nil
 }
 

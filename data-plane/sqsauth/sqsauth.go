@@ -69,5 +69,5 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	if cred.TenantStatus != tenants.StatusActive {
 		return sqsapi.Principal{}, sqsapi.NewError("AccessDenied", "The account %s is suspended.", cred.AccountID)
 	}
-	return sqsapi.Principal{AccountID: cred.AccountID, AccessKeyID: id.AccessKeyID, Region: id.Region}, nil
+	return sqsapi.Principal{AccountID: cred.AccountID, AccessKeyID: id.AccessKeyID, Region: id.Region, Quotas: cred.Quotas}, nil
 }

@@ -82,3 +82,55 @@ func TestAuthenticate(t *testing.T) {
 	}
 	check(signed("eu-west-1", secret), "InvalidClientTokenId")
 }
+
+// A quota change made through one node's catalog reaches another node's
+// requests within the key cache's TTL.
+func TestQuotaChangeReachesAnotherNode(t *testing.T) {
+	ctx := context.Background()
+	store := kvtest.OpenLocal(t)
+	sealer, err := seal.New(seal.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ttl = 200 * time.Millisecond
+	nodeA := tenants.New(store, sealer, tenants.Options{KeyCacheTTL: ttl})
+	nodeB := tenants.New(store, sealer, tenants.Options{KeyCacheTTL: ttl})
+	tenant, err := nodeA.CreateTenant(ctx, tenants.CreateTenantInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, secret, err := nodeA.CreateAccessKey(ctx, tenant.AccountID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authB := sqsauth.New(nodeB, "us-east-1", sigv4.Options{})
+	principal := func() sqsapi.Principal {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, "http://127.0.0.1:9324/", strings.NewReader("{}"))
+		req.Header.Set("X-Amz-Target", "AmazonSQS.ListQueues")
+		sum := sha256.Sum256([]byte("{}"))
+		creds := aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: secret}
+		if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "sqs", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		p, err := authB.Authenticate(ctx, req, []byte("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if got := principal().Quotas.SendPerSecond; got != 3000 {
+		t.Fatalf("default send rate %v", got)
+	}
+	if _, err := nodeA.SetTenantPlan(ctx, tenant.AccountID, nil, &tenants.Quotas{SendPerSecond: 5}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for principal().Quotas.SendPerSecond != 5 {
+		if time.Since(start) > 5*ttl {
+			t.Fatalf("node B still on the old quota after %v", time.Since(start))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("node B saw the new quota after %v (TTL %v)", time.Since(start).Round(time.Millisecond), ttl)
+}

@@ -1,0 +1,101 @@
+package sqsapi_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/quota"
+	"github.com/sluice-mq/sluice/data-plane/sqsapi"
+	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+	"github.com/sluice-mq/sluice/tenants"
+)
+
+// quotaAuth is keyAuth with quotas for account A.
+type quotaAuth struct{ q tenants.Quotas }
+
+func (a quotaAuth) Authenticate(ctx context.Context, r *http.Request, body []byte) (sqsapi.Principal, error) {
+	p, err := keyAuth{"KEYA": accountA}.Authenticate(ctx, r, body)
+	p.Quotas = a.q
+	return p, err
+}
+
+func quotaServer(t *testing.T, q tenants.Quotas) *server {
+	t.Helper()
+	e, err := engine.New(kvtest.OpenLocal(t), engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	h, err := sqsapi.New(sqsapi.Options{Engine: e, Auth: quotaAuth{q}, Limits: quota.New(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &server{Server: srv, engine: e}
+}
+
+func TestQueueAndMessageQuotas(t *testing.T) {
+	s := quotaServer(t, tenants.Quotas{MaxQueues: 2, MaxMessageBytes: 1024})
+	c := s.client("KEYA")
+	for _, name := range []string{"one", "two", "one"} {
+		if _, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)}); err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+	}
+	_, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("three")})
+	wantAPIError(t, err, "OverLimit")
+
+	q := aws.String(s.URL + "/" + accountA + "/one")
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String(strings.Repeat("x", 1024))}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String(strings.Repeat("x", 1025))})
+	wantAPIError(t, err, "InvalidParameterValue")
+}
+
+// TestRateQuota: throttling begins at the configured rate and recovers.
+func TestRateQuota(t *testing.T) {
+	const perSecond = 40
+	s := quotaServer(t, tenants.Quotas{SendPerSecond: perSecond})
+	c := sqs.New(sqs.Options{Region: region, BaseEndpoint: aws.String(s.URL), RetryMaxAttempts: 1,
+		Credentials: s.client("KEYA").Options().Credentials, HTTPClient: s.Client()})
+	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("rated")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const span = 2 * time.Second
+	start := time.Now()
+	accepted, throttled := 0, 0
+	for time.Since(start) < span {
+		_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: aws.String("x")})
+		if err == nil {
+			accepted++
+			continue
+		}
+		wantAPIError(t, err, "RequestThrottled")
+		throttled++
+	}
+	// A full bucket (one second's worth) plus the rate over the span.
+	want := perSecond + perSecond*span.Seconds()
+	if float64(accepted) < 0.9*want || float64(accepted) > 1.1*want || throttled == 0 {
+		t.Fatalf("accepted %d (throttled %d) in %v at %d/s, want %.0f ±10%%", accepted, throttled, span, perSecond, want)
+	}
+	t.Logf("accepted %d, throttled %d in %v at %d/s (expected %.0f)", accepted, throttled, span, perSecond, want)
+	time.Sleep(time.Second)
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: aws.String("x")}); err != nil {
+		t.Fatalf("not recovered after a second: %v", err)
+	}
+	// Other classes are not throttled by sends.
+	if _, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: out.QueueUrl}); err != nil {
+		t.Fatalf("receive throttled by sends: %v", err)
+	}
+}
