@@ -97,7 +97,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, jwtKey, nil, log)}
+	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, dp.engine, f.region, jwtKey, nil, log)}
 	endpoint := "http://" + l.Addr().String()
 	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "account", tenant.accountID, "store", kvDir, "blobs", blobDir)
 	fmt.Fprintf(env.stdout, `Sluice dev is running.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
+	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
 	"github.com/sluice-mq/sluice/internal/kv/tikv"
@@ -121,16 +122,25 @@ func runServe(ctx context.Context, env environment, args []string) error {
 		if err != nil {
 			return err
 		}
+		var eng *engine.Engine
 		if dataPlane {
 			dp, err := startDataPlane(ctx, store, catalog, masterKey, f.region, false, log)
 			if err != nil {
 				return err
 			}
 			defer closeLogged(log, "queue engine", dp.engine.Close)
-			n.sqs = dp.sqs
+			n.sqs, eng = dp.sqs, dp.engine
 		}
 		if controlPlane {
-			n.control = restapi.New(catalog, jwtKey, nil, log)
+			if eng == nil {
+				// Provisioning only: no background work, which data-plane
+				// nodes run.
+				if eng, err = engine.New(store, engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log}); err != nil {
+					return fmt.Errorf("queue engine: %w", err)
+				}
+				defer closeLogged(log, "queue engine", eng.Close)
+			}
+			n.control = restapi.New(catalog, eng, f.region, jwtKey, nil, log)
 		}
 	}
 

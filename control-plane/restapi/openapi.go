@@ -64,6 +64,7 @@ func merge(a, b obj) obj {
 var (
 	accountParam = obj{"name": "account", "in": "path", "required": true, "schema": obj{"type": "string", "pattern": "^[0-9]{12}$"}}
 	keyParam     = obj{"name": "key", "in": "path", "required": true, "schema": obj{"type": "string"}}
+	queueParam   = obj{"name": "queue", "in": "path", "required": true, "schema": obj{"type": "string", "maxLength": 80}}
 )
 
 // openAPIDocument describes every route Register mounts; a test holds the
@@ -76,7 +77,7 @@ func openAPIDocument() obj {
 		"info": obj{
 			"title":       "Sluice control plane",
 			"version":     "1",
-			"description": "Tenants and access keys. Bearer JWTs from `sluice token create`: role operator for every tenant, tenant-admin for one account.",
+			"description": "Tenants, access keys, quotas and queues. Bearer JWTs from `sluice token create`: role operator for every tenant, tenant-admin for one account.",
 		},
 		"paths": obj{
 			"/v1/openapi.json": obj{"get": obj{"summary": "This document.", "responses": obj{"200": reply("The OpenAPI document.", obj{"type": "object"})}}},
@@ -112,6 +113,27 @@ func openAPIDocument() obj {
 				"get": op("List the tenant's access keys (no secrets).", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The keys.", ref("AccessKeyList"))}, withErrors("404")), nil),
 			}, account),
+			"/v1/tenants/{account}/queues": merge(obj{
+				"post": op("Create a queue, as SQS CreateQueue: same attributes, defaults and errors (codes are SQS's).", "operator, the tenant's tenant-admin",
+					merge(obj{"201": reply("The queue.", ref("Queue"))}, withErrors("400", "404", "409")),
+					obj{"requestBody": jsonBody(ref("CreateQueue"))}),
+				"get": op("List the tenant's queue names.", "operator, the tenant's tenant-admin",
+					merge(obj{"200": reply("A page of names.", ref("QueueList"))}, withErrors("400", "404")),
+					obj{"parameters": []obj{
+						{"name": "prefix", "in": "query", "schema": obj{"type": "string"}},
+						{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000}},
+						{"name": "next", "in": "query", "schema": obj{"type": "string"}},
+					}}),
+			}, account),
+			"/v1/tenants/{account}/queues/{queue}": merge(obj{
+				"get": op("Get a queue's attributes (All, as GetQueueAttributes) and tags.", "operator, the tenant's tenant-admin",
+					merge(obj{"200": reply("The queue.", ref("Queue"))}, withErrors("404")), nil),
+				"patch": op("Set attributes (as SetQueueAttributes) and add or remove tags.", "operator, the tenant's tenant-admin",
+					merge(obj{"200": reply("The queue.", ref("Queue"))}, withErrors("400", "404")),
+					obj{"requestBody": jsonBody(ref("UpdateQueue"))}),
+				"delete": op("Delete a queue, as DeleteQueue.", "operator, the tenant's tenant-admin",
+					merge(obj{"204": reply("Deleted.", nil)}, withErrors("404")), nil),
+			}, obj{"parameters": []obj{accountParam, queueParam}}),
 			"/v1/tenants/{account}/keys/{key}": merge(obj{
 				"patch": op("Enable or disable an access key.", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The key.", ref("AccessKey"))}, withErrors("400", "404")),
@@ -153,6 +175,20 @@ func openAPIDocument() obj {
 					"status":          obj{"type": "string", "enum": []string{"active", "inactive"}},
 					"createdAt":       obj{"type": "string", "format": "date-time"},
 					"secretAccessKey": obj{"type": "string", "description": "Only when the key is created."}}},
+				"CreateQueue": obj{"type": "object", "required": []string{"name"}, "properties": obj{
+					"name":       obj{"type": "string", "maxLength": 80},
+					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "SQS queue attributes, e.g. VisibilityTimeout."},
+					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}}}},
+				"UpdateQueue": obj{"type": "object", "properties": obj{
+					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+					"removeTags": obj{"type": "array", "items": obj{"type": "string"}}}},
+				"Queue": obj{"type": "object", "properties": obj{
+					"name": obj{"type": "string"}, "arn": obj{"type": "string"},
+					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}}}},
+				"QueueList": obj{"type": "object", "properties": obj{
+					"queues": obj{"type": "array", "items": obj{"type": "string"}}, "next": obj{"type": "string"}}},
 				"AccessKeyList": obj{"type": "object", "properties": obj{"keys": obj{"type": "array", "items": ref("AccessKey")}}},
 				"UpdateAccessKey": obj{"type": "object", "required": []string{"status"}, "properties": obj{
 					"status": obj{"type": "string", "enum": []string{"active", "inactive"}}}},

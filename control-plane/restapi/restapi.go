@@ -1,5 +1,6 @@
-// Package restapi is the control plane's REST/JSON API: tenants and their
-// access keys, behind JWT bearer tokens (control-plane/jwtauth). Operators
+// Package restapi is the control plane's REST/JSON API: tenants, their
+// access keys and their queues, behind JWT bearer tokens
+// (control-plane/jwtauth). Operators
 // manage every tenant; a tenant-admin token reaches only its own account,
 // and is refused (403) elsewhere whether or not the account exists.
 package restapi
@@ -17,26 +18,29 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
+	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
 // API serves the control plane's routes.
 type API struct {
 	catalog *tenants.Catalog
+	engine  *engine.Engine
+	region  string // queues provisioned here live in this region
 	key     *jwtauth.Key
 	clock   func() time.Time
 	log     *slog.Logger
 }
 
 // New returns the API; clock may be nil (time.Now).
-func New(catalog *tenants.Catalog, key *jwtauth.Key, clock func() time.Time, log *slog.Logger) *API {
+func New(catalog *tenants.Catalog, eng *engine.Engine, region string, key *jwtauth.Key, clock func() time.Time, log *slog.Logger) *API {
 	if clock == nil {
 		clock = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{catalog: catalog, key: key, clock: clock, log: log}
+	return &API{catalog: catalog, engine: eng, region: region, key: key, clock: clock, log: log}
 }
 
 // Register mounts the routes on e under /v1.
@@ -53,6 +57,11 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/tenants/:account/keys", a.listKeys, sameTenant)
 	v1.PATCH("/tenants/:account/keys/:key", a.updateKey, sameTenant)
 	v1.DELETE("/tenants/:account/keys/:key", a.deleteKey, sameTenant)
+	v1.POST("/tenants/:account/queues", a.createQueue, sameTenant)
+	v1.GET("/tenants/:account/queues", a.listQueues, sameTenant)
+	v1.GET("/tenants/:account/queues/:queue", a.getQueue, sameTenant)
+	v1.PATCH("/tenants/:account/queues/:queue", a.updateQueue, sameTenant)
+	v1.DELETE("/tenants/:account/queues/:queue", a.deleteQueue, sameTenant)
 }
 
 // apiError is every error reply: {"error":{"code":…,"message":…}}.

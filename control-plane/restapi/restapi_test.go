@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
+	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/tenants"
@@ -34,8 +35,13 @@ func newFixture(t *testing.T, store kv.Store) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eng, err := engine.New(store, engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = eng.Close() })
 	e := echo.New()
-	restapi.New(tenants.New(store, sealer, tenants.Options{}), key, nil, nil).Register(e)
+	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng, "us-east-1", key, nil, nil).Register(e)
 	return &fixture{e: e, key: key}
 }
 
@@ -206,7 +212,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 			continue // echo's own catch-all of the group
 		}
 		path := r.Path
-		for _, p := range []string{"account", "key"} {
+		for _, p := range []string{"account", "key", "queue"} {
 			path = strings.ReplaceAll(path, ":"+p, "{"+p+"}")
 		}
 		op := strings.ToLower(r.Method)
@@ -248,4 +254,55 @@ func TestPlanAndQuotas(t *testing.T) {
 	f.do(t, op, "PATCH", "/v1/tenants/999999999999", `{"plan":"free"}`, 404, nil)
 	admin := f.token(t, jwtauth.RoleTenantAdmin, got.AccountID)
 	f.do(t, admin, "PATCH", "/v1/tenants/"+got.AccountID, `{"plan":"large"}`, 403, nil)
+}
+
+func TestQueueProvisioning(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		f := newFixture(t, store)
+		op := f.token(t, jwtauth.RoleOperator, "")
+		var tenant, other tenantReply
+		f.do(t, op, "POST", "/v1/tenants", `{"quotas":{"maxQueues":2}}`, 201, &tenant)
+		f.do(t, op, "POST", "/v1/tenants", `{}`, 201, &other)
+		admin := f.token(t, jwtauth.RoleTenantAdmin, tenant.AccountID)
+		base := "/v1/tenants/" + tenant.AccountID + "/queues"
+
+		type queue struct {
+			Name, Arn  string
+			Attributes map[string]string
+			Tags       map[string]string
+		}
+		var q queue
+		f.do(t, admin, "POST", base, `{"name":"orders","attributes":{"VisibilityTimeout":"45"},"tags":{"team":"a"}}`, 201, &q)
+		if q.Arn != "arn:aws:sqs:us-east-1:"+tenant.AccountID+":orders" || q.Attributes["VisibilityTimeout"] != "45" ||
+			q.Attributes["MessageRetentionPeriod"] != "345600" || q.Tags["team"] != "a" {
+			t.Fatalf("created %+v", q)
+		}
+		// SQS semantics, SQS codes.
+		f.do(t, admin, "POST", base, `{"name":"orders","attributes":{"VisibilityTimeout":"45"}}`, 201, nil)
+		f.do(t, admin, "POST", base, `{"name":"orders","attributes":{"VisibilityTimeout":"46"}}`, 409, nil)
+		f.do(t, admin, "POST", base, `{"name":"bad name!"}`, 400, nil)
+		f.do(t, admin, "POST", base, `{"name":"x","attributes":{"VisibilityTimeout":"43201"}}`, 400, nil)
+		f.do(t, admin, "POST", base, `{"name":"second"}`, 201, nil)
+		f.do(t, admin, "POST", base, `{"name":"third"}`, 403, nil) // maxQueues 2
+
+		var list struct{ Queues []string }
+		f.do(t, admin, "GET", base, "", 200, &list)
+		if len(list.Queues) != 2 {
+			t.Fatalf("listed %v", list)
+		}
+		q = queue{}
+		f.do(t, admin, "PATCH", base+"/orders", `{"attributes":{"DelaySeconds":"5"},"tags":{"env":"x"},"removeTags":["team"]}`, 200, &q)
+		if q.Attributes["DelaySeconds"] != "5" || q.Tags["env"] != "x" || q.Tags["team"] != "" {
+			t.Fatalf("updated %+v", q)
+		}
+		f.do(t, admin, "PATCH", base+"/orders", `{"attributes":{"Nope":"1"}}`, 400, nil)
+		f.do(t, admin, "GET", base+"/missing", "", 404, nil)
+		f.do(t, admin, "DELETE", base+"/orders", "", 204, nil)
+		f.do(t, admin, "GET", base+"/orders", "", 404, nil)
+
+		// Another tenant's admin, and a missing tenant.
+		f.do(t, f.token(t, jwtauth.RoleTenantAdmin, other.AccountID), "GET", base+"/second", "", 403, nil)
+		f.do(t, op, "GET", "/v1/tenants/"+other.AccountID+"/queues/second", "", 404, nil)
+		f.do(t, op, "POST", "/v1/tenants/999999999999/queues", `{"name":"q"}`, 404, nil)
+	})
 }

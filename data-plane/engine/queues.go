@@ -266,17 +266,34 @@ func (e *Engine) ListQueues(ctx context.Context, account, region, prefix string,
 	return names, next, err
 }
 
-// CountQueues counts the account's queues in the region, stopping at
-// limit.
-func (e *Engine) CountQueues(ctx context.Context, account, region string, limit int) (int, error) {
-	base := queuePrefix(account, region)
+// CheckQueueQuota refuses a new queue once the account has limit queues
+// in the region (0: no limit); an existing name passes, since CreateQueue
+// is idempotent. Concurrent creates can overshoot by a few: the quota is a
+// guard, not an invariant.
+func (e *Engine) CheckQueueQuota(ctx context.Context, ref QueueRef, limit int) error {
+	if limit <= 0 {
+		return nil
+	}
+	base := queuePrefix(ref.Account, ref.Region)
 	var n int
+	exists := false
 	err := e.store.View(ctx, func(r kv.Reader) error {
 		kvs, err := r.Scan(ctx, base, prefixEnd(base), limit)
+		if err != nil {
+			return err
+		}
 		n = len(kvs)
+		_, err = r.Get(ctx, queueKey(ref.Account, ref.Region, ref.Name))
+		exists = err == nil
+		if isNotFound(err) {
+			err = nil
+		}
 		return err
 	})
-	return n, err
+	if err != nil || n < limit || exists {
+		return err
+	}
+	return errorf(CodeOverLimit, "The account has reached its quota of %d queues.", limit)
 }
 
 // SetQueueAttributes validates every attribute, then applies all of them.

@@ -105,7 +105,7 @@ func createQueue(ctx context.Context, c *call) (any, error) {
 	if in.QueueName == "" {
 		return nil, errMissingParameter("QueueName")
 	}
-	if err := c.checkQueueQuota(ctx, in.QueueName); err != nil {
+	if err := c.h.engine.CheckQueueQuota(ctx, c.ref(in.QueueName), c.principal.Quotas.MaxQueues); err != nil {
 		return nil, err
 	}
 	if _, err := c.h.engine.CreateQueue(ctx, c.ref(in.QueueName), in.Attributes, in.Tags); err != nil {
@@ -256,22 +256,4 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
-}
-
-// checkQueueQuota refuses a new queue past the tenant's MaxQueues (an
-// existing name passes: CreateQueue is idempotent). Concurrent creates can
-// overshoot by a few; the quota is a guard, not an invariant.
-func (c *call) checkQueueQuota(ctx context.Context, name string) error {
-	limit := c.principal.Quotas.MaxQueues
-	if limit <= 0 {
-		return nil
-	}
-	n, err := c.h.engine.CountQueues(ctx, c.principal.AccountID, c.principal.Region, limit)
-	if err != nil || n < limit {
-		return err
-	}
-	if _, err := c.h.engine.GetQueue(ctx, c.ref(name)); err == nil {
-		return nil
-	}
-	return NewError("OverLimit", "The account has reached its quota of %d queues.", limit)
 }

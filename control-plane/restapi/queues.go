@@ -1,0 +1,170 @@
+package restapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+)
+
+// Queues are provisioned through the same engine calls the SQS API makes,
+// so attributes, defaults, limits and errors are SQS's; the error code in
+// a reply is SQS's code.
+
+type queueJSON struct {
+	Name       string            `json:"name"`
+	Arn        string            `json:"arn"`
+	Attributes map[string]string `json:"attributes"`
+	Tags       map[string]string `json:"tags"`
+}
+
+type createQueueRequest struct {
+	Name       string            `json:"name"`
+	Attributes map[string]string `json:"attributes"`
+	Tags       map[string]string `json:"tags"`
+}
+
+type updateQueueRequest struct {
+	Attributes map[string]string `json:"attributes"`
+	Tags       map[string]string `json:"tags"`       // added or replaced
+	RemoveTags []string          `json:"removeTags"` // removed
+}
+
+func (a *API) queueRef(c echo.Context, name string) engine.QueueRef {
+	return engine.QueueRef{Account: c.Param("account"), Region: a.region, Name: name}
+}
+
+// tenantExists answers 404 for a missing tenant, so queue routes never
+// act on an account the catalog does not know.
+func (a *API) tenantExists(c echo.Context) error {
+	_, err := a.catalog.GetTenant(c.Request().Context(), c.Param("account"))
+	return err
+}
+
+func (a *API) engineError(c echo.Context, err error) error {
+	var ee *engine.Error
+	if !errors.As(err, &ee) {
+		return a.catalogError(c, err)
+	}
+	status := http.StatusBadRequest
+	switch ee.Code {
+	case engine.CodeQueueDoesNotExist:
+		status = http.StatusNotFound
+	case engine.CodeQueueAlreadyExists, engine.CodeQueueDeletedRecently, engine.CodePurgeQueueInProgress:
+		status = http.StatusConflict
+	case engine.CodeOverLimit:
+		status = http.StatusForbidden
+	}
+	return fail(c, status, ee.Code, ee.Message)
+}
+
+func (a *API) queueReply(c echo.Context, name string) (queueJSON, error) {
+	ctx := c.Request().Context()
+	ref := a.queueRef(c, name)
+	attrs, err := a.engine.GetQueueAttributes(ctx, ref, []string{engine.AttrAll})
+	if err != nil {
+		return queueJSON{}, err
+	}
+	tags, err := a.engine.ListQueueTags(ctx, ref)
+	if err != nil {
+		return queueJSON{}, err
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	return queueJSON{Name: name, Arn: ref.ARN(), Attributes: attrs, Tags: tags}, nil
+}
+
+func (a *API) createQueue(c echo.Context) error {
+	var in createQueueRequest
+	if err := bind(c, &in); err != nil || in.Name == "" {
+		return badRequest(c, "The body must be a JSON object with name and optional attributes and tags.")
+	}
+	if err := a.tenantExists(c); err != nil {
+		return a.catalogError(c, err)
+	}
+	ctx := c.Request().Context()
+	t, _ := a.catalog.GetTenant(ctx, c.Param("account"))
+	ref := a.queueRef(c, in.Name)
+	if err := a.engine.CheckQueueQuota(ctx, ref, t.Quotas().MaxQueues); err != nil {
+		return a.engineError(c, err)
+	}
+	if _, err := a.engine.CreateQueue(ctx, ref, in.Attributes, in.Tags); err != nil {
+		return a.engineError(c, err)
+	}
+	q, err := a.queueReply(c, in.Name)
+	if err != nil {
+		return a.engineError(c, err)
+	}
+	return c.JSON(http.StatusCreated, q)
+}
+
+type queueList struct {
+	Queues []string `json:"queues"`
+	Next   string   `json:"next,omitempty"`
+}
+
+func (a *API) listQueues(c echo.Context) error {
+	if err := a.tenantExists(c); err != nil {
+		return a.catalogError(c, err)
+	}
+	limit := 1000
+	if s := c.QueryParam("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			return badRequest(c, "limit must be a number from 1 to 1000.")
+		}
+		limit = n
+	}
+	names, next, err := a.engine.ListQueues(c.Request().Context(), c.Param("account"), a.region, c.QueryParam("prefix"), limit, c.QueryParam("next"))
+	if err != nil {
+		return a.engineError(c, err)
+	}
+	if names == nil {
+		names = []string{}
+	}
+	return c.JSON(http.StatusOK, queueList{Queues: names, Next: next})
+}
+
+func (a *API) getQueue(c echo.Context) error {
+	q, err := a.queueReply(c, c.Param("queue"))
+	if err != nil {
+		return a.engineError(c, err)
+	}
+	return c.JSON(http.StatusOK, q)
+}
+
+func (a *API) updateQueue(c echo.Context) error {
+	var in updateQueueRequest
+	if err := bind(c, &in); err != nil || (len(in.Attributes) == 0 && len(in.Tags) == 0 && len(in.RemoveTags) == 0) {
+		return badRequest(c, "The body must set attributes, tags or removeTags.")
+	}
+	ctx := c.Request().Context()
+	ref := a.queueRef(c, c.Param("queue"))
+	if len(in.Attributes) > 0 {
+		if err := a.engine.SetQueueAttributes(ctx, ref, in.Attributes); err != nil {
+			return a.engineError(c, err)
+		}
+	}
+	if len(in.Tags) > 0 {
+		if err := a.engine.TagQueue(ctx, ref, in.Tags); err != nil {
+			return a.engineError(c, err)
+		}
+	}
+	if len(in.RemoveTags) > 0 {
+		if err := a.engine.UntagQueue(ctx, ref, in.RemoveTags); err != nil {
+			return a.engineError(c, err)
+		}
+	}
+	return a.getQueue(c)
+}
+
+func (a *API) deleteQueue(c echo.Context) error {
+	if err := a.engine.DeleteQueue(c.Request().Context(), a.queueRef(c, c.Param("queue"))); err != nil {
+		return a.engineError(c, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
