@@ -74,6 +74,12 @@ func (c *Catalog) insertTenant(ctx context.Context, accountID string, in CreateT
 		case !errors.Is(err, kv.ErrNotFound):
 			return err
 		}
+		switch _, err := tx.Get(ctx, deletionKey(accountID)); {
+		case err == nil:
+			return fmt.Errorf("%w: %s", ErrTenantDeleting, accountID)
+		case !errors.Is(err, kv.ErrNotFound):
+			return err
+		}
 		return tx.Set(key, value)
 	})
 	if err != nil {

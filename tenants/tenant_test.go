@@ -296,3 +296,41 @@ func TestPlansAndQuotas(t *testing.T) {
 		}
 	})
 }
+
+func TestDeleteTenant(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, e *env) {
+		mustCreateTenant(t, e.cat, "111122223333")
+		mustCreateTenant(t, e.cat, "444455556666")
+		k1, _ := mustCreateKey(t, e.cat, "111122223333")
+		k2, _ := mustCreateKey(t, e.cat, "111122223333")
+		other, _ := mustCreateKey(t, e.cat, "444455556666")
+		mustResolve(t, e.cat, k1.ID) // cached before the delete
+
+		if err := e.cat.DeleteTenant(ctx, "111122223333"); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{k1.ID, k2.ID} {
+			if _, err := e.cat.Resolve(ctx, id); !errors.Is(err, tenants.ErrAccessKeyNotFound) {
+				t.Fatalf("key %s of the deleted tenant: %v", id, err)
+			}
+		}
+		mustResolve(t, e.cat, other.ID)
+		if _, err := e.cat.GetTenant(ctx, "111122223333"); !errors.Is(err, tenants.ErrTenantNotFound) {
+			t.Fatalf("deleted tenant: %v", err)
+		}
+		if err := e.cat.DeleteTenant(ctx, "111122223333"); !errors.Is(err, tenants.ErrTenantNotFound) {
+			t.Fatalf("second delete: %v", err)
+		}
+		pending, err := e.cat.PendingDeletions(ctx)
+		if err != nil || len(pending) != 1 || pending[0] != "111122223333" {
+			t.Fatalf("pending = %v, %v", pending, err)
+		}
+		if _, err := e.cat.CreateTenant(ctx, tenants.CreateTenantInput{AccountID: "111122223333"}); !errors.Is(err, tenants.ErrTenantExists) {
+			t.Fatalf("recreate while deleting: %v", err)
+		}
+		if err := e.cat.FinishDeletion(ctx, "111122223333"); err != nil {
+			t.Fatal(err)
+		}
+		mustCreateTenant(t, e.cat, "111122223333")
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -70,3 +71,22 @@ func closeLogged(log *slog.Logger, what string, close func() error) {
 		log.Error("close failed", "what", what, "error", err)
 	}
 }
+
+// runEvery calls fn every interval until ctx ends, logging failures.
+func runEvery(ctx context.Context, interval time.Duration, log *slog.Logger, what string, fn func(context.Context) error) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := fn(ctx); err != nil && ctx.Err() == nil {
+				log.Warn("background work failed", "what", what, "error", err)
+			}
+		}
+	}
+}
+
+// tenantReapInterval is how often deleted tenants' data is looked for.
+const tenantReapInterval = 5 * time.Second

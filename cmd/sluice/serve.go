@@ -141,6 +141,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				defer closeLogged(log, "queue engine", eng.Close)
 			}
 			n.control = restapi.New(catalog, eng, f.region, jwtKey, nil, log)
+			go runEvery(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 		}
 	}
 

@@ -95,6 +95,8 @@ func openAPIDocument() obj {
 			"/v1/tenants/{account}": merge(obj{
 				"get": op("Get a tenant.", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("404")), nil),
+				"delete": op("Delete a tenant: its keys stop working at once, its queues and messages are removed in the background, and the account id is free again after that.", "operator",
+					merge(obj{"202": reply("Deletion started.", obj{"type": "object"})}, withErrors("404")), nil),
 				"patch": op("Change the plan and quota overrides; every node enforces them within seconds.", "operator",
 					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("400", "404")),
 					obj{"requestBody": jsonBody(ref("UpdateTenant"))}),

@@ -51,6 +51,7 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/tenants", a.listTenants, operatorOnly)
 	v1.GET("/tenants/:account", a.getTenant, sameTenant)
 	v1.PATCH("/tenants/:account", a.updateTenant, operatorOnly)
+	v1.DELETE("/tenants/:account", a.deleteTenant, operatorOnly)
 	v1.POST("/tenants/:account/suspend", a.setTenantStatus(tenants.StatusSuspended), operatorOnly)
 	v1.POST("/tenants/:account/resume", a.setTenantStatus(tenants.StatusActive), operatorOnly)
 	v1.POST("/tenants/:account/keys", a.createKey, sameTenant)

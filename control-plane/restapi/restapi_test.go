@@ -1,7 +1,9 @@
 package restapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -306,3 +308,54 @@ func TestQueueProvisioning(t *testing.T) {
 		f.do(t, op, "POST", "/v1/tenants/999999999999/queues", `{"name":"q"}`, 404, nil)
 	})
 }
+
+func TestDeleteTenant(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		sealer, _ := seal.New(seal.GenerateKey())
+		key, _ := jwtauth.ParseKey(jwtSecret)
+		eng, err := engine.New(store, engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = eng.Close() })
+		catalog := tenants.New(store, sealer, tenants.Options{})
+		api := restapi.New(catalog, eng, "us-east-1", key, nil, nil)
+		f := &fixture{e: echo.New(), key: key}
+		api.Register(f.e)
+		op := f.token(t, jwtauth.RoleOperator, "")
+
+		var tenant tenantReply
+		f.do(t, op, "POST", "/v1/tenants", `{"accountId":"333344445555"}`, 201, &tenant)
+		var k keyReply
+		f.do(t, op, "POST", "/v1/tenants/333344445555/keys", "", 201, &k)
+		f.do(t, op, "POST", "/v1/tenants/333344445555/queues", `{"name":"q1"}`, 201, nil)
+		ref := engine.QueueRef{Account: "333344445555", Region: "us-east-1", Name: "q1"}
+		if _, err := eng.SendMessage(ctx, ref, engine.SendInput{Body: "doomed"}); err != nil {
+			t.Fatal(err)
+		}
+
+		f.do(t, f.token(t, jwtauth.RoleTenantAdmin, "333344445555"), "DELETE", "/v1/tenants/333344445555", "", 403, nil)
+		f.do(t, op, "DELETE", "/v1/tenants/333344445555", "", 202, nil)
+		f.do(t, op, "DELETE", "/v1/tenants/333344445555", "", 404, nil)
+		f.do(t, op, "GET", "/v1/tenants/333344445555", "", 404, nil)
+		if _, err := catalog.Resolve(ctx, k.AccessKeyID); !errors.Is(err, tenants.ErrAccessKeyNotFound) {
+			t.Fatalf("the deleted tenant's key still resolves: %v", err)
+		}
+		// The id stays taken until the data is gone.
+		f.do(t, op, "POST", "/v1/tenants", `{"accountId":"333344445555"}`, 409, nil)
+		if err := api.ReapDeletedTenants(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := eng.GetQueue(ctx, ref); !errors.Is(err, engine.ErrQueueDoesNotExist) {
+			t.Fatalf("queue after the reap: %v", err)
+		}
+		f.do(t, op, "POST", "/v1/tenants", `{"accountId":"333344445555"}`, 201, nil)
+		var list struct{ Queues []string }
+		f.do(t, op, "GET", "/v1/tenants/333344445555/queues", "", 200, &list)
+		if len(list.Queues) != 0 {
+			t.Fatalf("a new tenant with the id sees %v", list.Queues)
+		}
+	})
+}
+
+var ctx = context.Background()

@@ -1,6 +1,8 @@
 package restapi
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -101,4 +103,34 @@ func (a *API) updateTenant(c echo.Context) error {
 		return a.catalogError(c, err)
 	}
 	return c.JSON(http.StatusOK, toTenantJSON(t))
+}
+
+// deleteTenant deletes the tenant and its keys at once and its queues and
+// messages in the background (ReapDeletedTenants): 202 Accepted.
+func (a *API) deleteTenant(c echo.Context) error {
+	if err := a.catalog.DeleteTenant(c.Request().Context(), c.Param("account")); err != nil {
+		return a.catalogError(c, err)
+	}
+	return c.JSON(http.StatusAccepted, map[string]string{"accountId": c.Param("account"), "status": "deleting"})
+}
+
+// ReapDeletedTenants removes the queues of deleted tenants, then frees
+// their account ids. Control-plane nodes run it periodically; running it
+// on several at once is harmless.
+func (a *API) ReapDeletedTenants(ctx context.Context) error {
+	accounts, err := a.catalog.PendingDeletions(ctx)
+	if err != nil {
+		return err
+	}
+	for _, account := range accounts {
+		n, err := a.engine.DeleteAccountQueues(ctx, account)
+		if err != nil {
+			return fmt.Errorf("delete queues of tenant %s: %w", account, err)
+		}
+		if err := a.catalog.FinishDeletion(ctx, account); err != nil {
+			return err
+		}
+		a.log.Info("deleted tenant's data", "account", account, "queues", n)
+	}
+	return nil
 }

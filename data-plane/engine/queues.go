@@ -266,6 +266,35 @@ func (e *Engine) ListQueues(ctx context.Context, account, region, prefix string,
 	return names, next, err
 }
 
+// DeleteAccountQueues deletes every queue of the account, in every region,
+// as DeleteQueue does (their messages go to the sweeper). It returns how
+// many it deleted.
+func (e *Engine) DeleteAccountQueues(ctx context.Context, account string) (int, error) {
+	prefix := []byte("C/q/" + account + "/")
+	deleted := 0
+	for {
+		var page []kv.KV
+		err := e.store.View(ctx, func(r kv.Reader) (err error) {
+			page, err = r.Scan(ctx, prefix, prefixEnd(prefix), 100)
+			return err
+		})
+		if err != nil || len(page) == 0 {
+			return deleted, err
+		}
+		for _, p := range page {
+			region, name, ok := strings.Cut(string(p.Key[len(prefix):]), "/")
+			if !ok {
+				return deleted, fmt.Errorf("queue key %q: no region", p.Key)
+			}
+			err := e.DeleteQueue(ctx, QueueRef{Account: account, Region: region, Name: name})
+			if err != nil && !errors.Is(err, ErrQueueDoesNotExist) {
+				return deleted, fmt.Errorf("delete queue %s/%s: %w", region, name, err)
+			}
+			deleted++
+		}
+	}
+}
+
 // CheckQueueQuota refuses a new queue once the account has limit queues
 // in the region (0: no limit); an existing name passes, since CreateQueue
 // is idempotent. Concurrent creates can overshoot by a few: the quota is a
