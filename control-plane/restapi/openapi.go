@@ -161,7 +161,7 @@ func openAPIDocument() obj {
 					"deletePerSecond":     obj{"type": "number", "description": "DeleteMessage(Batch) and ChangeMessageVisibility(Batch) calls per second."},
 					"adminPerSecond":      obj{"type": "number", "description": "Calls of every other action per second."},
 					"maxMessageBytes":     obj{"type": "integer", "maximum": 1048576},
-					"maxInFlightPerQueue": obj{"type": "integer", "maximum": 120000, "description": "Stored; not enforced yet."},
+					"maxInFlightPerQueue": obj{"type": "integer", "maximum": 120000, "description": "ReceiveMessage answers OverLimit at this many in flight (counted at most a second ago)."},
 					"maxStoredBytes":      obj{"type": "integer", "description": "Stored; not enforced yet."}}},
 				"Tenant": obj{"type": "object", "properties": obj{
 					"accountId": obj{"type": "string"}, "name": obj{"type": "string"},

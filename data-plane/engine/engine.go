@@ -62,7 +62,9 @@ type Engine struct {
 	guard   *writeGuard // Updates in progress, for scan hints
 	queues  queueCache  // decoded queue records
 	ready   readyQueues // queues whose last receive found messages
-	waiters *waiters
+	// inFlight caches in-flight counts for the in-flight quota.
+	inFlight inFlightCache
+	waiters  *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
 	// movers are the message move tasks this node runs.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -84,4 +85,51 @@ func (r *readyQueues) set(ref QueueRef, ready bool) {
 	default:
 		r.ready[ref] = true
 	}
+}
+
+// inFlightCache keeps each queue's in-flight count for a second: counting
+// scans the index above now, too much for every receive.
+type inFlightCache struct {
+	mu      sync.Mutex
+	entries map[QueueRef]inFlightEntry
+}
+
+type inFlightEntry struct {
+	n  int64
+	at time.Time
+}
+
+const inFlightMaxAge = time.Second
+
+// InFlight returns about how many of the queue's messages are in flight
+// (received, not deleted, visibility not expired), at most a second old.
+func (e *Engine) InFlight(ctx context.Context, ref QueueRef) (int64, error) {
+	now := e.clock()
+	c := &e.inFlight
+	c.mu.Lock()
+	hit, ok := c.entries[ref]
+	c.mu.Unlock()
+	if ok && now.Sub(hit.at) < inFlightMaxAge {
+		return hit.n, nil
+	}
+	var n int64
+	err := e.store.View(ctx, func(r kv.Reader) error {
+		q, err := e.readQueue(ctx, r, ref)
+		if err != nil {
+			return err
+		}
+		mc, err := e.counts.read(ctx, e, r, q.did())
+		n = mc.inFlight
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= maxCachedQueues {
+		c.entries = map[QueueRef]inFlightEntry{}
+	}
+	c.entries[ref] = inFlightEntry{n: n, at: now}
+	c.mu.Unlock()
+	return n, nil
 }

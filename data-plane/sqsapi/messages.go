@@ -186,6 +186,15 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 	if in.MaxNumberOfMessages != nil && *in.MaxNumberOfMessages == 0 {
 		return nil, errInvalidParameter("MaxNumberOfMessages", "0", "Must be between 1 and 10, if provided.")
 	}
+	if limit := c.principal.Quotas.MaxInFlightPerQueue; limit > 0 {
+		n, err := c.h.engine.InFlight(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		if n >= int64(limit) {
+			return nil, NewError("OverLimit", "The queue has %d messages in flight, the account's quota of %d.", n, limit)
+		}
+	}
 	msgs, err := c.h.engine.ReceiveMessage(ctx, ref, engine.ReceiveInput{
 		MaxNumberOfMessages:   deref(in.MaxNumberOfMessages),
 		VisibilityTimeout:     in.VisibilityTimeout,

@@ -44,7 +44,7 @@ func quotaServer(t *testing.T, q tenants.Quotas) *server {
 }
 
 func TestQueueAndMessageQuotas(t *testing.T) {
-	s := quotaServer(t, tenants.Quotas{MaxQueues: 2, MaxMessageBytes: 1024})
+	s := quotaServer(t, tenants.Quotas{MaxQueues: 2, MaxMessageBytes: 1024, MaxInFlightPerQueue: 3})
 	c := s.client("KEYA")
 	for _, name := range []string{"one", "two", "one"} {
 		if _, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)}); err != nil {
@@ -60,6 +60,27 @@ func TestQueueAndMessageQuotas(t *testing.T) {
 	}
 	_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String(strings.Repeat("x", 1025))})
 	wantAPIError(t, err, "InvalidParameterValue")
+
+	// In flight: 3 at most; the count is up to a second old.
+	for range 4 {
+		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String("m")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 3})
+	if err != nil || len(got.Messages) != 3 {
+		t.Fatalf("receive 3: %v, %v", got, err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	_, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q})
+	wantAPIError(t, err, "OverLimit")
+	if _, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q, ReceiptHandle: got.Messages[0].ReceiptHandle}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q}); err != nil {
+		t.Fatalf("receive after a delete: %v", err)
+	}
 }
 
 // TestRateQuota: throttling begins at the configured rate and recovers.
