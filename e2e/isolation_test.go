@@ -87,7 +87,10 @@ func TestTenantIsolation(t *testing.T) {
 			_, err := b.UntagQueue(ctx, &sqs.UntagQueueInput{QueueUrl: urlOf(n), TagKeys: []string{"x"}})
 			return err
 		}},
-		{"ListQueueTags", func(n string) error { _, err := b.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: urlOf(n)}); return err }},
+		{"ListQueueTags", func(n string) error {
+			_, err := b.ListQueueTags(ctx, &sqs.ListQueueTagsInput{QueueUrl: urlOf(n)})
+			return err
+		}},
 		{"AddPermission", func(n string) error {
 			_, err := b.AddPermission(ctx, &sqs.AddPermissionInput{QueueUrl: urlOf(n), Label: aws.String("l"), AWSAccountIds: []string{tenant.AccountID}, Actions: []string{"*"}})
 			return err
@@ -104,7 +107,10 @@ func TestTenantIsolation(t *testing.T) {
 			_, err := b.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: urlOf(n), Entries: []types.SendMessageBatchRequestEntry{{Id: aws.String("1"), MessageBody: aws.String("x")}}})
 			return err
 		}},
-		{"ReceiveMessage", func(n string) error { _, err := b.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: urlOf(n)}); return err }},
+		{"ReceiveMessage", func(n string) error {
+			_, err := b.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: urlOf(n)})
+			return err
+		}},
 		{"DeleteMessage", func(n string) error {
 			_, err := b.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: urlOf(n), ReceiptHandle: handleA})
 			return err
@@ -139,8 +145,14 @@ func TestTenantIsolation(t *testing.T) {
 			return err
 		}},
 		// Destructive ones last, so a leak in them cannot hide another.
-		{"PurgeQueue", func(n string) error { _, err := b.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: urlOf(n)}); return err }},
-		{"DeleteQueue", func(n string) error { _, err := b.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: urlOf(n)}); return err }},
+		{"PurgeQueue", func(n string) error {
+			_, err := b.PurgeQueue(ctx, &sqs.PurgeQueueInput{QueueUrl: urlOf(n)})
+			return err
+		}},
+		{"DeleteQueue", func(n string) error {
+			_, err := b.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: urlOf(n)})
+			return err
+		}},
 	}
 	describe := func(err error) string {
 		var ae smithy.APIError

@@ -162,7 +162,7 @@ func openAPIDocument() obj {
 					"adminPerSecond":      obj{"type": "number", "description": "Calls of every other action per second."},
 					"maxMessageBytes":     obj{"type": "integer", "maximum": 1048576},
 					"maxInFlightPerQueue": obj{"type": "integer", "maximum": 120000, "description": "ReceiveMessage answers OverLimit at this many in flight (counted at most a second ago)."},
-					"maxStoredBytes":      obj{"type": "integer", "description": "Stored; not enforced yet."}}},
+					"maxStoredBytes":      obj{"type": "integer", "description": "Bodies plus attributes in all the tenant's queues; sends past it answer OverLimit (the total is up to 2 s old)."}}},
 				"Tenant": obj{"type": "object", "properties": obj{
 					"accountId": obj{"type": "string"}, "name": obj{"type": "string"},
 					"status":          obj{"type": "string", "enum": []string{"active", "suspended"}},

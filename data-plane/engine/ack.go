@@ -27,10 +27,10 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref QueueRef, handles [
 	}
 	var (
 		d       did
-		deleted int64
+		deleted delta
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
-		deleted = 0
+		deleted = delta{}
 		q, err := e.readQueue(ctx, tx, ref)
 		if err != nil {
 			return err
@@ -50,14 +50,14 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref QueueRef, handles [
 			if err := rec.remove(tx, d, r.id); err != nil {
 				return err
 			}
-			deleted++
+			deleted = deleted.plus(one(rec))
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	e.counts.add(d, -deleted)
+	e.counts.add(d, deleted.neg())
 	return results, nil
 }
 

@@ -37,8 +37,8 @@ func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRe
 	if err := moved.put(c.tx, dd, id, entrySent); err != nil {
 		return false, err
 	}
-	c.out.deltas[c.d]--
-	c.out.deltas[dd]++
+	c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
+	c.out.deltas[dd] = c.out.deltas[dd].plus(one(rec))
 	c.out.notify = append(c.out.notify, dd)
 	return true, nil
 }

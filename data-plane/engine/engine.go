@@ -64,7 +64,9 @@ type Engine struct {
 	ready   readyQueues // queues whose last receive found messages
 	// inFlight caches in-flight counts for the in-flight quota.
 	inFlight inFlightCache
-	waiters  *waiters
+	// stored caches accounts' stored bytes for the stored-bytes quota.
+	stored  storedCache
+	waiters *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
 	// movers are the message move tasks this node runs.

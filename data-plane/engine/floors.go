@@ -94,7 +94,7 @@ func (e *Engine) flushFloors(ctx context.Context) error {
 		key := floorKey(k.d, k.shard)
 		err := e.store.Update(ctx, func(tx kv.Txn) error {
 			cur, err := readCount(ctx, tx, key)
-			if err != nil || cur >= floor {
+			if err != nil || cur.n >= floor { // a floor is stored as a bare 8-byte number
 				return err
 			}
 			return tx.Set(key, binary.BigEndian.AppendUint64(nil, uint64(floor)))

@@ -53,4 +53,7 @@ func (m *messageRecord) remove(tx kv.Txn, d did, id msgID) error {
 	return tx.Delete(messageKey(d, id))
 }
 
+// size is the message's size as SQS counts it: body plus attributes.
+func (m *messageRecord) size() int64 { return int64(len(m.Body) + msgattr.Size(m.Attrs)) }
+
 func isNotFound(err error) bool { return errors.Is(err, kv.ErrNotFound) }

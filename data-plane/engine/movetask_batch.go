@@ -26,7 +26,7 @@ func (e *Engine) moveBatch(ctx context.Context, task moveTaskRef, limit int) (mo
 		out claimOutcome
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
-		res, out = moveBatchResult{}, claimOutcome{deltas: map[did]int64{}}
+		res, out = moveBatchResult{}, claimOutcome{deltas: map[did]delta{}}
 		rec, err := loadMoveTask(ctx, tx, task)
 		if isNotFound(err) {
 			res.done = true
@@ -165,7 +165,7 @@ func (m *mover) moveEntries(ctx context.Context, shard uint8, entries []readyEnt
 func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error {
 	if rec.SentAt+int64(m.src.Attributes.MessageRetentionPeriod)*1000 <= m.now {
 		m.taken++
-		m.out.deltas[m.d]--
+		m.out.deltas[m.d] = m.out.deltas[m.d].plus(one(rec).neg())
 		return rec.remove(m.tx, m.d, id)
 	}
 	target, err := m.target(ctx, rec)
@@ -198,8 +198,8 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 	if err := fresh.put(m.tx, target.d, newMessageID(), entry); err != nil {
 		return err
 	}
-	m.out.deltas[m.d]--
-	m.out.deltas[target.d]++
+	m.out.deltas[m.d] = m.out.deltas[m.d].plus(one(rec).neg())
+	m.out.deltas[target.d] = m.out.deltas[target.d].plus(one(fresh))
 	m.taken++
 	m.moved++
 	m.bytes += len(rec.Body)

@@ -77,11 +77,11 @@ type messageCounts struct{ visible, inFlight, delayed int64 }
 // count plus this node's unflushed delta, and the not-visible ones from
 // the index entries that become visible later.
 func (c *countDeltas) read(ctx context.Context, e *Engine, r kv.Reader, d did) (messageCounts, error) {
-	total, err := storedCount(ctx, r, d)
+	stored, err := storedCount(ctx, r, d)
 	if err != nil {
 		return messageCounts{}, err
 	}
-	total += c.pending(d)
+	total := stored.plus(c.pending(d)).n
 	var mc messageCounts
 	now := e.clock().UnixMilli()
 	for shard := range uint8(e.opts.Shards) {

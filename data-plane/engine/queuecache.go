@@ -133,3 +133,61 @@ func (e *Engine) InFlight(ctx context.Context, ref QueueRef) (int64, error) {
 	c.mu.Unlock()
 	return n, nil
 }
+
+// storedCache keeps each account's stored bytes for storedMaxAge: summing
+// reads a count record per queue, too much for every send.
+type storedCache struct {
+	mu      sync.Mutex
+	entries map[string]inFlightEntry
+}
+
+const storedMaxAge = 2 * time.Second
+
+// StoredBytes returns about how many bytes (bodies plus attributes) the
+// account's queues hold, in every region, at most storedMaxAge old.
+func (e *Engine) StoredBytes(ctx context.Context, account string) (int64, error) {
+	now := e.clock()
+	c := &e.stored
+	c.mu.Lock()
+	hit, ok := c.entries[account]
+	c.mu.Unlock()
+	if ok && now.Sub(hit.at) < storedMaxAge {
+		return hit.n, nil
+	}
+	var total int64
+	prefix := []byte("C/q/" + account + "/")
+	err := e.store.View(ctx, func(r kv.Reader) error {
+		start := prefix
+		for {
+			page, err := r.Scan(ctx, start, prefixEnd(prefix), 500)
+			if err != nil {
+				return err
+			}
+			for _, p := range page {
+				var q queueRecord
+				if err := json.Unmarshal(p.Value, &q); err != nil {
+					return fmt.Errorf("decode queue %s: %w", p.Key, err)
+				}
+				stored, err := storedCount(ctx, r, q.did())
+				if err != nil {
+					return err
+				}
+				total += stored.plus(e.counts.pending(q.did())).bytes
+			}
+			if len(page) < 500 {
+				return nil
+			}
+			start = append(append([]byte(nil), page[len(page)-1].Key...), 0)
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	if c.entries == nil || len(c.entries) >= maxCachedQueues {
+		c.entries = map[string]inFlightEntry{}
+	}
+	c.entries[account] = inFlightEntry{n: total, at: now}
+	c.mu.Unlock()
+	return max(total, 0), nil
+}

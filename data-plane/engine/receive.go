@@ -204,7 +204,7 @@ func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8,
 // commits.
 type claimOutcome struct {
 	msgs   []Message
-	deltas map[did]int64
+	deltas map[did]delta
 	notify []did
 }
 
@@ -218,7 +218,7 @@ func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Me
 	// once), and a later durable commit, such as their delete, makes it
 	// durable first.
 	err := kv.UpdateLazy(ctx, e.store, func(tx kv.Txn) error {
-		out = claimOutcome{deltas: map[did]int64{}}
+		out = claimOutcome{deltas: map[did]delta{}}
 		q, err := e.readQueue(ctx, tx, ref)
 		if err != nil {
 			return err
@@ -338,7 +338,7 @@ func lockIndexed(ctx context.Context, tx kv.Txn, d did, shard uint8, entries []r
 // dead-letter queue, or claims it; it reports when the batch is full.
 func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool, error) {
 	if rec.SentAt+int64(c.q.Attributes.MessageRetentionPeriod)*1000 <= c.now {
-		c.out.deltas[c.d]--
+		c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
 		return false, rec.remove(c.tx, c.d, id)
 	}
 	if rp := c.q.Attributes.RedrivePolicy; rp != nil && rec.ReceiveCount >= rp.MaxReceiveCount {

@@ -56,10 +56,10 @@ func (e *Engine) SendMessageBatch(ctx context.Context, ref QueueRef, entries []S
 	var (
 		d       did
 		visible bool
-		sent    int64
+		sent    delta
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
-		visible, sent = false, 0
+		visible, sent = false, delta{}
 		q, err := e.readQueue(ctx, tx, ref)
 		if err != nil {
 			return err
@@ -81,7 +81,7 @@ func (e *Engine) SendMessageBatch(ctx context.Context, ref QueueRef, entries []S
 			if err := rec.put(tx, d, ids[i], entry); err != nil {
 				return err
 			}
-			sent++
+			sent = sent.plus(one(rec))
 			results[i].Result = SendResult{
 				MessageID:                    formatMessageID(ids[i]),
 				MD5OfMessageBody:             rec.MD5Body,

@@ -97,9 +97,9 @@ func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
 	cutoff := e.clock().UnixMilli() - int64(q.Attributes.MessageRetentionPeriod)*1000
 	for shard := range uint8(e.opts.Shards) {
 		for done := false; !done; {
-			var removed int64
+			var removed delta
 			err := e.store.Update(ctx, func(tx kv.Txn) error {
-				removed = 0
+				removed = delta{}
 				floor, err := e.floor(ctx, tx, d, shard)
 				if err != nil {
 					return err
@@ -109,13 +109,21 @@ func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
 					return err
 				}
 				for _, en := range indexEntries(kvs, len(shardPrefix(d, shard))) {
+					// The record is read only for its size, for the stored
+					// bytes count.
+					rec, err := getMessage(ctx, tx, d, en.id)
+					if err != nil {
+						return err
+					}
 					if err := tx.Delete(indexKey(d, shard, en.visibleAt, en.id)); err != nil {
 						return err
 					}
 					if err := tx.Delete(messageKey(d, en.id)); err != nil {
 						return err
 					}
-					removed++
+					if rec != nil {
+						removed = removed.plus(one(rec))
+					}
 				}
 				done = len(kvs) < sweepBatch
 				return nil
@@ -123,7 +131,7 @@ func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
 			if err != nil {
 				return fmt.Errorf("sweep expired messages: %w", err)
 			}
-			e.counts.add(d, -removed)
+			e.counts.add(d, removed.neg())
 		}
 	}
 	return nil

@@ -119,6 +119,9 @@ func sendMessage(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkStoredBytes(ctx, len(send.Body)+msgattr.Size(send.Attributes)); err != nil {
+		return nil, err
+	}
 	res, err := c.h.engine.SendMessage(ctx, ref, send)
 	if err != nil {
 		return nil, err
@@ -157,6 +160,9 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 	}
 	if total > maxBatchBytes {
 		return nil, NewError("AWS.SimpleQueueService.BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
+	}
+	if err := c.checkStoredBytes(ctx, total); err != nil {
+		return nil, err
 	}
 	if len(sends) > 0 {
 		results, err := c.h.engine.SendMessageBatch(ctx, ref, sends)
@@ -314,6 +320,24 @@ func collectAcks(ids []string, results []engine.BatchResult[struct{}], ok *[]idE
 			return r.Err
 		}
 		*failed = append(*failed, f)
+	}
+	return nil
+}
+
+// checkStoredBytes refuses a send that would take the account past its
+// stored-bytes quota. The total is up to a couple of seconds old, so a
+// burst of sends can overshoot a little.
+func (c *call) checkStoredBytes(ctx context.Context, adding int) error {
+	limit := c.principal.Quotas.MaxStoredBytes
+	if limit <= 0 {
+		return nil
+	}
+	stored, err := c.h.engine.StoredBytes(ctx, c.principal.AccountID)
+	if err != nil {
+		return err
+	}
+	if stored+int64(adding) > limit {
+		return NewError("OverLimit", "The account stores %d bytes of messages; its quota is %d.", stored, limit)
 	}
 	return nil
 }

@@ -120,3 +120,24 @@ func TestRateQuota(t *testing.T) {
 		t.Fatalf("receive throttled by sends: %v", err)
 	}
 }
+
+func TestStoredBytesQuota(t *testing.T) {
+	s := quotaServer(t, tenants.Quotas{MaxStoredBytes: 2500})
+	c := s.client("KEYA")
+	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("store")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := aws.String(strings.Repeat("x", 1000))
+	for range 2 {
+		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(2100 * time.Millisecond) // the total is cached for 2 s
+	_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: body})
+	wantAPIError(t, err, "OverLimit")
+	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: aws.String("small")}); err != nil {
+		t.Fatalf("a send within the quota: %v", err)
+	}
+}
