@@ -87,6 +87,32 @@ func TestControlPlaneTenants(t *testing.T) {
 	wantCode(t, err, "AccessDenied")
 	rest(t, p, p.OperatorToken, "POST", "/v1/tenants/"+tenant.AccountID+"/resume", "", 200, nil)
 
+	// Key rotation: a second key works beside the first; the first, once
+	// disabled, stops working within the key cache's TTL.
+	var second struct{ AccessKeyID, SecretAccessKey string }
+	rest(t, p, p.OperatorToken, "POST", "/v1/tenants/"+tenant.AccountID+"/keys", "", 201, &second)
+	b2 := sqs.New(sqs.Options{Region: p.Region, BaseEndpoint: aws.String(p.Endpoint), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(second.AccessKeyID, second.SecretAccessKey, "")})
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !ok(); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 5 s", what)
+			}
+		}
+	}
+	waitFor("B works again after resume", func() bool { _, err := b.ListQueues(ctx, &sqs.ListQueuesInput{}); return err == nil })
+	if _, err := b2.ListQueues(ctx, &sqs.ListQueuesInput{}); err != nil {
+		t.Fatalf("second key: %v", err)
+	}
+	rest(t, p, p.OperatorToken, "PATCH", "/v1/tenants/"+tenant.AccountID+"/keys/"+key.AccessKeyID, `{"status":"inactive"}`, 200, nil)
+	waitFor("the disabled key refused", func() bool { _, err := b.ListQueues(ctx, &sqs.ListQueuesInput{}); return err != nil })
+	_, err = b.ListQueues(ctx, &sqs.ListQueuesInput{})
+	wantCode(t, err, "InvalidClientTokenId")
+	if _, err := b2.ListQueues(ctx, &sqs.ListQueuesInput{}); err != nil {
+		t.Fatalf("second key after the first was disabled: %v", err)
+	}
+
 	code, out := sluiceproc.Run(t, 20*time.Second, "token", "create", "--data", data, "--role", "tenant-admin", "--tenant", tenant.AccountID, "--ttl", "1h")
 	if code != 0 {
 		t.Fatalf("sluice token create: exit %d: %s", code, out)

@@ -141,3 +141,15 @@ func TestStoredBytesQuota(t *testing.T) {
 		t.Fatalf("a send within the quota: %v", err)
 	}
 }
+
+// Throttling in the Query protocol: the same code, 403, XML.
+func TestThrottlingInQueryProtocol(t *testing.T) {
+	s := quotaServer(t, tenants.Quotas{AdminPerSecond: 1})
+	var r xmlReply
+	readXML(t, s.queryPost(t, "KEYA", action("ListQueues")), 200, &r)
+	var e xmlError
+	readXML(t, s.queryPost(t, "KEYA", action("ListQueues")), 403, &e)
+	if e.Error.Code != "RequestThrottled" || e.Error.Type != "Sender" {
+		t.Fatalf("throttled reply = %+v", e)
+	}
+}
