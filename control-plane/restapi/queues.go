@@ -83,11 +83,11 @@ func (a *API) createQueue(c echo.Context) error {
 	if err := bind(c, &in); err != nil || in.Name == "" {
 		return badRequest(c, "The body must be a JSON object with name and optional attributes and tags.")
 	}
-	if err := a.tenantExists(c); err != nil {
+	ctx := c.Request().Context()
+	t, err := a.catalog.GetTenant(ctx, c.Param("account"))
+	if err != nil {
 		return a.catalogError(c, err)
 	}
-	ctx := c.Request().Context()
-	t, _ := a.catalog.GetTenant(ctx, c.Param("account"))
 	ref := a.queueRef(c, in.Name)
 	if err := a.engine.CheckQueueQuota(ctx, ref, t.Quotas().MaxQueues); err != nil {
 		return a.engineError(c, err)
