@@ -4,7 +4,7 @@ BIN       := bin/sluice
 MODULES   := sdk terraform e2e
 # Packages whose tests also run under the race detector, in -short mode
 # (the full-volume load tests run once, without it).
-RACE_PKGS := ./internal/kv/... ./data-plane/... ./tenants/...
+RACE_PKGS := ./internal/kv/... ./data-plane/... ./tenants/... ./control-plane/...
 BENCHTIME ?= 1s
 FUZZTIME  ?= 60s
 
