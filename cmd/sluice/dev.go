@@ -14,6 +14,7 @@ import (
 	"github.com/sluice-mq/sluice/control-plane/restapi"
 	blobfs "github.com/sluice-mq/sluice/internal/blob/fs"
 	"github.com/sluice-mq/sluice/internal/kv/local"
+	"github.com/sluice-mq/sluice/internal/periodic"
 	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
@@ -98,7 +99,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, dp.engine, f.region, jwtKey, nil, log)}
-	go runEvery(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
+	go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 	endpoint := "http://" + l.Addr().String()
 	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "account", tenant.accountID, "store", kvDir, "blobs", blobDir)
 	fmt.Fprintf(env.stdout, `Sluice dev is running.

@@ -72,21 +72,5 @@ func closeLogged(log *slog.Logger, what string, close func() error) {
 	}
 }
 
-// runEvery calls fn every interval until ctx ends, logging failures.
-func runEvery(ctx context.Context, interval time.Duration, log *slog.Logger, what string, fn func(context.Context) error) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := fn(ctx); err != nil && ctx.Err() == nil {
-				log.Warn("background work failed", "what", what, "error", err)
-			}
-		}
-	}
-}
-
 // tenantReapInterval is how often deleted tenants' data is looked for.
 const tenantReapInterval = 5 * time.Second

@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
 	"github.com/sluice-mq/sluice/internal/kv/tikv"
+	"github.com/sluice-mq/sluice/internal/periodic"
 	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
@@ -141,7 +142,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				defer closeLogged(log, "queue engine", eng.Close)
 			}
 			n.control = restapi.New(catalog, eng, f.region, jwtKey, nil, log)
-			go runEvery(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
+			go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 		}
 	}
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/periodic"
 )
 
 // Options tunes an engine. Zero values mean the defaults.
@@ -62,11 +63,11 @@ type Engine struct {
 	guard   *writeGuard // Updates in progress, for scan hints
 	queues  queueCache  // decoded queue records
 	ready   readyQueues // queues whose last receive found messages
-	// inFlight caches in-flight counts for the in-flight quota.
-	inFlight inFlightCache
-	// stored caches accounts' stored bytes for the stored-bytes quota.
-	stored  storedCache
-	waiters *waiters
+	// inFlight and stored keep counts for the in-flight and stored-bytes
+	// quotas (queuecache.go).
+	inFlight agedCache[QueueRef]
+	stored   agedCache[string]
+	waiters  *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
 	// movers are the message move tasks this node runs.
@@ -144,18 +145,7 @@ func (e *Engine) Start(ctx context.Context) {
 
 func (e *Engine) every(ctx context.Context, interval time.Duration, what string, fn func(context.Context) error) {
 	defer e.bg.Done()
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if err := fn(ctx); err != nil && ctx.Err() == nil {
-			e.log.Warn("engine background work failed", "work", what, "error", err)
-		}
-	}
+	periodic.Run(ctx, interval, e.log, what, fn)
 }
 
 // Close stops the background loops and the move tasks this node runs

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/periodic"
 )
 
 // Who runs a move task: the node whose id is in the task record's lease.
@@ -138,54 +139,28 @@ func (e *Engine) releaseMoveLease(ctx context.Context, task moveTaskRef) error {
 // the tasks of nodes that stopped renewing their leases.
 func (e *Engine) resumeMoveTasksLoop(ctx context.Context) {
 	defer e.bg.Done()
-	t := time.NewTicker(moveTaskScanInterval)
-	defer t.Stop()
-	for {
-		if err := e.ResumeMessageMoveTasks(ctx); err != nil && ctx.Err() == nil {
-			e.log.Warn("engine background work failed", "work", "resume message move tasks", "error", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	periodic.RunNow(ctx, moveTaskScanInterval, e.log, "resume message move tasks", e.ResumeMessageMoveTasks)
 }
 
 // ResumeMessageMoveTasks runs on this node every active move task that no
 // node holds: released by a node that stopped, or whose lease lapsed
 // because its node crashed. Start calls it at once and every 10 s.
 func (e *Engine) ResumeMessageMoveTasks(ctx context.Context) error {
-	start := moveActivePrefix
-	end := prefixEnd(moveActivePrefix)
-	for {
-		var page []kv.KV
-		err := e.store.View(ctx, func(r kv.Reader) (err error) {
-			page, err = r.Scan(ctx, start, end, 200)
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("scan active move tasks: %w", err)
-		}
-		for _, p := range page {
-			task, ok := parseMoveActive(p)
-			if !ok || e.movers.isRunning(task) {
-				continue
-			}
-			rate, took, err := e.takeMoveLease(ctx, task)
-			if err != nil {
-				return fmt.Errorf("take over move task: %w", err)
-			}
-			if took {
-				e.log.Info("resuming message move task", "source", task.queue.ARN(), "task", formatMessageID(task.id))
-				e.movers.launch(e, task, rate)
-			}
-		}
-		if len(page) < 200 {
+	return e.forEachKey(ctx, moveActivePrefix, func(p kv.KV) error {
+		task, ok := parseMoveActive(p)
+		if !ok || e.movers.isRunning(task) {
 			return nil
 		}
-		start = append(page[len(page)-1].Key, 0)
-	}
+		rate, took, err := e.takeMoveLease(ctx, task)
+		if err != nil {
+			return fmt.Errorf("take over move task: %w", err)
+		}
+		if took {
+			e.log.Info("resuming message move task", "source", task.queue.ARN(), "task", formatMessageID(task.id))
+			e.movers.launch(e, task, rate)
+		}
+		return nil
+	})
 }
 
 // parseMoveActive reads an active pointer: M/a/{account}/{region}/{name}.

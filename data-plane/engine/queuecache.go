@@ -87,83 +87,77 @@ func (r *readyQueues) set(ref QueueRef, ready bool) {
 	}
 }
 
-// inFlightCache keeps each queue's in-flight count for a second: counting
-// scans the index above now, too much for every receive.
-type inFlightCache struct {
+// agedCache keeps numbers that are costly to compute for maxAge.
+type agedCache[K comparable] struct {
 	mu      sync.Mutex
-	entries map[QueueRef]inFlightEntry
+	entries map[K]agedValue
 }
 
-type inFlightEntry struct {
+type agedValue struct {
 	n  int64
 	at time.Time
 }
 
-const inFlightMaxAge = time.Second
-
-// InFlight returns about how many of the queue's messages are in flight
-// (received, not deleted, visibility not expired), at most a second old.
-func (e *Engine) InFlight(ctx context.Context, ref QueueRef) (int64, error) {
-	now := e.clock()
-	c := &e.inFlight
+// get returns k's value if it is younger than maxAge, else computes and
+// keeps it.
+func (c *agedCache[K]) get(k K, now time.Time, maxAge time.Duration, compute func() (int64, error)) (int64, error) {
 	c.mu.Lock()
-	hit, ok := c.entries[ref]
+	hit, ok := c.entries[k]
 	c.mu.Unlock()
-	if ok && now.Sub(hit.at) < inFlightMaxAge {
+	if ok && now.Sub(hit.at) < maxAge {
 		return hit.n, nil
 	}
-	var n int64
-	err := e.store.View(ctx, func(r kv.Reader) error {
-		q, err := e.readQueue(ctx, r, ref)
-		if err != nil {
-			return err
-		}
-		mc, err := e.counts.read(ctx, e, r, q.did())
-		n = mc.inFlight
-		return err
-	})
+	n, err := compute()
 	if err != nil {
 		return 0, err
 	}
 	c.mu.Lock()
 	if c.entries == nil || len(c.entries) >= maxCachedQueues {
-		c.entries = map[QueueRef]inFlightEntry{}
+		c.entries = map[K]agedValue{}
 	}
-	c.entries[ref] = inFlightEntry{n: n, at: now}
+	c.entries[k] = agedValue{n: n, at: now}
 	c.mu.Unlock()
 	return n, nil
 }
 
-// storedCache keeps each account's stored bytes for storedMaxAge: summing
-// reads a count record per queue, too much for every send.
-type storedCache struct {
-	mu      sync.Mutex
-	entries map[string]inFlightEntry
-}
+// Counting in-flight messages scans the index above now, and summing an
+// account's stored bytes reads a count record per queue: too much for
+// every receive or send, so both are kept a little while.
+const (
+	inFlightMaxAge = time.Second
+	storedMaxAge   = 2 * time.Second
+)
 
-const storedMaxAge = 2 * time.Second
+// InFlight returns about how many of the queue's messages are in flight
+// (received, not deleted, visibility not expired), at most a second old.
+func (e *Engine) InFlight(ctx context.Context, ref QueueRef) (int64, error) {
+	return e.inFlight.get(ref, e.clock(), inFlightMaxAge, func() (n int64, err error) {
+		err = e.store.View(ctx, func(r kv.Reader) error {
+			q, err := e.readQueue(ctx, r, ref)
+			if err != nil {
+				return err
+			}
+			mc, err := e.counts.read(ctx, e, r, q.did())
+			n = mc.inFlight
+			return err
+		})
+		return n, err
+	})
+}
 
 // StoredBytes returns about how many bytes (bodies plus attributes) the
 // account's queues hold, in every region, at most storedMaxAge old.
 func (e *Engine) StoredBytes(ctx context.Context, account string) (int64, error) {
-	now := e.clock()
-	c := &e.stored
-	c.mu.Lock()
-	hit, ok := c.entries[account]
-	c.mu.Unlock()
-	if ok && now.Sub(hit.at) < storedMaxAge {
-		return hit.n, nil
-	}
-	var total int64
-	prefix := []byte("C/q/" + account + "/")
-	err := e.store.View(ctx, func(r kv.Reader) error {
-		start := prefix
-		for {
-			page, err := r.Scan(ctx, start, prefixEnd(prefix), 500)
+	return e.stored.get(account, e.clock(), storedMaxAge, func() (total int64, err error) {
+		prefix := []byte("C/q/" + account + "/")
+		// One read for every queue: a read per queue would cost TiKV a
+		// timestamp each.
+		err = e.store.View(ctx, func(r kv.Reader) error {
+			kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
 			if err != nil {
 				return err
 			}
-			for _, p := range page {
+			for _, p := range kvs {
 				var q queueRecord
 				if err := json.Unmarshal(p.Value, &q); err != nil {
 					return fmt.Errorf("decode queue %s: %w", p.Key, err)
@@ -174,20 +168,8 @@ func (e *Engine) StoredBytes(ctx context.Context, account string) (int64, error)
 				}
 				total += stored.plus(e.counts.pending(q.did())).bytes
 			}
-			if len(page) < 500 {
-				return nil
-			}
-			start = append(append([]byte(nil), page[len(page)-1].Key...), 0)
-		}
+			return nil
+		})
+		return max(total, 0), err
 	})
-	if err != nil {
-		return 0, err
-	}
-	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= maxCachedQueues {
-		c.entries = map[string]inFlightEntry{}
-	}
-	c.entries[account] = inFlightEntry{n: total, at: now}
-	c.mu.Unlock()
-	return max(total, 0), nil
 }

@@ -272,27 +272,19 @@ func (e *Engine) ListQueues(ctx context.Context, account, region, prefix string,
 func (e *Engine) DeleteAccountQueues(ctx context.Context, account string) (int, error) {
 	prefix := []byte("C/q/" + account + "/")
 	deleted := 0
-	for {
-		var page []kv.KV
-		err := e.store.View(ctx, func(r kv.Reader) (err error) {
-			page, err = r.Scan(ctx, prefix, prefixEnd(prefix), 100)
-			return err
-		})
-		if err != nil || len(page) == 0 {
-			return deleted, err
+	err := e.forEachKey(ctx, prefix, func(p kv.KV) error {
+		region, name, ok := strings.Cut(string(p.Key[len(prefix):]), "/")
+		if !ok {
+			return fmt.Errorf("queue key %q: no region", p.Key)
 		}
-		for _, p := range page {
-			region, name, ok := strings.Cut(string(p.Key[len(prefix):]), "/")
-			if !ok {
-				return deleted, fmt.Errorf("queue key %q: no region", p.Key)
-			}
-			err := e.DeleteQueue(ctx, QueueRef{Account: account, Region: region, Name: name})
-			if err != nil && !errors.Is(err, ErrQueueDoesNotExist) {
-				return deleted, fmt.Errorf("delete queue %s/%s: %w", region, name, err)
-			}
-			deleted++
+		err := e.DeleteQueue(ctx, QueueRef{Account: account, Region: region, Name: name})
+		if err != nil && !errors.Is(err, ErrQueueDoesNotExist) {
+			return fmt.Errorf("delete queue %s/%s: %w", region, name, err)
 		}
-	}
+		deleted++
+		return nil
+	})
+	return deleted, err
 }
 
 // CheckQueueQuota refuses a new queue once the account has limit queues

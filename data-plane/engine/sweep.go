@@ -60,33 +60,15 @@ func (e *Engine) sweepGarbage(ctx context.Context) error {
 
 // sweepExpired deletes index entries visible before now minus the
 // retention period: their messages were sent even earlier, so they are
-// certainly expired, and no record needs reading.
+// certainly expired.
 func (e *Engine) sweepExpired(ctx context.Context) error {
-	start := []byte("C/q/")
-	end := prefixEnd(start)
-	for {
-		var page []kv.KV
-		err := e.store.View(ctx, func(r kv.Reader) (err error) {
-			page, err = r.Scan(ctx, start, end, 200)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		for _, p := range page {
-			var q queueRecord
-			if json.Unmarshal(p.Value, &q) != nil {
-				continue
-			}
-			if err := e.sweepQueue(ctx, &q); err != nil {
-				return err
-			}
-		}
-		if len(page) < 200 {
+	return e.forEachKey(ctx, []byte("C/q/"), func(p kv.KV) error {
+		var q queueRecord
+		if json.Unmarshal(p.Value, &q) != nil {
 			return nil
 		}
-		start = append(page[len(page)-1].Key, 0)
-	}
+		return e.sweepQueue(ctx, &q)
+	})
 }
 
 func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {

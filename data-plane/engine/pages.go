@@ -1,0 +1,36 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// scanPage is how many keys forEachKey reads at once.
+const scanPage = 200
+
+// forEachKey hands fn every pair under prefix in key order, reading a page
+// at a time in its own short read so fn may write (or delete what it was
+// given) between pages.
+func (e *Engine) forEachKey(ctx context.Context, prefix []byte, fn func(kv.KV) error) error {
+	start, end := prefix, prefixEnd(prefix)
+	for {
+		var page []kv.KV
+		err := e.store.View(ctx, func(r kv.Reader) (err error) {
+			page, err = r.Scan(ctx, start, end, scanPage)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, p := range page {
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		if len(page) < scanPage {
+			return nil
+		}
+		start = append(page[len(page)-1].Key, 0)
+	}
+}
