@@ -159,48 +159,21 @@ func (c *Catalog) ListTenants(ctx context.Context, limit int, after string) (ten
 // keys stop or resume working at once through this Catalog and within
 // KeyCacheTTL elsewhere. Setting the current status changes nothing.
 func (c *Catalog) SetTenantStatus(ctx context.Context, accountID string, status Status) (Tenant, error) {
-	if err := validateAccountID(accountID); err != nil {
-		return Tenant{}, err
-	}
 	if !status.valid() {
 		return Tenant{}, invalid("tenant status", "%q is neither %q nor %q", status, StatusActive, StatusSuspended)
 	}
-	var t Tenant
-	key := tenantKey(accountID)
-	err := c.store.Update(ctx, func(tx kv.Txn) error {
-		raw, err := tx.Get(ctx, key)
-		if errors.Is(err, kv.ErrNotFound) {
-			return fmt.Errorf("%w: %s", ErrTenantNotFound, accountID)
+	return c.patchTenant(ctx, accountID, "set status of tenant", func(t Tenant) map[string]any {
+		if t.Status == status {
+			return nil // already so: nothing to write
 		}
-		if err != nil {
-			return err
-		}
-		if t, err = decodeTenant(accountID, raw); err != nil || t.Status == status {
-			return err
-		}
-		patched, err := patchRecord(raw, map[string]any{"status": status, "updated": c.timestamp()})
-		if err != nil {
-			return fmt.Errorf("tenant record %s: %w", accountID, err)
-		}
-		if t, err = decodeTenant(accountID, patched); err != nil {
-			return err
-		}
-		return tx.Set(key, patched)
+		return map[string]any{"status": status, "updated": c.timestamp()}
 	})
-	c.cache.forgetAccount(accountID)
-	if err != nil {
-		return Tenant{}, wrap("set status of tenant "+accountID, err)
-	}
-	return t, nil
 }
 
 // SetTenantPlan changes the tenant's plan and quota overrides (nil leaves
 // one as it is). Like a status change it reaches every node's key cache
 // within Options.KeyCacheTTL.
 func (c *Catalog) SetTenantPlan(ctx context.Context, accountID string, plan *Plan, overrides *Quotas) (Tenant, error) {
-	if err := validateAccountID(accountID); err != nil {
-		return Tenant{}, err
-	}
 	fields := map[string]any{"updated": c.timestamp()}
 	if plan != nil {
 		if err := validPlan(*plan); err != nil {
@@ -214,6 +187,16 @@ func (c *Catalog) SetTenantPlan(ctx context.Context, accountID string, plan *Pla
 		}
 		fields["quotas"] = *overrides
 	}
+	return c.patchTenant(ctx, accountID, "set plan of tenant", func(Tenant) map[string]any { return fields })
+}
+
+// patchTenant sets the fields change returns (none: no write) on the
+// stored record, keeping the ones this version does not know, and forgets
+// the account's cached keys so this node sees the change at once.
+func (c *Catalog) patchTenant(ctx context.Context, accountID, what string, change func(Tenant) map[string]any) (Tenant, error) {
+	if err := validateAccountID(accountID); err != nil {
+		return Tenant{}, err
+	}
 	var t Tenant
 	key := tenantKey(accountID)
 	err := c.store.Update(ctx, func(tx kv.Txn) error {
@@ -223,6 +206,13 @@ func (c *Catalog) SetTenantPlan(ctx context.Context, accountID string, plan *Pla
 		}
 		if err != nil {
 			return err
+		}
+		if t, err = decodeTenant(accountID, raw); err != nil {
+			return err
+		}
+		fields := change(t)
+		if fields == nil {
+			return nil
 		}
 		patched, err := patchRecord(raw, fields)
 		if err != nil {
@@ -235,7 +225,7 @@ func (c *Catalog) SetTenantPlan(ctx context.Context, accountID string, plan *Pla
 	})
 	c.cache.forgetAccount(accountID)
 	if err != nil {
-		return Tenant{}, wrap("set plan of tenant "+accountID, err)
+		return Tenant{}, wrap(what+" "+accountID, err)
 	}
 	return t, nil
 }
