@@ -80,25 +80,25 @@ func fromAttributes(in msgattr.Attributes) map[string]attributeValue {
 
 // sendInput converts one message to send. FIFO parameters are refused on
 // the standard queues the engine serves.
-func (c *call) sendInput(body *string, delay *int, attrs, system map[string]attributeValue, dedupID *string) (engine.SendInput, error) {
-	if body == nil {
+func (c *call) sendInput(m messageToSend) (engine.SendInput, error) {
+	if m.MessageBody == nil {
 		return engine.SendInput{}, errMissingParameter("MessageBody")
 	}
-	if dedupID != nil {
+	if m.MessageDeduplicationId != nil {
 		return engine.SendInput{}, NewError("InvalidParameterValue", "The request include parameter that is not valid for this queue type. Reason: MessageDeduplicationId is only valid on FIFO queues.")
 	}
-	a, err := toAttributes("MessageAttribute", attrs)
+	a, err := toAttributes("MessageAttribute", m.MessageAttributes)
 	if err != nil {
 		return engine.SendInput{}, err
 	}
-	s, err := toAttributes("MessageSystemAttribute", system)
+	s, err := toAttributes("MessageSystemAttribute", m.MessageSystemAttributes)
 	if err != nil {
 		return engine.SendInput{}, err
 	}
-	if limit := c.principal.Quotas.MaxMessageBytes; limit > 0 && len(*body)+msgattr.Size(a) > limit {
+	if limit := c.principal.Quotas.MaxMessageBytes; limit > 0 && len(*m.MessageBody)+msgattr.Size(a) > limit {
 		return engine.SendInput{}, NewError("InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than %d bytes (the account's quota).", limit)
 	}
-	return engine.SendInput{Body: *body, DelaySeconds: delay, Attributes: a, SystemAttributes: s, SenderID: c.principal.AccountID}, nil
+	return engine.SendInput{Body: *m.MessageBody, DelaySeconds: m.DelaySeconds, Attributes: a, SystemAttributes: s, SenderID: c.principal.AccountID}, nil
 }
 
 func sendOutput(r engine.SendResult) sendMessageOutput {
@@ -115,7 +115,7 @@ func sendMessage(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	send, err := c.sendInput(in.MessageBody, in.DelaySeconds, in.MessageAttributes, in.MessageSystemAttributes, in.MessageDeduplicationId)
+	send, err := c.sendInput(in.messageToSend)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 		total   int
 	)
 	for _, e := range in.Entries {
-		send, err := c.sendInput(e.MessageBody, e.DelaySeconds, e.MessageAttributes, e.MessageSystemAttributes, e.MessageDeduplicationId)
+		send, err := c.sendInput(e.messageToSend)
 		if err != nil {
 			f, _ := failedEntry(e.Id, err)
 			out.Failed = append(out.Failed, f)

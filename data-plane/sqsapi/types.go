@@ -96,14 +96,19 @@ type attributeValue struct {
 	BinaryListValues [][]byte `json:",omitempty" x:"BinaryListValue"`
 }
 
-type sendMessageInput struct {
-	QueueUrl                string
+// messageToSend is one message of SendMessage or SendMessageBatch.
+type messageToSend struct {
 	MessageBody             *string
 	DelaySeconds            *int
 	MessageAttributes       map[string]attributeValue `x:"MessageAttribute,Name,Value"`
 	MessageSystemAttributes map[string]attributeValue `x:"MessageSystemAttribute,Name,Value"`
 	MessageDeduplicationId  *string
 	MessageGroupId          *string
+}
+
+type sendMessageInput struct {
+	QueueUrl string
+	messageToSend
 }
 
 type sendMessageOutput struct {
@@ -115,13 +120,8 @@ type sendMessageOutput struct {
 }
 
 type sendMessageBatchEntry struct {
-	Id                      string
-	MessageBody             *string
-	DelaySeconds            *int
-	MessageAttributes       map[string]attributeValue `x:"MessageAttribute,Name,Value"`
-	MessageSystemAttributes map[string]attributeValue `x:"MessageSystemAttribute,Name,Value"`
-	MessageDeduplicationId  *string
-	MessageGroupId          *string
+	Id string
+	messageToSend
 }
 
 type sendMessageBatchInput struct {
