@@ -130,7 +130,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	batch, err := s.runLocked(fn)
+	lazy := false
+	batch, err := s.runLocked(fn, lazy)
 	if err != nil || batch == nil {
 		return err
 	}
@@ -147,9 +148,6 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 	return nil
 }
 
-// runLocked runs fn and applies its batch under the writer lock. It returns
-// the applied batch, still to be synced and closed, or nil when there was
-// nothing to write.
 // UpdateLazy is Update without waiting for the commit to reach the disk:
 // the batch goes to the WAL unsynced, and the next durable commit's sync
 // covers it, since the WAL is one ordered log.
@@ -157,23 +155,19 @@ func (s *Store) UpdateLazy(ctx context.Context, fn func(tx kv.Txn) error) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.writer.Lock()
-	defer s.writer.Unlock()
-	if s.closed.Load() {
-		return ErrClosed
+	lazy := true
+	batch, err := s.runLocked(fn, lazy)
+	if batch != nil {
+		batch.Close()
 	}
-	batch := s.db.NewIndexedBatch()
-	defer batch.Close()
-	if err := fn(&txn{reader: reader{r: batch}, batch: batch}); err != nil || batch.Empty() {
-		return err
-	}
-	if err := s.db.Apply(batch, pebble.NoSync); err != nil {
-		return fmt.Errorf("local kv: apply commit: %w", err)
-	}
-	return nil
+	return err
 }
 
-func (s *Store) runLocked(fn func(tx kv.Txn) error) (*pebble.Batch, error) {
+// runLocked runs fn on an indexed batch under the writer lock and applies
+// it: lazy, unsynced (the next synced commit covers it); otherwise as the
+// sync mode says, the caller then waiting for the sync. It returns the
+// applied batch, or nil when fn wrote nothing.
+func (s *Store) runLocked(fn func(tx kv.Txn) error, lazy bool) (*pebble.Batch, error) {
 	s.writer.Lock()
 	defer s.writer.Unlock()
 	if s.closed.Load() {
@@ -189,8 +183,8 @@ func (s *Store) runLocked(fn func(tx kv.Txn) error) (*pebble.Batch, error) {
 		return nil, nil
 	}
 	var err error
-	switch s.syncMode {
-	case SyncApplyNoWait:
+	switch {
+	case !lazy && s.syncMode == SyncApplyNoWait:
 		err = s.db.ApplyNoSyncWait(batch, pebble.Sync)
 	default:
 		err = s.db.Apply(batch, pebble.NoSync)
