@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
@@ -46,12 +45,7 @@ func TestTenantIsolation(t *testing.T) {
 	before := mustOK(a.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: src, AttributeNames: []types.QueueAttributeName{"All"}}))(t).Attributes
 
 	// B: a second tenant made over REST, with a queue of its own.
-	var tenant struct{ AccountID string }
-	rest(t, p, p.OperatorToken, "POST", "/v1/tenants", `{}`, 201, &tenant)
-	var key struct{ AccessKeyID, SecretAccessKey string }
-	rest(t, p, p.OperatorToken, "POST", "/v1/tenants/"+tenant.AccountID+"/keys", "", 201, &key)
-	b := sqs.New(sqs.Options{Region: p.Region, BaseEndpoint: aws.String(p.Endpoint), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, "")})
+	accountB, _, b := newTenant(t, p, `{}`)
 	own := mustOK(b.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("b-own")}))(t).QueueUrl
 	mustOK(b.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("b-dlq")}))(t)
 
@@ -92,7 +86,7 @@ func TestTenantIsolation(t *testing.T) {
 			return err
 		}},
 		{"AddPermission", func(n string) error {
-			_, err := b.AddPermission(ctx, &sqs.AddPermissionInput{QueueUrl: urlOf(n), Label: aws.String("l"), AWSAccountIds: []string{tenant.AccountID}, Actions: []string{"*"}})
+			_, err := b.AddPermission(ctx, &sqs.AddPermissionInput{QueueUrl: urlOf(n), Label: aws.String("l"), AWSAccountIds: []string{accountB}, Actions: []string{"*"}})
 			return err
 		}},
 		{"RemovePermission", func(n string) error {
@@ -132,7 +126,7 @@ func TestTenantIsolation(t *testing.T) {
 			return err
 		}},
 		{"StartMessageMoveTask (destination)", func(n string) error {
-			_, err := b.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(arn(tenant.AccountID, "b-dlq")), DestinationArn: aws.String(arn(acct, n))})
+			_, err := b.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(arn(accountB, "b-dlq")), DestinationArn: aws.String(arn(acct, n))})
 			return err
 		}},
 		{"ListMessageMoveTasks", func(n string) error {
@@ -183,13 +177,13 @@ func TestTenantIsolation(t *testing.T) {
 	// B lists only its own queues.
 	list := mustOK(b.ListQueues(ctx, &sqs.ListQueuesInput{}))(t)
 	for _, u := range list.QueueUrls {
-		if !strings.Contains(u, "/"+tenant.AccountID+"/") {
+		if !strings.Contains(u, "/"+accountB+"/") {
 			t.Errorf("B lists %s", u)
 		}
 	}
 
 	// Every control-plane route on A's account, with B's tenant-admin token.
-	code, out := sluiceproc.Run(t, 20*time.Second, "token", "create", "--data", data, "--role", "tenant-admin", "--tenant", tenant.AccountID)
+	code, out := sluiceproc.Run(t, 20*time.Second, "token", "create", "--data", data, "--role", "tenant-admin", "--tenant", accountB)
 	if code != 0 {
 		t.Fatalf("token create: %s", out)
 	}

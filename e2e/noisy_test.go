@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
@@ -50,12 +49,7 @@ func TestNoisyNeighbour(t *testing.T) {
 	quiet := sqsClient(p, p.SecretKey)
 	qURL := mustOK(quiet.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("quiet")}))(t).QueueUrl
 
-	var noisyTenant struct{ AccountID string }
-	rest(t, p, p.OperatorToken, "POST", "/v1/tenants", `{"quotas":{"sendPerSecond":100}}`, 201, &noisyTenant)
-	var key struct{ AccessKeyID, SecretAccessKey string }
-	rest(t, p, p.OperatorToken, "POST", "/v1/tenants/"+noisyTenant.AccountID+"/keys", "", 201, &key)
-	noisy := sqs.New(sqs.Options{Region: p.Region, BaseEndpoint: aws.String(p.Endpoint), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, "")})
+	_, _, noisy := newTenant(t, p, `{"quotas":{"sendPerSecond":100}}`)
 	nURL := mustOK(noisy.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("noisy")}))(t).QueueUrl
 
 	base50, base99 := quietLatency(t, quiet, qURL, 4*time.Second)

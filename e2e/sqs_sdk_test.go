@@ -19,10 +19,15 @@ import (
 
 // sqsClient is aws-sdk-go-v2's SQS client for the dev server's tenant.
 func sqsClient(p *sluiceproc.Process, secret string) *sqs.Client {
+	return sqsClientFor(p, p.AccessKey, secret)
+}
+
+// sqsClientFor signs with any access key, without retries.
+func sqsClientFor(p *sluiceproc.Process, id, secret string) *sqs.Client {
 	return sqs.New(sqs.Options{
 		Region:           p.Region,
 		BaseEndpoint:     aws.String(p.Endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider(p.AccessKey, secret, ""),
+		Credentials:      credentials.NewStaticCredentialsProvider(id, secret, ""),
 		RetryMaxAttempts: 1,
 	})
 }
@@ -240,8 +245,7 @@ func TestSigV4Rejections(t *testing.T) {
 	_, err := sqsClient(p, p.SecretKey+"x").ListQueues(ctx, &sqs.ListQueuesInput{})
 	wantCode(t, err, "SignatureDoesNotMatch")
 
-	unknown := sqs.New(sqs.Options{Region: p.Region, BaseEndpoint: aws.String(p.Endpoint), RetryMaxAttempts: 1,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIAUNKNOWNKEY000000", "secret", "")})
+	unknown := sqsClientFor(p, "AKIAUNKNOWNKEY000000", "secret")
 	_, err = unknown.ListQueues(ctx, &sqs.ListQueuesInput{})
 	wantCode(t, err, "InvalidClientTokenId")
 

@@ -50,15 +50,17 @@ type server struct {
 	engine *engine.Engine
 }
 
-func newServer(t testing.TB, store kv.Store) *server {
+// newServer serves the API over store; with options changes the handler's
+// options (its defaults: keys KEYA and KEYB, no rate limits).
+func newServer(t testing.TB, store kv.Store, with ...func(*sqsapi.Options)) *server {
 	t.Helper()
-	h, e := newHandler(t, store)
+	h, e := newHandler(t, store, with...)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &server{Server: srv, engine: e}
 }
 
-func newHandler(t testing.TB, store kv.Store) (*sqsapi.Handler, *engine.Engine) {
+func newHandler(t testing.TB, store kv.Store, with ...func(*sqsapi.Options)) (*sqsapi.Handler, *engine.Engine) {
 	t.Helper()
 	e, err := engine.New(store, engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef"), PollInterval: 20 * time.Millisecond})
 	if err != nil {
@@ -66,7 +68,11 @@ func newHandler(t testing.TB, store kv.Store) (*sqsapi.Handler, *engine.Engine) 
 	}
 	e.Start(context.Background())
 	t.Cleanup(func() { _ = e.Close() })
-	h, err := sqsapi.New(sqsapi.Options{Engine: e, Auth: keyAuth{"KEYA": accountA, "KEYB": accountB}})
+	opts := sqsapi.Options{Engine: e, Auth: keyAuth{"KEYA": accountA, "KEYB": accountB}}
+	for _, w := range with {
+		w(&opts)
+	}
+	h, err := sqsapi.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package sqsapi_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/quota"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
@@ -29,18 +27,9 @@ func (a quotaAuth) Authenticate(ctx context.Context, r *http.Request, body []byt
 
 func quotaServer(t *testing.T, q tenants.Quotas) *server {
 	t.Helper()
-	e, err := engine.New(kvtest.OpenLocal(t), engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	h, err := sqsapi.New(sqsapi.Options{Engine: e, Auth: quotaAuth{q}, Limits: quota.New(nil)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &server{Server: srv, engine: e}
+	return newServer(t, kvtest.OpenLocal(t), func(o *sqsapi.Options) {
+		o.Auth, o.Limits = quotaAuth{q}, quota.New(nil)
+	})
 }
 
 func TestQueueAndMessageQuotas(t *testing.T) {
