@@ -19,45 +19,73 @@ func (e *Engine) DeleteMessage(ctx context.Context, ref QueueRef, handle string)
 }
 
 // DeleteMessageBatch deletes in one transaction; a bad handle fails alone.
+// On a FIFO queue a handle whose message is visible again, or was received
+// again, has expired, as SQS answers: the message's group may already have
+// moved on.
 func (e *Engine) DeleteMessageBatch(ctx context.Context, ref QueueRef, handles []string) ([]BatchResult[struct{}], error) {
-	results := make([]BatchResult[struct{}], len(handles))
+	invalid := make([]error, len(handles))
 	receipts := make([]receipt, len(handles))
 	for i, h := range handles {
-		receipts[i], results[i].Err = e.handles.open(ref, h)
+		receipts[i], invalid[i] = e.handles.open(ref, h)
 	}
 	var (
+		results []BatchResult[struct{}]
 		d       did
 		deleted delta
+		notify  []did
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
-		deleted = delta{}
+		results, deleted, notify = make([]BatchResult[struct{}], len(handles)), delta{}, nil
 		q, err := e.readQueue(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
 		d = q.did()
+		now := e.clock().UnixMilli()
+		var groups *fifoGroups
+		if q.Attributes.FifoQueue {
+			groups = newFIFOGroups(tx, e.opts.Shards, now)
+		}
 		for i, r := range receipts {
-			if results[i].Err != nil || r.d != d {
+			if results[i].Err = invalid[i]; results[i].Err != nil || r.d != d {
 				continue // a handle from before a purge: the message is gone
 			}
 			rec, err := getMessage(ctx, tx, d, r.id)
 			if err != nil {
 				return err
 			}
-			if rec == nil || rec.Gen != r.gen {
+			switch {
+			case rec == nil:
 				continue
+			case groups != nil && (rec.Gen != r.gen || rec.VisibleAt <= now):
+				results[i].Err = errHandleExpired(handles[i])
+				continue
+			case rec.Gen != r.gen:
+				continue
+			case groups != nil:
+				err = groups.remove(ctx, d, r.id, rec)
+			default:
+				err = rec.remove(tx, d, r.id)
 			}
-			if err := rec.remove(tx, d, r.id); err != nil {
+			if err != nil {
 				return err
 			}
 			deleted = deleted.plus(one(rec))
 		}
-		return nil
+		if groups == nil {
+			return nil
+		}
+		err = groups.finish(ctx)
+		notify = groups.notify
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	e.counts.add(d, deleted.neg())
+	for _, nd := range notify {
+		e.waiters.notify(nd)
+	}
 	return results, nil
 }
 
@@ -114,6 +142,10 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref QueueRef,
 		}
 		d = q.did()
 		now := e.clock().UnixMilli()
+		var groups *fifoGroups
+		if q.Attributes.FifoQueue {
+			groups = newFIFOGroups(tx, e.opts.Shards, now)
+		}
 		for i, r := range receipts {
 			if results[i].Err = invalid[i]; results[i].Err != nil {
 				continue
@@ -130,6 +162,14 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref QueueRef,
 				results[i].Err = errorf(CodeMessageNotInflight, "Message does not exist or is not available for visibility timeout change.")
 				continue
 			}
+			if groups != nil {
+				// The group's entry moves with its in-flight messages.
+				rec.VisibleAt = now + int64(changes[i].VisibilityTimeout)*1000
+				if err := groups.update(ctx, d, r.id, rec); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := tx.Delete(indexKey(d, rec.Shard, rec.VisibleAt, r.id)); err != nil {
 				return err
 			}
@@ -141,7 +181,12 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref QueueRef,
 				return err
 			}
 		}
-		return nil
+		if groups == nil {
+			return nil
+		}
+		err = groups.finish(ctx)
+		released = released || len(groups.notify) > 0
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -65,7 +65,19 @@ type Attributes struct {
 	KmsMasterKeyID                string         `json:"kmsKey,omitempty"`
 	KmsDataKeyReusePeriodSeconds  int            `json:"kmsReuse,omitempty"`
 	SqsManagedSseEnabled          bool           `json:"sse"`
+	FifoQueue                     bool           `json:"fifo,omitempty"`
+	ContentBasedDeduplication     bool           `json:"cbd,omitempty"`
+	DeduplicationScope            string         `json:"dedupScope,omitempty"` // queue | messageGroup
+	FifoThroughputLimit           string         `json:"fifoLimit,omitempty"`  // perQueue | perMessageGroupId
 }
+
+// FIFO attribute values.
+const (
+	DedupScopeQueue        = "queue"
+	DedupScopeMessageGroup = "messageGroup"
+	LimitPerQueue          = "perQueue"
+	LimitPerMessageGroupID = "perMessageGroupId"
+)
 
 // RedrivePolicy sends a message to the dead-letter queue once it has been
 // received MaxReceiveCount times without being deleted.
@@ -153,8 +165,14 @@ func (a Attributes) apply(in map[string]string) (Attributes, error) {
 			out.RedrivePolicy, err = parseRedrivePolicy(v)
 		case AttrRedriveAllowPolicy:
 			out.RedriveAllowPolicy, err = parseAllowPolicy(v)
-		case AttrFifoQueue, AttrContentBasedDeduplication, AttrDeduplicationScope, AttrFifoThroughputLimit:
-			err = fifoAttribute(name, v)
+		case AttrFifoQueue:
+			out.FifoQueue, err = parseBool(name, v)
+		case AttrContentBasedDeduplication:
+			out.ContentBasedDeduplication, err = parseBool(name, v)
+		case AttrDeduplicationScope:
+			out.DeduplicationScope, err = oneOf(name, v, DedupScopeQueue, DedupScopeMessageGroup)
+		case AttrFifoThroughputLimit:
+			out.FifoThroughputLimit, err = oneOf(name, v, LimitPerQueue, LimitPerMessageGroupID)
 		default:
 			if slices.Contains(readOnlyAttrs, name) {
 				err = errorf(CodeInvalidAttributeName, "Attribute %s is read-only.", name)
@@ -169,15 +187,52 @@ func (a Attributes) apply(in map[string]string) (Attributes, error) {
 	return out, nil
 }
 
-// fifoAttribute accepts only the values a standard queue has.
-func fifoAttribute(name, v string) error {
+func oneOf(name, v string, allowed ...string) (string, error) {
+	if slices.Contains(allowed, v) {
+		return v, nil
+	}
+	return "", invalidValue(name)
+}
+
+// fifoOnly are the attributes only a FIFO queue has.
+var fifoOnly = []string{AttrContentBasedDeduplication, AttrDeduplicationScope, AttrFifoThroughputLimit}
+
+// checkQueueType checks the attributes given (in) against the queue's type,
+// fixed at creation by its name: a FIFO queue's name ends in .fifo and it
+// has FifoQueue=true; a standard queue takes no FIFO attribute. The errors
+// are SQS's own.
+func (a *Attributes) checkQueueType(name string, in map[string]string, creating bool) error {
+	_, fifoGiven := in[AttrFifoQueue]
+	fifoName := isFIFOName(name)
 	switch {
-	case name == AttrFifoQueue && strings.EqualFold(v, "true"):
-		return errorf(CodeUnsupportedOperation, "FIFO queues are not supported yet.")
-	case name == AttrFifoQueue && strings.EqualFold(v, "false"):
+	case creating && a.FifoQueue && !fifoName:
+		return errorf(CodeInvalidParameterValue, "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
+	case creating && fifoName && !a.FifoQueue:
+		return errorf(CodeInvalidParameterValue, "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+	case !creating && fifoGiven && fifoName && !a.FifoQueue:
+		return errorf(CodeInvalidAttributeValue, "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+	}
+	if !fifoName {
+		a.FifoQueue = false
+		for _, attr := range []string{AttrFifoQueue, AttrContentBasedDeduplication} {
+			if _, given := in[attr]; given {
+				return errorf(CodeInvalidAttributeName, "Unknown Attribute %s.", attr)
+			}
+		}
+		for _, attr := range []string{AttrDeduplicationScope, AttrFifoThroughputLimit} {
+			if _, given := in[attr]; given {
+				return errorf(CodeInvalidAttributeName, "You can specify the %s only when FifoQueue is set to true.", attr)
+			}
+		}
 		return nil
 	}
-	return errorf(CodeInvalidAttributeName, "Unknown Attribute %s.", name)
+	if a.DeduplicationScope == "" {
+		a.DeduplicationScope = DedupScopeQueue
+	}
+	if a.FifoThroughputLimit == "" {
+		a.FifoThroughputLimit = LimitPerQueue
+	}
+	return nil
 }
 
 func parseBool(name, v string) (bool, error) {
@@ -286,6 +341,12 @@ func (a Attributes) strings() map[string]string {
 	}
 	if a.Policy != "" {
 		m[AttrPolicy] = a.Policy
+	}
+	if a.FifoQueue {
+		m[AttrFifoQueue] = "true"
+		m[AttrContentBasedDeduplication] = strconv.FormatBool(a.ContentBasedDeduplication)
+		m[AttrDeduplicationScope] = a.DeduplicationScope
+		m[AttrFifoThroughputLimit] = a.FifoThroughputLimit
 	}
 	if a.KmsMasterKeyID != "" {
 		m[AttrKmsMasterKeyID] = a.KmsMasterKeyID

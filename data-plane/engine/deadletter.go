@@ -11,19 +11,12 @@ import (
 // count, as SQS does. It reports false, leaving the message where it is,
 // when the target no longer exists or no longer admits this queue.
 func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRecord, rp *RedrivePolicy) (bool, error) {
-	target, err := ParseARN(rp.DeadLetterTargetArn)
-	if err != nil || target.Account != c.ref.Account || target.Region != c.ref.Region {
-		return false, nil
-	}
-	dlq, err := loadQueue(ctx, c.tx, QueueRef{Account: target.Account, Region: target.Region, Name: target.Name})
-	if errors.Is(err, ErrQueueDoesNotExist) {
-		return false, nil
-	}
-	if err != nil {
+	dlq, err := c.deadLetterQueue(ctx, rp)
+	if dlq == nil || err != nil {
 		return false, err
 	}
-	if !dlq.Attributes.RedriveAllowPolicy.Allows(c.ref.ARN()) {
-		return false, nil
+	if c.groups != nil {
+		return true, c.moveToFIFODeadLetter(ctx, id, rec, dlq)
 	}
 	if err := rec.remove(c.tx, c.d, id); err != nil {
 		return false, err
@@ -41,4 +34,44 @@ func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRe
 	c.out.deltas[dd] = c.out.deltas[dd].plus(one(rec))
 	c.out.notify = append(c.out.notify, dd)
 	return true, nil
+}
+
+// deadLetterQueue returns the redrive target, or nil when it no longer
+// exists, no longer admits this queue, or is not of this queue's type.
+func (c *claimer) deadLetterQueue(ctx context.Context, rp *RedrivePolicy) (*queueRecord, error) {
+	target, err := ParseARN(rp.DeadLetterTargetArn)
+	if err != nil || target.Account != c.ref.Account || target.Region != c.ref.Region {
+		return nil, nil
+	}
+	dlq, err := loadQueue(ctx, c.tx, QueueRef{Account: target.Account, Region: target.Region, Name: target.Name})
+	if errors.Is(err, ErrQueueDoesNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !dlq.Attributes.RedriveAllowPolicy.Allows(c.ref.ARN()) || dlq.Attributes.FifoQueue != c.q.Attributes.FifoQueue {
+		return nil, nil
+	}
+	return dlq, nil
+}
+
+// moveToFIFODeadLetter moves a FIFO message to the end of its group in the
+// dead-letter queue. The claim walks a group in order, so the messages of
+// a group arrive there in the order they were sent.
+func (c *claimer) moveToFIFODeadLetter(ctx context.Context, id msgID, rec *messageRecord, dlq *queueRecord) error {
+	if err := c.groups.remove(ctx, c.d, id, rec); err != nil {
+		return err
+	}
+	dd := dlq.did()
+	moved := *rec
+	moved.Gen = 0
+	moved.VisibleAt = c.now
+	moved.DLQSource = c.ref.ARN()
+	if err := c.groups.appendMessage(ctx, dd, id, &moved); err != nil {
+		return err
+	}
+	c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
+	c.out.deltas[dd] = c.out.deltas[dd].plus(one(rec))
+	return nil
 }

@@ -16,6 +16,11 @@ import (
 //	Q/{did}/v/{shard}/{visibleAt}/{msgId} visibility index entry
 //	Q/{did}/f/{shard}                     scan floor: no live entry below it
 //	Q/{did}/c/{node}                      one node's message-count total
+//	Q/{did}/g/{group}                     FIFO group: head, index entry, last sequence number
+//	Q/{did}/o/{group} 0x00 {seq}          FIFO group order: message id, visibleAt, received
+//	Q/{did}/x/{dedup key}                 FIFO deduplication record (5 minutes)
+//	Q/{did}/r/{attempt id}                FIFO ReceiveRequestAttemptId record (5 minutes)
+//	Q/{did}/y/{expiresAt}/{x|r key}       expiry index of the two above, for the sweeper
 //	M/a/{tenant}/{region}/{name}          the source queue's active move task (its id)
 //	M/t/{tenant}/{region}/{name}/{taskId} message move task record, lease included
 const (
@@ -92,6 +97,38 @@ func countKey(d did, node string) []byte {
 }
 
 func countPrefix(d did) []byte { return append(dataPrefix(d), "c/"...) }
+
+// FIFO keys. Group ids and deduplication ids are printable ASCII, so a
+// 0x00 byte after a group id keeps one group's order keys apart from a
+// longer group id's.
+func groupKey(d did, group string) []byte {
+	return append(append(dataPrefix(d), "g/"...), group...)
+}
+
+func orderPrefix(d did, group string) []byte {
+	return append(append(append(dataPrefix(d), "o/"...), group...), 0)
+}
+
+func orderKey(d did, group string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(orderPrefix(d, group), seq)
+}
+
+func dedupKey(d did, key string) []byte {
+	return append(append(dataPrefix(d), "x/"...), key...)
+}
+
+func attemptKey(d did, id string) []byte {
+	return append(append(dataPrefix(d), "r/"...), id...)
+}
+
+func expiryPrefix(d did) []byte { return append(dataPrefix(d), "y/"...) }
+
+// expiryKey indexes a dedup or attempt record (its key's last part, with
+// its one-letter kind) by when it expires.
+func expiryKey(d did, at int64, kindAndID string) []byte {
+	k := binary.BigEndian.AppendUint64(expiryPrefix(d), uint64(max(at, 0)))
+	return append(append(k, '/'), kindAndID...)
+}
 
 // moveActiveKey names the one RUNNING or CANCELLING move task of a source
 // queue: every start writes it, so two concurrent starts conflict.

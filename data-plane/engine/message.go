@@ -30,7 +30,12 @@ type messageRecord struct {
 	Shard        uint8              `json:"sh"`
 	VisibleAt    int64              `json:"v"` // unix ms
 	DLQSource    string             `json:"dq,omitempty"`
-	Body         []byte             `json:"-"`
+	// FIFO queues (and MessageGroupId on standard queues): the group,
+	// the deduplication id and the sequence number in the group.
+	Group   string `json:"-"`
+	DedupID string `json:"-"`
+	Seq     uint64 `json:"-"`
+	Body    []byte `json:"-"`
 }
 
 // put writes the record and its index entry.

@@ -52,10 +52,15 @@ func (e *Engine) moveBatch(ctx context.Context, task moveTaskRef, limit int) (mo
 			return err
 		}
 		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.did(), now: e.clock().UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}}
+		m.groups = newFIFOGroups(tx, e.opts.Shards, m.now)
 		found, err := m.moveVisible(ctx)
 		if err != nil {
 			return err
 		}
+		if err := m.groups.finish(ctx); err != nil {
+			return err
+		}
+		out.notify = append(out.notify, m.groups.notify...)
 		rec.Moved += int64(m.moved)
 		res.moved = m.moved
 		switch {
@@ -92,17 +97,20 @@ type mover struct {
 	limit   int
 	out     *claimOutcome
 	targets map[string]*moveTarget // by ARN; nil: the queue is gone
+	groups  *fifoGroups            // the FIFO groups the batch changes
 
 	taken   int // moved or dropped as expired
 	moved   int
 	bytes   int
 	failure string // set when a message has nowhere to go
+	sawOld  bool   // FIFO: a group held a message visible at the start
 }
 
 // moveTarget is a destination queue as of this transaction.
 type moveTarget struct {
 	d     did
 	delay int
+	fifo  bool
 }
 
 func (m *mover) full() bool {
@@ -117,15 +125,25 @@ func (m *mover) moveVisible(ctx context.Context) (found bool, err error) {
 	// The cutoff is by the starting node's clock; on a node whose clock is
 	// behind, an entry up to it may still be in flight here.
 	until := min(m.task.StartedAt, m.now)
+	scanUntil := until
+	fifo := m.src.Attributes.FifoQueue
+	if fifo {
+		// A group's entry moves to the time its head became receivable
+		// again, so groups are scanned up to now and their messages
+		// checked against the start.
+		scanUntil = m.now
+		defer func() { found = found && m.sawOld }()
+	}
 	shards := m.e.opts.Shards
 	start := mrand.IntN(shards)
 	for i := range shards {
 		if m.full() {
+			m.sawOld = true
 			return true, nil
 		}
 		shard := uint8((start + i) % shards)
 		need := m.limit - m.taken
-		entries, err := m.e.scanReady(ctx, m.tx, m.d, shard, until, 2*need+4)
+		entries, err := m.e.scanReady(ctx, m.tx, m.d, shard, scanUntil, 2*need+4)
 		if err != nil {
 			return false, err
 		}
@@ -133,7 +151,11 @@ func (m *mover) moveVisible(ctx context.Context) (found bool, err error) {
 			continue
 		}
 		found = true
-		if err := m.moveEntries(ctx, shard, entries); err != nil {
+		move := m.moveEntries
+		if fifo {
+			move = m.moveGroups(until)
+		}
+		if err := move(ctx, shard, entries); err != nil {
 			return false, err
 		}
 	}
@@ -176,7 +198,12 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 		m.failure = CodeQueueDoesNotExist
 		return nil
 	}
-	if err := rec.remove(m.tx, m.d, id); err != nil {
+	if m.src.Attributes.FifoQueue {
+		err = m.groups.remove(ctx, m.d, id, rec)
+	} else {
+		err = rec.remove(m.tx, m.d, id)
+	}
+	if err != nil {
 		return err
 	}
 	fresh := &messageRecord{
@@ -187,15 +214,11 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 		MD5Body:   rec.MD5Body,
 		Shard:     uint8(mrand.IntN(m.e.opts.Shards)),
 		VisibleAt: m.now + int64(target.delay)*1000,
+		Group:     rec.Group,
+		DedupID:   rec.DedupID,
 		Body:      rec.Body,
 	}
-	entry := entrySent
-	if target.delay > 0 {
-		entry = entryDelayed
-	} else {
-		m.out.notify = append(m.out.notify, target.d)
-	}
-	if err := fresh.put(m.tx, target.d, newMessageID(), entry); err != nil {
+	if err := m.putFresh(ctx, target, fresh); err != nil {
 		return err
 	}
 	m.out.deltas[m.d] = m.out.deltas[m.d].plus(one(rec).neg())
@@ -223,11 +246,67 @@ func (m *mover) target(ctx context.Context, rec *messageRecord) (*moveTarget, er
 		q, err := loadQueue(ctx, m.tx, QueueRef{Account: a.Account, Region: a.Region, Name: a.Name})
 		switch {
 		case err == nil:
-			t = &moveTarget{d: q.did(), delay: q.Attributes.DelaySeconds}
+			t = &moveTarget{d: q.did(), delay: q.Attributes.DelaySeconds, fifo: q.Attributes.FifoQueue}
 		case !errors.Is(err, ErrQueueDoesNotExist):
 			return nil, err
 		}
 	}
 	m.targets[arn] = t
 	return t, nil
+}
+
+// putFresh stores a moved message in its destination: at the end of its
+// group in a FIFO queue, anywhere in a standard one.
+func (m *mover) putFresh(ctx context.Context, target *moveTarget, fresh *messageRecord) error {
+	if target.fifo {
+		return m.groups.appendMessage(ctx, target.d, newMessageID(), fresh)
+	}
+	fresh.Group, fresh.DedupID = "", ""
+	entry := entrySent
+	if target.delay > 0 {
+		entry = entryDelayed
+	} else {
+		m.out.notify = append(m.out.notify, target.d)
+	}
+	return fresh.put(m.tx, target.d, newMessageID(), entry)
+}
+
+// moveGroups moves the messages of a FIFO queue's ready groups in group
+// order, stopping in each group at the first message not visible at the
+// task's start (in flight, or delayed), so each group reaches its
+// destination in the order it was sent.
+func (m *mover) moveGroups(until int64) func(context.Context, uint8, []readyEntry) error {
+	return func(ctx context.Context, _ uint8, entries []readyEntry) error {
+		want := func() int {
+			if m.full() {
+				return 0
+			}
+			return m.limit - m.taken
+		}
+		return m.groups.lockGroups(ctx, m.d, entries, want, func(group string, st *groupState) error {
+			st.reindex, st.dirty = true, true
+			var from uint64
+			for !m.full() {
+				order, err := scanOrder(ctx, m.tx, m.d, group, from, m.limit-m.taken)
+				if err != nil || len(order) == 0 {
+					return err
+				}
+				for _, o := range order {
+					from = o.seq + 1
+					if o.visibleAt > until || m.full() {
+						return nil
+					}
+					m.sawOld = true
+					rec, err := getMessage(ctx, m.tx, m.d, o.id)
+					if err != nil || rec == nil {
+						return err
+					}
+					if err := m.moveOne(ctx, o.id, rec); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	}
 }

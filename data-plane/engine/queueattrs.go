@@ -91,10 +91,11 @@ func (c *countDeltas) read(ctx context.Context, e *Engine, r kv.Reader, d did) (
 			return messageCounts{}, err
 		}
 		for _, p := range kvs {
-			if len(p.Value) == 1 && p.Value[0] == entryInFlight {
-				mc.inFlight++
+			kind, n, _ := parseEntryValue(p.Value)
+			if kind == entryInFlight {
+				mc.inFlight += n
 			} else {
-				mc.delayed++
+				mc.delayed += n
 			}
 		}
 	}

@@ -70,9 +70,6 @@ func validQueueName(name string) bool {
 }
 
 func checkName(name string) error {
-	if strings.HasSuffix(name, ".fifo") {
-		return errorf(CodeUnsupportedOperation, "FIFO queues are not supported yet.")
-	}
 	if !validQueueName(name) {
 		return errorf(CodeInvalidParameterValue, "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
 	}
@@ -129,6 +126,9 @@ func (e *Engine) CreateQueue(ctx context.Context, ref QueueRef, attrs, tags map[
 	}
 	want, err := defaultAttributes().apply(attrs)
 	if err != nil {
+		return nil, err
+	}
+	if err := want.checkQueueType(ref.Name, attrs, true); err != nil {
 		return nil, err
 	}
 	if err := validateTags(tags); err != nil {
@@ -201,6 +201,9 @@ func (e *Engine) checkRedrive(ctx context.Context, tx kv.Txn, ref QueueRef, a At
 	}
 	if err != nil {
 		return err
+	}
+	if dlq.Attributes.FifoQueue != a.FifoQueue {
+		return invalid("Dead-letter queue must be same type of queue as the source.")
 	}
 	if !dlq.Attributes.RedriveAllowPolicy.Allows(ref.ARN()) {
 		return invalid("Dead-letter target does not allow this queue as a source (RedriveAllowPolicy).")
@@ -329,6 +332,9 @@ func (e *Engine) SetQueueAttributes(ctx context.Context, ref QueueRef, attrs map
 		}
 		next, err := q.Attributes.apply(attrs)
 		if err != nil {
+			return err
+		}
+		if err := next.checkQueueType(ref.Name, attrs, false); err != nil {
 			return err
 		}
 		if _, ok := attrs[AttrRedrivePolicy]; ok {

@@ -19,6 +19,11 @@ type ReceiveInput struct {
 	WaitTimeSeconds       *int // nil: the queue's ReceiveMessageWaitTimeSeconds
 	AttributeNames        []string
 	MessageAttributeNames []string
+	// ReceiveRequestAttemptID lets a FIFO receive be retried: within 5
+	// minutes, while its messages are untouched and in flight, a retry
+	// returns the same messages and receipt handles. Standard queues
+	// ignore it.
+	ReceiveRequestAttemptID string
 }
 
 // Message is a received message.
@@ -40,10 +45,14 @@ const (
 	SysApproximateFirstReceiveTimestamp = "ApproximateFirstReceiveTimestamp"
 	SysAWSTraceHeader                   = "AWSTraceHeader"
 	SysDeadLetterQueueSourceArn         = "DeadLetterQueueSourceArn"
+	SysMessageGroupID                   = "MessageGroupId"
+	SysMessageDeduplicationID           = "MessageDeduplicationId"
+	SysSequenceNumber                   = "SequenceNumber"
 )
 
 var systemAttrNames = []string{SysSenderID, SysSentTimestamp, SysApproximateReceiveCount,
-	SysApproximateFirstReceiveTimestamp, SysAWSTraceHeader, SysDeadLetterQueueSourceArn}
+	SysApproximateFirstReceiveTimestamp, SysAWSTraceHeader, SysDeadLetterQueueSourceArn,
+	SysMessageGroupID, SysMessageDeduplicationID, SysSequenceNumber}
 
 const (
 	maxReceiveBatch   = 10
@@ -69,6 +78,9 @@ func (in *ReceiveInput) validate() error {
 			return errorf(CodeInvalidAttributeName, "Unknown Attribute %s.", name)
 		}
 	}
+	if id := in.ReceiveRequestAttemptID; id != "" && !fifoIDPattern.MatchString(id) {
+		return invalidFIFOID("ReceiveRequestAttemptId", id)
+	}
 	return nil
 }
 
@@ -79,6 +91,12 @@ func (in *ReceiveInput) validate() error {
 func (e *Engine) ReceiveMessage(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
+	}
+	if in.ReceiveRequestAttemptID != "" {
+		msgs, replayed, err := e.replayAttempt(ctx, ref, in)
+		if err != nil || replayed {
+			return msgs, err
+		}
 	}
 	msgs, st, err := e.receiveOnce(ctx, ref, in)
 	if err != nil || len(msgs) > 0 {
@@ -164,6 +182,7 @@ func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput)
 type readyEntry struct {
 	visibleAt int64
 	id        msgID
+	group     string // a FIFO queue's entries stand for a whole group
 }
 
 // indexEntries parses scanned index keys of one shard.
@@ -171,7 +190,8 @@ func indexEntries(kvs []kv.KV, prefixLen int) []readyEntry {
 	entries := make([]readyEntry, 0, len(kvs))
 	for _, p := range kvs {
 		if at, id, ok := parseIndexKey(p.Key, prefixLen); ok {
-			entries = append(entries, readyEntry{at, id})
+			_, _, group := parseEntryValue(p.Value)
+			entries = append(entries, readyEntry{at, id, group})
 		}
 	}
 	return entries
@@ -203,9 +223,10 @@ func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8,
 // claimOutcome collects what one claim attempt did, applied only after it
 // commits.
 type claimOutcome struct {
-	msgs   []Message
-	deltas map[did]delta
-	notify []did
+	msgs    []Message
+	claimed []receipt // FIFO: what msgs are, for the attempt record
+	deltas  map[did]delta
+	notify  []did
 }
 
 func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
@@ -228,27 +249,16 @@ func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Me
 		if in.VisibilityTimeout != nil {
 			c.visibility = *in.VisibilityTimeout
 		}
-		start := mrand.IntN(e.opts.Shards)
-		// First the shards no other receiver of this node is claiming
-		// from; only if they hold nothing, the busy ones too.
-		for _, busyToo := range []bool{false, true} {
-			if busyToo && len(out.msgs) > 0 {
-				return nil
-			}
-			for i := range e.opts.Shards {
-				if len(out.msgs) == in.MaxNumberOfMessages {
-					return nil
-				}
-				shard := uint8((start + i) % e.opts.Shards)
-				if !held.take(e.claiming, q.did(), shard) && !busyToo {
-					continue
-				}
-				if err := c.claimShard(ctx, shard); err != nil {
-					return err
-				}
-			}
+		if q.Attributes.FifoQueue {
+			c.groups = newFIFOGroups(tx, e.opts.Shards, c.now)
 		}
-		return nil
+		if err := c.claimShards(ctx, &held); err != nil {
+			return err
+		}
+		if c.groups == nil {
+			return nil
+		}
+		return c.finishFIFO(ctx)
 	})
 	held.release()
 	if err != nil {
@@ -263,6 +273,36 @@ func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Me
 	return out.msgs, nil
 }
 
+// claimShards claims from the queue's shards: first those no other
+// receiver of this node is claiming from; only if they hold nothing, the
+// busy ones too.
+func (c *claimer) claimShards(ctx context.Context, held *heldShards) error {
+	shards := c.e.opts.Shards
+	start := mrand.IntN(shards)
+	for _, busyToo := range []bool{false, true} {
+		if busyToo && len(c.out.msgs) > 0 {
+			return nil
+		}
+		for i := range shards {
+			if len(c.out.msgs) == c.in.MaxNumberOfMessages {
+				return nil
+			}
+			shard := uint8((start + i) % shards)
+			if !held.take(c.e.claiming, c.d, shard) && !busyToo {
+				continue
+			}
+			claim := c.claimShard
+			if c.groups != nil {
+				claim = c.claimFIFOShard
+			}
+			if err := claim(ctx, shard); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 type claimer struct {
 	e          *Engine
 	tx         kv.Txn
@@ -273,6 +313,7 @@ type claimer struct {
 	visibility int
 	in         ReceiveInput
 	out        *claimOutcome
+	groups     *fifoGroups // FIFO queues only
 }
 
 func (c *claimer) claimShard(ctx context.Context, shard uint8) error {
@@ -393,6 +434,15 @@ func selectSystem(rec *messageRecord, names []string) map[string]string {
 	}
 	if rec.DLQSource != "" {
 		all[SysDeadLetterQueueSourceArn] = rec.DLQSource
+	}
+	if rec.Group != "" {
+		all[SysMessageGroupID] = rec.Group
+	}
+	if rec.DedupID != "" {
+		all[SysMessageDeduplicationID] = rec.DedupID
+	}
+	if rec.Seq != 0 {
+		all[SysSequenceNumber] = fifoSeqNumber(rec.Seq)
 	}
 	if slices.Contains(names, AttrAll) {
 		return all

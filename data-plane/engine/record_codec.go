@@ -18,18 +18,28 @@ import (
 //	  | shard (1 byte) | senderID | md5Body | dlqSource         (length-prefixed)
 //	  | attrs | sysAttrs | body (the rest)
 //
+// Format 3 is format 2 with three fields after dlqSource, for messages of
+// FIFO queues (or with a group id): group and dedupID (length-prefixed) and
+// seq (uvarint).
+//
 // attrs: a count, then per attribute its name, data type, kind (0 string,
 // 1 binary) and value, each length-prefixed, in name order.
 const (
 	recordFormatJSON   = 1
 	recordFormatBinary = 2
+	recordFormatFIFO   = 3
 )
 
 var errShortRecord = errors.New("message record: truncated")
 
 func (m *messageRecord) encode() ([]byte, error) {
-	out := make([]byte, 0, 64+len(m.SenderID)+len(m.MD5Body)+len(m.DLQSource)+msgattr.Size(m.Attrs)+msgattr.Size(m.SysAttrs)+len(m.Body))
-	out = append(out, recordFormatBinary)
+	out := make([]byte, 0, 64+len(m.SenderID)+len(m.MD5Body)+len(m.DLQSource)+len(m.Group)+len(m.DedupID)+msgattr.Size(m.Attrs)+msgattr.Size(m.SysAttrs)+len(m.Body))
+	fifo := m.Group != "" || m.DedupID != "" || m.Seq != 0
+	if fifo {
+		out = append(out, recordFormatFIFO)
+	} else {
+		out = append(out, recordFormatBinary)
+	}
 	out = binary.AppendVarint(out, m.SentAt)
 	out = binary.AppendVarint(out, m.FirstReceive)
 	out = binary.AppendVarint(out, m.VisibleAt)
@@ -39,6 +49,11 @@ func (m *messageRecord) encode() ([]byte, error) {
 	out = appendString(out, m.SenderID)
 	out = appendString(out, m.MD5Body)
 	out = appendString(out, m.DLQSource)
+	if fifo {
+		out = appendString(out, m.Group)
+		out = appendString(out, m.DedupID)
+		out = binary.AppendUvarint(out, m.Seq)
+	}
 	out = appendAttrs(out, m.Attrs)
 	out = appendAttrs(out, m.SysAttrs)
 	return append(out, m.Body...), nil
@@ -49,7 +64,7 @@ func decodeMessage(b []byte) (*messageRecord, error) {
 		return nil, errShortRecord
 	}
 	switch b[0] {
-	case recordFormatBinary:
+	case recordFormatBinary, recordFormatFIFO:
 		d := recordDecoder{b: b[1:]}
 		m := &messageRecord{
 			SentAt:       d.varint(),
@@ -60,6 +75,9 @@ func decodeMessage(b []byte) (*messageRecord, error) {
 			Shard:        d.byte(),
 		}
 		m.SenderID, m.MD5Body, m.DLQSource = d.string(), d.string(), d.string()
+		if b[0] == recordFormatFIFO {
+			m.Group, m.DedupID, m.Seq = d.string(), d.string(), d.uvarint()
+		}
 		m.Attrs, m.SysAttrs = d.attrs(), d.attrs()
 		if d.err != nil {
 			return nil, d.err

@@ -25,7 +25,9 @@ func sampleRecord() *messageRecord {
 }
 
 func TestRecordRoundTrip(t *testing.T) {
-	for _, rec := range []*messageRecord{sampleRecord(), {MD5Body: "x", Body: []byte{}}} {
+	fifo := sampleRecord()
+	fifo.Group, fifo.DedupID, fifo.Seq = "group-1", "dedup-1", 1<<62+5
+	for _, rec := range []*messageRecord{sampleRecord(), fifo, {MD5Body: "x", Body: []byte{}}} {
 		b, err := rec.encode()
 		if err != nil {
 			t.Fatal(err)

@@ -17,6 +17,11 @@ type SendInput struct {
 	Attributes       msgattr.Attributes
 	SystemAttributes msgattr.Attributes // AWSTraceHeader
 	SenderID         string
+	// MessageGroupID orders a FIFO queue's messages (required there); a
+	// standard queue keeps it only to return it. DeduplicationID is FIFO
+	// only. nil means not given.
+	MessageGroupID  *string
+	DeduplicationID *string
 }
 
 // SendResult is what SQS answers for a sent message.
@@ -25,6 +30,7 @@ type SendResult struct {
 	MD5OfMessageBody             string
 	MD5OfMessageAttributes       string
 	MD5OfMessageSystemAttributes string
+	SequenceNumber               string // FIFO queues
 }
 
 // BatchResult is one entry's outcome in a batch call: Err is set when the
@@ -38,7 +44,7 @@ const maxDelaySeconds = 900
 
 // SendMessage sends one message and answers after it is durably stored.
 func (e *Engine) SendMessage(ctx context.Context, ref QueueRef, in SendInput) (SendResult, error) {
-	results, err := e.SendMessageBatch(ctx, ref, []SendInput{in})
+	results, err := e.sendBatch(ctx, ref, []SendInput{in}, true)
 	if err != nil {
 		return SendResult{}, err
 	}
@@ -46,8 +52,14 @@ func (e *Engine) SendMessage(ctx context.Context, ref QueueRef, in SendInput) (S
 }
 
 // SendMessageBatch sends the entries in one transaction. An entry that is
-// invalid fails alone; the others are sent.
+// invalid fails alone; the others are sent. On a FIFO queue an entry
+// without a group id, or without a deduplication id where the queue has
+// no content-based deduplication, fails the whole call, as in SQS.
 func (e *Engine) SendMessageBatch(ctx context.Context, ref QueueRef, entries []SendInput) ([]BatchResult[SendResult], error) {
+	return e.sendBatch(ctx, ref, entries, false)
+}
+
+func (e *Engine) sendBatch(ctx context.Context, ref QueueRef, entries []SendInput, single bool) ([]BatchResult[SendResult], error) {
 	results := make([]BatchResult[SendResult], len(entries))
 	ids := make([]msgID, len(entries))
 	for i := range entries {
@@ -66,10 +78,28 @@ func (e *Engine) SendMessageBatch(ctx context.Context, ref QueueRef, entries []S
 		}
 		d = q.did()
 		now := e.clock().UnixMilli()
+		var fifo *fifoSender
+		if q.Attributes.FifoQueue {
+			if err := checkFIFOEntries(q, entries, single); err != nil {
+				return err
+			}
+			fifo = &fifoSender{groups: newFIFOGroups(tx, e.opts.Shards, now), q: q, d: d}
+		}
 		for i, in := range entries {
 			rec, err := e.newRecord(q, in, now)
 			results[i] = BatchResult[SendResult]{Err: err}
 			if err != nil {
+				continue
+			}
+			if fifo != nil {
+				res, added, err := fifo.send(ctx, ids[i], rec)
+				if err != nil {
+					return err
+				}
+				results[i].Result = res
+				if added {
+					sent = sent.plus(one(rec))
+				}
 				continue
 			}
 			entry := entrySent
@@ -88,6 +118,12 @@ func (e *Engine) SendMessageBatch(ctx context.Context, ref QueueRef, entries []S
 				MD5OfMessageAttributes:       msgattr.MD5OfAttributes(rec.Attrs),
 				MD5OfMessageSystemAttributes: msgattr.MD5OfSystemAttributes(rec.SysAttrs),
 			}
+		}
+		if fifo != nil {
+			if err := fifo.groups.finish(ctx); err != nil {
+				return err
+			}
+			visible = len(fifo.groups.notify) > 0
 		}
 		return nil
 	})
@@ -118,8 +154,15 @@ func (e *Engine) newRecord(q *queueRecord, in SendInput, now int64) (*messageRec
 	if size := len(in.Body) + msgattr.Size(in.Attributes); size > q.Attributes.MaximumMessageSize {
 		return nil, errorf(CodeInvalidParameterValue, "One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.Attributes.MaximumMessageSize)
 	}
+	group, dedupID, err := checkFIFOIDs(q, in)
+	if err != nil {
+		return nil, err
+	}
 	delay := q.Attributes.DelaySeconds
-	if in.DelaySeconds != nil {
+	if in.DelaySeconds != nil && q.Attributes.FifoQueue && *in.DelaySeconds != 0 {
+		return nil, errorf(CodeInvalidParameterValue, "Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", *in.DelaySeconds)
+	}
+	if in.DelaySeconds != nil && !q.Attributes.FifoQueue {
 		delay = *in.DelaySeconds
 		if delay < 0 || delay > maxDelaySeconds {
 			return nil, errorf(CodeInvalidParameterValue, "Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= %d.", delay, maxDelaySeconds)
@@ -133,6 +176,8 @@ func (e *Engine) newRecord(q *queueRecord, in SendInput, now int64) (*messageRec
 		MD5Body:   msgattr.MD5OfBody(in.Body),
 		Shard:     uint8(mrand.IntN(e.opts.Shards)),
 		VisibleAt: now + int64(delay)*1000,
+		Group:     group,
+		DedupID:   dedupID,
 		Body:      []byte(in.Body),
 	}, nil
 }

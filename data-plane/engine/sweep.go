@@ -77,6 +77,9 @@ func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
 		return err
 	}
 	cutoff := e.clock().UnixMilli() - int64(q.Attributes.MessageRetentionPeriod)*1000
+	if q.Attributes.FifoQueue {
+		return errors.Join(e.sweepExpiredGroups(ctx, q, cutoff), e.sweepFIFOWindows(ctx, d))
+	}
 	for shard := range uint8(e.opts.Shards) {
 		for done := false; !done; {
 			var removed delta
@@ -175,6 +178,11 @@ func (e *Engine) rescueStrays(ctx context.Context, d did) error {
 		err = e.store.Update(ctx, func(tx kv.Txn) error {
 			moved = 0
 			now := e.clock().UnixMilli()
+			if strays[0].group != "" {
+				n, err := rescueGroups(ctx, tx, e.opts.Shards, now, d, strays)
+				moved = n
+				return err
+			}
 			for _, st := range strays {
 				locked, err := tx.LockSkip(ctx, [][]byte{messageKey(d, st.id)})
 				if err != nil {

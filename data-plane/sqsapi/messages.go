@@ -78,14 +78,11 @@ func fromAttributes(in msgattr.Attributes) map[string]attributeValue {
 	return out
 }
 
-// sendInput converts one message to send. FIFO parameters are refused on
-// the standard queues the engine serves.
+// sendInput converts one message to send. The engine checks the FIFO
+// parameters against the queue's type.
 func (c *call) sendInput(m messageToSend) (engine.SendInput, error) {
 	if m.MessageBody == nil {
 		return engine.SendInput{}, errMissingParameter("MessageBody")
-	}
-	if m.MessageDeduplicationId != nil {
-		return engine.SendInput{}, NewError("InvalidParameterValue", "The request include parameter that is not valid for this queue type. Reason: MessageDeduplicationId is only valid on FIFO queues.")
 	}
 	a, err := toAttributes("MessageAttribute", m.MessageAttributes)
 	if err != nil {
@@ -98,7 +95,10 @@ func (c *call) sendInput(m messageToSend) (engine.SendInput, error) {
 	if limit := c.principal.Quotas.MaxMessageBytes; limit > 0 && len(*m.MessageBody)+msgattr.Size(a) > limit {
 		return engine.SendInput{}, NewError("InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than %d bytes (the account's quota).", limit)
 	}
-	return engine.SendInput{Body: *m.MessageBody, DelaySeconds: m.DelaySeconds, Attributes: a, SystemAttributes: s, SenderID: c.principal.AccountID}, nil
+	return engine.SendInput{
+		Body: *m.MessageBody, DelaySeconds: m.DelaySeconds, Attributes: a, SystemAttributes: s, SenderID: c.principal.AccountID,
+		MessageGroupID: m.MessageGroupId, DeduplicationID: m.MessageDeduplicationId,
+	}, nil
 }
 
 func sendOutput(r engine.SendResult) sendMessageOutput {
@@ -107,6 +107,7 @@ func sendOutput(r engine.SendResult) sendMessageOutput {
 		MD5OfMessageBody:             r.MD5OfMessageBody,
 		MD5OfMessageAttributes:       r.MD5OfMessageAttributes,
 		MD5OfMessageSystemAttributes: r.MD5OfMessageSystemAttributes,
+		SequenceNumber:               r.SequenceNumber,
 	}
 }
 
@@ -207,6 +208,8 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 		WaitTimeSeconds:       in.WaitTimeSeconds,
 		AttributeNames:        append(in.AttributeNames, in.MessageSystemAttributeNames...),
 		MessageAttributeNames: in.MessageAttributeNames,
+
+		ReceiveRequestAttemptID: in.ReceiveRequestAttemptId,
 	})
 	if err != nil {
 		return nil, err

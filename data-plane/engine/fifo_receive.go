@@ -1,0 +1,187 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// claimFIFOShard claims from the ready groups of a shard, oldest first: a
+// group that was just served is indexed again behind the ones waiting.
+func (c *claimer) claimFIFOShard(ctx context.Context, shard uint8) error {
+	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
+	entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, want()+4)
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	return c.groups.lockGroups(ctx, c.d, entries, want, func(group string, st *groupState) error {
+		st.reindex, st.dirty = true, true
+		return c.claimGroup(ctx, group)
+	})
+}
+
+// claimGroup takes the group's messages in order until the batch is full,
+// the group is empty, or a message is not visible (in flight, or delayed):
+// no message is delivered while an earlier one of its group is in flight.
+func (c *claimer) claimGroup(ctx context.Context, group string) error {
+	var from uint64
+	for len(c.out.msgs) < c.in.MaxNumberOfMessages {
+		entries, err := scanOrder(ctx, c.tx, c.d, group, from, c.in.MaxNumberOfMessages-len(c.out.msgs))
+		if err != nil || len(entries) == 0 {
+			return err
+		}
+		for _, o := range entries {
+			from = o.seq + 1
+			if o.visibleAt > c.now {
+				return nil
+			}
+			rec, err := getMessage(ctx, c.tx, c.d, o.id)
+			if err != nil {
+				return err
+			}
+			if rec == nil { // cannot happen: records and order entries change together
+				if err := c.tx.Delete(orderKey(c.d, group, o.seq)); err != nil {
+					return err
+				}
+				continue
+			}
+			full, err := c.takeFIFO(ctx, o.id, rec)
+			if err != nil || full {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// takeFIFO drops an expired message, moves one received too often to the
+// dead-letter queue, or claims it; it reports when the batch is full.
+func (c *claimer) takeFIFO(ctx context.Context, id msgID, rec *messageRecord) (bool, error) {
+	if rec.SentAt+int64(c.q.Attributes.MessageRetentionPeriod)*1000 <= c.now {
+		c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
+		return false, c.groups.remove(ctx, c.d, id, rec)
+	}
+	if rp := c.q.Attributes.RedrivePolicy; rp != nil && rec.ReceiveCount >= rp.MaxReceiveCount {
+		moved, err := c.moveToDeadLetter(ctx, id, rec, rp)
+		if err != nil || moved {
+			return false, err
+		}
+	}
+	rec.ReceiveCount++
+	if rec.FirstReceive == 0 {
+		rec.FirstReceive = c.now
+	}
+	rec.Gen++
+	rec.VisibleAt = c.now + int64(c.visibility)*1000
+	if err := c.groups.update(ctx, c.d, id, rec); err != nil {
+		return false, err
+	}
+	c.out.msgs = append(c.out.msgs, c.message(id, rec))
+	c.out.claimed = append(c.out.claimed, receipt{d: c.d, id: id, gen: rec.Gen})
+	return len(c.out.msgs) == c.in.MaxNumberOfMessages, nil
+}
+
+// finishFIFO brings the groups up to date and remembers the receive's
+// attempt id.
+func (c *claimer) finishFIFO(ctx context.Context) error {
+	if err := c.groups.finish(ctx); err != nil {
+		return err
+	}
+	c.out.notify = append(c.out.notify, c.groups.notify...)
+	if c.in.ReceiveRequestAttemptID == "" || len(c.out.claimed) == 0 {
+		return nil
+	}
+	a := attemptRecord{expires: c.now + fifoWindow, claimed: c.out.claimed}
+	if err := c.tx.Set(attemptKey(c.d, c.in.ReceiveRequestAttemptID), a.encode()); err != nil {
+		return err
+	}
+	return c.tx.Set(expiryKey(c.d, a.expires, "r"+c.in.ReceiveRequestAttemptID), []byte{1})
+}
+
+// attemptRecord is what a FIFO receive with a ReceiveRequestAttemptId
+// claimed, for its retries.
+type attemptRecord struct {
+	expires int64 // unix ms
+	claimed []receipt
+}
+
+func (a attemptRecord) encode() []byte {
+	b := binary.AppendVarint([]byte{1}, a.expires)
+	b = binary.AppendUvarint(b, uint64(len(a.claimed)))
+	for _, r := range a.claimed {
+		b = append(b, r.id[:]...)
+		b = binary.AppendUvarint(b, uint64(r.gen))
+	}
+	return b
+}
+
+func decodeAttempt(d did, v []byte) (*attemptRecord, error) {
+	if len(v) == 0 || v[0] != 1 {
+		return nil, errors.New("attempt record: bad format")
+	}
+	dec := recordDecoder{b: v[1:]}
+	a := &attemptRecord{expires: dec.varint()}
+	n := dec.uvarint()
+	for i := uint64(0); i < n && dec.err == nil; i++ {
+		r := receipt{d: d}
+		if len(dec.b) < msgIDLen {
+			dec.fail()
+			break
+		}
+		copy(r.id[:], dec.b)
+		dec.b = dec.b[msgIDLen:]
+		r.gen = uint32(dec.uvarint())
+		a.claimed = append(a.claimed, r)
+	}
+	return a, dec.err
+}
+
+// replayAttempt answers a retried FIFO receive: the messages its first
+// attempt claimed, with the same receipt handles, if none of them has been
+// deleted, received again or made visible since. Otherwise the retry is
+// a new receive.
+func (e *Engine) replayAttempt(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, bool, error) {
+	var (
+		msgs     []Message
+		replayed bool
+	)
+	err := e.store.View(ctx, func(r kv.Reader) error {
+		q, err := e.readQueue(ctx, r, ref)
+		if err != nil || !q.Attributes.FifoQueue {
+			return err
+		}
+		d := q.did()
+		v, err := r.Get(ctx, attemptKey(d, in.ReceiveRequestAttemptID))
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		a, err := decodeAttempt(d, v)
+		if err != nil {
+			return err
+		}
+		now := e.clock().UnixMilli()
+		if a.expires <= now {
+			return nil
+		}
+		c := claimer{e: e, ref: ref, q: q, d: d, in: in}
+		for _, claimed := range a.claimed {
+			rec, err := getMessage(ctx, r, d, claimed.id)
+			if err != nil {
+				return err
+			}
+			if rec == nil || rec.Gen != claimed.gen || rec.VisibleAt <= now {
+				msgs = nil
+				return nil
+			}
+			msgs = append(msgs, c.message(claimed.id, rec))
+		}
+		replayed = true
+		return nil
+	})
+	return msgs, replayed, err
+}
