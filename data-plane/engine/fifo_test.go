@@ -3,10 +3,10 @@ package engine_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
