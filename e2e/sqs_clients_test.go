@@ -156,6 +156,53 @@ print("ok", botocore.__version__)
 	t.Logf("boto3 round trip: %s", strings.TrimSpace(out))
 }
 
+// TestBoto3FIFO uses a FIFO queue from boto3: sequence numbers, group
+// order, deduplication, the attempt-id retry and SQS's error codes.
+func TestBoto3FIFO(t *testing.T) {
+	python := requireTool(t, "python3")
+	p := sluiceproc.StartDev(t, "--data", t.TempDir())
+	script := `
+import os, boto3, botocore
+sqs = boto3.client("sqs", endpoint_url=os.environ["SLUICE_ENDPOINT"])
+q = sqs.create_queue(QueueName="jobs.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+attrs = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["All"])["Attributes"]
+assert attrs["FifoQueue"] == "true" and attrs["DeduplicationScope"] == "queue" and attrs["FifoThroughputLimit"] == "perQueue", attrs
+seqs = []
+for i in range(5):
+    r = sqs.send_message(QueueUrl=q, MessageBody="job %d" % i, MessageGroupId="g1")
+    seqs.append(int(r["SequenceNumber"]))
+assert seqs == sorted(seqs) and len(set(seqs)) == 5, seqs
+dup = sqs.send_message(QueueUrl=q, MessageBody="job 0", MessageGroupId="g1")
+first = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=3, ReceiveRequestAttemptId="a1", MessageSystemAttributeNames=["All"])["Messages"]
+assert [m["Body"] for m in first] == ["job 0", "job 1", "job 2"], first
+assert first[0]["MessageId"] == dup["MessageId"], (first[0], dup)
+assert first[0]["Attributes"]["MessageGroupId"] == "g1" and int(first[0]["Attributes"]["SequenceNumber"]) == seqs[0]
+retry = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=3, ReceiveRequestAttemptId="a1")["Messages"]
+assert [m["ReceiptHandle"] for m in retry] == [m["ReceiptHandle"] for m in first]
+assert "Messages" not in sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10), "group must stay locked"
+for m in first:
+    sqs.delete_message(QueueUrl=q, ReceiptHandle=m["ReceiptHandle"])
+rest = sqs.receive_message(QueueUrl=q, MaxNumberOfMessages=10)["Messages"]
+assert [m["Body"] for m in rest] == ["job 3", "job 4"], rest
+for args, code in [
+    (dict(MessageBody="x"), "MissingParameter"),
+    (dict(MessageBody="x", MessageGroupId="g", DelaySeconds=3), "InvalidParameterValue"),
+    (dict(MessageBody="x", MessageGroupId="g", MessageDeduplicationId="has space"), "InvalidParameterValue"),
+]:
+    try:
+        sqs.send_message(QueueUrl=q, **args)
+        raise SystemExit("accepted %r" % args)
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == code, (args, e.response)
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, e.response
+print("ok", botocore.__version__)
+`
+	out, errOut, err := runTool(t, clientEnv(t, p), "", python, "-c", script)
+	if err != nil || !strings.HasPrefix(out, "ok") {
+		t.Fatalf("boto3: %v\n%s%s", err, out, errOut)
+	}
+}
+
 // TestJavaScriptSDK runs e2e/js/roundtrip.mjs with @aws-sdk/client-sqs.
 func TestJavaScriptSDK(t *testing.T) {
 	node := requireTool(t, "node")
