@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the issue's three workloads against a fresh `sluice dev` (durable
+# Runs the standard and FIFO workloads against a fresh `sluice dev` (durable
 # local store), each after the same workload against the null server:
 #   e2e/bench/against-dev.sh [path/to/sluice] [extra sluice-bench flags]
 set -euo pipefail
@@ -19,3 +19,6 @@ bench() { (cd "$root/e2e" && go run ./bench/cmd/sluice-bench --null --endpoint "
 bench --queue w1 --producers 8 --consumers 8 --batch 10 --size 256 --messages 50000 "$@"
 bench --queue w2 --producers 1 --consumers 1 --batch 1 --size 256 --messages 5000 "$@"
 bench --queue w3 --latency --duration 10s "$@"
+# FIFO: order is checked per group by the sequence numbers received.
+bench --queue f4 --groups 4 --producers 4 --consumers 8 --batch 10 --size 256 --messages 20000 "$@"
+bench --queue f64 --groups 64 --producers 4 --consumers 8 --batch 10 --size 256 --messages 20000 "$@"

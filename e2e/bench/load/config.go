@@ -25,6 +25,12 @@ type Config struct {
 	Messages    int     // total to send
 	Rate        float64 // messages/s over all producers; 0 = as fast as possible
 
+	// Groups switches to a FIFO queue (the name gets .fifo) with this many
+	// message groups: message n goes to group n mod Groups, with an
+	// explicit deduplication id. Consumers check each group's order by the
+	// SequenceNumber they receive. 0 means a standard queue.
+	Groups int
+
 	// WaitTimeSeconds is the receive long poll, 0–20; 0 is a short poll.
 	WaitTimeSeconds int
 	// Verify makes Run fail when a message acknowledged as sent was never
@@ -96,6 +102,7 @@ func (c Config) validate() error {
 		"MessageSize must be %d to %d bytes, not %d", MinMessageSize, maxSQSBody, c.MessageSize)
 	check(c.Messages >= 1, "Messages must be at least 1, not %d", c.Messages)
 	check(c.Rate >= 0, "Rate must not be negative")
+	check(c.Groups >= 0, "Groups must not be negative")
 	check(c.WaitTimeSeconds >= 0 && c.WaitTimeSeconds <= 20, "WaitTimeSeconds must be 0 to 20, not %d", c.WaitTimeSeconds)
 	check(c.Timeout > 0, "Timeout is required: every run is bounded in time")
 	check(c.DrainTimeout >= 0, "DrainTimeout must not be negative")

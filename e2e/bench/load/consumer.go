@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,6 +32,9 @@ func (r *run) consume(stop, runCtx context.Context) consumerSamples {
 		MaxNumberOfMessages: int32(r.cfg.Batch),
 		WaitTimeSeconds:     int32(r.cfg.WaitTimeSeconds),
 	}
+	if r.cfg.Groups > 0 {
+		in.MessageSystemAttributeNames = []types.MessageSystemAttributeName{types.MessageSystemAttributeNameSequenceNumber}
+	}
 	for stop.Err() == nil {
 		began := time.Now()
 		out, err := r.client.ReceiveMessage(stop, in)
@@ -49,7 +53,7 @@ func (r *run) consume(stop, runCtx context.Context) consumerSamples {
 		now := time.Now()
 		s.receive = append(s.receive, now.Sub(began))
 		for _, m := range out.Messages {
-			if sentAt, first := r.account(aws.ToString(m.Body), now); first {
+			if sentAt, first := r.account(m, now); first {
 				s.endToEnd = append(s.endToEnd, now.Sub(sentAt))
 			}
 		}
@@ -62,14 +66,52 @@ func (r *run) consume(stop, runCtx context.Context) consumerSamples {
 
 // account records one received body and returns its send time and whether
 // it is the id's first receipt.
-func (r *run) account(body string, now time.Time) (time.Time, bool) {
-	h, err := parseBody(body)
+func (r *run) account(m types.Message, now time.Time) (time.Time, bool) {
+	h, err := parseBody(aws.ToString(m.Body))
 	if err != nil || h.runID != r.cfg.RunID {
 		r.tracker.foreign.Add(1)
 		return time.Time{}, false
 	}
 	r.receipts.Add(1)
-	return h.sentAt, r.tracker.markReceived(h.seq, now)
+	first := r.tracker.markReceived(h.seq, now)
+	if first && r.cfg.Groups > 0 {
+		r.order.observe(groupOf(h.seq, r.cfg.Groups), m.Attributes[string(types.MessageSystemAttributeNameSequenceNumber)])
+	}
+	return h.sentAt, first
+}
+
+// orderChecker counts first receipts that arrive with a sequence number
+// lower than one already received in their group. A consumer observes a
+// message before deleting it, and a FIFO queue delivers the group's next
+// message only after that delete, so on a correct server the count is 0.
+type orderChecker struct {
+	mu         sync.Mutex
+	last       map[string]string // SQS sequence numbers: fixed-width decimals
+	violations int64
+	missing    int64 // receipts without a sequence number
+}
+
+func (o *orderChecker) observe(group, seq string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if seq == "" {
+		o.missing++
+		return
+	}
+	if o.last == nil {
+		o.last = map[string]string{}
+	}
+	if prev := o.last[group]; len(seq) < len(prev) || (len(seq) == len(prev) && seq < prev) {
+		o.violations++
+		return
+	}
+	o.last[group] = seq
+}
+
+func (o *orderChecker) counts() (violations, missing int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.violations, o.missing
 }
 
 // delete deletes received messages in one call and reports its latency if

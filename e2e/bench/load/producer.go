@@ -62,9 +62,12 @@ func (r *run) waitForSchedule(ctx context.Context, seq uint64) bool {
 func (r *run) send(ctx context.Context, bodies bodyWriter, first uint64, n int) (time.Duration, bool) {
 	began := time.Now()
 	if n == 1 && r.cfg.Batch == 1 {
+		group, dedup := r.fifoIDs(first)
 		_, err := r.client.SendMessage(ctx, &sqs.SendMessageInput{
-			QueueUrl:    aws.String(r.queueURL),
-			MessageBody: aws.String(bodies.body(first, began)),
+			QueueUrl:               aws.String(r.queueURL),
+			MessageBody:            aws.String(bodies.body(first, began)),
+			MessageGroupId:         group,
+			MessageDeduplicationId: dedup,
 		})
 		if err != nil {
 			r.sendError(ctx, n, fmt.Errorf("SendMessage: %w", err))
@@ -76,9 +79,12 @@ func (r *run) send(ctx context.Context, bodies bodyWriter, first uint64, n int) 
 	}
 	entries := make([]types.SendMessageBatchRequestEntry, n)
 	for i := range entries {
+		group, dedup := r.fifoIDs(first + uint64(i))
 		entries[i] = types.SendMessageBatchRequestEntry{
-			Id:          aws.String(strconv.Itoa(i)),
-			MessageBody: aws.String(bodies.body(first+uint64(i), began)),
+			Id:                     aws.String(strconv.Itoa(i)),
+			MessageBody:            aws.String(bodies.body(first+uint64(i), began)),
+			MessageGroupId:         group,
+			MessageDeduplicationId: dedup,
 		}
 	}
 	out, err := r.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{
@@ -113,4 +119,17 @@ func (r *run) sendError(ctx context.Context, n int, err error) {
 	}
 	r.sendFailed.Add(int64(n))
 	r.errs.add(err)
+}
+
+// fifoIDs are message seq's group and deduplication ids in FIFO mode, nil
+// otherwise.
+func (r *run) fifoIDs(seq uint64) (group, dedup *string) {
+	if r.cfg.Groups == 0 {
+		return nil, nil
+	}
+	return aws.String(groupOf(seq, r.cfg.Groups)), aws.String(fmt.Sprintf("%08x-%d", r.cfg.RunID, seq))
+}
+
+func groupOf(seq uint64, groups int) string {
+	return "g" + strconv.FormatUint(seq%uint64(groups), 10)
 }

@@ -15,7 +15,11 @@ import (
 // by name as applications do, and purges it if asked.
 func (r *run) prepareQueue(ctx context.Context) (string, error) {
 	name := aws.String(r.cfg.Queue)
-	if _, err := r.client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: name}); err != nil {
+	var attrs map[string]string
+	if r.cfg.Groups > 0 {
+		attrs = map[string]string{"FifoQueue": "true"}
+	}
+	if _, err := r.client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: name, Attributes: attrs}); err != nil {
 		return "", fmt.Errorf("CreateQueue %q at %s: %w", r.cfg.Queue, r.cfg.Endpoint, err)
 	}
 	got, err := r.client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: name})

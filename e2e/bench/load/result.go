@@ -20,13 +20,17 @@ type Result struct {
 	// DrainTimeout after the last send.
 	Drained bool `json:"drained"`
 
-	Sent            int64   `json:"sent"`         // acknowledged by the server
-	SendFailed      int64   `json:"send_failed"`  // rejected or errored
-	Delivered       int64   `json:"delivered"`    // distinct ids received
-	Receipts        int64   `json:"receipts"`     // messages received, duplicates included
-	Missing         int64   `json:"missing"`      // acknowledged, never received
-	Duplicates      int64   `json:"duplicates"`   // receipts after an id's first
-	Foreign         int64   `json:"foreign"`      // bodies of other runs
+	Sent       int64 `json:"sent"`        // acknowledged by the server
+	SendFailed int64 `json:"send_failed"` // rejected or errored
+	Delivered  int64 `json:"delivered"`   // distinct ids received
+	Receipts   int64 `json:"receipts"`    // messages received, duplicates included
+	Missing    int64 `json:"missing"`     // acknowledged, never received
+	Duplicates int64 `json:"duplicates"`  // receipts after an id's first
+	Foreign    int64 `json:"foreign"`     // bodies of other runs
+	// FIFO mode: first receipts whose sequence number was lower than one
+	// already received in their group, and receipts that had none.
+	OrderViolations int64   `json:"order_violations"`
+	MissingSequence int64   `json:"missing_sequence"`
 	SentPerSec      float64 `json:"sent_per_sec"` // acknowledged sends per second
 	DeliveredPerSec float64 `json:"delivered_per_sec"`
 

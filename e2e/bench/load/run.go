@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,6 +25,7 @@ type run struct {
 	start    time.Time
 	tracker  *tracker
 	errs     errorLog
+	order    orderChecker
 
 	nextSeq       atomic.Uint64
 	sendFailed    atomic.Int64
@@ -42,6 +44,9 @@ type run struct {
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.validate(); err != nil {
 		return Result{}, fmt.Errorf("load config: %w", err)
+	}
+	if cfg.Groups > 0 && !strings.HasSuffix(cfg.Queue, ".fifo") {
+		cfg.Queue += ".fifo"
 	}
 	if cfg.RunID == 0 {
 		cfg.RunID = NewRunID()
@@ -176,6 +181,7 @@ func (r *run) summarize(m measured) Result {
 	}
 	t := r.tracker
 	errCount, errSamples := r.errs.snapshot()
+	violations, noSeq := r.order.counts()
 	return Result{
 		Endpoint:        r.cfg.Endpoint,
 		Queue:           r.cfg.Queue,
@@ -189,6 +195,8 @@ func (r *run) summarize(m measured) Result {
 		Missing:         t.missing(),
 		Duplicates:      t.duplicates.Load(),
 		Foreign:         t.foreign.Load(),
+		OrderViolations: violations,
+		MissingSequence: noSeq,
 		SentPerSec:      perSecond(t.acked.Load(), time.Duration(t.lastSendNanos.Load())),
 		DeliveredPerSec: perSecond(t.firstReceipts.Load(), time.Duration(t.lastRecvNanos.Load())),
 		SendCall:        summarize(send),

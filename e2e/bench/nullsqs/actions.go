@@ -1,7 +1,9 @@
 package nullsqs
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -139,9 +141,10 @@ func (s *Server) sendMessageBatch(body []byte) (any, *apiError) {
 }
 
 type receiveRequest struct {
-	QueueUrl            string
-	MaxNumberOfMessages int
-	WaitTimeSeconds     int
+	QueueUrl                    string
+	MaxNumberOfMessages         int
+	WaitTimeSeconds             int
+	MessageSystemAttributeNames []string
 }
 
 type receivedMessage struct {
@@ -149,6 +152,7 @@ type receivedMessage struct {
 	ReceiptHandle string
 	MD5OfBody     string
 	Body          string
+	Attributes    map[string]string `json:",omitempty"`
 }
 
 type receiveReply struct {
@@ -179,6 +183,11 @@ func (s *Server) receiveMessage(r *http.Request, body []byte) (any, *apiError) {
 			ReceiptHandle: receiptHandle(ord),
 			MD5OfBody:     sum,
 			Body:          body,
+		}
+		// A FIFO consumer asks for sequence numbers: messages go out in
+		// one global order, so the order of receipt serves.
+		if slices.Contains(req.MessageSystemAttributeNames, "SequenceNumber") {
+			reply.Messages[i].Attributes = map[string]string{"SequenceNumber": fmt.Sprintf("%020d", ord+1)}
 		}
 	}
 	s.delivered.Add(int64(n))

@@ -62,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&c.MessageSize, "size", c.MessageSize, fmt.Sprintf("message body bytes, at least %d", load.MinMessageSize))
 	fs.IntVar(&c.Messages, "messages", c.Messages, "messages to send in all")
 	fs.Float64Var(&c.Rate, "rate", c.Rate, "messages/s over all producers; 0 = unbounded")
+	fs.IntVar(&c.Groups, "groups", 0, "FIFO mode: a .fifo queue with this many message groups, order checked per group (0 = standard queue)")
 	fs.IntVar(&c.WaitTimeSeconds, "wait", c.WaitTimeSeconds, "receive long poll seconds, 0-20")
 	fs.BoolVar(&c.Verify, "verify", c.Verify, "fail if an acknowledged message is never received")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "bound on each run; at it the run stops and reports what it got")

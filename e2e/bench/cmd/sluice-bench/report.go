@@ -95,6 +95,9 @@ var rows = []row{
 	{label: "end-to-end p50 / p99", cell: func(r load.Result) string { return pair(r.EndToEnd) }},
 	{label: "sent / delivered", cell: func(r load.Result) string { return fmt.Sprintf("%d / %d", r.Sent, r.Delivered) }},
 	{label: "missing / duplicates", cell: func(r load.Result) string { return fmt.Sprintf("%d / %d", r.Missing, r.Duplicates) }},
+	{label: "FIFO order violations", cell: func(r load.Result) string {
+		return fmt.Sprintf("%d (%d without a sequence number)", r.OrderViolations, r.MissingSequence)
+	}},
 	{label: "send failed / errors / retries", cell: func(r load.Result) string {
 		return fmt.Sprintf("%d / %d / %d", r.SendFailed, r.Errors, r.Retries)
 	}},
