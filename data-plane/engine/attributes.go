@@ -194,9 +194,6 @@ func oneOf(name, v string, allowed ...string) (string, error) {
 	return "", invalidValue(name)
 }
 
-// fifoOnly are the attributes only a FIFO queue has.
-var fifoOnly = []string{AttrContentBasedDeduplication, AttrDeduplicationScope, AttrFifoThroughputLimit}
-
 // checkQueueType checks the attributes given (in) against the queue's type,
 // fixed at creation by its name: a FIFO queue's name ends in .fifo and it
 // has FifoQueue=true; a standard queue takes no FIFO attribute. The errors

@@ -18,7 +18,7 @@ const fifoWindow = 5 * 60 * 1000 // ms
 
 // fifoIDPattern is what SQS accepts as a group, deduplication or receive
 // attempt id: 1 to 128 alphanumeric or punctuation characters.
-var fifoIDPattern = regexp.MustCompile("^[\\x21-\\x7e]{1,128}$")
+var fifoIDPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 
 func invalidFIFOID(param, v string) error {
 	return errorf(CodeInvalidParameterValue, "Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation characters. 1 to 128 in length.", v, param, param)
