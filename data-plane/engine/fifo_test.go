@@ -62,6 +62,10 @@ func TestFIFOQueueAttributes(t *testing.T) {
 				t.Errorf("%s = %q, want %q", name, attrs[name], want)
 			}
 		}
+		one, err := e.GetQueueAttributes(ctx, r, []string{"FifoThroughputLimit"})
+		if err != nil || len(one) != 1 || one["FifoThroughputLimit"] != "perQueue" {
+			t.Fatalf("GetQueueAttributes FifoThroughputLimit: %v %v", one, err)
+		}
 		// High-throughput mode can be switched on later.
 		if err := e.SetQueueAttributes(ctx, r, map[string]string{"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}); err != nil {
 			t.Fatal(err)

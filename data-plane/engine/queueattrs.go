@@ -65,7 +65,8 @@ func knownAttribute(n string) bool {
 	switch n {
 	case AttrDelaySeconds, AttrMaximumMessageSize, AttrMessageRetentionPeriod, AttrReceiveMessageWaitTimeSeconds,
 		AttrVisibilityTimeout, AttrRedrivePolicy, AttrRedriveAllowPolicy, AttrPolicy, AttrKmsMasterKeyID,
-		AttrKmsDataKeyReusePeriodSeconds, AttrSqsManagedSseEnabled:
+		AttrKmsDataKeyReusePeriodSeconds, AttrSqsManagedSseEnabled, AttrFifoQueue, AttrContentBasedDeduplication,
+		AttrDeduplicationScope, AttrFifoThroughputLimit:
 		return true
 	}
 	return slices.Contains(readOnlyAttrs, n)
