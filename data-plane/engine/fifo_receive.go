@@ -47,40 +47,13 @@ func (c *claimer) claimGroup(ctx context.Context, group string) error {
 				}
 				continue
 			}
-			full, err := c.takeFIFO(ctx, o.id, rec)
+			full, err := c.take(ctx, o.id, rec)
 			if err != nil || full {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// takeFIFO drops an expired message, moves one received too often to the
-// dead-letter queue, or claims it; it reports when the batch is full.
-func (c *claimer) takeFIFO(ctx context.Context, id msgID, rec *messageRecord) (bool, error) {
-	if rec.SentAt+int64(c.q.Attributes.MessageRetentionPeriod)*1000 <= c.now {
-		c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
-		return false, c.groups.remove(ctx, c.d, id, rec)
-	}
-	if rp := c.q.Attributes.RedrivePolicy; rp != nil && rec.ReceiveCount >= rp.MaxReceiveCount {
-		moved, err := c.moveToDeadLetter(ctx, id, rec, rp)
-		if err != nil || moved {
-			return false, err
-		}
-	}
-	rec.ReceiveCount++
-	if rec.FirstReceive == 0 {
-		rec.FirstReceive = c.now
-	}
-	rec.Gen++
-	rec.VisibleAt = c.now + int64(c.visibility)*1000
-	if err := c.groups.update(ctx, c.d, id, rec); err != nil {
-		return false, err
-	}
-	c.out.msgs = append(c.out.msgs, c.message(id, rec))
-	c.out.claimed = append(c.out.claimed, receipt{d: c.d, id: id, gen: rec.Gen})
-	return len(c.out.msgs) == c.in.MaxNumberOfMessages, nil
 }
 
 // finishFIFO brings the groups up to date and remembers the receive's

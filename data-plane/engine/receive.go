@@ -376,10 +376,14 @@ func lockIndexed(ctx context.Context, tx kv.Txn, d did, shard uint8, entries []r
 }
 
 // take drops an expired message, moves one received too often to the
-// dead-letter queue, or claims it; it reports when the batch is full.
+// dead-letter queue, or claims it; it reports when the batch is full. A
+// FIFO queue's messages go through its groups, which keep the index.
 func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool, error) {
 	if rec.SentAt+int64(c.q.Attributes.MessageRetentionPeriod)*1000 <= c.now {
 		c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
+		if c.groups != nil {
+			return false, c.groups.remove(ctx, c.d, id, rec)
+		}
 		return false, rec.remove(c.tx, c.d, id)
 	}
 	if rp := c.q.Attributes.RedrivePolicy; rp != nil && rec.ReceiveCount >= rp.MaxReceiveCount {
@@ -388,8 +392,10 @@ func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool,
 			return false, err
 		}
 	}
-	if err := c.tx.Delete(indexKey(c.d, rec.Shard, rec.VisibleAt, id)); err != nil {
-		return false, err
+	if c.groups == nil {
+		if err := c.tx.Delete(indexKey(c.d, rec.Shard, rec.VisibleAt, id)); err != nil {
+			return false, err
+		}
 	}
 	rec.ReceiveCount++
 	if rec.FirstReceive == 0 {
@@ -397,7 +403,14 @@ func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool,
 	}
 	rec.Gen++
 	rec.VisibleAt = c.now + int64(c.visibility)*1000
-	if err := rec.put(c.tx, c.d, id, entryInFlight); err != nil {
+	var err error
+	if c.groups != nil {
+		err = c.groups.update(ctx, c.d, id, rec)
+		c.out.claimed = append(c.out.claimed, receipt{d: c.d, id: id, gen: rec.Gen})
+	} else {
+		err = rec.put(c.tx, c.d, id, entryInFlight)
+	}
+	if err != nil {
 		return false, err
 	}
 	c.out.msgs = append(c.out.msgs, c.message(id, rec))
