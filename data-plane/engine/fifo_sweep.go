@@ -17,7 +17,9 @@ func (e *Engine) sweepExpiredGroups(ctx context.Context, q *queueRecord, cutoff 
 	d := q.did()
 	retention := int64(q.Attributes.MessageRetentionPeriod) * 1000
 	for shard := range uint8(e.opts.Shards) {
-		for done := false; !done; {
+		// Bounded: an entry whose group another transaction holds is
+		// skipped and found again by the next sweep.
+		for round, done := 0, false; !done && round < 100; round++ {
 			var removed delta
 			err := e.store.Update(ctx, func(tx kv.Txn) error {
 				removed = delta{}
@@ -25,38 +27,18 @@ func (e *Engine) sweepExpiredGroups(ctx context.Context, q *queueRecord, cutoff 
 				if err != nil {
 					return err
 				}
-				kvs, err := tx.Scan(ctx, indexBound(d, shard, floor), indexBound(d, shard, cutoff), sweepBatch/10)
+				kvs, err := tx.Scan(ctx, indexBound(d, shard, floor), indexBound(d, shard, cutoff), sweepGroups)
 				if err != nil {
 					return err
 				}
-				done = len(kvs) < sweepBatch/10
+				done = len(kvs) < sweepGroups
 				now := e.clock().UnixMilli()
 				groups := newFIFOGroups(tx, e.opts.Shards, now)
 				err = groups.lockGroups(ctx, d, indexEntries(kvs, len(shardPrefix(d, shard))), func() int { return len(kvs) }, func(group string, st *groupState) error {
 					st.reindex, st.dirty = true, true
-					entries, err := scanOrder(ctx, tx, d, group, 0, sweepBatch/10)
-					if err != nil {
-						return err
-					}
-					for _, o := range entries {
-						rec, err := getMessage(ctx, tx, d, o.id)
-						if err != nil {
-							return err
-						}
-						if rec != nil && rec.SentAt+retention > now {
-							break
-						}
-						if rec != nil {
-							removed = removed.plus(one(rec))
-						}
-						if err := tx.Delete(orderKey(d, group, o.seq)); err != nil {
-							return err
-						}
-						if err := tx.Delete(messageKey(d, o.id)); err != nil {
-							return err
-						}
-					}
-					return nil
+					n, err := dropExpiredFront(ctx, tx, d, group, now-retention)
+					removed = removed.plus(n)
+					return err
 				})
 				if err != nil {
 					return err
@@ -70,6 +52,45 @@ func (e *Engine) sweepExpiredGroups(ctx context.Context, q *queueRecord, cutoff 
 		}
 	}
 	return nil
+}
+
+// sweepGroups bounds the groups one sweep transaction cleans.
+const sweepGroups = 50
+
+// dropExpiredFront deletes the group's messages sent before cutoff, from
+// its front, up to sweepBatch of them; the rest are sent later.
+func dropExpiredFront(ctx context.Context, tx kv.Txn, d did, group string, cutoff int64) (delta, error) {
+	var (
+		removed delta
+		from    uint64
+	)
+	for n := 0; n < sweepBatch; {
+		entries, err := scanOrder(ctx, tx, d, group, from, 50)
+		if err != nil || len(entries) == 0 {
+			return removed, err
+		}
+		for _, o := range entries {
+			from = o.seq + 1
+			rec, err := getMessage(ctx, tx, d, o.id)
+			if err != nil {
+				return removed, err
+			}
+			if rec != nil && rec.SentAt > cutoff {
+				return removed, nil
+			}
+			if rec != nil {
+				removed = removed.plus(one(rec))
+			}
+			if err := tx.Delete(orderKey(d, group, o.seq)); err != nil {
+				return removed, err
+			}
+			if err := tx.Delete(messageKey(d, o.id)); err != nil {
+				return removed, err
+			}
+			n++
+		}
+	}
+	return removed, nil
 }
 
 // sweepFIFOWindows removes deduplication and receive-attempt records whose
