@@ -1,15 +1,48 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
+	"slices"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
-// claimFIFOShard claims from the ready groups of a shard, oldest first: a
-// group that was just served is indexed again behind the ones waiting.
+// claimFIFOShards serves the shards in the order of their longest-waiting
+// ready group, so groups take turns across shards too: a group that was
+// just served is indexed again behind the ones waiting. (A random first
+// shard, as standard queues use, favours the groups of shards that follow
+// empty ones.)
+func (c *claimer) claimFIFOShards(ctx context.Context) error {
+	type head struct {
+		shard uint8
+		at    int64
+	}
+	var heads []head
+	for shard := range uint8(c.e.opts.Shards) {
+		entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, 1)
+		if err != nil {
+			return err
+		}
+		if len(entries) > 0 {
+			heads = append(heads, head{shard, entries[0].visibleAt})
+		}
+	}
+	slices.SortStableFunc(heads, func(a, b head) int { return cmp.Compare(a.at, b.at) })
+	for _, h := range heads {
+		if len(c.out.msgs) == c.in.MaxNumberOfMessages {
+			return nil
+		}
+		if err := c.claimFIFOShard(ctx, h.shard); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimFIFOShard claims from the ready groups of a shard, oldest first.
 func (c *claimer) claimFIFOShard(ctx context.Context, shard uint8) error {
 	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
 	entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, want()+4)

@@ -252,11 +252,11 @@ func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Me
 		if q.Attributes.FifoQueue {
 			c.groups = newFIFOGroups(tx, e.opts.Shards, c.now)
 		}
-		if err := c.claimShards(ctx, &held); err != nil {
-			return err
-		}
 		if c.groups == nil {
-			return nil
+			return c.claimShards(ctx, &held)
+		}
+		if err := c.claimFIFOShards(ctx); err != nil {
+			return err
 		}
 		return c.finishFIFO(ctx)
 	})
@@ -291,11 +291,7 @@ func (c *claimer) claimShards(ctx context.Context, held *heldShards) error {
 			if !held.take(c.e.claiming, c.d, shard) && !busyToo {
 				continue
 			}
-			claim := c.claimShard
-			if c.groups != nil {
-				claim = c.claimFIFOShard
-			}
-			if err := claim(ctx, shard); err != nil {
+			if err := c.claimShard(ctx, shard); err != nil {
 				return err
 			}
 		}
