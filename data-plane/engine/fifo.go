@@ -365,6 +365,39 @@ func scanOrder(ctx context.Context, r kv.Reader, d did, group string, from uint6
 	return out, nil
 }
 
+// walkGroup hands use the group's messages in order, reading order
+// entries want() at a time, until want() is 0, the group ends, use says
+// stop, or a message is not visible at until: the ones behind it wait.
+func walkGroup(ctx context.Context, tx kv.Txn, d did, group string, until int64, want func() int, use func(o orderEntry, rec *messageRecord) (stop bool, err error)) error {
+	var from uint64
+	for n := want(); n > 0; n = want() {
+		entries, err := scanOrder(ctx, tx, d, group, from, n)
+		if err != nil || len(entries) == 0 {
+			return err
+		}
+		for _, o := range entries {
+			from = o.seq + 1
+			if o.visibleAt > until {
+				return nil
+			}
+			rec, err := getMessage(ctx, tx, d, o.id)
+			if err != nil {
+				return err
+			}
+			if rec == nil { // cannot happen: records and order entries change together
+				if err := tx.Delete(orderKey(d, group, o.seq)); err != nil {
+					return err
+				}
+				continue
+			}
+			if stop, err := use(o, rec); err != nil || stop {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // lockGroups locks the groups of scanned index entries, a few at a time,
 // and hands use each one whose entry is still current: the group's record
 // names the entry's head and time.

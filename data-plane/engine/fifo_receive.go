@@ -14,79 +14,44 @@ import (
 // ready group, so groups take turns across shards too: a group that was
 // just served is indexed again behind the ones waiting. (A random first
 // shard, as standard queues use, favours the groups of shards that follow
-// empty ones.)
+// empty ones.) Each shard is scanned once, for as many groups as the batch
+// could use; within a shard the oldest come first.
 func (c *claimer) claimFIFOShards(ctx context.Context) error {
-	type head struct {
-		shard uint8
-		at    int64
-	}
-	var heads []head
+	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
+	var ready [][]readyEntry
 	for shard := range uint8(c.e.opts.Shards) {
-		entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, 1)
+		entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, want()+4)
 		if err != nil {
 			return err
 		}
 		if len(entries) > 0 {
-			heads = append(heads, head{shard, entries[0].visibleAt})
+			ready = append(ready, entries)
 		}
 	}
-	slices.SortStableFunc(heads, func(a, b head) int { return cmp.Compare(a.at, b.at) })
-	for _, h := range heads {
-		if len(c.out.msgs) == c.in.MaxNumberOfMessages {
+	slices.SortStableFunc(ready, func(a, b []readyEntry) int { return cmp.Compare(a[0].visibleAt, b[0].visibleAt) })
+	for _, entries := range ready {
+		if want() == 0 {
 			return nil
 		}
-		if err := c.claimFIFOShard(ctx, h.shard); err != nil {
+		err := c.groups.lockGroups(ctx, c.d, entries, want, func(group string, st *groupState) error {
+			st.reindex, st.dirty = true, true
+			return c.claimGroup(ctx, group)
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// claimFIFOShard claims from the ready groups of a shard, oldest first.
-func (c *claimer) claimFIFOShard(ctx context.Context, shard uint8) error {
-	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
-	entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, want()+4)
-	if err != nil || len(entries) == 0 {
-		return err
-	}
-	return c.groups.lockGroups(ctx, c.d, entries, want, func(group string, st *groupState) error {
-		st.reindex, st.dirty = true, true
-		return c.claimGroup(ctx, group)
-	})
 }
 
 // claimGroup takes the group's messages in order until the batch is full,
 // the group is empty, or a message is not visible (in flight, or delayed):
 // no message is delivered while an earlier one of its group is in flight.
 func (c *claimer) claimGroup(ctx context.Context, group string) error {
-	var from uint64
-	for len(c.out.msgs) < c.in.MaxNumberOfMessages {
-		entries, err := scanOrder(ctx, c.tx, c.d, group, from, c.in.MaxNumberOfMessages-len(c.out.msgs))
-		if err != nil || len(entries) == 0 {
-			return err
-		}
-		for _, o := range entries {
-			from = o.seq + 1
-			if o.visibleAt > c.now {
-				return nil
-			}
-			rec, err := getMessage(ctx, c.tx, c.d, o.id)
-			if err != nil {
-				return err
-			}
-			if rec == nil { // cannot happen: records and order entries change together
-				if err := c.tx.Delete(orderKey(c.d, group, o.seq)); err != nil {
-					return err
-				}
-				continue
-			}
-			full, err := c.take(ctx, o.id, rec)
-			if err != nil || full {
-				return err
-			}
-		}
-	}
-	return nil
+	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
+	return walkGroup(ctx, c.tx, c.d, group, c.now, want, func(o orderEntry, rec *messageRecord) (bool, error) {
+		return c.take(ctx, o.id, rec)
+	})
 }
 
 // finishFIFO brings the groups up to date and remembers the receive's

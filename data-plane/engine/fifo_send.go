@@ -135,6 +135,10 @@ func getDedup(ctx context.Context, r kv.Reader, d did, key string) (*dedupRecord
 	if err != nil {
 		return nil, err
 	}
+	return decodeDedup(v)
+}
+
+func decodeDedup(v []byte) (*dedupRecord, error) {
 	if len(v) < 1+msgIDLen || v[0] != 1 {
 		return nil, errors.New("dedup record: bad format")
 	}

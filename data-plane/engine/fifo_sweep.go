@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -16,42 +17,23 @@ import (
 func (e *Engine) sweepExpiredGroups(ctx context.Context, q *queueRecord, cutoff int64) error {
 	d := q.did()
 	retention := int64(q.Attributes.MessageRetentionPeriod) * 1000
-	for shard := range uint8(e.opts.Shards) {
-		// Bounded: an entry whose group another transaction holds is
-		// skipped and found again by the next sweep.
-		for round, done := 0, false; !done && round < 100; round++ {
-			var removed delta
-			err := e.store.Update(ctx, func(tx kv.Txn) error {
-				removed = delta{}
-				floor, err := e.floor(ctx, tx, d, shard)
-				if err != nil {
-					return err
-				}
-				kvs, err := tx.Scan(ctx, indexBound(d, shard, floor), indexBound(d, shard, cutoff), sweepGroups)
-				if err != nil {
-					return err
-				}
-				done = len(kvs) < sweepGroups
-				now := e.clock().UnixMilli()
-				groups := newFIFOGroups(tx, e.opts.Shards, now)
-				err = groups.lockGroups(ctx, d, indexEntries(kvs, len(shardPrefix(d, shard))), func() int { return len(kvs) }, func(group string, st *groupState) error {
-					st.reindex, st.dirty = true, true
-					n, err := dropExpiredFront(ctx, tx, d, group, now-retention)
-					removed = removed.plus(n)
-					return err
-				})
-				if err != nil {
-					return err
-				}
-				return groups.finish(ctx)
-			})
-			if err != nil {
-				return fmt.Errorf("sweep expired FIFO messages: %w", err)
-			}
-			e.counts.add(d, removed.neg())
+	// Rounds are bounded: an entry whose group another transaction holds
+	// is skipped and found again by the next sweep.
+	return e.sweepExpiredEntries(ctx, d, cutoff, sweepGroups, 100, func(tx kv.Txn, _ uint8, entries []readyEntry) (delta, error) {
+		var removed delta
+		now := e.clock().UnixMilli()
+		groups := newFIFOGroups(tx, e.opts.Shards, now)
+		err := groups.lockGroups(ctx, d, entries, func() int { return len(entries) }, func(group string, st *groupState) error {
+			st.reindex, st.dirty = true, true
+			n, err := dropExpiredFront(ctx, tx, d, group, now-retention)
+			removed = removed.plus(n)
+			return err
+		})
+		if err != nil {
+			return removed, err
 		}
-	}
-	return nil
+		return removed, groups.finish(ctx)
+	})
 }
 
 // sweepGroups bounds the groups one sweep transaction cleans.
@@ -62,35 +44,20 @@ const sweepGroups = 50
 func dropExpiredFront(ctx context.Context, tx kv.Txn, d did, group string, cutoff int64) (delta, error) {
 	var (
 		removed delta
-		from    uint64
+		n       int
 	)
-	for n := 0; n < sweepBatch; {
-		entries, err := scanOrder(ctx, tx, d, group, from, 50)
-		if err != nil || len(entries) == 0 {
-			return removed, err
+	err := walkGroup(ctx, tx, d, group, math.MaxInt64, func() int { return sweepBatch - n }, func(o orderEntry, rec *messageRecord) (bool, error) {
+		if rec.SentAt > cutoff {
+			return true, nil
 		}
-		for _, o := range entries {
-			from = o.seq + 1
-			rec, err := getMessage(ctx, tx, d, o.id)
-			if err != nil {
-				return removed, err
-			}
-			if rec != nil && rec.SentAt > cutoff {
-				return removed, nil
-			}
-			if rec != nil {
-				removed = removed.plus(one(rec))
-			}
-			if err := tx.Delete(orderKey(d, group, o.seq)); err != nil {
-				return removed, err
-			}
-			if err := tx.Delete(messageKey(d, o.id)); err != nil {
-				return removed, err
-			}
-			n++
+		removed = removed.plus(one(rec))
+		n++
+		if err := tx.Delete(orderKey(d, group, o.seq)); err != nil {
+			return false, err
 		}
-	}
-	return removed, nil
+		return false, tx.Delete(messageKey(d, o.id))
+	})
+	return removed, err
 }
 
 // sweepFIFOWindows removes deduplication and receive-attempt records whose
@@ -152,13 +119,11 @@ func windowExpiry(kind byte, v []byte) (int64, bool) {
 		}
 		return a.expires, true
 	}
-	if len(v) < 1+msgIDLen {
+	r, err := decodeDedup(v)
+	if err != nil {
 		return 0, false
 	}
-	dec := recordDecoder{b: v[1+msgIDLen:]}
-	dec.uvarint()
-	expires := dec.varint()
-	return expires, dec.err == nil
+	return r.expires, true
 }
 
 // rescueGroups moves FIFO group entries found below a shard's floor up to

@@ -285,28 +285,13 @@ func (m *mover) moveGroups(until int64) func(context.Context, uint8, []readyEntr
 		}
 		return m.groups.lockGroups(ctx, m.d, entries, want, func(group string, st *groupState) error {
 			st.reindex, st.dirty = true, true
-			var from uint64
-			for !m.full() {
-				order, err := scanOrder(ctx, m.tx, m.d, group, from, m.limit-m.taken)
-				if err != nil || len(order) == 0 {
-					return err
+			return walkGroup(ctx, m.tx, m.d, group, until, want, func(o orderEntry, rec *messageRecord) (bool, error) {
+				if m.full() {
+					return true, nil
 				}
-				for _, o := range order {
-					from = o.seq + 1
-					if o.visibleAt > until || m.full() {
-						return nil
-					}
-					m.sawOld = true
-					rec, err := getMessage(ctx, m.tx, m.d, o.id)
-					if err != nil || rec == nil {
-						return err
-					}
-					if err := m.moveOne(ctx, o.id, rec); err != nil {
-						return err
-					}
-				}
-			}
-			return nil
+				m.sawOld = true
+				return false, m.moveOne(ctx, o.id, rec)
+			})
 		})
 	}
 }

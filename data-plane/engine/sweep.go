@@ -80,38 +80,49 @@ func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
 	if q.Attributes.FifoQueue {
 		return errors.Join(e.sweepExpiredGroups(ctx, q, cutoff), e.sweepFIFOWindows(ctx, d))
 	}
+	return e.sweepExpiredEntries(ctx, d, cutoff, sweepBatch, 0, func(tx kv.Txn, shard uint8, entries []readyEntry) (delta, error) {
+		var removed delta
+		for _, en := range entries {
+			// The record is read only for its size, for the stored bytes
+			// count.
+			rec, err := getMessage(ctx, tx, d, en.id)
+			if err != nil {
+				return removed, err
+			}
+			if err := tx.Delete(indexKey(d, shard, en.visibleAt, en.id)); err != nil {
+				return removed, err
+			}
+			if err := tx.Delete(messageKey(d, en.id)); err != nil {
+				return removed, err
+			}
+			if rec != nil {
+				removed = removed.plus(one(rec))
+			}
+		}
+		return removed, nil
+	})
+}
+
+// sweepExpiredEntries hands clean, shard by shard and in transactions of
+// up to limit, the index entries visible before cutoff, counting what it
+// removed. rounds > 0 bounds the transactions per shard, for entries
+// clean may have to leave for the next sweep.
+func (e *Engine) sweepExpiredEntries(ctx context.Context, d did, cutoff int64, limit, rounds int, clean func(kv.Txn, uint8, []readyEntry) (delta, error)) error {
 	for shard := range uint8(e.opts.Shards) {
-		for done := false; !done; {
+		for round, done := 0, false; !done && (rounds == 0 || round < rounds); round++ {
 			var removed delta
 			err := e.store.Update(ctx, func(tx kv.Txn) error {
-				removed = delta{}
 				floor, err := e.floor(ctx, tx, d, shard)
 				if err != nil {
 					return err
 				}
-				kvs, err := tx.Scan(ctx, indexBound(d, shard, floor), indexBound(d, shard, cutoff), sweepBatch)
+				kvs, err := tx.Scan(ctx, indexBound(d, shard, floor), indexBound(d, shard, cutoff), limit)
 				if err != nil {
 					return err
 				}
-				for _, en := range indexEntries(kvs, len(shardPrefix(d, shard))) {
-					// The record is read only for its size, for the stored
-					// bytes count.
-					rec, err := getMessage(ctx, tx, d, en.id)
-					if err != nil {
-						return err
-					}
-					if err := tx.Delete(indexKey(d, shard, en.visibleAt, en.id)); err != nil {
-						return err
-					}
-					if err := tx.Delete(messageKey(d, en.id)); err != nil {
-						return err
-					}
-					if rec != nil {
-						removed = removed.plus(one(rec))
-					}
-				}
-				done = len(kvs) < sweepBatch
-				return nil
+				done = len(kvs) < limit
+				removed, err = clean(tx, shard, indexEntries(kvs, len(shardPrefix(d, shard))))
+				return err
 			})
 			if err != nil {
 				return fmt.Errorf("sweep expired messages: %w", err)
