@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/sigv4"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsauth"
+	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/tenants"
 	"github.com/sluice-mq/sluice/tenants/seal"
@@ -28,9 +29,10 @@ type dataPlane struct {
 // startDataPlane starts the engine's background work on store and builds
 // the SQS handler. Close the engine when done.
 // soleWriter says this process is the store's only writer (sluice dev), so
-// receives need no margin for other nodes' late commits.
-func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalog, masterKey []byte, region string, soleWriter bool, log *slog.Logger) (*dataPlane, error) {
-	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log}
+// receives need no margin for other nodes' late commits. Older message
+// bodies roll into segments on blobs.
+func startDataPlane(ctx context.Context, store kv.Store, blobs blob.Store, catalog *tenants.Catalog, masterKey []byte, region string, soleWriter bool, log *slog.Logger) (*dataPlane, error) {
+	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log, Tiering: engine.TieringOptions{Blobs: blobs}}
 	if soleWriter {
 		opts.ScanMargin = -1
 	}

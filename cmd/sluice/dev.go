@@ -76,7 +76,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	dp, err := startDataPlane(ctx, store, catalog, masterKey, f.region, true, log)
+	dp, err := startDataPlane(ctx, store, blobs, catalog, masterKey, f.region, true, log)
 	if err != nil {
 		return err
 	}

@@ -130,7 +130,7 @@ func openAPIDocument() obj {
 			"/v1/tenants/{account}/queues/{queue}": merge(obj{
 				"get": op("Get a queue's attributes (All, as GetQueueAttributes) and tags.", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The queue.", ref("Queue"))}, withErrors("404")), nil),
-				"patch": op("Set attributes (as SetQueueAttributes) and add or remove tags.", "operator, the tenant's tenant-admin",
+				"patch": op("Set attributes (as SetQueueAttributes), add or remove tags, and change tiering settings.", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The queue.", ref("Queue"))}, withErrors("400", "404")),
 					obj{"requestBody": jsonBody(ref("UpdateQueue"))}),
 				"delete": op("Delete a queue, as DeleteQueue.", "operator, the tenant's tenant-admin",
@@ -180,15 +180,24 @@ func openAPIDocument() obj {
 				"CreateQueue": obj{"type": "object", "required": []string{"name"}, "properties": obj{
 					"name":       obj{"type": "string", "maxLength": 80},
 					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "SQS queue attributes, e.g. VisibilityTimeout."},
-					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}}}},
+					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+					"tiering":    ref("Tiering")}},
 				"UpdateQueue": obj{"type": "object", "properties": obj{
 					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}},
 					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
-					"removeTags": obj{"type": "array", "items": obj{"type": "string"}}}},
+					"removeTags": obj{"type": "array", "items": obj{"type": "string"}},
+					"tiering":    ref("Tiering")}},
+				"Tiering": obj{"type": "object", "description": "Cold tier: a message's body moves to a segment on the blob store once it is older than the hot window, or sooner, oldest first, while the queue's hot bytes exceed the budget. A patch changes only the fields it names.", "properties": obj{
+					"hotWindowSeconds": obj{"type": "integer", "minimum": 0, "maximum": 1209600, "default": 300},
+					"hotBytesBudget":   obj{"type": "integer", "minimum": 0, "default": 67108864}}},
 				"Queue": obj{"type": "object", "properties": obj{
 					"name": obj{"type": "string"}, "arn": obj{"type": "string"},
 					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}},
-					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}}}},
+					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
+					"tiering":    ref("Tiering"),
+					"storage": obj{"type": "object", "description": "What the queue stores, as every node flushed it (about a second old); bytes count bodies plus attributes.", "properties": obj{
+						"messages": obj{"type": "integer"}, "hotBytes": obj{"type": "integer"},
+						"coldBytes": obj{"type": "integer"}, "segments": obj{"type": "integer"}}}}},
 				"QueueList": obj{"type": "object", "properties": obj{
 					"queues": obj{"type": "array", "items": obj{"type": "string"}}, "next": obj{"type": "string"}}},
 				"AccessKeyList": obj{"type": "object", "properties": obj{"keys": obj{"type": "array", "items": ref("AccessKey")}}},

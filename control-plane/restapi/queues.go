@@ -15,22 +15,61 @@ import (
 // a reply is SQS's code.
 
 type queueJSON struct {
-	Name       string            `json:"name"`
-	Arn        string            `json:"arn"`
-	Attributes map[string]string `json:"attributes"`
-	Tags       map[string]string `json:"tags"`
+	Name       string                 `json:"name"`
+	Arn        string                 `json:"arn"`
+	Attributes map[string]string      `json:"attributes"`
+	Tags       map[string]string      `json:"tags"`
+	Tiering    engine.TieringSettings `json:"tiering"`
+	Storage    storageJSON            `json:"storage"`
+}
+
+// storageJSON is where a queue's messages are: bytes count bodies plus
+// attributes, as SQS counts a message's size.
+type storageJSON struct {
+	Messages  int64 `json:"messages"`
+	HotBytes  int64 `json:"hotBytes"`
+	ColdBytes int64 `json:"coldBytes"`
+	Segments  int64 `json:"segments"`
+}
+
+// tieringPatch changes the settings it names and keeps the others.
+type tieringPatch struct {
+	HotWindowSeconds *int64 `json:"hotWindowSeconds"`
+	HotBytesBudget   *int64 `json:"hotBytesBudget"`
+}
+
+func (p *tieringPatch) apply(s engine.TieringSettings) engine.TieringSettings {
+	if p.HotWindowSeconds != nil {
+		s.HotWindowSeconds = *p.HotWindowSeconds
+	}
+	if p.HotBytesBudget != nil {
+		s.HotBytesBudget = *p.HotBytesBudget
+	}
+	return s
 }
 
 type createQueueRequest struct {
 	Name       string            `json:"name"`
 	Attributes map[string]string `json:"attributes"`
 	Tags       map[string]string `json:"tags"`
+	Tiering    *tieringPatch     `json:"tiering"`
 }
 
 type updateQueueRequest struct {
 	Attributes map[string]string `json:"attributes"`
 	Tags       map[string]string `json:"tags"`       // added or replaced
 	RemoveTags []string          `json:"removeTags"` // removed
+	Tiering    *tieringPatch     `json:"tiering"`
+}
+
+// setTiering applies a patch to the queue's current settings.
+func (a *API) setTiering(c echo.Context, ref engine.QueueRef, p *tieringPatch) error {
+	ctx := c.Request().Context()
+	q, err := a.engine.GetQueue(ctx, ref)
+	if err != nil {
+		return err
+	}
+	return a.engine.SetQueueTiering(ctx, ref, p.apply(q.Tiering))
 }
 
 func (a *API) queueRef(c echo.Context, name string) engine.QueueRef {
@@ -75,7 +114,16 @@ func (a *API) queueReply(c echo.Context, name string) (queueJSON, error) {
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	return queueJSON{Name: name, Arn: ref.ARN(), Attributes: attrs, Tags: tags}, nil
+	q, err := a.engine.GetQueue(ctx, ref)
+	if err != nil {
+		return queueJSON{}, err
+	}
+	st, err := a.engine.QueueStorage(ctx, ref)
+	if err != nil {
+		return queueJSON{}, err
+	}
+	return queueJSON{Name: name, Arn: ref.ARN(), Attributes: attrs, Tags: tags, Tiering: q.Tiering,
+		Storage: storageJSON{Messages: st.Messages, HotBytes: st.HotBytes, ColdBytes: st.ColdBytes, Segments: st.Segments}}, nil
 }
 
 func (a *API) createQueue(c echo.Context) error {
@@ -94,6 +142,11 @@ func (a *API) createQueue(c echo.Context) error {
 	}
 	if _, err := a.engine.CreateQueue(ctx, ref, in.Attributes, in.Tags); err != nil {
 		return a.engineError(c, err)
+	}
+	if in.Tiering != nil {
+		if err := a.setTiering(c, ref, in.Tiering); err != nil {
+			return a.engineError(c, err)
+		}
 	}
 	q, err := a.queueReply(c, in.Name)
 	if err != nil {
@@ -139,8 +192,8 @@ func (a *API) getQueue(c echo.Context) error {
 
 func (a *API) updateQueue(c echo.Context) error {
 	var in updateQueueRequest
-	if err := bind(c, &in); err != nil || (len(in.Attributes) == 0 && len(in.Tags) == 0 && len(in.RemoveTags) == 0) {
-		return badRequest(c, "The body must set attributes, tags or removeTags.")
+	if err := bind(c, &in); err != nil || (len(in.Attributes) == 0 && len(in.Tags) == 0 && len(in.RemoveTags) == 0 && in.Tiering == nil) {
+		return badRequest(c, "The body must set attributes, tags, removeTags or tiering.")
 	}
 	ctx := c.Request().Context()
 	ref := a.queueRef(c, c.Param("queue"))
@@ -156,6 +209,11 @@ func (a *API) updateQueue(c echo.Context) error {
 	}
 	if len(in.RemoveTags) > 0 {
 		if err := a.engine.UntagQueue(ctx, ref, in.RemoveTags); err != nil {
+			return a.engineError(c, err)
+		}
+	}
+	if in.Tiering != nil {
+		if err := a.setTiering(c, ref, in.Tiering); err != nil {
 			return a.engineError(c, err)
 		}
 	}

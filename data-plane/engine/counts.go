@@ -18,16 +18,25 @@ type countDeltas struct {
 	deltas map[did]delta
 }
 
-// delta is a change in messages and in their stored bytes (body plus
-// attributes, as SQS counts a message's size).
-type delta struct{ n, bytes int64 }
+// delta is a change in messages, in their stored bytes (body plus
+// attributes, as SQS counts a message's size) and in the part of those
+// bytes that is cold (in segments on the blob store).
+type delta struct{ n, bytes, cold int64 }
 
-func (d delta) plus(o delta) delta { return delta{d.n + o.n, d.bytes + o.bytes} }
+func (d delta) plus(o delta) delta { return delta{d.n + o.n, d.bytes + o.bytes, d.cold + o.cold} }
 
 // one is the delta of one message record.
-func one(rec *messageRecord) delta { return delta{1, rec.size()} }
+func one(rec *messageRecord) delta {
+	if rec.Cold != nil {
+		return delta{1, rec.size(), rec.size()}
+	}
+	return delta{1, rec.size(), 0}
+}
 
-func (d delta) neg() delta { return delta{-d.n, -d.bytes} }
+func (d delta) neg() delta { return delta{-d.n, -d.bytes, -d.cold} }
+
+// hot is the part of the stored bytes whose bodies are in the store.
+func (d delta) hot() int64 { return d.bytes - d.cold }
 
 func newCountDeltas() *countDeltas { return &countDeltas{deltas: map[did]delta{}} }
 
@@ -76,19 +85,27 @@ func (e *Engine) flushCounts(ctx context.Context) error {
 	return nil
 }
 
-// encode lays a count record out as the message count, then the stored
-// bytes, 8 bytes big-endian each. Records written before byte counting
-// hold the count alone.
+// encode lays a count record out as the message count, the stored bytes
+// and the cold bytes, 8 bytes big-endian each. Records written before
+// byte counting hold the count alone, before the cold tier the first two.
 func (d delta) encode() []byte {
-	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, uint64(d.n)), uint64(d.bytes))
+	b := binary.BigEndian.AppendUint64(nil, uint64(d.n))
+	b = binary.BigEndian.AppendUint64(b, uint64(d.bytes))
+	return binary.BigEndian.AppendUint64(b, uint64(d.cold))
 }
 
 func decodeCount(v []byte) (delta, bool) {
+	var d delta
 	switch len(v) {
-	case 8:
-		return delta{n: int64(binary.BigEndian.Uint64(v))}, true
+	case 24:
+		d.cold = int64(binary.BigEndian.Uint64(v[16:]))
+		fallthrough
 	case 16:
-		return delta{int64(binary.BigEndian.Uint64(v)), int64(binary.BigEndian.Uint64(v[8:]))}, true
+		d.bytes = int64(binary.BigEndian.Uint64(v[8:]))
+		fallthrough
+	case 8:
+		d.n = int64(binary.BigEndian.Uint64(v))
+		return d, true
 	}
 	return delta{}, false
 }

@@ -27,11 +27,12 @@ func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRe
 	moved.Shard = uint8(mrand.IntN(c.e.opts.Shards))
 	moved.VisibleAt = c.now
 	moved.DLQSource = c.ref.ARN()
+	moved.Cold = nil // hydrated by take: the body goes in hot
 	if err := moved.put(c.tx, dd, id, entrySent); err != nil {
 		return false, err
 	}
 	c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
-	c.out.deltas[dd] = c.out.deltas[dd].plus(one(rec))
+	c.out.deltas[dd] = c.out.deltas[dd].plus(one(&moved))
 	c.out.notify = append(c.out.notify, dd)
 	return true, nil
 }
@@ -68,10 +69,11 @@ func (c *claimer) moveToFIFODeadLetter(ctx context.Context, id msgID, rec *messa
 	moved.Gen = 0
 	moved.VisibleAt = c.now
 	moved.DLQSource = c.ref.ARN()
+	moved.Cold = nil
 	if err := c.groups.appendMessage(ctx, dd, id, &moved); err != nil {
 		return err
 	}
 	c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
-	c.out.deltas[dd] = c.out.deltas[dd].plus(one(rec))
+	c.out.deltas[dd] = c.out.deltas[dd].plus(one(&moved))
 	return nil
 }

@@ -48,7 +48,9 @@ type Options struct {
 	// scanhints.go). Default 250 ms; a negative value means none, for an
 	// engine that is its store's only writer (sluice dev).
 	ScanMargin time.Duration
-	Logger     *slog.Logger
+	// Tiering configures the cold tier (cold.go); off without a blob store.
+	Tiering TieringOptions
+	Logger  *slog.Logger
 }
 
 // Engine is one node's queue engine.
@@ -72,6 +74,8 @@ type Engine struct {
 	claiming *shardLocks
 	// movers are the message move tasks this node runs.
 	movers *moveRunners
+	// cold reads and writes segments; nil without a blob store.
+	cold *coldTier
 
 	stop context.CancelFunc
 	bg   sync.WaitGroup
@@ -115,8 +119,16 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	cold, err := newColdTier(opts.Tiering)
+	if err != nil {
+		return nil, err
+	}
+	if cold != nil {
+		opts.Tiering = cold.opts
+	}
 	guard := newWriteGuard()
 	return &Engine{
+		cold:     cold,
 		store:    guardedStore{Store: store, guard: guard, clock: opts.Clock},
 		guard:    guard,
 		opts:     opts,
@@ -141,6 +153,10 @@ func (e *Engine) Start(ctx context.Context) {
 	go e.every(ctx, e.opts.FlushInterval, "flush", e.Flush)
 	go e.every(ctx, e.opts.SweepInterval, "sweep", e.Sweep)
 	go e.resumeMoveTasksLoop(ctx)
+	if e.cold != nil {
+		e.bg.Add(1)
+		go e.every(ctx, e.opts.Tiering.Interval, "tier", e.Tier)
+	}
 }
 
 func (e *Engine) every(ctx context.Context, interval time.Duration, what string, fn func(context.Context) error) {
@@ -157,6 +173,7 @@ func (e *Engine) Close() error {
 	stopErr := e.movers.stop(e, true)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	defer e.cold.close()
 	return errors.Join(stopErr, e.Flush(ctx))
 }
 

@@ -54,3 +54,69 @@ func (e *Engine) RaiseFloors(ctx context.Context, ref QueueRef, at int64) {
 		return nil
 	})
 }
+
+// SetAfterUpload makes every segment upload run hook before its commit;
+// an error from hook stands for a crash there.
+func SetAfterUpload(o *TieringOptions, hook func(key string) error) { o.afterUpload = hook }
+
+// RecordBytes describes how the queue's messages are stored: how many
+// records are cold and hot, and the bytes of their records and index
+// entries (keys plus values).
+type RecordBytes struct {
+	Cold, Hot    int
+	RecordBytes  int64 // message keys and values
+	IndexBytes   int64 // visibility index keys and values
+	ColdOverhead int64 // record bytes of cold messages alone
+}
+
+func (e *Engine) RecordBytes(ctx context.Context, ref QueueRef) (RecordBytes, error) {
+	var out RecordBytes
+	err := e.store.View(ctx, func(r kv.Reader) error {
+		q, err := loadQueue(ctx, r, ref)
+		if err != nil {
+			return err
+		}
+		d := q.did()
+		prefix := append(dataPrefix(d), "m/"...)
+		for start := prefix; ; {
+			kvs, err := r.Scan(ctx, start, prefixEnd(prefix), 10000)
+			if err != nil {
+				return err
+			}
+			for _, p := range kvs {
+				rec, err := decodeMessage(p.Value)
+				if err != nil {
+					return err
+				}
+				n := int64(len(p.Key) + len(p.Value))
+				out.RecordBytes += n
+				if rec.Cold != nil {
+					out.Cold++
+					out.ColdOverhead += n
+				} else {
+					out.Hot++
+				}
+			}
+			if len(kvs) < 10000 {
+				break
+			}
+			start = append(kvs[len(kvs)-1].Key, 0)
+		}
+		prefix = append(dataPrefix(d), "v/"...)
+		for start := prefix; ; {
+			kvs, err := r.Scan(ctx, start, prefixEnd(prefix), 10000)
+			if err != nil {
+				return err
+			}
+			for _, p := range kvs {
+				out.IndexBytes += int64(len(p.Key) + len(p.Value))
+			}
+			if len(kvs) < 10000 {
+				break
+			}
+			start = append(kvs[len(kvs)-1].Key, 0)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -243,7 +243,7 @@ func (f *fifoGroups) remove(ctx context.Context, d did, id msgID, rec *messageRe
 	if err := f.tx.Delete(orderKey(d, rec.Group, rec.Seq)); err != nil {
 		return err
 	}
-	return f.tx.Delete(messageKey(d, id))
+	return rec.drop(f.tx, d, id)
 }
 
 func (f *fifoGroups) touch(ctx context.Context, ref groupRef) error {

@@ -149,6 +149,9 @@ func (e *Engine) replayAttempt(ctx context.Context, ref QueueRef, in ReceiveInpu
 				msgs = nil
 				return nil
 			}
+			if err := e.hydrate(ctx, d, claimed.id, rec); err != nil {
+				return err
+			}
 			msgs = append(msgs, c.message(claimed.id, rec))
 		}
 		replayed = true

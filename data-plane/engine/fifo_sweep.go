@@ -55,7 +55,7 @@ func dropExpiredFront(ctx context.Context, tx kv.Txn, d did, group string, cutof
 		if err := tx.Delete(orderKey(d, group, o.seq)); err != nil {
 			return false, err
 		}
-		return false, tx.Delete(messageKey(d, o.id))
+		return false, rec.drop(tx, d, o.id)
 	})
 	return removed, err
 }

@@ -21,6 +21,10 @@ import (
 //	Q/{did}/x/{dedup key}                 FIFO deduplication record (5 minutes)
 //	Q/{did}/r/{attempt id}                FIFO ReceiveRequestAttemptId record (5 minutes)
 //	Q/{did}/y/{expiresAt}/{x|r key}       expiry index of the two above, for the sweeper
+//	Q/{did}/s/{seg}                       cold segment: records, bytes, blob size (cold.go)
+//	Q/{did}/k/{seg}{msgId}                dead marker: a segment's message that is gone
+//	Q/{did}/l/{shard}                     tiering lease of a shard, with its resume key
+//	Q/{did}/z/{deleteAfter}{seg}          segment blob to delete once no reader holds it
 //	M/a/{tenant}/{region}/{name}          the source queue's active move task (its id)
 //	M/t/{tenant}/{region}/{name}/{taskId} message move task record, lease included
 const (
@@ -128,6 +132,30 @@ func expiryPrefix(d did) []byte { return append(dataPrefix(d), "y/"...) }
 func expiryKey(d did, at int64, kindAndID string) []byte {
 	k := binary.BigEndian.AppendUint64(expiryPrefix(d), uint64(max(at, 0)))
 	return append(append(k, '/'), kindAndID...)
+}
+
+// segKey is a segment's 9-byte name in keys: its shard and its id.
+func (s segRef) key() []byte {
+	return binary.BigEndian.AppendUint64([]byte{s.shard}, s.id)
+}
+
+func segmentPrefix(d did) []byte { return append(dataPrefix(d), "s/"...) }
+
+func segmentKey(d did, s segRef) []byte { return append(segmentPrefix(d), s.key()...) }
+
+func deadPrefix(d did, s segRef) []byte {
+	return append(append(dataPrefix(d), "k/"...), s.key()...)
+}
+
+func deadKey(d did, s segRef, id msgID) []byte { return append(deadPrefix(d, s), id[:]...) }
+
+func leaseKey(d did, shard uint8) []byte { return append(append(dataPrefix(d), "l/"...), shard) }
+
+func blobDeletePrefix(d did) []byte { return append(dataPrefix(d), "z/"...) }
+
+func blobDeleteKey(d did, after int64, s segRef) []byte {
+	k := binary.BigEndian.AppendUint64(blobDeletePrefix(d), uint64(max(after, 0)))
+	return append(k, s.key()...)
 }
 
 // moveActiveKey names the one RUNNING or CANCELLING move task of a source

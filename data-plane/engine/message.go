@@ -36,6 +36,9 @@ type messageRecord struct {
 	DedupID string `json:"-"`
 	Seq     uint64 `json:"-"`
 	Body    []byte `json:"-"`
+	// Cold is set while the body and the immutable fields above live in a
+	// segment (cold.go); hydrate fills them in, and the record stays cold.
+	Cold *coldRef `json:"-"`
 }
 
 // put writes the record and its index entry.
@@ -55,10 +58,30 @@ func (m *messageRecord) remove(tx kv.Txn, d did, id msgID) error {
 	if err := tx.Delete(indexKey(d, m.Shard, m.VisibleAt, id)); err != nil {
 		return err
 	}
+	return m.drop(tx, d, id)
+}
+
+// drop deletes the record alone; a cold record leaves a dead marker in
+// its segment, in the same transaction, for the segment collector.
+func (m *messageRecord) drop(tx kv.Txn, d did, id msgID) error {
+	if m.Cold != nil {
+		if err := tx.Set(deadKey(d, m.Cold.seg, id), present); err != nil {
+			return err
+		}
+	}
 	return tx.Delete(messageKey(d, id))
 }
 
 // size is the message's size as SQS counts it: body plus attributes.
-func (m *messageRecord) size() int64 { return int64(len(m.Body) + msgattr.Size(m.Attrs)) }
+func (m *messageRecord) size() int64 {
+	if m.Cold != nil {
+		return m.Cold.size
+	}
+	return int64(len(m.Body) + msgattr.Size(m.Attrs))
+}
+
+// present is the value of keys that only need to exist (the store keeps
+// no empty values).
+var present = []byte{1}
 
 func isNotFound(err error) bool { return errors.Is(err, kv.ErrNotFound) }

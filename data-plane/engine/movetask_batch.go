@@ -5,6 +5,7 @@ import (
 	"errors"
 	mrand "math/rand/v2"
 
+	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -189,6 +190,12 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 		m.taken++
 		m.out.deltas[m.d] = m.out.deltas[m.d].plus(one(rec).neg())
 		return rec.remove(m.tx, m.d, id)
+	}
+	if err := m.e.hydrate(ctx, m.d, id, rec); err != nil {
+		if errors.Is(err, segment.ErrCorrupt) {
+			return nil // reported by hydrate; it stays, never moved corrupt
+		}
+		return err // the blob store is down: the batch is tried again
 	}
 	target, err := m.target(ctx, rec)
 	if err != nil {

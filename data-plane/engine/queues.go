@@ -35,6 +35,7 @@ type Queue struct {
 	Tags         map[string]string
 	CreatedAt    int64 // unix seconds
 	LastModified int64 // unix seconds
+	Tiering      TieringSettings
 }
 
 // queueRecord is what the store holds under the queue key.
@@ -45,6 +46,8 @@ type queueRecord struct {
 	CreatedAt    int64             `json:"created"`
 	LastModified int64             `json:"modified"`
 	PurgedAt     int64             `json:"purged,omitempty"` // unix ms
+	// Tiering is the queue's cold-tier settings; nil means the defaults.
+	Tiering *TieringSettings `json:"tier,omitempty"`
 }
 
 func (r *queueRecord) did() did {
@@ -212,7 +215,7 @@ func (e *Engine) checkRedrive(ctx context.Context, tx kv.Txn, ref QueueRef, a At
 }
 
 func (q *queueRecord) queue(ref QueueRef) *Queue {
-	return &Queue{QueueRef: ref, Attributes: q.Attributes, Tags: maps.Clone(q.Tags), CreatedAt: q.CreatedAt, LastModified: q.LastModified}
+	return &Queue{QueueRef: ref, Attributes: q.Attributes, Tags: maps.Clone(q.Tags), CreatedAt: q.CreatedAt, LastModified: q.LastModified, Tiering: q.tiering()}
 }
 
 // GetQueue returns the queue.

@@ -382,6 +382,12 @@ func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool,
 		}
 		return false, rec.remove(c.tx, c.d, id)
 	}
+	if err := c.e.hydrate(ctx, c.d, id, rec); err != nil {
+		// Left where it is: visible to a later receive once the blob store
+		// answers, never returned unchecked. In a FIFO group the messages
+		// behind it wait too.
+		return c.groups != nil, nil
+	}
 	if rp := c.q.Attributes.RedrivePolicy; rp != nil && rec.ReceiveCount >= rp.MaxReceiveCount {
 		moved, err := c.moveToDeadLetter(ctx, id, rec, rp)
 		if err != nil || moved {

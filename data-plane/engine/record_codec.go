@@ -22,17 +22,29 @@ import (
 // FIFO queues (or with a group id): group and dedupID (length-prefixed) and
 // seq (uvarint).
 //
+// Format 4 is a cold message (cold.go): its body and immutable metadata
+// live in a segment on the blob store, and the record keeps only what
+// receives, deletes and FIFO groups change or read:
+//
+//	4 | sentAt | firstReceive | visibleAt | receiveCount | gen   (varints)
+//	  | shard | group (length-prefixed) | seq (uvarint)
+//	  | segment shard (1 byte) | segment id (8 bytes) | offset | length | size (uvarints)
+//
 // attrs: a count, then per attribute its name, data type, kind (0 string,
 // 1 binary) and value, each length-prefixed, in name order.
 const (
 	recordFormatJSON   = 1
 	recordFormatBinary = 2
 	recordFormatFIFO   = 3
+	recordFormatCold   = 4
 )
 
 var errShortRecord = errors.New("message record: truncated")
 
 func (m *messageRecord) encode() ([]byte, error) {
+	if m.Cold != nil {
+		return m.encodeCold(), nil
+	}
 	out := make([]byte, 0, 64+len(m.SenderID)+len(m.MD5Body)+len(m.DLQSource)+len(m.Group)+len(m.DedupID)+msgattr.Size(m.Attrs)+msgattr.Size(m.SysAttrs)+len(m.Body))
 	fifo := m.Group != "" || m.DedupID != "" || m.Seq != 0
 	if fifo {
@@ -84,6 +96,8 @@ func decodeMessage(b []byte) (*messageRecord, error) {
 		}
 		m.Body = d.b
 		return m, nil
+	case recordFormatCold:
+		return decodeColdRecord(b[1:])
 	case recordFormatJSON:
 		return decodeJSONRecord(b)
 	}

@@ -32,6 +32,9 @@ func (e *Engine) sweepGarbage(ctx context.Context) error {
 	for _, g := range ranges {
 		var d did
 		copy(d[:], g.Key[len(garbagePrefix):])
+		if err := e.deleteDataBlobs(ctx, d); err != nil {
+			return err
+		}
 		prefix := dataPrefix(d)
 		for done := false; !done; {
 			err := e.store.Update(ctx, func(tx kv.Txn) error {
@@ -92,12 +95,13 @@ func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
 			if err := tx.Delete(indexKey(d, shard, en.visibleAt, en.id)); err != nil {
 				return removed, err
 			}
-			if err := tx.Delete(messageKey(d, en.id)); err != nil {
+			if rec == nil {
+				continue
+			}
+			if err := rec.drop(tx, d, en.id); err != nil {
 				return removed, err
 			}
-			if rec != nil {
-				removed = removed.plus(one(rec))
-			}
+			removed = removed.plus(one(rec))
 		}
 		return removed, nil
 	})

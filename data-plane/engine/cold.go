@@ -1,0 +1,303 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/tiering"
+	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
+	"github.com/sluice-mq/sluice/internal/blob"
+)
+
+// The cold tier. A cold message's record (format 4) keeps only what
+// receives, deletes and FIFO groups change or read; its body, attributes,
+// MD5 digest, sender, dead-letter source and deduplication id live in one
+// frame of a segment on the blob store, written once by the shard's tierer
+// (tier.go) and never changed. A receive reads the frame through a cache
+// of whole segments; nothing is ever returned whose CRC does not match.
+
+// segRef names a segment: the index shard whose tierer wrote it, and an id
+// unique in that shard (unix ms << 16 | random bits).
+type segRef struct {
+	shard uint8
+	id    uint64
+}
+
+// coldRef is where a cold message's frame is, and its size as SQS counts
+// it, for the stored-bytes counts.
+type coldRef struct {
+	seg   segRef
+	frame segment.Ref
+	size  int64
+}
+
+// blobKey is the segment's object key: per data range, so a purged or
+// deleted queue's segments go with a prefix.
+func segmentBlobKey(d did, s segRef) string {
+	return segmentBlobPrefix(d) + fmt.Sprintf("%02x/%016x", s.shard, s.id)
+}
+
+func segmentBlobPrefix(d did) string { return "segments/" + hex.EncodeToString(d[:]) + "/" }
+
+func shardBlobPrefix(d did, shard uint8) string {
+	return segmentBlobPrefix(d) + fmt.Sprintf("%02x/", shard)
+}
+
+// parseSegmentBlobKey reads the segment id back from an object key of the
+// shard's prefix.
+func parseSegmentBlobKey(key, prefix string, shard uint8) (segRef, bool) {
+	if len(key) != len(prefix)+16 || key[:len(prefix)] != prefix {
+		return segRef{}, false
+	}
+	id, err := strconv.ParseUint(key[len(prefix):], 16, 64)
+	return segRef{shard: shard, id: id}, err == nil
+}
+
+func (m *messageRecord) encodeCold() []byte {
+	out := make([]byte, 0, 48+len(m.Group))
+	out = append(out, recordFormatCold)
+	out = binary.AppendVarint(out, m.SentAt)
+	out = binary.AppendVarint(out, m.FirstReceive)
+	out = binary.AppendVarint(out, m.VisibleAt)
+	out = binary.AppendUvarint(out, uint64(m.ReceiveCount))
+	out = binary.AppendUvarint(out, uint64(m.Gen))
+	out = append(out, m.Shard)
+	out = appendString(out, m.Group)
+	out = binary.AppendUvarint(out, m.Seq)
+	out = append(out, m.Cold.seg.shard)
+	out = binary.BigEndian.AppendUint64(out, m.Cold.seg.id)
+	out = binary.AppendUvarint(out, uint64(m.Cold.frame.Offset))
+	out = binary.AppendUvarint(out, uint64(m.Cold.frame.Length))
+	return binary.AppendUvarint(out, uint64(m.Cold.size))
+}
+
+func decodeColdRecord(b []byte) (*messageRecord, error) {
+	d := recordDecoder{b: b}
+	m := &messageRecord{
+		SentAt:       d.varint(),
+		FirstReceive: d.varint(),
+		VisibleAt:    d.varint(),
+		ReceiveCount: int(d.uvarint()),
+		Gen:          uint32(d.uvarint()),
+		Shard:        d.byte(),
+	}
+	m.Group, m.Seq = d.string(), d.uvarint()
+	ref := &coldRef{}
+	ref.seg.shard = d.byte()
+	if len(d.b) < 8 {
+		return nil, errShortRecord
+	}
+	ref.seg.id = binary.BigEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	ref.frame.Offset, ref.frame.Length, ref.size = int64(d.uvarint()), int64(d.uvarint()), int64(d.uvarint())
+	if d.err != nil {
+		return nil, d.err
+	}
+	if len(d.b) != 0 {
+		return nil, errors.New("message record: trailing bytes after a cold record")
+	}
+	m.Cold = ref
+	return m, nil
+}
+
+// coldPayloadFormat versions the frame payload: what a cold record leaves
+// out, then the body.
+//
+//	1 | senderID | md5Body | dlqSource | dedupID (length-prefixed) | attrs | sysAttrs | body (the rest)
+const coldPayloadFormat = 1
+
+func (m *messageRecord) coldPayload() []byte {
+	out := make([]byte, 0, 64+len(m.SenderID)+len(m.MD5Body)+len(m.DLQSource)+len(m.DedupID)+msgattr.Size(m.Attrs)+msgattr.Size(m.SysAttrs)+len(m.Body))
+	out = append(out, coldPayloadFormat)
+	out = appendString(out, m.SenderID)
+	out = appendString(out, m.MD5Body)
+	out = appendString(out, m.DLQSource)
+	out = appendString(out, m.DedupID)
+	out = appendAttrs(out, m.Attrs)
+	out = appendAttrs(out, m.SysAttrs)
+	return append(out, m.Body...)
+}
+
+func (m *messageRecord) fillFromPayload(p []byte) error {
+	if len(p) == 0 || p[0] != coldPayloadFormat {
+		return fmt.Errorf("%w: unknown payload format", segment.ErrCorrupt)
+	}
+	d := recordDecoder{b: p[1:]}
+	m.SenderID, m.MD5Body, m.DLQSource, m.DedupID = d.string(), d.string(), d.string(), d.string()
+	m.Attrs, m.SysAttrs = d.attrs(), d.attrs()
+	if d.err != nil {
+		return fmt.Errorf("%w: %v", segment.ErrCorrupt, d.err)
+	}
+	m.Body = d.b
+	return nil
+}
+
+// TieringOptions configures the cold tier. A nil Blobs turns it off: every
+// body stays in the store.
+type TieringOptions struct {
+	Blobs blob.Store
+	// Interval is how often the node looks for bodies to roll into
+	// segments and for segments to collect (default 10 s).
+	Interval time.Duration
+	// Lease is how long a node owns a queue shard's tiering after its last
+	// renewal (default 30 s); another node takes over once it lapses.
+	Lease time.Duration
+	// SegmentBytes and SegmentRecords bound one segment (defaults 4 MiB
+	// and 4096 messages).
+	SegmentBytes   int
+	SegmentRecords int
+	// CacheBytes bounds the segments this node keeps in memory for cold
+	// reads (default 64 MiB).
+	CacheBytes int64
+	// DeleteGrace is how long a dead segment's object outlives its record,
+	// for readers that fetched the record just before (default 1 min).
+	DeleteGrace time.Duration
+	// OrphanAge is how old an object without a segment record must be
+	// before the sweeper removes it (default 2 min): an upload whose
+	// commit never came.
+	OrphanAge time.Duration
+	// FetchTimeout bounds one read from the blob store (default 5 s).
+	FetchTimeout time.Duration
+
+	// afterUpload, for tests, runs between a segment's upload and its
+	// commit; an error stands for a crash there.
+	afterUpload func(key string) error
+}
+
+func (o *TieringOptions) setDefaults() {
+	if o.Interval <= 0 {
+		o.Interval = 10 * time.Second
+	}
+	if o.Lease <= 0 {
+		o.Lease = 30 * time.Second
+	}
+	if o.SegmentBytes <= 0 {
+		o.SegmentBytes = 4 << 20
+	}
+	if o.SegmentRecords <= 0 {
+		o.SegmentRecords = 4096
+	}
+	if o.CacheBytes <= 0 {
+		o.CacheBytes = 64 << 20
+	}
+	if o.DeleteGrace <= 0 {
+		o.DeleteGrace = time.Minute
+	}
+	if o.OrphanAge <= 0 {
+		o.OrphanAge = 2 * time.Minute
+	}
+	if o.FetchTimeout <= 0 {
+		o.FetchTimeout = 5 * time.Second
+	}
+}
+
+// coldTier is one node's access to segments.
+type coldTier struct {
+	opts   TieringOptions
+	blobs  blob.Store
+	reader *tiering.Reader
+	codec  *segment.Codec
+
+	corrupt atomic.Int64 // frames that failed their check
+	failed  atomic.Int64 // reads that failed otherwise
+
+	mu        sync.Mutex
+	downUntil time.Time // after a failed read, uncached reads fail fast
+}
+
+// backoff is how long uncached reads fail fast after one failed: a blob
+// store that is down must not hold every receive for FetchTimeout.
+const backoff = 2 * time.Second
+
+func newColdTier(opts TieringOptions) (*coldTier, error) {
+	if opts.Blobs == nil {
+		return nil, nil
+	}
+	opts.setDefaults()
+	codec, err := segment.NewCodec()
+	if err != nil {
+		return nil, fmt.Errorf("cold tier: %w", err)
+	}
+	return &coldTier{
+		opts:   opts,
+		blobs:  opts.Blobs,
+		reader: tiering.NewReader(opts.Blobs, tiering.ReaderOptions{CacheBytes: opts.CacheBytes}),
+		codec:  codec,
+	}, nil
+}
+
+func (c *coldTier) close() {
+	if c != nil {
+		c.codec.Close()
+	}
+}
+
+var errColdUnavailable = errors.New("cold tier: blob store unavailable, backing off")
+
+// hydrate fills a cold record's body and metadata in from its segment. The
+// record stays cold: writing it back keeps the reference.
+func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecord) error {
+	if rec.Cold == nil || rec.Body != nil {
+		return nil
+	}
+	c := e.cold
+	if c == nil {
+		return errors.New("cold message but no blob store configured")
+	}
+	key := segmentBlobKey(d, rec.Cold.seg)
+	c.mu.Lock()
+	down := time.Now().Before(c.downUntil)
+	c.mu.Unlock()
+	if down && !c.reader.Cached(key) {
+		return errColdUnavailable
+	}
+	fctx, cancel := context.WithTimeout(ctx, c.opts.FetchTimeout)
+	defer cancel()
+	frame, err := c.reader.Frame(fctx, key, rec.Cold.frame)
+	if err == nil {
+		var payload []byte
+		if payload, err = c.codec.DecodeFrame(id, frame); err == nil {
+			err = rec.fillFromPayload(payload)
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, segment.ErrCorrupt):
+		c.corrupt.Add(1)
+		e.log.Error("cold message failed its check; left in place", "segment", key, "message", formatMessageID(id), "err", err)
+	case ctx.Err() == nil:
+		c.failed.Add(1)
+		c.mu.Lock()
+		c.downUntil = time.Now().Add(backoff)
+		c.mu.Unlock()
+		e.log.Warn("cold read failed", "segment", key, "message", formatMessageID(id), "err", err)
+	}
+	return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+}
+
+// ColdStats are this node's cold-read counters.
+type ColdStats struct {
+	// Corrupt counts frames that failed their CRC or id check: those
+	// messages were not returned, and stay where they are.
+	Corrupt int64
+	// Failed counts reads that failed otherwise (blob store unreachable).
+	Failed int64
+	Cache  tiering.ReaderStats
+}
+
+// ColdStats returns the cold-read counters (zero without a cold tier).
+func (e *Engine) ColdStats() ColdStats {
+	if e.cold == nil {
+		return ColdStats{}
+	}
+	return ColdStats{Corrupt: e.cold.corrupt.Load(), Failed: e.cold.failed.Load(), Cache: e.cold.reader.Stats()}
+}

@@ -1,0 +1,460 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+
+	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// Tiering rolls the bodies of a queue's older messages into segments. Each
+// index shard of a queue has one tierer at a time, the node holding the
+// shard's lease (a FIFO queue, whose messages are found through its order
+// lists, has one tierer, shard 0's). A pass scans the shard's visibility
+// index from where the last pass stopped up to now minus the hot window
+// (up to now while the queue's hot bytes are over budget), packs the hot
+// bodies it finds into a segment, uploads it, and only then swaps, in one
+// transaction that also renews the lease, each body still inline for a
+// reference into the segment. A message busy in another transaction is
+// left hot for a later pass, its frame marked dead at once.
+
+// tierLease is a shard's lease record: its holder, until when, where the
+// next pass resumes its scan, and when the holder last swept orphans.
+type tierLease struct {
+	node     string
+	expires  int64 // unix ms
+	orphanAt int64 // unix ms
+	resume   []byte
+}
+
+func (l *tierLease) encode() []byte {
+	b := appendString(nil, l.node)
+	b = binary.AppendVarint(b, l.expires)
+	b = binary.AppendVarint(b, l.orphanAt)
+	return append(b, l.resume...)
+}
+
+func decodeLease(v []byte) (*tierLease, error) {
+	d := recordDecoder{b: v}
+	l := &tierLease{node: d.string(), expires: d.varint(), orphanAt: d.varint()}
+	if d.err != nil {
+		return nil, fmt.Errorf("tiering lease: %w", d.err)
+	}
+	l.resume = bytes.Clone(d.b)
+	return l, nil
+}
+
+func readLease(ctx context.Context, r kv.Reader, d did, shard uint8) (*tierLease, error) {
+	v, err := r.Get(ctx, leaseKey(d, shard))
+	if isNotFound(err) {
+		return &tierLease{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeLease(v)
+}
+
+var errLeaseLost = errors.New("tiering: shard lease lost to another node")
+
+// takeLease takes or renews the shard's lease; nil means another node
+// holds it.
+func (e *Engine) takeLease(ctx context.Context, d did, shard uint8) (*tierLease, error) {
+	var got *tierLease
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
+		got = nil
+		l, err := readLease(ctx, tx, d, shard)
+		if err != nil {
+			return err
+		}
+		now := e.clock().UnixMilli()
+		if l.node != e.opts.NodeID {
+			if l.node != "" && l.expires > now {
+				return nil
+			}
+			// A new holder starts from the front: whatever the last one
+			// skipped or left unfinished is found again.
+			l = &tierLease{node: e.opts.NodeID}
+		}
+		l.expires = now + e.opts.Tiering.Lease.Milliseconds()
+		got = l
+		return tx.Set(leaseKey(d, shard), l.encode())
+	})
+	return got, err
+}
+
+// renewLease, inside a transaction that changes the shard's messages or
+// segments, checks that this node still holds the lease and writes it
+// back: a node that took it over meanwhile makes the transaction conflict.
+func (e *Engine) renewLease(ctx context.Context, tx kv.Txn, d did, shard uint8, l *tierLease) error {
+	cur, err := readLease(ctx, tx, d, shard)
+	if err != nil {
+		return err
+	}
+	if cur.node != e.opts.NodeID {
+		return errLeaseLost
+	}
+	l.expires = e.clock().UnixMilli() + e.opts.Tiering.Lease.Milliseconds()
+	return tx.Set(leaseKey(d, shard), l.encode())
+}
+
+// Tier runs one tiering pass over every queue: rolls bodies into segments
+// where this node holds (or can take) a shard's lease, and collects that
+// shard's dead segments and orphaned uploads. Without a blob store it does
+// nothing.
+func (e *Engine) Tier(ctx context.Context) error {
+	if e.cold == nil {
+		return nil
+	}
+	var errs []error
+	err := e.forEachKey(ctx, []byte("C/q/"), func(p kv.KV) error {
+		var q queueRecord
+		if json.Unmarshal(p.Value, &q) != nil {
+			return nil
+		}
+		if err := e.tierQueue(ctx, &q); err != nil {
+			errs = append(errs, fmt.Errorf("tier %s: %w", p.Key, err))
+		}
+		return ctx.Err()
+	})
+	return errors.Join(append(errs, err)...)
+}
+
+// maxSegmentsPerPass bounds one shard's uploads in a pass, so one big
+// backlog does not hold up every other queue.
+const maxSegmentsPerPass = 16
+
+func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) error {
+	d := q.did()
+	settings := q.tiering()
+	var stored delta
+	err := e.store.View(ctx, func(r kv.Reader) (err error) {
+		stored, err = storedCount(ctx, r, d)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	over := stored.plus(e.counts.pending(d)).hot() - settings.HotBytesBudget
+	shards := e.opts.Shards
+	if q.Attributes.FifoQueue {
+		shards = 1
+	}
+	var (
+		errs   []error
+		held   []uint8
+		leases = map[uint8]*tierLease{}
+	)
+	for shard := range uint8(shards) {
+		lease, err := e.takeLease(ctx, d, shard)
+		if err != nil || lease == nil {
+			errs = append(errs, err)
+			continue
+		}
+		held, leases[shard] = append(held, shard), lease
+	}
+	// First what the hot window sends; then, while the queue is over its
+	// budget, each shard rolls its share of what is still over, oldest
+	// first (a second round takes what shards short of messages left).
+	for _, shard := range held {
+		rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, 0)
+		errs = append(errs, err)
+		over -= rolled
+	}
+	for round := 0; round < 2 && over > 0; round++ {
+		for i, shard := range held {
+			rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, over/int64(len(held)-i)+1)
+			errs = append(errs, err)
+			over -= rolled
+		}
+	}
+	for _, shard := range held {
+		errs = append(errs, e.collectSegments(ctx, d, shard, leases[shard]), e.sweepOrphans(ctx, d, shard, leases[shard]))
+	}
+	return errors.Join(errs...)
+}
+
+// tierShard rolls the shard's eligible bodies, at most maxSegmentsPerPass
+// segments of them; want > 0 asks for that many bytes, hot window or not.
+func (e *Engine) tierShard(ctx context.Context, q *queueRecord, shard uint8, lease *tierLease, settings TieringSettings, want int64) (int64, error) {
+	var total int64
+	for range maxSegmentsPerPass {
+		rolled, more, err := e.tierOnce(ctx, q, shard, lease, settings, max(want-total, 0))
+		total += rolled
+		if err != nil || !more || (want > 0 && total >= want) {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// tierItem is a message packed into the segment being built.
+type tierItem struct {
+	id    msgID
+	frame segment.Ref
+}
+
+// tierOnce builds, uploads and commits at most one segment. It reports
+// the bytes it made cold and whether the shard may hold more to roll.
+func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, lease *tierLease, settings TieringSettings, want int64) (int64, bool, error) {
+	d := q.did()
+	now := e.clock().UnixMilli()
+	cutoff := now - settings.HotWindowSeconds*1000
+	if want > 0 {
+		cutoff = now
+	}
+	b := e.cold.codec.NewBuilder()
+	var (
+		items   []tierItem
+		packed  int64 // bytes, as SQS counts them
+		oldest  = now
+		resume  = lease.resume
+		scanned = false // the scan reached the end of what is eligible
+	)
+	full := func() bool {
+		return b.Count() >= e.opts.Tiering.SegmentRecords || b.Size() >= e.opts.Tiering.SegmentBytes || (want > 0 && packed >= want)
+	}
+	for !full() && !scanned {
+		err := e.store.View(ctx, func(r kv.Reader) error {
+			cands, next, done, err := e.tierCandidates(ctx, r, q, shard, resume, cutoff)
+			if err != nil {
+				return err
+			}
+			scanned = done
+			keys := make([][]byte, len(cands))
+			for i, c := range cands {
+				keys[i] = messageKey(d, c.id)
+			}
+			recs, err := r.BatchGet(ctx, keys)
+			if err != nil {
+				return err
+			}
+			for i, c := range cands {
+				v, ok := recs[string(keys[i])]
+				if ok {
+					rec, err := decodeMessage(v)
+					if err != nil {
+						return err
+					}
+					if rec.Cold == nil && rec.SentAt <= cutoff {
+						items = append(items, tierItem{id: c.id, frame: b.Add(c.id, rec.coldPayload())})
+						packed += rec.size()
+						oldest = min(oldest, rec.SentAt)
+					}
+				}
+				resume = c.next
+				if full() {
+					scanned = false
+					return nil
+				}
+			}
+			resume = next
+			return nil
+		})
+		if err != nil {
+			return 0, false, err
+		}
+	}
+	// Small segments cost a request each and a record in the store: a
+	// pass that found little waits for more, unless it has waited long.
+	small := b.Size() < e.opts.Tiering.SegmentBytes/8 && b.Count() < e.opts.Tiering.SegmentRecords/8
+	waited := oldest <= cutoff-max(settings.HotWindowSeconds*1000, e.opts.Tiering.Interval.Milliseconds())
+	if len(items) == 0 || (small && want == 0 && !waited) {
+		if len(items) == 0 {
+			lease.resume = resume
+		}
+		return 0, false, e.saveLease(ctx, d, shard, lease)
+	}
+	seg := segRef{shard: shard, id: uint64(now)<<16 | uint64(mrand.Uint32()&0xffff)}
+	key := segmentBlobKey(d, seg)
+	data := b.Finish()
+	if err := e.putBlob(ctx, key, data); err != nil {
+		return 0, false, err
+	}
+	if hook := e.opts.Tiering.afterUpload; hook != nil {
+		if err := hook(key); err != nil {
+			return 0, false, err
+		}
+	}
+	lease.resume = resume
+	var cold int64
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
+		cold = 0
+		if err := e.renewLease(ctx, tx, d, shard, lease); err != nil {
+			return err
+		}
+		keys := make([][]byte, len(items))
+		for i, it := range items {
+			keys[i] = messageKey(d, it.id)
+		}
+		// Messages another transaction holds (a receive, a delete) are
+		// skipped, not waited for: they stay hot and their frames dead.
+		locked, err := tx.LockSkip(ctx, keys)
+		if err != nil {
+			return err
+		}
+		swapped := make(map[msgID]bool, len(locked))
+		byID := make(map[msgID]segment.Ref, len(items))
+		for _, it := range items {
+			byID[it.id] = it.frame
+		}
+		for _, p := range locked {
+			rec, err := decodeMessage(p.Value)
+			if err != nil {
+				return err
+			}
+			if rec.Cold != nil {
+				continue
+			}
+			var id msgID
+			copy(id[:], p.Key[len(p.Key)-msgIDLen:])
+			rec.Cold = &coldRef{seg: seg, frame: byID[id], size: rec.size()}
+			if err := tx.Set(p.Key, rec.encodeCold()); err != nil {
+				return err
+			}
+			swapped[id] = true
+			cold += rec.size()
+		}
+		for _, it := range items {
+			if !swapped[it.id] {
+				if err := tx.Set(deadKey(d, seg, it.id), present); err != nil {
+					return err
+				}
+			}
+		}
+		sr := segmentRecord{records: int64(len(items)), blobSize: int64(len(data)), created: now}
+		return tx.Set(segmentKey(d, seg), sr.encode())
+	})
+	if err != nil {
+		// Never committed: the object is an orphan. Remove it now if the
+		// blob store lets us; the orphan sweep catches it otherwise.
+		if derr := e.cold.blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
+			e.log.Warn("remove uncommitted segment", "segment", key, "err", derr)
+		}
+		return 0, false, fmt.Errorf("commit segment %s: %w", key, err)
+	}
+	e.counts.add(d, delta{cold: cold})
+	return cold, !scanned, nil
+}
+
+func (e *Engine) putBlob(ctx context.Context, key string, data []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, 4*e.opts.Tiering.FetchTimeout)
+	defer cancel()
+	if err := e.cold.blobs.Put(ctx, key, data); err != nil {
+		// Bodies stay hot; the next pass tries again.
+		e.cold.failed.Add(1)
+		return fmt.Errorf("upload segment %s: %w", key, err)
+	}
+	return nil
+}
+
+func (e *Engine) saveLease(ctx context.Context, d did, shard uint8, l *tierLease) error {
+	err := e.store.Update(ctx, func(tx kv.Txn) error { return e.renewLease(ctx, tx, d, shard, l) })
+	if errors.Is(err, errLeaseLost) {
+		return nil
+	}
+	return err
+}
+
+// tierCandidate is a message the scan found, and where a scan resumes
+// after it.
+type tierCandidate struct {
+	id   msgID
+	next []byte
+}
+
+// tierPage is how many index or order entries one read of a pass scans.
+const tierPage = 512
+
+// tierCandidates returns the next messages to consider in the shard, the
+// key a later scan resumes from, and whether nothing eligible is left. A
+// standard queue's come from its visibility index, oldest first, up to
+// cutoff; a FIFO queue's from its order lists, wrapping around.
+func (e *Engine) tierCandidates(ctx context.Context, r kv.Reader, q *queueRecord, shard uint8, resume []byte, cutoff int64) ([]tierCandidate, []byte, bool, error) {
+	d := q.did()
+	if q.Attributes.FifoQueue {
+		prefix := append(dataPrefix(d), "o/"...)
+		start := resume
+		if len(start) == 0 || !bytes.HasPrefix(start, prefix) {
+			start = prefix
+		}
+		kvs, err := r.Scan(ctx, start, prefixEnd(prefix), tierPage)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		cands := make([]tierCandidate, 0, len(kvs))
+		for _, p := range kvs {
+			next := append(bytes.Clone(p.Key), 0)
+			if len(p.Value) != msgIDLen+9 || len(p.Key) < 8 {
+				continue
+			}
+			seq := binary.BigEndian.Uint64(p.Key[len(p.Key)-8:])
+			if int64(seq>>seqShift) > cutoff {
+				continue
+			}
+			var id msgID
+			copy(id[:], p.Value)
+			cands = append(cands, tierCandidate{id: id, next: next})
+		}
+		if len(kvs) < tierPage {
+			return cands, nil, true, nil // wrap around next time
+		}
+		return cands, append(bytes.Clone(kvs[len(kvs)-1].Key), 0), false, nil
+	}
+	floor, err := e.floor(ctx, r, d, shard)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	start := indexBound(d, shard, floor)
+	if bytes.HasPrefix(resume, shardPrefix(d, shard)) && bytes.Compare(resume, start) > 0 {
+		start = resume
+	}
+	end := indexBound(d, shard, cutoff+1)
+	if bytes.Compare(start, end) >= 0 {
+		return nil, resume, true, nil
+	}
+	kvs, err := r.Scan(ctx, start, end, tierPage)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	entries := indexEntries(kvs, len(shardPrefix(d, shard)))
+	cands := make([]tierCandidate, len(entries))
+	for i, en := range entries {
+		cands[i] = tierCandidate{id: en.id, next: append(indexKey(d, shard, en.visibleAt, en.id), 0)}
+	}
+	next := start
+	if len(kvs) > 0 {
+		next = append(bytes.Clone(kvs[len(kvs)-1].Key), 0)
+	}
+	return cands, next, len(kvs) < tierPage, nil
+}
+
+// segmentRecord is what the store keeps of a segment: how many messages it
+// was written with (its dead markers count the gone ones), its object's
+// size and when it was written.
+type segmentRecord struct {
+	records  int64
+	blobSize int64
+	created  int64 // unix ms
+}
+
+func (s segmentRecord) encode() []byte {
+	b := binary.AppendUvarint([]byte{1}, uint64(s.records))
+	b = binary.AppendUvarint(b, uint64(s.blobSize))
+	return binary.AppendVarint(b, s.created)
+}
+
+func decodeSegmentRecord(v []byte) (segmentRecord, error) {
+	if len(v) == 0 || v[0] != 1 {
+		return segmentRecord{}, errors.New("segment record: unknown format")
+	}
+	d := recordDecoder{b: v[1:]}
+	s := segmentRecord{records: int64(d.uvarint()), blobSize: int64(d.uvarint()), created: d.varint()}
+	return s, d.err
+}

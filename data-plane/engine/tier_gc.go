@@ -1,0 +1,344 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	mrand "math/rand/v2"
+	"time"
+
+	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
+	"github.com/sluice-mq/sluice/internal/blob"
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// Segment garbage. Every transaction that removes a cold message writes a
+// dead marker for it under its segment, so a segment's dead messages are
+// counted exactly, without a shared counter. The shard's lease holder
+// removes a segment whose markers cover it, compacts one that is mostly
+// dead into a new segment, and removes objects no segment record names
+// (uploads whose commit never came). A removed segment's object is deleted
+// DeleteGrace later, past any reader that fetched its record just before.
+
+// compactBelow is the live fraction under which a segment is rewritten.
+const compactBelow = 0.5
+
+// maxSegmentsScanned bounds the segments one collection pass examines.
+const maxSegmentsScanned = 1024
+
+func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease *tierLease) error {
+	prefix := append(segmentPrefix(d), shard)
+	var segs []kv.KV
+	err := e.store.View(ctx, func(r kv.Reader) (err error) {
+		segs, err = r.Scan(ctx, prefix, prefixEnd(prefix), maxSegmentsScanned)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range segs {
+		seg := segRef{shard: shard}
+		if len(p.Key) != len(prefix)+8 {
+			continue
+		}
+		seg.id = uint64FromKey(p.Key[len(prefix):])
+		sr, err := decodeSegmentRecord(p.Value)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		dead, err := e.countDead(ctx, d, seg, sr.records)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		switch {
+		case dead >= sr.records:
+			errs = append(errs, e.retireSegment(ctx, d, seg, lease, nil))
+		case float64(sr.records-dead) < compactBelow*float64(sr.records):
+			errs = append(errs, e.compactSegment(ctx, d, seg, lease))
+		}
+	}
+	return errors.Join(append(errs, e.deleteRetiredBlobs(ctx, d))...)
+}
+
+func uint64FromKey(b []byte) uint64 {
+	var v uint64
+	for _, c := range b[:8] {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+func (e *Engine) countDead(ctx context.Context, d did, seg segRef, limit int64) (int64, error) {
+	var n int64
+	prefix := deadPrefix(d, seg)
+	err := e.store.View(ctx, func(r kv.Reader) error {
+		kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), int(limit)+1)
+		n = int64(len(kvs))
+		return err
+	})
+	return n, err
+}
+
+// retireSegment removes the segment's record and dead markers and queues
+// its object for deletion, in one transaction under the lease; extra runs
+// in it too (a compaction's swaps).
+func (e *Engine) retireSegment(ctx context.Context, d did, seg segRef, lease *tierLease, extra func(kv.Txn) error) error {
+	return e.store.Update(ctx, func(tx kv.Txn) error {
+		if err := e.renewLease(ctx, tx, d, seg.shard, lease); err != nil {
+			return err
+		}
+		if extra != nil {
+			if err := extra(tx); err != nil {
+				return err
+			}
+		}
+		prefix := deadPrefix(d, seg)
+		markers, err := tx.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		if err != nil {
+			return err
+		}
+		for _, p := range markers {
+			if err := tx.Delete(p.Key); err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete(segmentKey(d, seg)); err != nil {
+			return err
+		}
+		after := e.clock().Add(e.opts.Tiering.DeleteGrace).UnixMilli()
+		return tx.Set(blobDeleteKey(d, after, seg), present)
+	})
+}
+
+// compactSegment copies the segment's live frames, unchanged, into a new
+// segment, points their records at it and retires the old one, all in one
+// transaction. A frame that fails its check keeps the old segment alive:
+// its message is reported when read, never moved.
+func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *tierLease) error {
+	oldKey := segmentBlobKey(d, old)
+	fctx, cancel := context.WithTimeout(ctx, 4*e.opts.Tiering.FetchTimeout)
+	data, err := e.cold.reader.Segment(fctx, oldKey)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("compact %s: %w", oldKey, err)
+	}
+	entries, err := segment.ReadIndex(data)
+	if err != nil {
+		e.cold.corrupt.Add(1)
+		e.log.Error("segment index failed its check; not compacted", "segment", oldKey, "err", err)
+		return nil
+	}
+	deadIDs := map[msgID]bool{}
+	prefix := deadPrefix(d, old)
+	err = e.store.View(ctx, func(r kv.Reader) error {
+		kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		for _, p := range kvs {
+			var id msgID
+			copy(id[:], p.Key[len(prefix):])
+			deadIDs[id] = true
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b := e.cold.codec.NewBuilder()
+	frames := map[msgID]segment.Ref{}
+	for _, en := range entries {
+		if deadIDs[en.ID] {
+			continue
+		}
+		ref, err := b.AddFrame(en.ID, data[en.Ref.Offset:en.Ref.Offset+en.Ref.Length])
+		if err != nil {
+			e.cold.corrupt.Add(1)
+			e.log.Error("cold message failed its check; segment not compacted", "segment", oldKey, "message", formatMessageID(en.ID), "err", err)
+			return nil
+		}
+		frames[en.ID] = ref
+	}
+	now := e.clock().UnixMilli()
+	fresh := segRef{shard: old.shard, id: uint64(now)<<16 | uint64(mrand.Uint32()&0xffff)}
+	freshKey := segmentBlobKey(d, fresh)
+	out := b.Finish()
+	if err := e.putBlob(ctx, freshKey, out); err != nil {
+		return err
+	}
+	err = e.retireSegment(ctx, d, old, lease, func(tx kv.Txn) error {
+		keys := make([][]byte, 0, len(frames))
+		ids := make([]msgID, 0, len(frames))
+		for id := range frames {
+			keys = append(keys, messageKey(d, id))
+			ids = append(ids, id)
+		}
+		// Plain reads, not LockSkip: a record left pointing at the old
+		// segment would lose its body. A concurrent change conflicts and
+		// the whole transaction runs again.
+		recs, err := tx.BatchGet(ctx, keys)
+		if err != nil {
+			return err
+		}
+		for i, id := range ids {
+			v, ok := recs[string(keys[i])]
+			var rec *messageRecord
+			if ok {
+				if rec, err = decodeMessage(v); err != nil {
+					return err
+				}
+			}
+			if rec == nil || rec.Cold == nil || rec.Cold.seg != old {
+				if err := tx.Set(deadKey(d, fresh, id), present); err != nil {
+					return err
+				}
+				continue
+			}
+			rec.Cold.seg, rec.Cold.frame = fresh, frames[id]
+			if err := tx.Set(keys[i], rec.encodeCold()); err != nil {
+				return err
+			}
+		}
+		sr := segmentRecord{records: int64(len(frames)), blobSize: int64(len(out)), created: now}
+		return tx.Set(segmentKey(d, fresh), sr.encode())
+	})
+	if err != nil {
+		if derr := e.cold.blobs.Delete(context.WithoutCancel(ctx), freshKey); derr != nil {
+			e.log.Warn("remove uncommitted segment", "segment", freshKey, "err", derr)
+		}
+		return fmt.Errorf("compact %s: %w", oldKey, err)
+	}
+	return nil
+}
+
+// deleteRetiredBlobs deletes the objects of retired segments whose grace
+// is over.
+func (e *Engine) deleteRetiredBlobs(ctx context.Context, d did) error {
+	prefix := blobDeletePrefix(d)
+	var due []kv.KV
+	err := e.store.View(ctx, func(r kv.Reader) (err error) {
+		due, err = r.Scan(ctx, prefix, blobDeleteKey(d, e.clock().UnixMilli()+1, segRef{}), sweepBatch)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range due {
+		rest := p.Key[len(prefix)+8:]
+		if len(rest) != 9 {
+			continue
+		}
+		seg := segRef{shard: rest[0], id: uint64FromKey(rest[1:])}
+		key := segmentBlobKey(d, seg)
+		if err := e.cold.blobs.Delete(ctx, key); err != nil {
+			return fmt.Errorf("delete segment %s: %w", key, err)
+		}
+		e.cold.reader.Forget(key)
+		if err := e.store.Update(ctx, func(tx kv.Txn) error { return tx.Delete(p.Key) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweepOrphans removes the shard's objects that no segment record names
+// and no retired segment waits on, once they are OrphanAge old: uploads
+// whose commit never came (a crash, a lost lease). It runs once per
+// OrphanAge per shard, under the lease, so no upload of the shard is in
+// progress but this node's own, which are committed by then.
+func (e *Engine) sweepOrphans(ctx context.Context, d did, shard uint8, lease *tierLease) error {
+	if at := e.clock().UnixMilli(); lease.orphanAt != 0 && at-lease.orphanAt < e.opts.Tiering.OrphanAge.Milliseconds() {
+		return nil
+	}
+	// Object ages are the blob store's clock against this machine's, not
+	// the engine's (tests move that one by hand).
+	now := time.Now()
+	prefix := shardBlobPrefix(d, shard)
+	var objects []blob.ObjectInfo
+	for after := ""; ; {
+		page, err := e.cold.blobs.List(ctx, blob.ListOptions{Prefix: prefix, StartAfter: after})
+		if err != nil {
+			return fmt.Errorf("list segments: %w", err)
+		}
+		objects = append(objects, page.Objects...)
+		if page.Next == "" {
+			break
+		}
+		after = page.Next
+	}
+	var errs []error
+	for _, o := range objects {
+		seg, ok := parseSegmentBlobKey(o.Key, prefix, shard)
+		if !ok || now.Sub(o.LastModified) < e.opts.Tiering.OrphanAge {
+			continue
+		}
+		named, err := e.segmentNamed(ctx, d, seg)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if named {
+			continue
+		}
+		if err := e.cold.blobs.Delete(ctx, o.Key); err != nil {
+			errs = append(errs, fmt.Errorf("delete orphan %s: %w", o.Key, err))
+			continue
+		}
+		e.cold.reader.Forget(o.Key)
+		e.log.Info("removed an orphaned segment upload", "segment", o.Key)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	lease.orphanAt = e.clock().UnixMilli()
+	return e.saveLease(ctx, d, shard, lease)
+}
+
+// segmentNamed reports whether a segment record or a pending deletion
+// names the segment.
+func (e *Engine) segmentNamed(ctx context.Context, d did, seg segRef) (bool, error) {
+	named := false
+	err := e.store.View(ctx, func(r kv.Reader) error {
+		_, err := r.Get(ctx, segmentKey(d, seg))
+		if err == nil {
+			named = true
+			return nil
+		}
+		if !isNotFound(err) {
+			return err
+		}
+		prefix := blobDeletePrefix(d)
+		kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		for _, p := range kvs {
+			if string(p.Key[len(p.Key)-9:]) == string(seg.key()) {
+				named = true
+			}
+		}
+		return err
+	})
+	return named, err
+}
+
+// deleteDataBlobs removes every segment object of a purged or deleted
+// queue's data range.
+func (e *Engine) deleteDataBlobs(ctx context.Context, d did) error {
+	if e.cold == nil {
+		return nil
+	}
+	prefix := segmentBlobPrefix(d)
+	for {
+		page, err := e.cold.blobs.List(ctx, blob.ListOptions{Prefix: prefix})
+		if err != nil {
+			return fmt.Errorf("list segments of a swept range: %w", err)
+		}
+		for _, o := range page.Objects {
+			if err := e.cold.blobs.Delete(ctx, o.Key); err != nil {
+				return fmt.Errorf("delete segment %s: %w", o.Key, err)
+			}
+			e.cold.reader.Forget(o.Key)
+		}
+		if page.Next == "" {
+			return nil
+		}
+	}
+}
