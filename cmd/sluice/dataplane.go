@@ -13,7 +13,6 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/sigv4"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsauth"
-	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/tenants"
 	"github.com/sluice-mq/sluice/tenants/seal"
@@ -30,9 +29,9 @@ type dataPlane struct {
 // the SQS handler. Close the engine when done.
 // soleWriter says this process is the store's only writer (sluice dev), so
 // receives need no margin for other nodes' late commits. Older message
-// bodies roll into segments on blobs.
-func startDataPlane(ctx context.Context, store kv.Store, blobs blob.Store, catalog *tenants.Catalog, masterKey []byte, region string, soleWriter bool, log *slog.Logger) (*dataPlane, error) {
-	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log, Tiering: engine.TieringOptions{Blobs: blobs}}
+// bodies roll into segments on tiering.Blobs.
+func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringOptions, catalog *tenants.Catalog, masterKey []byte, region string, soleWriter bool, log *slog.Logger) (*dataPlane, error) {
+	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log, Tiering: tiering}
 	if soleWriter {
 		opts.ScanMargin = -1
 	}

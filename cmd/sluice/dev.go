@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
+	"github.com/sluice-mq/sluice/data-plane/engine"
 	blobfs "github.com/sluice-mq/sluice/internal/blob/fs"
 	"github.com/sluice-mq/sluice/internal/kv/local"
 	"github.com/sluice-mq/sluice/internal/periodic"
@@ -76,7 +77,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	dp, err := startDataPlane(ctx, store, blobs, catalog, masterKey, f.region, true, log)
+	dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, true, log)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/sluice-mq/sluice/internal/config"
 )
@@ -15,10 +16,11 @@ var errUsage = errors.New("usage")
 
 // commonFlags are the flags every long-running command takes.
 type commonFlags struct {
-	listen   string
-	logLevel string
-	config   string
-	region   string
+	listen       string
+	logLevel     string
+	config       string
+	region       string
+	tierInterval time.Duration
 }
 
 // defaultRegion is the region queue URLs and ARNs carry unless --region
@@ -30,6 +32,7 @@ func (c *commonFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.config, config.FileFlag, "", "YAML file with settings (keys are flag names)")
 	fs.StringVar(&c.region, "region", defaultRegion, "region this endpoint serves: in queue ARNs and the signatures clients make")
+	fs.DurationVar(&c.tierInterval, "tier-interval", 10*time.Second, "how often this node rolls older message bodies into segments on the blob store")
 }
 
 func (c *commonFlags) logger(env environment) (*slog.Logger, error) {

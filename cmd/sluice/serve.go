@@ -125,7 +125,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 		}
 		var eng *engine.Engine
 		if dataPlane {
-			dp, err := startDataPlane(ctx, store, blobs, catalog, masterKey, f.region, false, log)
+			dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, false, log)
 			if err != nil {
 				return err
 			}

@@ -137,6 +137,11 @@ func (a *API) createQueue(c echo.Context) error {
 		return a.catalogError(c, err)
 	}
 	ref := a.queueRef(c, in.Name)
+	if in.Tiering != nil {
+		if err := in.Tiering.apply(engine.DefaultTiering()).Validate(); err != nil {
+			return a.engineError(c, err) // before the queue exists
+		}
+	}
 	if err := a.engine.CheckQueueQuota(ctx, ref, t.Quotas().MaxQueues); err != nil {
 		return a.engineError(c, err)
 	}

@@ -23,8 +23,9 @@ import (
 const jwtSecret = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
 type fixture struct {
-	e   *echo.Echo
-	key *jwtauth.Key
+	e      *echo.Echo
+	key    *jwtauth.Key
+	engine *engine.Engine
 }
 
 func newFixture(t *testing.T, store kv.Store) *fixture {
@@ -44,7 +45,7 @@ func newFixture(t *testing.T, store kv.Store) *fixture {
 	t.Cleanup(func() { _ = eng.Close() })
 	e := echo.New()
 	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng, "us-east-1", key, nil, nil).Register(e)
-	return &fixture{e: e, key: key}
+	return &fixture{e: e, key: key, engine: eng}
 }
 
 func (f *fixture) token(t *testing.T, role jwtauth.Role, tenant string) string {
@@ -359,3 +360,54 @@ func TestDeleteTenant(t *testing.T) {
 }
 
 var ctx = context.Background()
+
+func TestQueueTiering(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		f := newFixture(t, store)
+		op := f.token(t, jwtauth.RoleOperator, "")
+		var tenant tenantReply
+		f.do(t, op, "POST", "/v1/tenants", `{}`, 201, &tenant)
+		base := "/v1/tenants/" + tenant.AccountID + "/queues"
+		type queue struct {
+			Tiering struct{ HotWindowSeconds, HotBytesBudget int64 }
+			Storage struct{ Messages, HotBytes, ColdBytes, Segments int64 }
+		}
+		var q queue
+		f.do(t, op, "POST", base, `{"name":"defaults"}`, 201, &q)
+		if q.Tiering.HotWindowSeconds != engine.DefaultHotWindowSeconds || q.Tiering.HotBytesBudget != engine.DefaultHotBytesBudget {
+			t.Fatalf("default tiering %+v", q.Tiering)
+		}
+		q = queue{}
+		f.do(t, op, "POST", base, `{"name":"tiered","tiering":{"hotWindowSeconds":60}}`, 201, &q)
+		if q.Tiering.HotWindowSeconds != 60 || q.Tiering.HotBytesBudget != engine.DefaultHotBytesBudget {
+			t.Fatalf("created with %+v", q.Tiering)
+		}
+		q = queue{}
+		f.do(t, op, "PATCH", base+"/tiered", `{"tiering":{"hotBytesBudget":1048576}}`, 200, &q)
+		if q.Tiering.HotWindowSeconds != 60 || q.Tiering.HotBytesBudget != 1<<20 {
+			t.Fatalf("patched to %+v", q.Tiering)
+		}
+		var fail struct{ Error struct{ Code string } }
+		f.do(t, op, "PATCH", base+"/tiered", `{"tiering":{"hotWindowSeconds":-1}}`, 400, &fail)
+		if fail.Error.Code != engine.CodeInvalidParameterValue {
+			t.Fatalf("code %q", fail.Error.Code)
+		}
+		f.do(t, op, "POST", base, `{"name":"never","tiering":{"hotBytesBudget":-1}}`, 400, nil)
+		f.do(t, op, "GET", base+"/never", "", 404, nil) // not created half-way
+		f.do(t, op, "PATCH", base+"/missing", `{"tiering":{"hotWindowSeconds":5}}`, 404, nil)
+
+		// Storage follows what the queue holds.
+		ref := engine.QueueRef{Account: tenant.AccountID, Region: "us-east-1", Name: "tiered"}
+		if _, err := f.engine.SendMessage(t.Context(), ref, engine.SendInput{Body: "hello"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.engine.Flush(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		q = queue{}
+		f.do(t, op, "GET", base+"/tiered", "", 200, &q)
+		if q.Storage.Messages != 1 || q.Storage.HotBytes != 5 || q.Storage.ColdBytes != 0 {
+			t.Fatalf("storage %+v", q.Storage)
+		}
+	})
+}

@@ -24,7 +24,9 @@ type blobDriver struct {
 	open func(t *testing.T) blob.Store
 }
 
-func openFSBlobs(t *testing.T) blob.Store {
+func openFSBlobs(t *testing.T) blob.Store { return openFSBlobsB(t) }
+
+func openFSBlobsB(t testing.TB) blob.Store {
 	s, err := blobfs.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

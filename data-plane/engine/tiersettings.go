@@ -37,7 +37,8 @@ func (q *queueRecord) tiering() TieringSettings {
 	return *q.Tiering
 }
 
-func (s TieringSettings) validate() error {
+// Validate answers InvalidParameterValue for settings out of range.
+func (s TieringSettings) Validate() error {
 	if s.HotWindowSeconds < 0 || s.HotWindowSeconds > maxHotWindowSeconds {
 		return errorf(CodeInvalidParameterValue, "Value %d for parameter hotWindowSeconds is invalid. Reason: Must be between 0 and %d.", s.HotWindowSeconds, maxHotWindowSeconds)
 	}
@@ -49,7 +50,7 @@ func (s TieringSettings) validate() error {
 
 // SetQueueTiering replaces the queue's tiering settings.
 func (e *Engine) SetQueueTiering(ctx context.Context, ref QueueRef, s TieringSettings) error {
-	if err := s.validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return err
 	}
 	return e.store.Update(ctx, func(tx kv.Txn) error {

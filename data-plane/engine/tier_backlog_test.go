@@ -1,0 +1,246 @@
+package engine_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/internal/blob"
+	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+	"github.com/sluice-mq/sluice/internal/kv/local"
+)
+
+// backlogBody is message i's 1 KiB body: its number, then characters from
+// a generator seeded with it, so a reader checks a body without keeping it.
+func backlogBody(i int) string {
+	b := make([]byte, 1024)
+	copy(b, fmt.Sprintf("%08d:", i))
+	r := rand.New(rand.NewPCG(uint64(i), 7))
+	for j := 9; j < len(b); j++ {
+		b[j] = byte('!' + r.IntN(94))
+	}
+	return string(b)
+}
+
+func backlogIndex(body string, n int) (int, error) {
+	i, err := strconv.Atoi(body[:min(len(body), 8)])
+	if err != nil || i < 0 || i >= n || body != backlogBody(i) {
+		return 0, fmt.Errorf("body %q… is not what was sent", body[:min(len(body), 20)])
+	}
+	return i, nil
+}
+
+// TestTierBacklog sends a backlog of 1 KiB messages to a queue whose hot
+// window is 0, so bodies go cold while the sends go on; restarts the node
+// after half the sends and again after half the drain; then drains it all
+// and checks every body, each delivered exactly once. The count is
+// SLUICE_BACKLOG (1,000,000 by default, on the local store with S3 through
+// versitygw); -short and the tikv mock use 20,000.
+func TestTierBacklog(t *testing.T) {
+	n := 1_000_000
+	if v := os.Getenv("SLUICE_BACKLOG"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if testing.Short() {
+		n = 20_000
+	}
+	s3blobs := versityBlobs(t)
+	t.Run("local+s3", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "kv")
+		open := func(t *testing.T) kv.Store {
+			s, err := local.Open(dir, local.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+		runBacklog(t, n, open, s3blobs(t))
+	})
+	t.Run("tikv+fs", func(t *testing.T) {
+		store := kvtest.OpenMockTiKV(t)
+		runBacklog(t, min(n, 20_000), func(*testing.T) kv.Store { return nopClose{store} }, openFSBlobs(t))
+	})
+}
+
+// nopClose keeps the mock store across a restart: it lives in memory.
+type nopClose struct{ kv.Store }
+
+func (nopClose) Close() error { return nil }
+
+func runBacklog(t *testing.T, n int, open func(*testing.T) kv.Store, blobs blob.Store) {
+	start := time.Now()
+	node := startBacklogNode(t, open, blobs)
+	r := mustCreate(t, node.e, "backlog", nil)
+	if err := node.e.SetQueueTiering(ctx, r, engine.TieringSettings{HotWindowSeconds: 0, HotBytesBudget: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	sendBacklog(t, node.e, r, 0, n/2)
+	node.stop(t)
+	node = startBacklogNode(t, open, blobs)
+	sendBacklog(t, node.e, r, n/2, n)
+	sent := time.Since(start)
+
+	// Let tiering finish what the sends left hot.
+	deadline := time.Now().Add(5 * time.Minute)
+	var rb engine.RecordBytes
+	for {
+		mustTier(t, node.e)
+		rb = recordBytes(t, node.e, r)
+		if rb.Cold+rb.Hot != n {
+			t.Fatalf("%d records stored, want %d", rb.Cold+rb.Hot, n)
+		}
+		if float64(rb.Cold) >= 0.99*float64(n) || time.Now().After(deadline) {
+			break
+		}
+	}
+	st := storage(t, node.e, r)
+	t.Logf("%d sent in %v; %d cold, %d hot; storage %+v; cold record %.1f B, index entry %.1f B per message",
+		n, sent.Round(time.Millisecond), rb.Cold, rb.Hot, st, float64(rb.ColdOverhead)/float64(max(rb.Cold, 1)), float64(rb.IndexBytes)/float64(n))
+	if float64(rb.Cold) < 0.99*float64(n) {
+		t.Fatalf("only %d of %d messages cold", rb.Cold, n)
+	}
+
+	seen := make([]atomic.Int32, n)
+	drainStart := time.Now()
+	drainBacklog(t, node.e, r, seen, n/2)
+	node.stop(t)
+	node = startBacklogNode(t, open, blobs)
+	drainBacklog(t, node.e, r, seen, n)
+	drained := time.Since(drainStart)
+	for i := range seen {
+		if c := seen[i].Load(); c != 1 {
+			t.Fatalf("message %d delivered %d times", i, c)
+		}
+	}
+	if st := storage(t, node.e, r); st.Messages != 0 {
+		t.Fatalf("storage after the drain: %+v", st)
+	}
+	t.Logf("drained %d in %v (%.0f msgs/s); cold stats %+v", n, drained.Round(time.Millisecond), float64(n)/drained.Seconds(), node.e.ColdStats())
+	node.stop(t)
+}
+
+type backlogNode struct {
+	e     *engine.Engine
+	store kv.Store
+}
+
+func startBacklogNode(t *testing.T, open func(*testing.T) kv.Store, blobs blob.Store) *backlogNode {
+	store := open(t)
+	e, err := engine.New(store, engine.Options{ReceiptKey: receiptKey, ScanMargin: -1,
+		Tiering: engine.TieringOptions{Blobs: blobs, Interval: 200 * time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(ctx)
+	return &backlogNode{e: e, store: store}
+}
+
+func (b *backlogNode) stop(t *testing.T) {
+	if err := b.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendBacklog sends messages [from, to) in batches of 10 from 4 producers.
+func sendBacklog(t *testing.T, e *engine.Engine, r engine.QueueRef, from, to int) {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		fail atomic.Value
+	)
+	next.Store(int64(from))
+	for range 4 {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(10)) - 10
+				if i >= to || fail.Load() != nil {
+					return
+				}
+				batch := make([]engine.SendInput, 0, 10)
+				for j := i; j < min(i+10, to); j++ {
+					batch = append(batch, engine.SendInput{Body: backlogBody(j)})
+				}
+				res, err := e.SendMessageBatch(ctx, r, batch)
+				if err == nil {
+					for _, br := range res {
+						if br.Err != nil {
+							err = br.Err
+						}
+					}
+				}
+				if err != nil {
+					fail.Store(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := fail.Load(); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+}
+
+// drainBacklog receives and deletes with 4 consumers until want messages
+// in all have been seen (or the queue is empty).
+func drainBacklog(t *testing.T, e *engine.Engine, r engine.QueueRef, seen []atomic.Int32, want int) {
+	var (
+		total atomic.Int64
+		wg    sync.WaitGroup
+		fail  atomic.Value
+	)
+	for i := range seen {
+		total.Add(int64(seen[i].Load()))
+	}
+	zero := 0
+	for range 4 {
+		wg.Go(func() {
+			for empty := 0; empty < 20 && total.Load() < int64(want) && fail.Load() == nil; {
+				msgs, err := e.ReceiveMessage(ctx, r, engine.ReceiveInput{MaxNumberOfMessages: 10, WaitTimeSeconds: &zero})
+				if err != nil {
+					fail.Store(err)
+					return
+				}
+				if len(msgs) == 0 {
+					empty++
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				empty = 0
+				handles := make([]string, len(msgs))
+				for i, m := range msgs {
+					idx, err := backlogIndex(m.Body, len(seen))
+					if err != nil {
+						fail.Store(err)
+						return
+					}
+					seen[idx].Add(1)
+					handles[i] = m.ReceiptHandle
+				}
+				if _, err := e.DeleteMessageBatch(ctx, r, handles); err != nil {
+					fail.Store(err)
+					return
+				}
+				total.Add(int64(len(msgs)))
+			}
+		})
+	}
+	wg.Wait()
+	if err := fail.Load(); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+}
