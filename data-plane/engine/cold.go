@@ -63,13 +63,7 @@ func parseSegmentBlobKey(key, prefix string, shard uint8) (segRef, bool) {
 
 func (m *messageRecord) encodeCold() []byte {
 	out := make([]byte, 0, 48+len(m.Group))
-	out = append(out, recordFormatCold)
-	out = binary.AppendVarint(out, m.SentAt)
-	out = binary.AppendVarint(out, m.FirstReceive)
-	out = binary.AppendVarint(out, m.VisibleAt)
-	out = binary.AppendUvarint(out, uint64(m.ReceiveCount))
-	out = binary.AppendUvarint(out, uint64(m.Gen))
-	out = append(out, m.Shard)
+	out = m.appendState(append(out, recordFormatCold))
 	out = appendString(out, m.Group)
 	out = binary.AppendUvarint(out, m.Seq)
 	out = append(out, m.Cold.seg.shard)
@@ -81,14 +75,7 @@ func (m *messageRecord) encodeCold() []byte {
 
 func decodeColdRecord(b []byte) (*messageRecord, error) {
 	d := recordDecoder{b: b}
-	m := &messageRecord{
-		SentAt:       d.varint(),
-		FirstReceive: d.varint(),
-		VisibleAt:    d.varint(),
-		ReceiveCount: int(d.uvarint()),
-		Gen:          uint32(d.uvarint()),
-		Shard:        d.byte(),
-	}
+	m := d.state()
 	m.Group, m.Seq = d.string(), d.uvarint()
 	ref := &coldRef{}
 	ref.seg.shard = d.byte()

@@ -52,12 +52,7 @@ func (m *messageRecord) encode() ([]byte, error) {
 	} else {
 		out = append(out, recordFormatBinary)
 	}
-	out = binary.AppendVarint(out, m.SentAt)
-	out = binary.AppendVarint(out, m.FirstReceive)
-	out = binary.AppendVarint(out, m.VisibleAt)
-	out = binary.AppendUvarint(out, uint64(m.ReceiveCount))
-	out = binary.AppendUvarint(out, uint64(m.Gen))
-	out = append(out, m.Shard)
+	out = m.appendState(out)
 	out = appendString(out, m.SenderID)
 	out = appendString(out, m.MD5Body)
 	out = appendString(out, m.DLQSource)
@@ -78,14 +73,7 @@ func decodeMessage(b []byte) (*messageRecord, error) {
 	switch b[0] {
 	case recordFormatBinary, recordFormatFIFO:
 		d := recordDecoder{b: b[1:]}
-		m := &messageRecord{
-			SentAt:       d.varint(),
-			FirstReceive: d.varint(),
-			VisibleAt:    d.varint(),
-			ReceiveCount: int(d.uvarint()),
-			Gen:          uint32(d.uvarint()),
-			Shard:        d.byte(),
-		}
+		m := d.state()
 		m.SenderID, m.MD5Body, m.DLQSource = d.string(), d.string(), d.string()
 		if b[0] == recordFormatFIFO {
 			m.Group, m.DedupID, m.Seq = d.string(), d.string(), d.uvarint()
@@ -118,6 +106,29 @@ func decodeJSONRecord(b []byte) (*messageRecord, error) {
 	}
 	m.Body = b[start+int(n):]
 	return &m, nil
+}
+
+// appendState writes what formats 2, 3 and 4 begin with: the fields a
+// receive or a visibility change rewrites.
+func (m *messageRecord) appendState(out []byte) []byte {
+	out = binary.AppendVarint(out, m.SentAt)
+	out = binary.AppendVarint(out, m.FirstReceive)
+	out = binary.AppendVarint(out, m.VisibleAt)
+	out = binary.AppendUvarint(out, uint64(m.ReceiveCount))
+	out = binary.AppendUvarint(out, uint64(m.Gen))
+	return append(out, m.Shard)
+}
+
+// state reads what appendState wrote.
+func (d *recordDecoder) state() *messageRecord {
+	return &messageRecord{
+		SentAt:       d.varint(),
+		FirstReceive: d.varint(),
+		VisibleAt:    d.varint(),
+		ReceiveCount: int(d.uvarint()),
+		Gen:          uint32(d.uvarint()),
+		Shard:        d.byte(),
+	}
 }
 
 func appendString(out []byte, s string) []byte {
