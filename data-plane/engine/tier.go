@@ -282,13 +282,10 @@ func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, leas
 			return 0, false, err
 		}
 	}
-	lease.resume = resume
 	var cold int64
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		cold = 0
-		if err := e.renewLease(ctx, tx, d, shard, lease); err != nil {
-			return err
-		}
+		lease.resume = resume
 		keys := make([][]byte, len(items))
 		for i, it := range items {
 			keys[i] = messageKey(d, it.id)
@@ -323,10 +320,16 @@ func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, leas
 		}
 		for _, it := range items {
 			if !swapped[it.id] {
+				// Deleted, or held by another transaction: then it stays
+				// hot behind the resume key, so the next pass starts over.
+				lease.resume = nil
 				if err := tx.Set(deadKey(d, seg, it.id), present); err != nil {
 					return err
 				}
 			}
+		}
+		if err := e.renewLease(ctx, tx, d, shard, lease); err != nil {
+			return err
 		}
 		sr := segmentRecord{records: int64(len(items)), blobSize: int64(len(data)), created: now}
 		return tx.Set(segmentKey(d, seg), sr.encode())
