@@ -161,17 +161,19 @@ func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) error {
 	}
 	// First what the hot window sends; then, while the queue is over its
 	// budget, each shard rolls its share of what is still over, oldest
-	// first (a second round takes what shards short of messages left).
+	// first (more rounds take what shards short of messages left).
 	for _, shard := range held {
 		rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, 0)
 		errs = append(errs, err)
 		over -= rolled
 	}
-	for round := 0; round < 2 && over > 0; round++ {
+	for progress := true; progress && over > 0; {
+		progress = false
 		for i, shard := range held {
 			rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, over/int64(len(held)-i)+1)
 			errs = append(errs, err)
 			over -= rolled
+			progress = progress || rolled > 0
 		}
 	}
 	for _, shard := range held {
