@@ -32,44 +32,18 @@ type storageJSON struct {
 	Segments  int64 `json:"segments"`
 }
 
-// tieringPatch changes the settings it names and keeps the others.
-type tieringPatch struct {
-	HotWindowSeconds *int64 `json:"hotWindowSeconds"`
-	HotBytesBudget   *int64 `json:"hotBytesBudget"`
-}
-
-func (p *tieringPatch) apply(s engine.TieringSettings) engine.TieringSettings {
-	if p.HotWindowSeconds != nil {
-		s.HotWindowSeconds = *p.HotWindowSeconds
-	}
-	if p.HotBytesBudget != nil {
-		s.HotBytesBudget = *p.HotBytesBudget
-	}
-	return s
-}
-
 type createQueueRequest struct {
-	Name       string            `json:"name"`
-	Attributes map[string]string `json:"attributes"`
-	Tags       map[string]string `json:"tags"`
-	Tiering    *tieringPatch     `json:"tiering"`
+	Name       string               `json:"name"`
+	Attributes map[string]string    `json:"attributes"`
+	Tags       map[string]string    `json:"tags"`
+	Tiering    *engine.TieringPatch `json:"tiering"`
 }
 
 type updateQueueRequest struct {
-	Attributes map[string]string `json:"attributes"`
-	Tags       map[string]string `json:"tags"`       // added or replaced
-	RemoveTags []string          `json:"removeTags"` // removed
-	Tiering    *tieringPatch     `json:"tiering"`
-}
-
-// setTiering applies a patch to the queue's current settings.
-func (a *API) setTiering(c echo.Context, ref engine.QueueRef, p *tieringPatch) error {
-	ctx := c.Request().Context()
-	q, err := a.engine.GetQueue(ctx, ref)
-	if err != nil {
-		return err
-	}
-	return a.engine.SetQueueTiering(ctx, ref, p.apply(q.Tiering))
+	Attributes map[string]string    `json:"attributes"`
+	Tags       map[string]string    `json:"tags"`       // added or replaced
+	RemoveTags []string             `json:"removeTags"` // removed
+	Tiering    *engine.TieringPatch `json:"tiering"`
 }
 
 func (a *API) queueRef(c echo.Context, name string) engine.QueueRef {
@@ -107,16 +81,13 @@ func (a *API) queueReply(c echo.Context, name string) (queueJSON, error) {
 	if err != nil {
 		return queueJSON{}, err
 	}
-	tags, err := a.engine.ListQueueTags(ctx, ref)
-	if err != nil {
-		return queueJSON{}, err
-	}
-	if tags == nil {
-		tags = map[string]string{}
-	}
 	q, err := a.engine.GetQueue(ctx, ref)
 	if err != nil {
 		return queueJSON{}, err
+	}
+	tags := q.Tags
+	if tags == nil {
+		tags = map[string]string{}
 	}
 	st, err := a.engine.QueueStorage(ctx, ref)
 	if err != nil {
@@ -138,7 +109,7 @@ func (a *API) createQueue(c echo.Context) error {
 	}
 	ref := a.queueRef(c, in.Name)
 	if in.Tiering != nil {
-		if err := in.Tiering.apply(engine.DefaultTiering()).Validate(); err != nil {
+		if err := in.Tiering.Apply(engine.DefaultTiering()).Validate(); err != nil {
 			return a.engineError(c, err) // before the queue exists
 		}
 	}
@@ -149,7 +120,7 @@ func (a *API) createQueue(c echo.Context) error {
 		return a.engineError(c, err)
 	}
 	if in.Tiering != nil {
-		if err := a.setTiering(c, ref, in.Tiering); err != nil {
+		if _, err := a.engine.PatchQueueTiering(ctx, ref, *in.Tiering); err != nil {
 			return a.engineError(c, err)
 		}
 	}
@@ -218,7 +189,7 @@ func (a *API) updateQueue(c echo.Context) error {
 		}
 	}
 	if in.Tiering != nil {
-		if err := a.setTiering(c, ref, in.Tiering); err != nil {
+		if _, err := a.engine.PatchQueueTiering(ctx, ref, *in.Tiering); err != nil {
 			return a.engineError(c, err)
 		}
 	}

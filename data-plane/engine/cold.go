@@ -189,7 +189,6 @@ func (o *TieringOptions) setDefaults() {
 // coldTier is one node's access to segments.
 type coldTier struct {
 	opts   TieringOptions
-	blobs  blob.Store
 	reader *tiering.Reader
 	codec  *segment.Codec
 
@@ -215,7 +214,6 @@ func newColdTier(opts TieringOptions) (*coldTier, error) {
 	}
 	return &coldTier{
 		opts:   opts,
-		blobs:  opts.Blobs,
 		reader: tiering.NewReader(opts.Blobs, tiering.ReaderOptions{CacheBytes: opts.CacheBytes}),
 		codec:  codec,
 	}, nil

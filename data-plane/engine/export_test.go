@@ -70,52 +70,38 @@ type RecordBytes struct {
 }
 
 func (e *Engine) RecordBytes(ctx context.Context, ref QueueRef) (RecordBytes, error) {
-	var out RecordBytes
-	err := e.store.View(ctx, func(r kv.Reader) error {
-		q, err := loadQueue(ctx, r, ref)
+	var (
+		out RecordBytes
+		q   *queueRecord
+	)
+	err := e.store.View(ctx, func(r kv.Reader) (err error) {
+		q, err = loadQueue(ctx, r, ref)
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	d := q.did()
+	err = e.forEachKey(ctx, append(dataPrefix(d), "m/"...), func(p kv.KV) error {
+		rec, err := decodeMessage(p.Value)
 		if err != nil {
 			return err
 		}
-		d := q.did()
-		prefix := append(dataPrefix(d), "m/"...)
-		for start := prefix; ; {
-			kvs, err := r.Scan(ctx, start, prefixEnd(prefix), 10000)
-			if err != nil {
-				return err
-			}
-			for _, p := range kvs {
-				rec, err := decodeMessage(p.Value)
-				if err != nil {
-					return err
-				}
-				n := int64(len(p.Key) + len(p.Value))
-				out.RecordBytes += n
-				if rec.Cold != nil {
-					out.Cold++
-					out.ColdOverhead += n
-				} else {
-					out.Hot++
-				}
-			}
-			if len(kvs) < 10000 {
-				break
-			}
-			start = append(kvs[len(kvs)-1].Key, 0)
+		n := int64(len(p.Key) + len(p.Value))
+		out.RecordBytes += n
+		if rec.Cold != nil {
+			out.Cold++
+			out.ColdOverhead += n
+		} else {
+			out.Hot++
 		}
-		prefix = append(dataPrefix(d), "v/"...)
-		for start := prefix; ; {
-			kvs, err := r.Scan(ctx, start, prefixEnd(prefix), 10000)
-			if err != nil {
-				return err
-			}
-			for _, p := range kvs {
-				out.IndexBytes += int64(len(p.Key) + len(p.Value))
-			}
-			if len(kvs) < 10000 {
-				break
-			}
-			start = append(kvs[len(kvs)-1].Key, 0)
-		}
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	err = e.forEachKey(ctx, append(dataPrefix(d), "v/"...), func(p kv.KV) error {
+		out.IndexBytes += int64(len(p.Key) + len(p.Value))
 		return nil
 	})
 	return out, err

@@ -21,7 +21,7 @@ import (
 //	Q/{did}/x/{dedup key}                 FIFO deduplication record (5 minutes)
 //	Q/{did}/r/{attempt id}                FIFO ReceiveRequestAttemptId record (5 minutes)
 //	Q/{did}/y/{expiresAt}/{x|r key}       expiry index of the two above, for the sweeper
-//	Q/{did}/s/{seg}                       cold segment: records, bytes, blob size (cold.go)
+//	Q/{did}/s/{seg}                       cold segment: how many messages it was written with
 //	Q/{did}/k/{seg}{msgId}                dead marker: a segment's message that is gone
 //	Q/{did}/l/{shard}                     tiering lease of a shard, with its resume key
 //	Q/{did}/z/{deleteAfter}{seg}          segment blob to delete once no reader holds it

@@ -284,14 +284,16 @@ func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, leas
 			return 0, false, err
 		}
 	}
+	keys := make([][]byte, len(items))
+	byID := make(map[msgID]segment.Ref, len(items))
+	for i, it := range items {
+		keys[i] = messageKey(d, it.id)
+		byID[it.id] = it.frame
+	}
 	var cold int64
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		cold = 0
 		lease.resume = resume
-		keys := make([][]byte, len(items))
-		for i, it := range items {
-			keys[i] = messageKey(d, it.id)
-		}
 		// Messages another transaction holds (a receive, a delete) are
 		// skipped, not waited for: they stay hot and their frames dead.
 		locked, err := tx.LockSkip(ctx, keys)
@@ -299,10 +301,6 @@ func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, leas
 			return err
 		}
 		swapped := make(map[msgID]bool, len(locked))
-		byID := make(map[msgID]segment.Ref, len(items))
-		for _, it := range items {
-			byID[it.id] = it.frame
-		}
 		for _, p := range locked {
 			rec, err := decodeMessage(p.Value)
 			if err != nil {
@@ -333,25 +331,28 @@ func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, leas
 		if err := e.renewLease(ctx, tx, d, shard, lease); err != nil {
 			return err
 		}
-		sr := segmentRecord{records: int64(len(items)), blobSize: int64(len(data)), created: now}
-		return tx.Set(segmentKey(d, seg), sr.encode())
+		return tx.Set(segmentKey(d, seg), segmentRecord{records: int64(len(items))}.encode())
 	})
 	if err != nil {
-		// Never committed: the object is an orphan. Remove it now if the
-		// blob store lets us; the orphan sweep catches it otherwise.
-		if derr := e.cold.blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
-			e.log.Warn("remove uncommitted segment", "segment", key, "err", derr)
-		}
+		e.discardUpload(ctx, key)
 		return 0, false, fmt.Errorf("commit segment %s: %w", key, err)
 	}
 	e.counts.add(d, delta{cold: cold})
 	return cold, !scanned, nil
 }
 
+// discardUpload deletes an object whose commit failed, so it never
+// became a segment: best effort, the orphan sweep catches what is left.
+func (e *Engine) discardUpload(ctx context.Context, key string) {
+	if err := e.cold.opts.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil {
+		e.log.Warn("remove uncommitted segment", "segment", key, "err", err)
+	}
+}
+
 func (e *Engine) putBlob(ctx context.Context, key string, data []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, 4*e.opts.Tiering.FetchTimeout)
 	defer cancel()
-	if err := e.cold.blobs.Put(ctx, key, data); err != nil {
+	if err := e.cold.opts.Blobs.Put(ctx, key, data); err != nil {
 		// Bodies stay hot; the next pass tries again.
 		e.cold.failed.Add(1)
 		return fmt.Errorf("upload segment %s: %w", key, err)
@@ -395,17 +396,12 @@ func (e *Engine) tierCandidates(ctx context.Context, r kv.Reader, q *queueRecord
 		}
 		cands := make([]tierCandidate, 0, len(kvs))
 		for _, p := range kvs {
-			next := append(bytes.Clone(p.Key), 0)
-			if len(p.Value) != msgIDLen+9 || len(p.Key) < 8 {
-				continue
+			// The sequence number is the key's last 8 bytes, after a group
+			// id of any length; its high bits are the send time.
+			o, ok := parseOrderEntry(p, len(p.Key)-8)
+			if ok && int64(o.seq>>seqShift) <= cutoff {
+				cands = append(cands, tierCandidate{id: o.id, next: append(bytes.Clone(p.Key), 0)})
 			}
-			seq := binary.BigEndian.Uint64(p.Key[len(p.Key)-8:])
-			if int64(seq>>seqShift) > cutoff {
-				continue
-			}
-			var id msgID
-			copy(id[:], p.Value)
-			cands = append(cands, tierCandidate{id: id, next: next})
 		}
 		if len(kvs) < tierPage {
 			return cands, nil, true, nil // wrap around next time
@@ -441,25 +437,18 @@ func (e *Engine) tierCandidates(ctx context.Context, r kv.Reader, q *queueRecord
 }
 
 // segmentRecord is what the store keeps of a segment: how many messages it
-// was written with (its dead markers count the gone ones), its object's
-// size and when it was written.
+// was written with; its dead markers count the gone ones.
 type segmentRecord struct {
-	records  int64
-	blobSize int64
-	created  int64 // unix ms
+	records int64
 }
 
-func (s segmentRecord) encode() []byte {
-	b := binary.AppendUvarint([]byte{1}, uint64(s.records))
-	b = binary.AppendUvarint(b, uint64(s.blobSize))
-	return binary.AppendVarint(b, s.created)
-}
+func (s segmentRecord) encode() []byte { return binary.AppendUvarint([]byte{1}, uint64(s.records)) }
 
 func decodeSegmentRecord(v []byte) (segmentRecord, error) {
 	if len(v) == 0 || v[0] != 1 {
 		return segmentRecord{}, errors.New("segment record: unknown format")
 	}
 	d := recordDecoder{b: v[1:]}
-	s := segmentRecord{records: int64(d.uvarint()), blobSize: int64(d.uvarint()), created: d.varint()}
+	s := segmentRecord{records: int64(d.uvarint())}
 	return s, d.err
 }

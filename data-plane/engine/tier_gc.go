@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -42,7 +43,7 @@ func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease 
 		if len(p.Key) != len(prefix)+8 {
 			continue
 		}
-		seg.id = uint64FromKey(p.Key[len(prefix):])
+		seg.id = binary.BigEndian.Uint64(p.Key[len(prefix):])
 		sr, err := decodeSegmentRecord(p.Value)
 		if err != nil {
 			errs = append(errs, err)
@@ -61,14 +62,6 @@ func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease 
 		}
 	}
 	return errors.Join(append(errs, e.deleteRetiredBlobs(ctx, d))...)
-}
-
-func uint64FromKey(b []byte) uint64 {
-	var v uint64
-	for _, c := range b[:8] {
-		v = v<<8 | uint64(c)
-	}
-	return v
 }
 
 func (e *Engine) countDead(ctx context.Context, d did, seg segRef, limit int64) (int64, error) {
@@ -199,13 +192,10 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 				return err
 			}
 		}
-		sr := segmentRecord{records: int64(len(frames)), blobSize: int64(len(out)), created: now}
-		return tx.Set(segmentKey(d, fresh), sr.encode())
+		return tx.Set(segmentKey(d, fresh), segmentRecord{records: int64(len(frames))}.encode())
 	})
 	if err != nil {
-		if derr := e.cold.blobs.Delete(context.WithoutCancel(ctx), freshKey); derr != nil {
-			e.log.Warn("remove uncommitted segment", "segment", freshKey, "err", derr)
-		}
+		e.discardUpload(ctx, freshKey)
 		return fmt.Errorf("compact %s: %w", oldKey, err)
 	}
 	return nil
@@ -228,9 +218,9 @@ func (e *Engine) deleteRetiredBlobs(ctx context.Context, d did) error {
 		if len(rest) != 9 {
 			continue
 		}
-		seg := segRef{shard: rest[0], id: uint64FromKey(rest[1:])}
+		seg := segRef{shard: rest[0], id: binary.BigEndian.Uint64(rest[1:])}
 		key := segmentBlobKey(d, seg)
-		if err := e.cold.blobs.Delete(ctx, key); err != nil {
+		if err := e.cold.opts.Blobs.Delete(ctx, key); err != nil {
 			return fmt.Errorf("delete segment %s: %w", key, err)
 		}
 		e.cold.reader.Forget(key)
@@ -250,73 +240,79 @@ func (e *Engine) sweepOrphans(ctx context.Context, d did, shard uint8, lease *ti
 	if at := e.clock().UnixMilli(); lease.orphanAt != 0 && at-lease.orphanAt < e.opts.Tiering.OrphanAge.Milliseconds() {
 		return nil
 	}
+	named, err := e.namedSegments(ctx, d, shard)
+	if err != nil {
+		return err
+	}
 	// Object ages are the blob store's clock against this machine's, not
 	// the engine's (tests move that one by hand).
 	now := time.Now()
 	prefix := shardBlobPrefix(d, shard)
-	var objects []blob.ObjectInfo
-	for after := ""; ; {
-		page, err := e.cold.blobs.List(ctx, blob.ListOptions{Prefix: prefix, StartAfter: after})
-		if err != nil {
-			return fmt.Errorf("list segments: %w", err)
-		}
-		objects = append(objects, page.Objects...)
-		if page.Next == "" {
-			break
-		}
-		after = page.Next
-	}
 	var errs []error
-	for _, o := range objects {
+	err = e.forEachBlob(ctx, prefix, func(o blob.ObjectInfo) error {
 		seg, ok := parseSegmentBlobKey(o.Key, prefix, shard)
-		if !ok || now.Sub(o.LastModified) < e.opts.Tiering.OrphanAge {
-			continue
+		if !ok || named[seg] || now.Sub(o.LastModified) < e.opts.Tiering.OrphanAge {
+			return nil
 		}
-		named, err := e.segmentNamed(ctx, d, seg)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if named {
-			continue
-		}
-		if err := e.cold.blobs.Delete(ctx, o.Key); err != nil {
+		if err := e.cold.opts.Blobs.Delete(ctx, o.Key); err != nil {
 			errs = append(errs, fmt.Errorf("delete orphan %s: %w", o.Key, err))
-			continue
+			return nil
 		}
 		e.cold.reader.Forget(o.Key)
 		e.log.Info("removed an orphaned segment upload", "segment", o.Key)
-	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+		return nil
+	})
+	if err = errors.Join(append(errs, err)...); err != nil {
+		return err
 	}
 	lease.orphanAt = e.clock().UnixMilli()
 	return e.saveLease(ctx, d, shard, lease)
 }
 
-// segmentNamed reports whether a segment record or a pending deletion
-// names the segment.
-func (e *Engine) segmentNamed(ctx context.Context, d did, seg segRef) (bool, error) {
-	named := false
+// namedSegments returns the shard's segments that a segment record or a
+// pending deletion names: their objects are no orphans.
+func (e *Engine) namedSegments(ctx context.Context, d did, shard uint8) (map[segRef]bool, error) {
+	named := map[segRef]bool{}
 	err := e.store.View(ctx, func(r kv.Reader) error {
-		_, err := r.Get(ctx, segmentKey(d, seg))
-		if err == nil {
-			named = true
-			return nil
-		}
-		if !isNotFound(err) {
+		prefix := append(segmentPrefix(d), shard)
+		recs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		if err != nil {
 			return err
 		}
-		prefix := blobDeletePrefix(d)
-		kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
-		for _, p := range kvs {
-			if string(p.Key[len(p.Key)-9:]) == string(seg.key()) {
-				named = true
+		for _, p := range recs {
+			if len(p.Key) == len(prefix)+8 {
+				named[segRef{shard: shard, id: binary.BigEndian.Uint64(p.Key[len(prefix):])}] = true
+			}
+		}
+		prefix = blobDeletePrefix(d)
+		pending, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		for _, p := range pending {
+			if rest := p.Key[len(prefix):]; len(rest) == 8+9 && rest[8] == shard {
+				named[segRef{shard: shard, id: binary.BigEndian.Uint64(rest[9:])}] = true
 			}
 		}
 		return err
 	})
 	return named, err
+}
+
+// forEachBlob hands fn every object under prefix, a page at a time.
+func (e *Engine) forEachBlob(ctx context.Context, prefix string, fn func(blob.ObjectInfo) error) error {
+	for after := ""; ; {
+		page, err := e.cold.opts.Blobs.List(ctx, blob.ListOptions{Prefix: prefix, StartAfter: after})
+		if err != nil {
+			return fmt.Errorf("list segments: %w", err)
+		}
+		for _, o := range page.Objects {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if page.Next == "" {
+			return nil
+		}
+		after = page.Next
+	}
 }
 
 // deleteDataBlobs removes every segment object of a purged or deleted
@@ -325,20 +321,11 @@ func (e *Engine) deleteDataBlobs(ctx context.Context, d did) error {
 	if e.cold == nil {
 		return nil
 	}
-	prefix := segmentBlobPrefix(d)
-	for {
-		page, err := e.cold.blobs.List(ctx, blob.ListOptions{Prefix: prefix})
-		if err != nil {
-			return fmt.Errorf("list segments of a swept range: %w", err)
+	return e.forEachBlob(ctx, segmentBlobPrefix(d), func(o blob.ObjectInfo) error {
+		if err := e.cold.opts.Blobs.Delete(ctx, o.Key); err != nil {
+			return fmt.Errorf("delete segment %s: %w", o.Key, err)
 		}
-		for _, o := range page.Objects {
-			if err := e.cold.blobs.Delete(ctx, o.Key); err != nil {
-				return fmt.Errorf("delete segment %s: %w", o.Key, err)
-			}
-			e.cold.reader.Forget(o.Key)
-		}
-		if page.Next == "" {
-			return nil
-		}
-	}
+		e.cold.reader.Forget(o.Key)
+		return nil
+	})
 }

@@ -48,20 +48,48 @@ func (s TieringSettings) Validate() error {
 	return nil
 }
 
+// TieringPatch changes the settings it names and keeps the others.
+type TieringPatch struct {
+	HotWindowSeconds *int64 `json:"hotWindowSeconds"`
+	HotBytesBudget   *int64 `json:"hotBytesBudget"`
+}
+
+// Apply returns s with the patch's fields.
+func (p TieringPatch) Apply(s TieringSettings) TieringSettings {
+	if p.HotWindowSeconds != nil {
+		s.HotWindowSeconds = *p.HotWindowSeconds
+	}
+	if p.HotBytesBudget != nil {
+		s.HotBytesBudget = *p.HotBytesBudget
+	}
+	return s
+}
+
 // SetQueueTiering replaces the queue's tiering settings.
 func (e *Engine) SetQueueTiering(ctx context.Context, ref QueueRef, s TieringSettings) error {
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	return e.store.Update(ctx, func(tx kv.Txn) error {
+	_, err := e.PatchQueueTiering(ctx, ref, TieringPatch{HotWindowSeconds: &s.HotWindowSeconds, HotBytesBudget: &s.HotBytesBudget})
+	return err
+}
+
+// PatchQueueTiering applies the patch to the queue's settings in one
+// transaction, so concurrent patches of different fields both hold, and
+// returns the result.
+func (e *Engine) PatchQueueTiering(ctx context.Context, ref QueueRef, p TieringPatch) (TieringSettings, error) {
+	var next TieringSettings
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		q, err := loadQueue(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
-		q.Tiering = &s
+		next = p.Apply(q.tiering())
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		q.Tiering = &next
 		q.LastModified = e.clock().Unix()
 		return saveQueue(tx, ref, q)
 	})
+	return next, err
 }
 
 // QueueStorage is what a queue keeps, and where.
