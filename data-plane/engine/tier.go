@@ -334,19 +334,14 @@ func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, leas
 		return tx.Set(segmentKey(d, seg), segmentRecord{records: int64(len(items))}.encode())
 	})
 	if err != nil {
-		e.discardUpload(ctx, key)
+		// The object stays: a commit that reports an error may still have
+		// committed (a cancelled or undetermined commit), and deleting the
+		// object would lose the bodies. The orphan sweep removes it once
+		// no segment record names it.
 		return 0, false, fmt.Errorf("commit segment %s: %w", key, err)
 	}
 	e.counts.add(d, delta{cold: cold})
 	return cold, !scanned, nil
-}
-
-// discardUpload deletes an object whose commit failed, so it never
-// became a segment: best effort, the orphan sweep catches what is left.
-func (e *Engine) discardUpload(ctx context.Context, key string) {
-	if err := e.cold.opts.Blobs.Delete(context.WithoutCancel(ctx), key); err != nil {
-		e.log.Warn("remove uncommitted segment", "segment", key, "err", err)
-	}
 }
 
 func (e *Engine) putBlob(ctx context.Context, key string, data []byte) error {

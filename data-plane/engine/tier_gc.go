@@ -195,8 +195,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		return tx.Set(segmentKey(d, fresh), segmentRecord{records: int64(len(frames))}.encode())
 	})
 	if err != nil {
-		e.discardUpload(ctx, freshKey)
-		return fmt.Errorf("compact %s: %w", oldKey, err)
+		return fmt.Errorf("compact %s: %w", oldKey, err) // the new object: as in tierOnce
 	}
 	return nil
 }
