@@ -112,6 +112,8 @@ func (e *Engine) Tier(ctx context.Context) error {
 	if e.cold == nil {
 		return nil
 	}
+	e.cold.passing.Lock()
+	defer e.cold.passing.Unlock()
 	var errs []error
 	err := e.forEachKey(ctx, []byte("C/q/"), func(p kv.KV) error {
 		var q queueRecord
