@@ -108,21 +108,9 @@ func (a *API) createQueue(c echo.Context) error {
 		return a.catalogError(c, err)
 	}
 	ref := a.queueRef(c, in.Name)
-	if in.Tiering != nil {
-		if err := in.Tiering.Apply(engine.DefaultTiering()).Validate(); err != nil {
-			return a.engineError(c, err) // before the queue exists
-		}
-	}
-	if err := a.engine.CheckQueueQuota(ctx, ref, t.Quotas().MaxQueues); err != nil {
+	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: in.Tiering, MaxQueues: t.Quotas().MaxQueues}
+	if _, err := a.engine.CreateQueueWith(ctx, ref, newQueue); err != nil {
 		return a.engineError(c, err)
-	}
-	if _, err := a.engine.CreateQueue(ctx, ref, in.Attributes, in.Tags); err != nil {
-		return a.engineError(c, err)
-	}
-	if in.Tiering != nil {
-		if _, err := a.engine.PatchQueueTiering(ctx, ref, *in.Tiering); err != nil {
-			return a.engineError(c, err)
-		}
 	}
 	q, err := a.queueReply(c, in.Name)
 	if err != nil {

@@ -65,10 +65,10 @@ type Engine struct {
 	guard   *writeGuard // Updates in progress, for scan hints
 	queues  queueCache  // decoded queue records
 	ready   readyQueues // queues whose last receive found messages
-	// inFlight and stored keep counts for the in-flight and stored-bytes
-	// quotas (queuecache.go).
-	inFlight agedCache[QueueRef]
-	stored   agedCache[string]
+	// inFlight and stored keep counts and reservations for the in-flight
+	// and stored-bytes quotas (quotacounts.go).
+	inFlight reservedCounts[QueueRef]
+	stored   reservedCounts[string]
 	waiters  *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
@@ -140,6 +140,8 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		waiters:  newWaiters(),
 		claiming: &shardLocks{},
 		movers:   newMoveRunners(),
+		inFlight: reservedCounts[QueueRef]{maxAge: inFlightMaxAge},
+		stored:   reservedCounts[string]{maxAge: storedMaxAge},
 		stop:     func() {},
 	}, nil
 }

@@ -11,6 +11,7 @@ import (
 //
 //	C/q/{tenant}/{region}/{name}          queue record
 //	C/d/{tenant}/{region}/{name}          deleted-at marker (QueueDeletedRecently)
+//	C/n/{tenant}                          the account's queue count (queuecount.go)
 //	G/{did}                               data range to sweep
 //	Q/{did}/m/{msgId}                     message record
 //	Q/{did}/v/{shard}/{visibleAt}/{msgId} visibility index entry

@@ -87,39 +87,6 @@ func (r *readyQueues) set(ref QueueRef, ready bool) {
 	}
 }
 
-// agedCache keeps numbers that are costly to compute for maxAge.
-type agedCache[K comparable] struct {
-	mu      sync.Mutex
-	entries map[K]agedValue
-}
-
-type agedValue struct {
-	n  int64
-	at time.Time
-}
-
-// get returns k's value if it is younger than maxAge, else computes and
-// keeps it.
-func (c *agedCache[K]) get(k K, now time.Time, maxAge time.Duration, compute func() (int64, error)) (int64, error) {
-	c.mu.Lock()
-	hit, ok := c.entries[k]
-	c.mu.Unlock()
-	if ok && now.Sub(hit.at) < maxAge {
-		return hit.n, nil
-	}
-	n, err := compute()
-	if err != nil {
-		return 0, err
-	}
-	c.mu.Lock()
-	if c.entries == nil || len(c.entries) >= maxCachedQueues {
-		c.entries = map[K]agedValue{}
-	}
-	c.entries[k] = agedValue{n: n, at: now}
-	c.mu.Unlock()
-	return n, nil
-}
-
 // Counting in-flight messages scans the index above now, and summing an
 // account's stored bytes reads a count record per queue: too much for
 // every receive or send, so both are kept a little while.
@@ -129,47 +96,53 @@ const (
 )
 
 // InFlight returns about how many of the queue's messages are in flight
-// (received, not deleted, visibility not expired), at most a second old.
+// (received, not deleted, visibility not expired): as read at most a second
+// ago, plus what this node's receives have claimed since.
 func (e *Engine) InFlight(ctx context.Context, ref QueueRef) (int64, error) {
-	return e.inFlight.get(ref, e.clock(), inFlightMaxAge, func() (n int64, err error) {
-		err = e.store.View(ctx, func(r kv.Reader) error {
-			q, err := e.readQueue(ctx, r, ref)
-			if err != nil {
-				return err
-			}
-			mc, err := e.counts.read(ctx, e, r, q.did())
-			n = mc.inFlight
+	return e.inFlight.current(ref, e.clock(), func() (int64, error) { return e.readInFlight(ctx, ref) })
+}
+
+func (e *Engine) readInFlight(ctx context.Context, ref QueueRef) (n int64, err error) {
+	err = e.store.View(ctx, func(r kv.Reader) error {
+		q, err := e.readQueue(ctx, r, ref)
+		if err != nil {
 			return err
-		})
-		return n, err
+		}
+		mc, err := e.counts.read(ctx, e, r, q.did())
+		n = mc.inFlight
+		return err
 	})
+	return n, err
 }
 
 // StoredBytes returns about how many bytes (bodies plus attributes) the
-// account's queues hold, in every region, at most storedMaxAge old.
+// account's queues hold, in every region: as read at most storedMaxAge
+// ago, plus what this node's sends have added since.
 func (e *Engine) StoredBytes(ctx context.Context, account string) (int64, error) {
-	return e.stored.get(account, e.clock(), storedMaxAge, func() (total int64, err error) {
-		prefix := []byte("C/q/" + account + "/")
-		// One read for every queue: a read per queue would cost TiKV a
-		// timestamp each.
-		err = e.store.View(ctx, func(r kv.Reader) error {
-			kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+	return e.stored.current(account, e.clock(), func() (int64, error) { return e.readStoredBytes(ctx, account) })
+}
+
+func (e *Engine) readStoredBytes(ctx context.Context, account string) (total int64, err error) {
+	prefix := []byte("C/q/" + account + "/")
+	// One read for every queue: a read per queue would cost TiKV a
+	// timestamp each.
+	err = e.store.View(ctx, func(r kv.Reader) error {
+		kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		if err != nil {
+			return err
+		}
+		for _, p := range kvs {
+			var q queueRecord
+			if err := json.Unmarshal(p.Value, &q); err != nil {
+				return fmt.Errorf("decode queue %s: %w", p.Key, err)
+			}
+			stored, err := storedCount(ctx, r, q.did())
 			if err != nil {
 				return err
 			}
-			for _, p := range kvs {
-				var q queueRecord
-				if err := json.Unmarshal(p.Value, &q); err != nil {
-					return fmt.Errorf("decode queue %s: %w", p.Key, err)
-				}
-				stored, err := storedCount(ctx, r, q.did())
-				if err != nil {
-					return err
-				}
-				total += stored.plus(e.counts.pending(q.did())).bytes
-			}
-			return nil
-		})
-		return max(total, 0), err
+			total += stored.plus(e.counts.pending(q.did())).bytes
+		}
+		return nil
 	})
+	return max(total, 0), err
 }

@@ -120,13 +120,33 @@ func validateTags(tags map[string]string) error {
 	return nil
 }
 
+// NewQueue is what creating a queue takes besides its name.
+type NewQueue struct {
+	Attributes map[string]string
+	Tags       map[string]string
+	// Tiering patches the default cold-tier settings of a new queue, or
+	// the settings of an existing one, as a PATCH of the queue would.
+	Tiering *TieringPatch
+	// MaxQueues refuses a new queue with OverLimit once the account has
+	// that many, in every region (0: no limit). An existing queue passes,
+	// since creating is idempotent. Exact under concurrent creates.
+	MaxQueues int
+}
+
 // CreateQueue creates the queue, or returns the existing one when every
 // given attribute matches it, as SQS does; a different value gives
 // QueueAlreadyExists.
 func (e *Engine) CreateQueue(ctx context.Context, ref QueueRef, attrs, tags map[string]string) (*Queue, error) {
+	return e.CreateQueueWith(ctx, ref, NewQueue{Attributes: attrs, Tags: tags})
+}
+
+// CreateQueueWith is CreateQueue with tiering settings and the account's
+// queue quota, all decided in the one transaction that creates the queue.
+func (e *Engine) CreateQueueWith(ctx context.Context, ref QueueRef, in NewQueue) (*Queue, error) {
 	if err := checkName(ref.Name); err != nil {
 		return nil, err
 	}
+	attrs := in.Attributes
 	want, err := defaultAttributes().apply(attrs)
 	if err != nil {
 		return nil, err
@@ -134,8 +154,13 @@ func (e *Engine) CreateQueue(ctx context.Context, ref QueueRef, attrs, tags map[
 	if err := want.checkQueueType(ref.Name, attrs, true); err != nil {
 		return nil, err
 	}
-	if err := validateTags(tags); err != nil {
+	if err := validateTags(in.Tags); err != nil {
 		return nil, err
+	}
+	if in.Tiering != nil {
+		if err := in.Tiering.Apply(DefaultTiering()).Validate(); err != nil {
+			return nil, err
+		}
 	}
 	var out *Queue
 	err = e.store.Update(ctx, func(tx kv.Txn) error {
@@ -145,6 +170,11 @@ func (e *Engine) CreateQueue(ctx context.Context, ref QueueRef, attrs, tags map[
 			for name, v := range want.strings() {
 				if _, given := attrs[name]; given && existing.Attributes.strings()[name] != v {
 					return errorf(CodeQueueAlreadyExists, "A queue already exists with the same name and a different value for attribute %s", name)
+				}
+			}
+			if in.Tiering != nil {
+				if err := e.patchTiering(tx, ref, existing, *in.Tiering); err != nil {
+					return err
 				}
 			}
 			out = existing.queue(ref)
@@ -158,9 +188,16 @@ func (e *Engine) CreateQueue(ctx context.Context, ref QueueRef, attrs, tags map[
 		if err := e.checkRedrive(ctx, tx, ref, want); err != nil {
 			return err
 		}
+		if err := reserveQueue(ctx, tx, ref, in.MaxQueues); err != nil {
+			return err
+		}
 		now := e.clock().Unix()
 		d := newDataID()
-		q := &queueRecord{DataID: d[:], Attributes: want, Tags: maps.Clone(tags), CreatedAt: now, LastModified: now}
+		q := &queueRecord{DataID: d[:], Attributes: want, Tags: maps.Clone(in.Tags), CreatedAt: now, LastModified: now}
+		if in.Tiering != nil {
+			s := in.Tiering.Apply(DefaultTiering())
+			q.Tiering = &s
+		}
 		out = q.queue(ref)
 		return saveQueue(tx, ref, q)
 	})
@@ -293,36 +330,6 @@ func (e *Engine) DeleteAccountQueues(ctx context.Context, account string) (int, 
 	return deleted, err
 }
 
-// CheckQueueQuota refuses a new queue once the account has limit queues
-// in the region (0: no limit); an existing name passes, since CreateQueue
-// is idempotent. Concurrent creates can overshoot by a few: the quota is a
-// guard, not an invariant.
-func (e *Engine) CheckQueueQuota(ctx context.Context, ref QueueRef, limit int) error {
-	if limit <= 0 {
-		return nil
-	}
-	base := queuePrefix(ref.Account, ref.Region)
-	var n int
-	exists := false
-	err := e.store.View(ctx, func(r kv.Reader) error {
-		kvs, err := r.Scan(ctx, base, prefixEnd(base), limit)
-		if err != nil {
-			return err
-		}
-		n = len(kvs)
-		_, err = r.Get(ctx, queueKey(ref.Account, ref.Region, ref.Name))
-		exists = err == nil
-		if isNotFound(err) {
-			err = nil
-		}
-		return err
-	})
-	if err != nil || n < limit || exists {
-		return err
-	}
-	return errorf(CodeOverLimit, "The account has reached its quota of %d queues.", limit)
-}
-
 // SetQueueAttributes validates every attribute, then applies all of them.
 func (e *Engine) SetQueueAttributes(ctx context.Context, ref QueueRef, attrs map[string]string) error {
 	if len(attrs) == 0 {
@@ -363,6 +370,9 @@ func (e *Engine) DeleteQueue(ctx context.Context, ref QueueRef) error {
 		}
 		stamp, _ := json.Marshal(e.clock().Unix())
 		if err := tx.Set(deletedKey(ref.Account, ref.Region, ref.Name), stamp); err != nil {
+			return err
+		}
+		if err := addQueueCount(ctx, tx, ref.Account, -1); err != nil {
 			return err
 		}
 		return tx.Delete(queueKey(ref.Account, ref.Region, ref.Name))

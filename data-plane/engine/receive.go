@@ -24,6 +24,10 @@ type ReceiveInput struct {
 	// returns the same messages and receipt handles. Standard queues
 	// ignore it.
 	ReceiveRequestAttemptID string
+	// MaxInFlight is the account's in-flight quota per queue (0: none): a
+	// receive claims at most the room left, and answers OverLimit when
+	// there is none and messages are waiting.
+	MaxInFlight int64
 }
 
 // Message is a received message.
@@ -142,7 +146,7 @@ type receiveState struct {
 // claims them in a transaction.
 func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, receiveState, error) {
 	if e.ready.get(ref) {
-		msgs, err := e.claim(ctx, ref, in)
+		msgs, err := e.claimAdmitted(ctx, ref, in)
 		if err != nil || len(msgs) > 0 {
 			return msgs, receiveState{}, err
 		}
@@ -174,9 +178,23 @@ func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput)
 	if err != nil || !ready {
 		return nil, st, err
 	}
-	msgs, err := e.claim(ctx, ref, in)
+	msgs, err := e.claimAdmitted(ctx, ref, in)
 	e.ready.set(ref, len(msgs) > 0)
 	return msgs, st, err
+}
+
+// claimAdmitted claims under the in-flight quota: it reserves room for the
+// batch first, so concurrent receives on this node cannot pass the quota
+// together, and settles with what it claimed.
+func (e *Engine) claimAdmitted(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
+	r, err := e.ReserveInFlight(ctx, ref, int64(in.MaxNumberOfMessages), in.MaxInFlight)
+	if err != nil {
+		return nil, err
+	}
+	in.MaxNumberOfMessages = int(r.Granted)
+	msgs, err := e.claim(ctx, ref, in)
+	r.Settle(int64(len(msgs)))
+	return msgs, err
 }
 
 type readyEntry struct {

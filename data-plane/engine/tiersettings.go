@@ -81,15 +81,24 @@ func (e *Engine) PatchQueueTiering(ctx context.Context, ref QueueRef, p TieringP
 		if err != nil {
 			return err
 		}
-		next = p.Apply(q.tiering())
-		if err := next.Validate(); err != nil {
+		if err := e.patchTiering(tx, ref, q, p); err != nil {
 			return err
 		}
-		q.Tiering = &next
-		q.LastModified = e.clock().Unix()
-		return saveQueue(tx, ref, q)
+		next = q.tiering()
+		return nil
 	})
 	return next, err
+}
+
+// patchTiering applies p to q's settings and saves q in tx.
+func (e *Engine) patchTiering(tx kv.Txn, ref QueueRef, q *queueRecord, p TieringPatch) error {
+	next := p.Apply(q.tiering())
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	q.Tiering = &next
+	q.LastModified = e.clock().Unix()
+	return saveQueue(tx, ref, q)
 }
 
 // QueueStorage is what a queue keeps, and where.

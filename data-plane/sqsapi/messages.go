@@ -120,13 +120,17 @@ func sendMessage(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.checkStoredBytes(ctx, len(send.Body)+msgattr.Size(send.Attributes)); err != nil {
+	size := int64(len(send.Body) + msgattr.Size(send.Attributes))
+	room, err := c.h.engine.ReserveStoredBytes(ctx, c.principal.AccountID, size, c.principal.Quotas.MaxStoredBytes)
+	if err != nil {
 		return nil, err
 	}
 	res, err := c.h.engine.SendMessage(ctx, ref, send)
 	if err != nil {
+		room.Settle(0)
 		return nil, err
 	}
+	room.Settle(size)
 	return sendOutput(res), nil
 }
 
@@ -162,15 +166,21 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 	if total > maxBatchBytes {
 		return nil, NewError("AWS.SimpleQueueService.BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
 	}
-	if err := c.checkStoredBytes(ctx, total); err != nil {
+	room, err := c.h.engine.ReserveStoredBytes(ctx, c.principal.AccountID, int64(total), c.principal.Quotas.MaxStoredBytes)
+	if err != nil {
 		return nil, err
 	}
+	var stored int64
+	defer func() { room.Settle(stored) }()
 	if len(sends) > 0 {
 		results, err := c.h.engine.SendMessageBatch(ctx, ref, sends)
 		if err != nil {
 			return nil, err
 		}
 		for i, r := range results {
+			if r.Err == nil {
+				stored += int64(len(sends[i].Body) + msgattr.Size(sends[i].Attributes))
+			}
 			if r.Err != nil {
 				f, ok := failedEntry(sendIDs[i], r.Err)
 				if !ok {
@@ -193,15 +203,6 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 	if in.MaxNumberOfMessages != nil && *in.MaxNumberOfMessages == 0 {
 		return nil, errInvalidParameter("MaxNumberOfMessages", "0", "Must be between 1 and 10, if provided.")
 	}
-	if limit := c.principal.Quotas.MaxInFlightPerQueue; limit > 0 {
-		n, err := c.h.engine.InFlight(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		if n >= int64(limit) {
-			return nil, NewError("OverLimit", "The queue has %d messages in flight, the account's quota of %d.", n, limit)
-		}
-	}
 	msgs, err := c.h.engine.ReceiveMessage(ctx, ref, engine.ReceiveInput{
 		MaxNumberOfMessages:   deref(in.MaxNumberOfMessages),
 		VisibilityTimeout:     in.VisibilityTimeout,
@@ -210,6 +211,7 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 		MessageAttributeNames: in.MessageAttributeNames,
 
 		ReceiveRequestAttemptID: in.ReceiveRequestAttemptId,
+		MaxInFlight:             int64(c.principal.Quotas.MaxInFlightPerQueue),
 	})
 	if err != nil {
 		return nil, err
@@ -323,24 +325,6 @@ func collectAcks(ids []string, results []engine.BatchResult[struct{}], ok *[]idE
 			return r.Err
 		}
 		*failed = append(*failed, f)
-	}
-	return nil
-}
-
-// checkStoredBytes refuses a send that would take the account past its
-// stored-bytes quota. The total is up to a couple of seconds old, so a
-// burst of sends can overshoot a little.
-func (c *call) checkStoredBytes(ctx context.Context, adding int) error {
-	limit := c.principal.Quotas.MaxStoredBytes
-	if limit <= 0 {
-		return nil
-	}
-	stored, err := c.h.engine.StoredBytes(ctx, c.principal.AccountID)
-	if err != nil {
-		return err
-	}
-	if stored+int64(adding) > limit {
-		return NewError("OverLimit", "The account stores %d bytes of messages; its quota is %d.", stored, limit)
 	}
 	return nil
 }

@@ -105,10 +105,8 @@ func createQueue(ctx context.Context, c *call) (any, error) {
 	if in.QueueName == "" {
 		return nil, errMissingParameter("QueueName")
 	}
-	if err := c.h.engine.CheckQueueQuota(ctx, c.ref(in.QueueName), c.principal.Quotas.MaxQueues); err != nil {
-		return nil, err
-	}
-	if _, err := c.h.engine.CreateQueue(ctx, c.ref(in.QueueName), in.Attributes, in.Tags); err != nil {
+	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, MaxQueues: c.principal.Quotas.MaxQueues}
+	if _, err := c.h.engine.CreateQueueWith(ctx, c.ref(in.QueueName), newQueue); err != nil {
 		return nil, err
 	}
 	return queueURLOutput{QueueUrl: c.queueURL(in.QueueName)}, nil

@@ -2,13 +2,17 @@ package sqsapi_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go"
 
 	"github.com/sluice-mq/sluice/data-plane/quota"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
@@ -141,4 +145,78 @@ func TestThrottlingInQueryProtocol(t *testing.T) {
 	if e.Error.Code != "RequestThrottled" || e.Error.Type != "Sender" {
 		t.Fatalf("throttled reply = %+v", e)
 	}
+}
+
+// TestCountQuotasUnderConcurrentCalls: calls made at the same instant
+// cannot pass a count quota together. Checked before the call's
+// transaction (as they were), 50 creates at one short of the queue quota
+// all succeeded; a burst of sends or receives did the same with the
+// stored-bytes and in-flight quotas.
+func TestCountQuotasUnderConcurrentCalls(t *testing.T) {
+	const queues, inFlight, storedBytes = 10, 5, 10_000
+	s := quotaServer(t, tenants.Quotas{MaxQueues: queues, MaxInFlightPerQueue: inFlight, MaxStoredBytes: storedBytes})
+	c := s.client("KEYA")
+	for i := range queues - 1 {
+		if _, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(fmt.Sprint("q", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	burst := func(n int, call func(i int) (int, error)) (total int) {
+		var (
+			wg sync.WaitGroup
+			mu sync.Mutex
+		)
+		for i := range n {
+			wg.Go(func() {
+				got, err := call(i)
+				var apiErr smithy.APIError
+				if err != nil && !(errors.As(err, &apiErr) && apiErr.ErrorCode() == "OverLimit") {
+					t.Errorf("call %d: %v", i, err)
+				}
+				mu.Lock()
+				total += got
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return total
+	}
+	created := burst(50, func(i int) (int, error) {
+		_, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(fmt.Sprint("new", i))})
+		return btoi(err == nil), err
+	})
+	list, err := c.ListQueues(ctx, &sqs.ListQueuesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created != 1 || len(list.QueueUrls) != queues {
+		t.Errorf("%d creates succeeded, %d queues: want exactly the quota, %d", created, len(list.QueueUrls), queues)
+	}
+
+	q := aws.String(s.URL + "/" + accountA + "/q0")
+	body := aws.String(strings.Repeat("x", 1000))
+	sent := burst(40, func(int) (int, error) {
+		_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: body})
+		return btoi(err == nil), err
+	})
+	if sent != storedBytes/1000 {
+		t.Errorf("%d sends of 1000 bytes accepted under a quota of %d bytes", sent, storedBytes)
+	}
+	received := burst(20, func(int) (int, error) {
+		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 10})
+		if err != nil {
+			return 0, err
+		}
+		return len(out.Messages), nil
+	})
+	if received != inFlight {
+		t.Errorf("%d messages received at once under an in-flight quota of %d", received, inFlight)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,70 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// An account's queue count lives in one key, C/n/{account}, that every
+// create and delete reads and writes inside its own transaction. Two
+// concurrent creates therefore write the same key: on TiKV the second
+// conflicts and retries, seeing the first; the local store serialises them.
+// So the queue quota is exact under any concurrency, where counting the
+// records (a scan) would let concurrent creates each see room for one more.
+//
+// The key is created on first use by counting the account's records, so
+// stores written before it existed need no migration, and removed when the
+// count drops to zero.
+
+func queueCountKey(account string) []byte { return []byte("C/n/" + account) }
+
+// queueCount returns the account's number of queues, in every region.
+func queueCount(ctx context.Context, r kv.Reader, account string) (int64, error) {
+	v, err := r.Get(ctx, queueCountKey(account))
+	if err == nil {
+		n, size := binary.Varint(v)
+		if size <= 0 || n < 0 {
+			return 0, fmt.Errorf("queue count of %s: corrupt value %x", account, v)
+		}
+		return n, nil
+	}
+	if !errors.Is(err, kv.ErrNotFound) {
+		return 0, fmt.Errorf("queue count of %s: %w", account, err)
+	}
+	prefix := []byte("C/q/" + account + "/")
+	kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+	if err != nil {
+		return 0, fmt.Errorf("count queues of %s: %w", account, err)
+	}
+	return int64(len(kvs)), nil
+}
+
+// addQueueCount adds delta to the account's queue count in tx.
+func addQueueCount(ctx context.Context, tx kv.Txn, account string, delta int64) error {
+	n, err := queueCount(ctx, tx, account)
+	if err != nil {
+		return err
+	}
+	n = max(n+delta, 0)
+	if n == 0 {
+		return tx.Delete(queueCountKey(account))
+	}
+	return tx.Set(queueCountKey(account), binary.AppendVarint(nil, n))
+}
+
+// reserveQueue counts a new queue of ref's account in tx, refusing it with
+// OverLimit when the account already has limit queues (0: no limit).
+func reserveQueue(ctx context.Context, tx kv.Txn, ref QueueRef, limit int) error {
+	n, err := queueCount(ctx, tx, ref.Account)
+	if err != nil {
+		return err
+	}
+	if limit > 0 && n >= int64(limit) {
+		return errorf(CodeOverLimit, "The account has reached its quota of %d queues.", limit)
+	}
+	return tx.Set(queueCountKey(ref.Account), binary.AppendVarint(nil, n+1))
+}
