@@ -106,7 +106,7 @@ func (c *Catalog) insertAccessKey(ctx context.Context, k AccessKey, secret strin
 		}
 		return tx.Set(accountKeyKey(k.AccountID, k.ID), indexMarker)
 	})
-	c.cache.forget(k.ID) // a miss may be cached
+	c.keys.forget(k.ID) // a miss may be cached
 	if err != nil {
 		return AccessKey{}, err
 	}
@@ -219,6 +219,6 @@ func (c *Catalog) changeAccessKey(ctx context.Context, accountID, id string, cha
 		}
 		return change(tx, raw)
 	})
-	c.cache.forget(id)
+	c.keys.forget(id)
 	return err
 }

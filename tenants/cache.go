@@ -5,57 +5,57 @@ import (
 	"time"
 )
 
-// keyCache remembers what Resolve read, found or not, for ttl. It holds at
-// most size entries: when full it first drops expired entries (at most
-// once per ttl, so a flood of unknown ids does not sweep on every insert),
-// then an arbitrary one.
-type keyCache struct {
+// ttlCache remembers store reads, found or not, for ttl. It holds at most
+// size entries: when full it first drops expired entries (at most once per
+// ttl, so a flood of unknown ids does not sweep on every insert), then an
+// arbitrary one. The Catalog keeps one for access keys (Resolve) and one
+// for tokens (CheckToken).
+type ttlCache[V any] struct {
 	ttl  time.Duration // <= 0: caching is off
 	size int
 
 	mu        sync.RWMutex
-	entries   map[string]cacheEntry
+	entries   map[string]cached[V]
 	gen       uint64 // bumped by every forget; see put
 	nextSweep time.Time
 }
 
-type cacheEntry struct {
-	cred    Credential
-	found   bool
+type cached[V any] struct {
+	value   V
 	expires time.Time
 }
 
-func newKeyCache(ttl time.Duration, size int) *keyCache {
-	return &keyCache{ttl: ttl, size: size, entries: make(map[string]cacheEntry)}
+func newTTLCache[V any](ttl time.Duration, size int) *ttlCache[V] {
+	return &ttlCache[V]{ttl: ttl, size: size, entries: make(map[string]cached[V])}
 }
 
-func (k *keyCache) get(id string, now time.Time) (cacheEntry, bool) {
+func (k *ttlCache[V]) get(id string, now time.Time) (V, bool) {
+	var zero V
 	if k.ttl <= 0 {
-		return cacheEntry{}, false
+		return zero, false
 	}
 	k.mu.RLock()
 	e, ok := k.entries[id]
 	k.mu.RUnlock()
 	if !ok || !now.Before(e.expires) {
-		return cacheEntry{}, false
+		return zero, false
 	}
-	return e, true
+	return e.value, true
 }
 
 // generation is taken before reading the store and handed to put.
-func (k *keyCache) generation() uint64 {
+func (k *ttlCache[V]) generation() uint64 {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	return k.gen
 }
 
-// put caches e unless something was forgotten since gen was taken: the
+// put caches v unless something was forgotten since gen was taken: the
 // store read may then predate the change and must not outlive it.
-func (k *keyCache) put(id string, e cacheEntry, gen uint64, now time.Time) {
+func (k *ttlCache[V]) put(id string, v V, gen uint64, now time.Time) {
 	if k.ttl <= 0 {
 		return
 	}
-	e.expires = now.Add(k.ttl)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if gen != k.gen {
@@ -64,10 +64,10 @@ func (k *keyCache) put(id string, e cacheEntry, gen uint64, now time.Time) {
 	if _, ok := k.entries[id]; !ok && len(k.entries) >= k.size {
 		k.makeRoom(now)
 	}
-	k.entries[id] = e
+	k.entries[id] = cached[V]{value: v, expires: now.Add(k.ttl)}
 }
 
-func (k *keyCache) makeRoom(now time.Time) {
+func (k *ttlCache[V]) makeRoom(now time.Time) {
 	if !now.Before(k.nextSweep) {
 		k.nextSweep = now.Add(k.ttl)
 		for id, e := range k.entries {
@@ -84,27 +84,27 @@ func (k *keyCache) makeRoom(now time.Time) {
 	}
 }
 
-// forget drops one key.
-func (k *keyCache) forget(id string) {
+// forget drops one entry.
+func (k *ttlCache[V]) forget(id string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.gen++
 	delete(k.entries, id)
 }
 
-// forgetAccount drops every key of the account.
-func (k *keyCache) forgetAccount(accountID string) {
+// forgetWhere drops every entry whose value matches.
+func (k *ttlCache[V]) forgetWhere(match func(V) bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.gen++
 	for id, e := range k.entries {
-		if e.found && e.cred.AccountID == accountID {
+		if match(e.value) {
 			delete(k.entries, id)
 		}
 	}
 }
 
-func (k *keyCache) len() int {
+func (k *ttlCache[V]) len() int {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	return len(k.entries)

@@ -19,23 +19,26 @@ const (
 type Options struct {
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
-	// KeyCacheTTL is how long Resolve trusts what it read, and so how long
-	// a suspended tenant or disabled key may go on working on another node
-	// (changes made through this Catalog apply here at once).
-	// DefaultKeyCacheTTL when zero; negative turns the cache off.
+	// KeyCacheTTL is how long Resolve and CheckToken trust what they read,
+	// and so how long a suspended tenant, disabled key, revoked token or
+	// deleted tenant's token may go on working on another node (changes
+	// made through this Catalog apply here at once). DefaultKeyCacheTTL
+	// when zero; negative turns the caches off.
 	KeyCacheTTL time.Duration
 	// KeyCacheSize bounds the number of access keys cached, unknown ids
-	// included; DefaultKeyCacheSize when zero or negative.
+	// included, and separately the number of token ids; DefaultKeyCacheSize
+	// when zero or negative.
 	KeyCacheSize int
 }
 
-// Catalog reads and changes tenants and access keys. It is safe for
+// Catalog reads and changes tenants, access keys and revoked tokens. It is safe for
 // concurrent use; several Catalogs (one per node) may share a store.
 type Catalog struct {
 	store  kv.Store
 	sealer *seal.Sealer
 	now    func() time.Time
-	cache  *keyCache
+	keys   *ttlCache[keyLookup]   // Resolve's, by access key id
+	tokens *ttlCache[tokenLookup] // CheckToken's, by token id
 }
 
 // New returns a Catalog over store that seals secrets with sealer. Both
@@ -57,7 +60,8 @@ func New(store kv.Store, sealer *seal.Sealer, opts Options) *Catalog {
 		store:  store,
 		sealer: sealer,
 		now:    opts.Clock,
-		cache:  newKeyCache(opts.KeyCacheTTL, opts.KeyCacheSize),
+		keys:   newTTLCache[keyLookup](opts.KeyCacheTTL, opts.KeyCacheSize),
+		tokens: newTTLCache[tokenLookup](opts.KeyCacheTTL, opts.KeyCacheSize),
 	}
 }
 
@@ -77,7 +81,7 @@ func wrap(op string, err error) error {
 }
 
 func isOwn(err error) bool {
-	for _, own := range []error{ErrTenantNotFound, ErrTenantExists, ErrAccessKeyNotFound, ErrAccessKeyExists, ErrInvalidInput} {
+	for _, own := range []error{ErrTenantNotFound, ErrTenantExists, ErrAccessKeyNotFound, ErrAccessKeyExists, ErrInvalidInput, ErrTokenRevoked, ErrTokenStale} {
 		if errors.Is(err, own) {
 			return true
 		}

@@ -53,7 +53,8 @@ func (c *Catalog) DeleteTenant(ctx context.Context, accountID string) error {
 		}
 		return tx.Set(deletionKey(accountID), indexMarker)
 	})
-	c.cache.forgetAccount(accountID)
+	c.forgetAccountKeys(accountID)
+	c.forgetAccountTokens(accountID)
 	return wrap("delete tenant "+accountID, err)
 }
 

@@ -1,4 +1,4 @@
 package tenants
 
 // CachedKeys is the number of access keys Resolve has cached.
-func (c *Catalog) CachedKeys() int { return c.cache.len() }
+func (c *Catalog) CachedKeys() int { return c.keys.len() }

@@ -36,6 +36,10 @@ func newAccessKeyID() string {
 	return keyIDPrefix + rand.Text()[:generatedKeyID-len(keyIDPrefix)]
 }
 
+// newIncarnation draws a tenant's incarnation id: 26 base32 characters
+// (130 random bits), so two tenants of one account id never share one.
+func newIncarnation() string { return rand.Text() }
+
 // newSecret draws 240 bits as 40 base64 characters, like an AWS secret.
 func newSecret() string {
 	b := make([]byte, secretBytes)

@@ -33,8 +33,13 @@ type Tenant struct {
 	Status    Status
 	Plan      Plan
 	Overrides Quotas // set fields replace the plan's
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Incarnation is drawn at random when the tenant is created, so a
+	// tenant-admin token that names it holds for this tenant only, not for
+	// a later one given the same account id. Empty for tenants created
+	// before incarnations existed; CheckToken then goes by CreatedAt.
+	Incarnation string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // AccessKey describes an access key; its secret is never part of it.

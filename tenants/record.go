@@ -14,13 +14,14 @@ import (
 const recordVersion = 1
 
 type tenantRecord struct {
-	V         int       `json:"v"`
-	Name      string    `json:"name,omitempty"`
-	Status    Status    `json:"status"`
-	Plan      Plan      `json:"plan,omitempty"` // empty: DefaultPlan
-	Quotas    Quotas    `json:"quotas"`
-	CreatedAt time.Time `json:"created"`
-	UpdatedAt time.Time `json:"updated"`
+	V           int       `json:"v"`
+	Name        string    `json:"name,omitempty"`
+	Status      Status    `json:"status"`
+	Plan        Plan      `json:"plan,omitempty"` // empty: DefaultPlan
+	Quotas      Quotas    `json:"quotas"`
+	Incarnation string    `json:"inc,omitempty"` // absent in records written before incarnations
+	CreatedAt   time.Time `json:"created"`
+	UpdatedAt   time.Time `json:"updated"`
 }
 
 type accessKeyRecord struct {
@@ -32,7 +33,8 @@ type accessKeyRecord struct {
 }
 
 func encodeTenant(t Tenant) ([]byte, error) {
-	return json.Marshal(tenantRecord{V: recordVersion, Name: t.Name, Status: t.Status, Plan: t.Plan, Quotas: t.Overrides, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt})
+	return json.Marshal(tenantRecord{V: recordVersion, Name: t.Name, Status: t.Status, Plan: t.Plan, Quotas: t.Overrides,
+		Incarnation: t.Incarnation, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt})
 }
 
 func decodeTenant(accountID string, raw []byte) (Tenant, error) {
@@ -43,7 +45,8 @@ func decodeTenant(accountID string, raw []byte) (Tenant, error) {
 	if r.Plan == "" {
 		r.Plan = DefaultPlan
 	}
-	return Tenant{AccountID: accountID, Name: r.Name, Status: r.Status, Plan: r.Plan, Overrides: r.Quotas, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}, nil
+	return Tenant{AccountID: accountID, Name: r.Name, Status: r.Status, Plan: r.Plan, Overrides: r.Quotas,
+		Incarnation: r.Incarnation, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}, nil
 }
 
 func encodeAccessKey(k AccessKey, sealed []byte) ([]byte, error) {

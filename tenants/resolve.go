@@ -20,21 +20,33 @@ func (c *Catalog) Resolve(ctx context.Context, accessKeyID string) (Credential, 
 		return Credential{}, ErrAccessKeyNotFound
 	}
 	now := c.now()
-	if e, ok := c.cache.get(accessKeyID, now); ok {
+	if e, ok := c.keys.get(accessKeyID, now); ok {
 		if !e.found {
 			return Credential{}, ErrAccessKeyNotFound
 		}
 		return e.cred, nil
 	}
-	gen := c.cache.generation()
+	gen := c.keys.generation()
 	cred, err := c.lookup(ctx, accessKeyID)
 	switch {
 	case err == nil:
-		c.cache.put(accessKeyID, cacheEntry{cred: cred, found: true}, gen, now)
+		c.keys.put(accessKeyID, keyLookup{cred: cred, found: true}, gen, now)
 	case errors.Is(err, ErrAccessKeyNotFound):
-		c.cache.put(accessKeyID, cacheEntry{}, gen, now)
+		c.keys.put(accessKeyID, keyLookup{}, gen, now)
 	}
 	return cred, err
+}
+
+// keyLookup is what Resolve caches of an access key id.
+type keyLookup struct {
+	cred  Credential
+	found bool
+}
+
+// forgetAccountKeys drops the account's cached keys, so this node sees a
+// change to its tenant at once.
+func (c *Catalog) forgetAccountKeys(accountID string) {
+	c.keys.forgetWhere(func(e keyLookup) bool { return e.found && e.cred.AccountID == accountID })
 }
 
 // lookup reads the key and its tenant from the store. A key whose tenant

@@ -59,7 +59,8 @@ func (c *Catalog) CreateTenant(ctx context.Context, in CreateTenantInput) (Tenan
 
 func (c *Catalog) insertTenant(ctx context.Context, accountID string, in CreateTenantInput) (Tenant, error) {
 	now := c.timestamp()
-	t := Tenant{AccountID: accountID, Name: in.Name, Status: StatusActive, Plan: in.Plan, Overrides: in.Overrides, CreatedAt: now, UpdatedAt: now}
+	t := Tenant{AccountID: accountID, Name: in.Name, Status: StatusActive, Plan: in.Plan, Overrides: in.Overrides,
+		Incarnation: newIncarnation(), CreatedAt: now, UpdatedAt: now}
 	value, err := encodeTenant(t)
 	if err != nil {
 		return Tenant{}, wrap("create tenant", err)
@@ -82,6 +83,9 @@ func (c *Catalog) insertTenant(ctx context.Context, accountID string, in CreateT
 		}
 		return tx.Set(key, value)
 	})
+	// A token of the account's previous tenant, or one checked while the
+	// account had none, may be cached: it must be read again.
+	c.forgetAccountTokens(accountID)
 	if err != nil {
 		return Tenant{}, wrap("create tenant "+accountID, err)
 	}
@@ -223,7 +227,7 @@ func (c *Catalog) patchTenant(ctx context.Context, accountID, what string, chang
 		}
 		return tx.Set(key, patched)
 	})
-	c.cache.forgetAccount(accountID)
+	c.forgetAccountKeys(accountID)
 	if err != nil {
 		return Tenant{}, wrap(what+" "+accountID, err)
 	}

@@ -20,7 +20,10 @@ func TestCreateAndGetTenantRoundTrip(t *testing.T) {
 		}
 		want := tenants.Tenant{
 			AccountID: "111122223333", Name: "Acme Ünïcode", Status: tenants.StatusActive, Plan: tenants.DefaultPlan,
-			CreatedAt: e.clock.Now().UTC(), UpdatedAt: e.clock.Now().UTC(),
+			Incarnation: created.Incarnation, CreatedAt: e.clock.Now().UTC(), UpdatedAt: e.clock.Now().UTC(),
+		}
+		if len(created.Incarnation) < 16 {
+			t.Fatalf("incarnation %q: want a random id", created.Incarnation)
 		}
 		if created != want {
 			t.Fatalf("created %+v, want %+v", created, want)

@@ -1,13 +1,19 @@
 // Package jwtauth mints and checks the control plane's bearer tokens:
 // JWTs signed with HS256 (a shared secret) or EdDSA (an Ed25519 key),
 // carrying a role — operator, for every tenant, or tenant-admin, for one
-// account — and an expiry. Verification pins the algorithm to the key's, so
-// "none" and algorithm-confusion tokens are refused.
+// account — an expiry, and a random id (jti) by which the control plane can
+// revoke the token. Verification pins the algorithm to the key's, so "none"
+// and algorithm-confusion tokens are refused.
+//
+// Whether a verified token is still good — not revoked, and for a
+// tenant-admin token, issued to the tenant that now holds its account id —
+// needs the store; the control plane asks tenants.Catalog.CheckToken.
 package jwtauth
 
 import (
 	"crypto"
 	"crypto/ed25519"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -36,13 +42,35 @@ const (
 	MaxTTL = 366 * 24 * time.Hour
 )
 
-var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+var (
+	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	// idPattern is what a token id or an incarnation id may look like:
+	// short, and without the '/' of the store's key layout.
+	idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,128}$`)
+)
 
-// Claims are a token's claims.
+// ValidID reports whether id may be a token id (jti) or a tenant's
+// incarnation id.
+func ValidID(id string) bool { return idPattern.MatchString(id) }
+
+// Claims are a token's claims. RegisteredClaims.ID (jti) and IssuedAt are
+// always set.
 type Claims struct {
 	Role   Role   `json:"role"`
 	Tenant string `json:"tenant,omitempty"` // account id; tenant-admin only
+	// Incarnation is the tenant's incarnation id (tenants.Tenant.Incarnation)
+	// when the minter could read it; tenant-admin only. Without it the token
+	// holds only for a tenant created before the token was issued.
+	Incarnation string `json:"inc,omitempty"`
 	jwt.RegisteredClaims
+}
+
+// Grant is what a token lets its bearer do, and for how long.
+type Grant struct {
+	Role        Role
+	Tenant      string // tenant-admin: the 12-digit account id
+	Incarnation string // tenant-admin, optional: the tenant's incarnation id
+	TTL         time.Duration
 }
 
 // Key signs and verifies tokens.
@@ -81,21 +109,34 @@ func ParseKey(text string) (*Key, error) {
 	return &Key{method: jwt.SigningMethodHS256, sign: secret, verify: secret}, nil
 }
 
-// Mint returns a token for role (and tenant, for tenant-admin) valid for ttl.
+// Mint returns a token for role (and tenant, for tenant-admin) valid for
+// ttl, with a fresh id.
 func (k *Key) Mint(role Role, tenant string, ttl time.Duration, now time.Time) (string, error) {
-	c := Claims{Role: role, Tenant: tenant, RegisteredClaims: jwt.RegisteredClaims{
+	token, _, err := k.Issue(Grant{Role: role, Tenant: tenant, TTL: ttl}, now)
+	return token, err
+}
+
+// Issue mints a token for g with a fresh random id and returns it with its
+// claims, for callers that report the id or the expiry.
+func (k *Key) Issue(g Grant, now time.Time) (string, *Claims, error) {
+	if g.TTL <= 0 || g.TTL > MaxTTL {
+		return "", nil, fmt.Errorf("ttl %v: want more than 0 and at most %v", g.TTL, MaxTTL)
+	}
+	c := &Claims{Role: g.Role, Tenant: g.Tenant, Incarnation: g.Incarnation, RegisteredClaims: jwt.RegisteredClaims{
+		ID:        rand.Text(), // 26 base32 characters, 130 random bits
 		Issuer:    issuer,
 		Audience:  jwt.ClaimStrings{audience},
 		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
+		ExpiresAt: jwt.NewNumericDate(now.Add(g.TTL)),
 	}}
-	if ttl <= 0 || ttl > MaxTTL {
-		return "", fmt.Errorf("ttl %v: want more than 0 and at most %v", ttl, MaxTTL)
-	}
 	if err := c.check(); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return jwt.NewWithClaims(k.method, c).SignedString(k.sign)
+	token, err := jwt.NewWithClaims(k.method, c).SignedString(k.sign)
+	if err != nil {
+		return "", nil, fmt.Errorf("sign token: %w", err)
+	}
+	return token, c, nil
 }
 
 // Verify checks a token's signature, algorithm, issuer, audience, expiry
@@ -118,18 +159,30 @@ func (k *Key) Verify(token string, now time.Time) (*Claims, error) {
 	return &c, nil
 }
 
+// check holds for the claims Issue writes. Tokens without an id, which
+// this package minted before ids existed, are refused: they could not be
+// revoked.
 func (c *Claims) check() error {
 	switch c.Role {
 	case RoleOperator:
-		if c.Tenant != "" {
+		if c.Tenant != "" || c.Incarnation != "" {
 			return errors.New("an operator token names no tenant")
 		}
 	case RoleTenantAdmin:
 		if !accountPattern.MatchString(c.Tenant) {
 			return errors.New("a tenant-admin token needs the tenant's 12-digit account id")
 		}
+		if c.Incarnation != "" && !ValidID(c.Incarnation) {
+			return errors.New("malformed tenant incarnation id")
+		}
 	default:
 		return fmt.Errorf("unknown role %q: want operator or tenant-admin", c.Role)
+	}
+	if !ValidID(c.ID) {
+		return errors.New("a token needs an id (jti) of 16 to 128 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	if c.IssuedAt == nil {
+		return errors.New("a token needs its issue time (iat)")
 	}
 	return nil
 }

@@ -77,7 +77,8 @@ func TestVerifyRefuses(t *testing.T) {
 	other := mustKey(t, strings.Repeat("ab", 32))
 	good, _ := hs.Mint(jwtauth.RoleOperator, "", time.Hour, now)
 
-	claims := jwt.MapClaims{"role": "operator", "iss": "sluice", "aud": "sluice-control-plane", "exp": now.Add(time.Hour).Unix()}
+	claims := jwt.MapClaims{"role": "operator", "iss": "sluice", "aud": "sluice-control-plane", "exp": now.Add(time.Hour).Unix(),
+		"iat": now.Unix(), "jti": "TOKENIDTOKENIDTOKENID"}
 	none, _ := jwt.NewWithClaims(jwt.SigningMethodNone, claims).SignedString(jwt.UnsafeAllowNoneSignatureType)
 	// Algorithm confusion: an HS256 token keyed with bytes an attacker
 	// knows (an EdDSA public key) must not pass an EdDSA key.
@@ -98,6 +99,22 @@ func TestVerifyRefuses(t *testing.T) {
 		}
 		return c
 	}
+	if _, err := hs.Verify(unsigned(claims), now); err != nil {
+		t.Fatalf("the claims the cases alter do not verify: %v", err)
+	}
+	admin := with("role", "tenant-admin")
+	admin["tenant"] = "123456789012"
+	if _, err := hs.Verify(unsigned(admin), now); err != nil {
+		t.Fatalf("tenant-admin claims do not verify: %v", err)
+	}
+	withAdmin := func(k string, v any) jwt.MapClaims {
+		c := jwt.MapClaims{}
+		for kk, vv := range admin {
+			c[kk] = vv
+		}
+		c[k] = v
+		return c
+	}
 	cases := map[string]struct {
 		key *jwtauth.Key
 		tok string
@@ -113,6 +130,12 @@ func TestVerifyRefuses(t *testing.T) {
 		"unknown role":          {hs, unsigned(with("role", "root"))},
 		"tenant-admin, no acct": {hs, unsigned(with("role", "tenant-admin"))},
 		"not yet valid":         {hs, unsigned(with("nbf", now.Add(time.Hour).Unix()))},
+		"no id":                 {hs, unsigned(with("jti", nil))},
+		"short id":              {hs, unsigned(with("jti", "TOKENID"))},
+		"id with a slash":       {hs, unsigned(with("jti", "TOKENID/TOKENID/TOKENID"))},
+		"no issue time":         {hs, unsigned(with("iat", nil))},
+		"operator, incarnation": {hs, unsigned(with("inc", "INCARNATIONINCARNATION"))},
+		"bad incarnation":       {hs, unsigned(withAdmin("inc", "INC/ARNATION/INCARNATION"))},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -120,6 +143,47 @@ func TestVerifyRefuses(t *testing.T) {
 				t.Fatalf("accepted: %+v, %v", c, err)
 			}
 		})
+	}
+}
+
+// Every token gets its own id, by which it can be revoked; a tenant-admin
+// token may name its tenant's incarnation.
+func TestTokenIDsAndIncarnation(t *testing.T) {
+	k := mustKey(t, hsSecret)
+	seen := map[string]bool{}
+	for range 100 {
+		tok, err := k.Mint(jwtauth.RoleOperator, "", time.Hour, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := k.Verify(tok, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !jwtauth.ValidID(c.ID) || seen[c.ID] || !c.IssuedAt.Equal(now) {
+			t.Fatalf("token id %q (seen: %v), issued %v", c.ID, seen[c.ID], c.IssuedAt)
+		}
+		seen[c.ID] = true
+	}
+	tok, issued, err := k.Issue(jwtauth.Grant{Role: jwtauth.RoleTenantAdmin, Tenant: "123456789012", Incarnation: "INCARNATIONINCARNATION", TTL: time.Hour}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := k.Verify(tok, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Incarnation != "INCARNATIONINCARNATION" || c.ID != issued.ID || !c.ExpiresAt.Equal(now.Add(time.Hour)) || !issued.ExpiresAt.Equal(now.Add(time.Hour)) {
+		t.Fatalf("verified %+v, issued %+v", c, issued)
+	}
+	for _, g := range []jwtauth.Grant{
+		{Role: jwtauth.RoleOperator, Incarnation: "INCARNATIONINCARNATION", TTL: time.Hour},
+		{Role: jwtauth.RoleTenantAdmin, Tenant: "123456789012", Incarnation: "short", TTL: time.Hour},
+		{Role: jwtauth.RoleTenantAdmin, Tenant: "123456789012", Incarnation: "INCARNATION/INCARNATION", TTL: time.Hour},
+	} {
+		if _, _, err := k.Issue(g, now); err == nil {
+			t.Errorf("Issue(%+v) accepted", g)
+		}
 	}
 }
 

@@ -30,7 +30,7 @@ func reply(desc string, schema obj) obj {
 // errors every authenticated route may answer.
 func withErrors(codes ...string) obj {
 	out := obj{
-		"401": reply("Missing, invalid or expired bearer token.", ref("Error")),
+		"401": reply("Missing, invalid, expired or revoked bearer token, or a tenant-admin token whose tenant no longer exists.", ref("Error")),
 		"403": reply("The token's role or tenant does not allow this.", ref("Error")),
 	}
 	for _, c := range codes {
@@ -77,7 +77,7 @@ func openAPIDocument() obj {
 		"info": obj{
 			"title":       "Sluice control plane",
 			"version":     "1",
-			"description": "Tenants, access keys, quotas and queues. Bearer JWTs from `sluice token create`: role operator for every tenant, tenant-admin for one account.",
+			"description": "Tenants, access keys, quotas and queues. Bearer JWTs from `sluice token create`: role operator for every tenant, tenant-admin for one account. A revoked token, or a tenant-admin token whose tenant was deleted (even if its account id was taken again since), is refused with 401.",
 		},
 		"paths": obj{
 			"/v1/openapi.json": obj{"get": obj{"summary": "This document.", "responses": obj{"200": reply("The OpenAPI document.", obj{"type": "object"})}}},
@@ -136,6 +136,17 @@ func openAPIDocument() obj {
 				"delete": op("Delete a queue, as DeleteQueue.", "operator, the tenant's tenant-admin",
 					merge(obj{"204": reply("Deleted.", nil)}, withErrors("404")), nil),
 			}, obj{"parameters": []obj{accountParam, queueParam}}),
+			"/v1/tenants/{account}/tokens": merge(obj{
+				"post": op("Mint a tenant-admin token for the tenant. It names the tenant's incarnation, so it never holds for a later tenant given the same account id. (`sluice token create` mints offline; its tokens hold only for a tenant created before they were issued.)", "operator",
+					merge(obj{"201": reply("The token; keep its id to revoke it.", ref("Token"))}, withErrors("400", "404")),
+					obj{"requestBody": jsonBody(ref("CreateToken"))}),
+			}, account),
+			"/v1/tokens/revoke": obj{
+				"post": op("Revoke a token: every node refuses it (401) within 2 s, this one at once. Give the token, or (operators only) its id (the jti claim) with an optional expiresAt; the revocation is kept until the token would have expired anyway.",
+					"operator (any token); a tenant-admin, for tenant-admin tokens of its own account, given whole",
+					merge(obj{"200": reply("Revoked (revoking again changes nothing).", ref("Revocation"))}, withErrors("400")),
+					obj{"requestBody": jsonBody(ref("RevokeToken"))}),
+			},
 			"/v1/tenants/{account}/keys/{key}": merge(obj{
 				"patch": op("Enable or disable an access key.", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The key.", ref("AccessKey"))}, withErrors("400", "404")),
@@ -201,6 +212,19 @@ func openAPIDocument() obj {
 				"QueueList": obj{"type": "object", "properties": obj{
 					"queues": obj{"type": "array", "items": obj{"type": "string"}}, "next": obj{"type": "string"}}},
 				"AccessKeyList": obj{"type": "object", "properties": obj{"keys": obj{"type": "array", "items": ref("AccessKey")}}},
+				"CreateToken": obj{"type": "object", "properties": obj{
+					"ttlSeconds": obj{"type": "integer", "minimum": 1, "maximum": 31622400, "default": 86400}}},
+				"Token": obj{"type": "object", "properties": obj{
+					"token":     obj{"type": "string", "description": "A bearer JWT, role tenant-admin."},
+					"id":        obj{"type": "string", "description": "The token's id (jti), by which it can be revoked."},
+					"accountId": obj{"type": "string"}, "expiresAt": obj{"type": "string", "format": "date-time"}}},
+				"RevokeToken": obj{"type": "object", "description": "Either token, or id with an optional expiresAt (default and upper bound: 366 days from now, the longest a token lives).", "properties": obj{
+					"token":     obj{"type": "string"},
+					"id":        obj{"type": "string", "pattern": "^[A-Za-z0-9_-]{16,128}$"},
+					"expiresAt": obj{"type": "string", "format": "date-time"}}},
+				"Revocation": obj{"type": "object", "properties": obj{
+					"id": obj{"type": "string"}, "accountId": obj{"type": "string", "description": "The token's account, when known."},
+					"expiresAt": obj{"type": "string", "format": "date-time"}, "revokedAt": obj{"type": "string", "format": "date-time"}}},
 				"UpdateAccessKey": obj{"type": "object", "required": []string{"status"}, "properties": obj{
 					"status": obj{"type": "string", "enum": []string{"active", "inactive"}}}},
 			},

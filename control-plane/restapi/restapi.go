@@ -2,7 +2,8 @@
 // access keys and their queues, behind JWT bearer tokens
 // (control-plane/jwtauth). Operators
 // manage every tenant; a tenant-admin token reaches only its own account,
-// and is refused (403) elsewhere whether or not the account exists.
+// and is refused (403) elsewhere whether or not the account exists. Tokens
+// can be revoked, and a tenant-admin token dies with its tenant (401).
 package restapi
 
 import (
@@ -63,6 +64,8 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/tenants/:account/queues/:queue", a.getQueue, sameTenant)
 	v1.PATCH("/tenants/:account/queues/:queue", a.updateQueue, sameTenant)
 	v1.DELETE("/tenants/:account/queues/:queue", a.deleteQueue, sameTenant)
+	v1.POST("/tenants/:account/tokens", a.createToken, operatorOnly)
+	v1.POST("/tokens/revoke", a.revokeToken) // the handler checks who may revoke what
 }
 
 // apiError is every error reply: {"error":{"code":…,"message":…}}.
@@ -81,7 +84,10 @@ func fail(c echo.Context, status int, code, message string) error {
 
 const claimsKey = "sluice.claims"
 
-// authenticate requires a valid bearer token on every /v1 route.
+// authenticate requires a valid bearer token on every /v1 route: signed
+// by the key and unexpired, then neither revoked nor, for a tenant-admin
+// token, older than its tenant (tenants.Catalog.CheckToken, which caches
+// its reads for 2 s).
 func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
@@ -91,12 +97,19 @@ func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		claims, err := a.key.Verify(strings.TrimSpace(token), a.clock())
 		if err != nil {
-			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="sluice", error="invalid_token"`)
-			return fail(c, http.StatusUnauthorized, "InvalidToken", "The bearer token is invalid or expired.")
+			return invalidToken(c, "The bearer token is invalid or expired.")
+		}
+		if err := a.catalog.CheckToken(c.Request().Context(), tokenRef(claims)); err != nil {
+			return a.tokenRefused(c, err)
 		}
 		c.Set(claimsKey, claims)
 		return next(c)
 	}
+}
+
+func invalidToken(c echo.Context, message string) error {
+	c.Response().Header().Set("WWW-Authenticate", `Bearer realm="sluice", error="invalid_token"`)
+	return fail(c, http.StatusUnauthorized, "InvalidToken", message)
 }
 
 func claimsOf(c echo.Context) *jwtauth.Claims {

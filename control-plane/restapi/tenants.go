@@ -2,6 +2,7 @@ package restapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -115,9 +116,18 @@ func (a *API) deleteTenant(c echo.Context) error {
 }
 
 // ReapDeletedTenants removes the queues of deleted tenants, then frees
-// their account ids. Control-plane nodes run it periodically; running it
-// on several at once is harmless.
+// their account ids; it also drops revocations of tokens that have
+// expired, the catalog's other garbage, on the same schedule. Control-plane
+// nodes run it periodically; running it on several at once is harmless.
 func (a *API) ReapDeletedTenants(ctx context.Context) error {
+	purged, purgeErr := a.catalog.PurgeExpiredRevocations(ctx)
+	if purged > 0 {
+		a.log.Info("dropped revocations of expired tokens", "count", purged)
+	}
+	return errors.Join(purgeErr, a.reapTenants(ctx))
+}
+
+func (a *API) reapTenants(ctx context.Context) error {
 	accounts, err := a.catalog.PendingDeletions(ctx)
 	if err != nil {
 		return err
