@@ -2,7 +2,7 @@
 //
 //	sluice dev       one process on an embedded store, for trying Sluice out
 //	sluice serve     a production node on TiKV and S3-compatible storage
-//	sluice token     mint a control-plane token
+//	sluice token     mint or revoke a control-plane token
 //	sluice version   print the version
 package main
 
@@ -20,7 +20,7 @@ const usage = `Usage: sluice <command> [flags]
 Commands:
   dev       run the whole service in one process on a local store (./.sluice)
   serve     run a node on TiKV and S3-compatible storage
-  token     mint a control-plane token: token create --role operator|tenant-admin
+  token     control-plane tokens: token create --role operator|tenant-admin, token revoke
   version   print the version
 
 Run "sluice <command> -h" for a command's flags. Every flag can also be set
@@ -49,7 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "serve":
 		err = runServe(ctx, env, args[1:])
 	case "token":
-		err = runToken(env, args[1:])
+		err = runToken(ctx, env, args[1:])
 	case "version", "--version", "-version":
 		err = runVersion(env)
 	case "help", "-h", "--help":

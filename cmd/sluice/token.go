@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,46 +45,182 @@ func loadJWTKey(text, file string) (*jwtauth.Key, error) {
 	return key, nil
 }
 
-type tokenFlags struct {
-	role, tenant, data string
-	ttl                time.Duration
-	key, keyFile       string
-	config             string
+// tokenUsage is the short usage of `sluice token`.
+const tokenUsage = `want "sluice token create --role operator|tenant-admin [--tenant ACCOUNT] [--ttl 24h]" ` +
+	`or "sluice token revoke [--endpoint URL] --token TOKEN | --id ID [--expires-at TIME]"`
+
+// runToken mints a control-plane token offline (`sluice token create`) or
+// revokes one through the control plane (`sluice token revoke`), which
+// keeps the revocations in the store.
+func runToken(ctx context.Context, env environment, args []string) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "create":
+			return runTokenCreate(env, args[1:])
+		case "revoke":
+			return runTokenRevoke(ctx, env, args[1:])
+		}
+	}
+	return errors.New(tokenUsage)
 }
 
-// runToken mints a control-plane token: `sluice token create --role ...`.
-func runToken(env environment, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New(`want "sluice token create --role operator|tenant-admin [--tenant ACCOUNT] [--ttl 24h]"`)
-	}
-	var f tokenFlags
-	fs := flag.NewFlagSet("sluice token create", flag.ContinueOnError)
-	fs.StringVar(&f.role, "role", "", "operator (every tenant) or tenant-admin (one account)")
-	fs.StringVar(&f.tenant, "tenant", "", "the account id a tenant-admin token is for")
-	fs.DurationVar(&f.ttl, "ttl", 24*time.Hour, "how long the token is valid")
-	fs.StringVar(&f.data, "data", "", "a `sluice dev` data directory: use its jwt.key (when no --jwt-key or --jwt-key-file)")
-	registerJWTKeyFlags(fs, &f.key, &f.keyFile)
-	fs.StringVar(&f.config, "config", "", "YAML file with settings (keys are flag names)")
-	if err := parseFlags(fs, env, args[1:]); err != nil {
-		return err
-	}
-	keyFile := f.keyFile
-	if f.key == "" && keyFile == "" {
-		dir := f.data
+// keyFlags name the token key: --jwt-key, --jwt-key-file, or the jwt.key of
+// a `sluice dev` data directory.
+type keyFlags struct {
+	data, key, keyFile string
+}
+
+func (k *keyFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&k.data, "data", "", "a `sluice dev` data directory: use its jwt.key (when no --jwt-key or --jwt-key-file)")
+	registerJWTKeyFlags(fs, &k.key, &k.keyFile)
+}
+
+func (k *keyFlags) load() (*jwtauth.Key, error) {
+	keyFile := k.keyFile
+	if k.key == "" && keyFile == "" {
+		dir := k.data
 		if dir == "" {
 			dir = ".sluice"
 		}
 		keyFile = filepath.Join(dir, "jwt.key")
 	}
-	key, err := loadJWTKey(f.key, keyFile)
+	return loadJWTKey(k.key, keyFile)
+}
+
+// runTokenCreate mints a token from the key alone. It cannot read the
+// store (a running `sluice dev` holds it), so a tenant-admin token names no
+// incarnation: it holds only for a tenant created before it was issued.
+// POST /v1/tenants/{account}/tokens mints one bound to the tenant instead.
+func runTokenCreate(env environment, args []string) error {
+	var (
+		role, tenant, config string
+		ttl                  time.Duration
+		keys                 keyFlags
+	)
+	fs := flag.NewFlagSet("sluice token create", flag.ContinueOnError)
+	fs.StringVar(&role, "role", "", "operator (every tenant) or tenant-admin (one account)")
+	fs.StringVar(&tenant, "tenant", "", "the account id a tenant-admin token is for")
+	fs.DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token is valid")
+	keys.register(fs)
+	fs.StringVar(&config, "config", "", "YAML file with settings (keys are flag names)")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	key, err := keys.load()
 	if err != nil {
 		return err
 	}
-	role := jwtauth.Role(strings.ToLower(f.role))
-	token, err := key.Mint(role, f.tenant, f.ttl, time.Now())
+	token, err := key.Mint(jwtauth.Role(strings.ToLower(role)), tenant, ttl, time.Now())
 	if err != nil {
 		return fmt.Errorf("--role/--tenant/--ttl: %w", err)
 	}
 	fmt.Fprintln(env.stdout, token)
+	return nil
+}
+
+const (
+	// revokeTimeout bounds the whole revocation call.
+	revokeTimeout = 30 * time.Second
+	// callerTokenTTL is the life of the operator token `sluice token
+	// revoke` mints to authenticate its one call.
+	callerTokenTTL = time.Minute
+)
+
+// runTokenRevoke asks the control plane at --endpoint to revoke a token,
+// authenticating with an operator token it mints from the key: whoever
+// holds the key may mint operator tokens anyway.
+func runTokenRevoke(ctx context.Context, env environment, args []string) error {
+	var (
+		endpoint, token, id, expiresAt, config string
+		keys                                   keyFlags
+	)
+	fs := flag.NewFlagSet("sluice token revoke", flag.ContinueOnError)
+	fs.StringVar(&endpoint, "endpoint", "http://127.0.0.1:9324", "the control plane's URL")
+	fs.StringVar(&token, "token", "", "the token to revoke")
+	fs.StringVar(&id, "id", "", "or only its id (the jti claim)")
+	fs.StringVar(&expiresAt, "expires-at", "", "with --id: when the token expires (RFC 3339), so the revocation can be dropped then; default 366 days from now")
+	keys.register(fs)
+	fs.StringVar(&config, "config", "", "YAML file with settings (keys are flag names)")
+	if err := parseFlags(fs, env, args); err != nil {
+		return err
+	}
+	body := map[string]string{}
+	switch {
+	case (token == "") == (id == ""):
+		return errors.New("set one of --token and --id")
+	case token != "" && expiresAt != "":
+		return errors.New("--expires-at goes with --id; a token carries its expiry")
+	case token != "":
+		body["token"] = strings.TrimSpace(token)
+	default:
+		body["id"] = id
+		if expiresAt != "" {
+			if _, err := time.Parse(time.RFC3339, expiresAt); err != nil {
+				return fmt.Errorf("--expires-at: want an RFC 3339 time such as 2027-01-02T15:04:05Z: %w", err)
+			}
+			body["expiresAt"] = expiresAt
+		}
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--endpoint %q: want http://host:port or https://host:port", endpoint)
+	}
+	key, err := keys.load()
+	if err != nil {
+		return err
+	}
+	caller, err := key.Mint(jwtauth.RoleOperator, "", callerTokenTTL, time.Now())
+	if err != nil {
+		return fmt.Errorf("operator token: %w", err)
+	}
+	var rev struct {
+		ID        string    `json:"id"`
+		AccountID string    `json:"accountId"`
+		ExpiresAt time.Time `json:"expiresAt"`
+	}
+	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
+	defer cancel()
+	if err := postJSON(ctx, strings.TrimSuffix(endpoint, "/")+"/v1/tokens/revoke", caller, body, &rev); err != nil {
+		return fmt.Errorf("--endpoint %s: %w", endpoint, err)
+	}
+	fmt.Fprintf(env.stdout, "revoked token %s (refused by every node within seconds; the revocation is kept until %s)\n",
+		rev.ID, rev.ExpiresAt.Format(time.RFC3339))
+	return nil
+}
+
+// postJSON posts in as JSON with a bearer token and decodes a 2xx reply
+// into out; any other status is an error carrying the API's message.
+func postJSON(ctx context.Context, target, bearer string, in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	reply, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("read the reply: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if json.Unmarshal(reply, &e) == nil && e.Error.Code != "" {
+			return fmt.Errorf("%s: %s %s", resp.Status, e.Error.Code, e.Error.Message)
+		}
+		return fmt.Errorf("%s: %.200s", resp.Status, reply)
+	}
+	if err := json.Unmarshal(reply, out); err != nil {
+		return fmt.Errorf("reply %.200q: %w", reply, err)
+	}
 	return nil
 }
