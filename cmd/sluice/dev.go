@@ -121,7 +121,7 @@ Try it with the AWS CLI:
 Stop it with Ctrl-C.
 `, endpoint, f.region, tenant.accountID, tenant.accessKey, tenant.secretKey, kvDir, blobDir,
 		endpoint+restapi.OpenAPIPath, int(devTokenTTL/(24*time.Hour)), operatorToken)
-	return serveHTTP(ctx, l, n.routes(), log)
+	return serveHTTP(ctx, l, n.routes(), f.http, log)
 }
 
 // prepareDataDir creates dir if needed and returns its absolute path. It

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/sluice-mq/sluice/internal/httpserve"
 )
 
 // shutdownGrace is how long in-flight requests get to finish on shutdown.
@@ -24,15 +26,19 @@ func listen(addr string) (net.Listener, error) {
 	return l, nil
 }
 
-// serveHTTP serves e on l until ctx ends, then shuts down gracefully.
-func serveHTTP(ctx context.Context, l net.Listener, e *echo.Echo, log *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           e,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+// longestPoll is SQS's longest ReceiveMessage wait (WaitTimeSeconds=20).
+const longestPoll = 20 * time.Second
+
+// serveHTTP serves e on l with cfg's timeouts and connection cap until ctx
+// ends, then shuts down gracefully.
+func serveHTTP(ctx context.Context, l net.Listener, e *echo.Echo, cfg httpserve.Config, log *slog.Logger) error {
+	if cfg.WriteTimeout <= longestPoll {
+		log.Warn("--http-write-timeout is too short for the longest long poll: such ReceiveMessage calls will be cut off",
+			"http-write-timeout", cfg.WriteTimeout.String(), "longest-poll", longestPoll.String())
 	}
+	srv := httpserve.NewServer(e, cfg, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
+	go func() { served <- srv.Serve(httpserve.LimitListener(l, cfg.MaxConnsPerAddr, log)) }()
 	select {
 	case err := <-served:
 		return fmt.Errorf("http server: %w", err)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
+	"github.com/sluice-mq/sluice/internal/config"
 	"github.com/sluice-mq/sluice/internal/kv/tikv"
 	"github.com/sluice-mq/sluice/internal/periodic"
 	"github.com/sluice-mq/sluice/tenants/seal"
@@ -87,6 +89,12 @@ func runServe(ctx context.Context, env environment, args []string) error {
 		}
 	}
 	if controlPlane {
+		if f.jwtKeyFile != "" {
+			// A token key others can read lets them mint operator tokens.
+			if err := checkPrivateFile("jwt-key-file", "jwt-key", f.jwtKeyFile); err != nil {
+				return err
+			}
+		}
 		if jwtKey, err = loadJWTKey(f.jwtKey, f.jwtKeyFile); err != nil {
 			return err
 		}
@@ -151,7 +159,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 		return err
 	}
 	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "pd", f.pd, "s3", f.s3Endpoint)
-	return serveHTTP(ctx, l, n.routes(), log)
+	return serveHTTP(ctx, l, n.routes(), f.http, log)
 }
 
 func splitList(s string) []string {
@@ -171,6 +179,10 @@ func (f *serveFlags) loadMasterKey() ([]byte, error) {
 	case f.masterKey != "" && f.masterFile != "":
 		return nil, errors.New("set one of --master-key and --master-key-file, not both")
 	case f.masterFile != "":
+		// A master key others can read opens every tenant's secrets.
+		if err := checkPrivateFile("master-key-file", "master-key", f.masterFile); err != nil {
+			return nil, err
+		}
 		b, err := os.ReadFile(f.masterFile)
 		if err != nil {
 			return nil, fmt.Errorf("--master-key-file: %w", err)
@@ -184,4 +196,19 @@ func (f *serveFlags) loadMasterKey() ([]byte, error) {
 		return nil, fmt.Errorf("--master-key: %w", err)
 	}
 	return key, nil
+}
+
+// checkPrivateFile refuses a key file that group or others have any access
+// to, naming the file's flag and the fixes: chmod, or the key in the
+// environment variable of keyFlag. `sluice dev` creates its keys 0600.
+func checkPrivateFile(fileFlag, keyFlag, path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("--%s: %w", fileFlag, err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return fmt.Errorf("--%s %s is open to group or others (mode %04o): chmod 600 %s, or pass the key in %s instead",
+			fileFlag, path, perm, path, config.EnvName(keyFlag))
+	}
+	return nil
 }
