@@ -197,10 +197,6 @@ type coldTier struct {
 
 	mu        sync.Mutex
 	downUntil time.Time // after a failed read, uncached reads fail fast
-
-	// passing lets one tiering pass run at a time on this node: two would
-	// renew the same leases and conflict on every commit.
-	passing sync.Mutex
 }
 
 // backoff is how long uncached reads fail fast after one failed: a blob

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -13,9 +14,14 @@ import (
 // bytes that this node has committed but not yet written. Each node adds
 // its deltas to a count key of its own, so message transactions never
 // touch a hot counter.
+//
+// It also remembers which queues the node's calls changed, and since when
+// (unix ms), for the due index (due.go): those have background work.
 type countDeltas struct {
-	mu     sync.Mutex
-	deltas map[did]delta
+	clock   func() time.Time
+	mu      sync.Mutex
+	deltas  map[did]delta
+	touched map[did]int64
 }
 
 // delta is a change in messages, in their stored bytes (body plus
@@ -38,15 +44,51 @@ func (d delta) neg() delta { return delta{-d.n, -d.bytes, -d.cold} }
 // hot is the part of the stored bytes whose bodies are in the store.
 func (d delta) hot() int64 { return d.bytes - d.cold }
 
-func newCountDeltas() *countDeltas { return &countDeltas{deltas: map[did]delta{}} }
+func newCountDeltas(clock func() time.Time) *countDeltas {
+	return &countDeltas{clock: clock, deltas: map[did]delta{}, touched: map[did]int64{}}
+}
 
+// add records a change a call made, and that the queue has work.
 func (c *countDeltas) add(d did, x delta) {
+	if x == (delta{}) {
+		return
+	}
+	now := c.clock().UnixMilli()
+	c.mu.Lock()
+	c.deltas[d] = c.deltas[d].plus(x)
+	if _, ok := c.touched[d]; !ok {
+		c.touched[d] = now
+	}
+	c.mu.Unlock()
+}
+
+// addFromVisit records a change background work made: the visit that
+// made it reschedules the queue itself.
+func (c *countDeltas) addFromVisit(d did, x delta) {
 	if x == (delta{}) {
 		return
 	}
 	c.mu.Lock()
 	c.deltas[d] = c.deltas[d].plus(x)
 	c.mu.Unlock()
+}
+
+// touch records that the queue has had work since at.
+func (c *countDeltas) touch(d did, at int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cur, ok := c.touched[d]; !ok || at < cur {
+		c.touched[d] = at
+	}
+}
+
+// takeTouched returns and forgets the queues touched since the last call.
+func (c *countDeltas) takeTouched() map[did]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.touched
+	c.touched = map[did]int64{}
+	return out
 }
 
 func (c *countDeltas) pending(d did) delta {
@@ -78,7 +120,7 @@ func (e *Engine) flushCounts(ctx context.Context) error {
 			return tx.Set(key, cur.plus(n).encode())
 		})
 		if err != nil {
-			e.counts.add(d, n) // keep it for the next flush
+			e.counts.addFromVisit(d, n) // keep it for the next flush
 			return fmt.Errorf("flush count: %w", err)
 		}
 	}

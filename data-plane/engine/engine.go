@@ -15,6 +15,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -77,6 +78,11 @@ type Engine struct {
 	// cold reads and writes segments; nil without a blob store.
 	cold *coldTier
 
+	// visiting lets one pass over the due index run at a time on this
+	// node; lastRescan is when its last rescan ran (unix ms).
+	visiting   sync.Mutex
+	lastRescan atomic.Int64
+
 	stop context.CancelFunc
 	bg   sync.WaitGroup
 }
@@ -135,7 +141,7 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		clock:    opts.Clock,
 		log:      opts.Logger,
 		handles:  handleSealer{key: opts.ReceiptKey},
-		counts:   newCountDeltas(),
+		counts:   newCountDeltas(opts.Clock),
 		floors:   newFloorCache(),
 		waiters:  newWaiters(),
 		claiming: &shardLocks{},
@@ -179,7 +185,8 @@ func (e *Engine) Close() error {
 	return errors.Join(stopErr, e.Flush(ctx))
 }
 
-// Flush writes this node's count deltas and scan floors to the store.
+// Flush writes this node's count deltas and scan floors to the store, and
+// marks the queues its calls changed due for background work (due.go).
 func (e *Engine) Flush(ctx context.Context) error {
-	return errors.Join(e.flushCounts(ctx), e.flushFloors(ctx))
+	return errors.Join(e.flushCounts(ctx), e.flushFloors(ctx), e.markTouched(ctx))
 }

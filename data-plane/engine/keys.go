@@ -26,6 +26,9 @@ import (
 //	Q/{did}/k/{seg}{msgId}                dead marker: a segment's message that is gone
 //	Q/{did}/l/{shard}                     tiering lease of a shard, with its resume key
 //	Q/{did}/z/{deleteAfter}{seg}          segment blob to delete once no reader holds it
+//	Q/{did}/w                             when the queue is next due for background work (due.go)
+//	Q/{did}/q                             the queue's key, for the due index's visitors
+//	W/{due ms}{did}                       due index: queues with background work, by when
 //	M/a/{tenant}/{region}/{name}          the source queue's active move task (its id)
 //	M/t/{tenant}/{region}/{name}/{taskId} message move task record, lease included
 const (

@@ -13,6 +13,18 @@ const scanPage = 200
 // at a time in its own short read so fn may write (or delete what it was
 // given) between pages.
 func (e *Engine) forEachKey(ctx context.Context, prefix []byte, fn func(kv.KV) error) error {
+	return e.forEachPage(ctx, prefix, func(page []kv.KV) error {
+		for _, p := range page {
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// forEachPage is forEachKey a page at a time.
+func (e *Engine) forEachPage(ctx context.Context, prefix []byte, fn func([]kv.KV) error) error {
 	start, end := prefix, prefixEnd(prefix)
 	for {
 		var page []kv.KV
@@ -23,10 +35,8 @@ func (e *Engine) forEachKey(ctx context.Context, prefix []byte, fn func(kv.KV) e
 		if err != nil {
 			return err
 		}
-		for _, p := range page {
-			if err := fn(p); err != nil {
-				return err
-			}
+		if err := fn(page); err != nil {
+			return err
 		}
 		if len(page) < scanPage {
 			return nil

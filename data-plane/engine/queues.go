@@ -199,6 +199,9 @@ func (e *Engine) CreateQueueWith(ctx context.Context, ref QueueRef, in NewQueue)
 			q.Tiering = &s
 		}
 		out = q.queue(ref)
+		if err := tx.Set(queueNameKey(d), queueKey(ref.Account, ref.Region, ref.Name)); err != nil {
+			return err
+		}
 		return saveQueue(tx, ref, q)
 	})
 	return out, err
@@ -396,6 +399,9 @@ func (e *Engine) PurgeQueue(ctx context.Context, ref QueueRef) error {
 		}
 		d := newDataID()
 		q.DataID, q.PurgedAt = d[:], now
+		if err := tx.Set(queueNameKey(d), queueKey(ref.Account, ref.Region, ref.Name)); err != nil {
+			return err
+		}
 		return saveQueue(tx, ref, q)
 	})
 }

@@ -13,11 +13,12 @@ import (
 const sweepBatch = 500
 
 // Sweep removes the data of deleted and purged queues, messages past their
-// retention from every queue (receivers drop the ones they meet, but idle
-// queues have no receivers), and expired deleted-queue markers. Sweeps on
-// several nodes may overlap; they conflict and retry, never double-count.
+// retention from the queues due for background work (receivers drop the
+// ones they meet, but idle queues have no receivers; due.go), and expired
+// deleted-queue markers. Sweeps on several nodes may overlap; they
+// conflict and retry, never double-count.
 func (e *Engine) Sweep(ctx context.Context) error {
-	return errors.Join(e.sweepGarbage(ctx), e.sweepExpired(ctx), e.sweepDeletedMarkers(ctx))
+	return errors.Join(e.sweepGarbage(ctx), e.visitDue(ctx), e.sweepDeletedMarkers(ctx))
 }
 
 func (e *Engine) sweepGarbage(ctx context.Context) error {
@@ -61,19 +62,10 @@ func (e *Engine) sweepGarbage(ctx context.Context) error {
 	return nil
 }
 
-// sweepExpired deletes index entries visible before now minus the
-// retention period: their messages were sent even earlier, so they are
-// certainly expired.
-func (e *Engine) sweepExpired(ctx context.Context) error {
-	return e.forEachKey(ctx, []byte("C/q/"), func(p kv.KV) error {
-		var q queueRecord
-		if json.Unmarshal(p.Value, &q) != nil {
-			return nil
-		}
-		return e.sweepQueue(ctx, &q)
-	})
-}
-
+// sweepQueue deletes index entries visible before now minus the
+// retention period (their messages were sent even earlier, so they are
+// certainly expired), rescues strays below the floors and, on FIFO
+// queues, expired deduplication and attempt records.
 func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
 	d := q.did()
 	if err := e.rescueStrays(ctx, d); err != nil {
@@ -131,7 +123,7 @@ func (e *Engine) sweepExpiredEntries(ctx context.Context, d did, cutoff int64, l
 			if err != nil {
 				return fmt.Errorf("sweep expired messages: %w", err)
 			}
-			e.counts.add(d, removed.neg())
+			e.counts.addFromVisit(d, removed.neg())
 		}
 	}
 	return nil

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
@@ -104,35 +103,36 @@ func (e *Engine) renewLease(ctx context.Context, tx kv.Txn, d did, shard uint8, 
 	return tx.Set(leaseKey(d, shard), l.encode())
 }
 
-// Tier runs one tiering pass over every queue: rolls bodies into segments
-// where this node holds (or can take) a shard's lease, and collects that
-// shard's dead segments and orphaned uploads. Without a blob store it does
-// nothing.
+// Tier runs one pass over the queues due for background work (due.go):
+// rolls bodies into segments where this node holds (or can take) a shard's
+// lease, collects that shard's dead segments and orphaned uploads, and
+// sweeps expired messages. Without a blob store it does nothing.
 func (e *Engine) Tier(ctx context.Context) error {
 	if e.cold == nil {
 		return nil
 	}
-	e.cold.passing.Lock()
-	defer e.cold.passing.Unlock()
-	var errs []error
-	err := e.forEachKey(ctx, []byte("C/q/"), func(p kv.KV) error {
-		var q queueRecord
-		if json.Unmarshal(p.Value, &q) != nil {
-			return nil
-		}
-		if err := e.tierQueue(ctx, &q); err != nil {
-			errs = append(errs, fmt.Errorf("tier %s: %w", p.Key, err))
-		}
-		return ctx.Err()
-	})
-	return errors.Join(append(errs, err)...)
+	return e.visitDue(ctx)
+}
+
+// tierOutcome is what a queue's tiering pass tells its next visit.
+type tierOutcome struct {
+	over       bool  // still over its hot-bytes budget
+	uploaded   bool  // uploaded a segment (or tried to): an orphan sweep is due later
+	deferUntil int64 // a small batch waits for more until then (unix ms); 0 if none
+}
+
+func (o *tierOutcome) deferTo(at int64) {
+	if o.deferUntil == 0 || at < o.deferUntil {
+		o.deferUntil = at
+	}
 }
 
 // maxSegmentsPerPass bounds one shard's uploads in a pass, so one big
 // backlog does not hold up every other queue.
 const maxSegmentsPerPass = 16
 
-func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) error {
+func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) (tierOutcome, error) {
+	var out tierOutcome
 	d := q.did()
 	settings := q.tiering()
 	var stored delta
@@ -141,7 +141,7 @@ func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return out, err
 	}
 	over := stored.plus(e.counts.pending(d)).hot() - settings.HotBytesBudget
 	shards := e.opts.Shards
@@ -165,14 +165,14 @@ func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) error {
 	// budget, each shard rolls its share of what is still over, oldest
 	// first (more rounds take what shards short of messages left).
 	for _, shard := range held {
-		rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, 0)
+		rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, 0, &out)
 		errs = append(errs, err)
 		over -= rolled
 	}
 	for progress := true; progress && over > 0; {
 		progress = false
 		for i, shard := range held {
-			rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, over/int64(len(held)-i)+1)
+			rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, over/int64(len(held)-i)+1, &out)
 			errs = append(errs, err)
 			over -= rolled
 			progress = progress || rolled > 0
@@ -181,16 +181,22 @@ func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) error {
 	for _, shard := range held {
 		errs = append(errs, e.collectSegments(ctx, d, shard, leases[shard]), e.sweepOrphans(ctx, d, shard, leases[shard]))
 	}
-	return errors.Join(errs...)
+	// Shards another node holds are that node's to roll: look again
+	// within a lease.
+	out.over = over > 0 || len(held) < shards
+	return out, errors.Join(errs...)
 }
 
 // tierShard rolls the shard's eligible bodies, at most maxSegmentsPerPass
 // segments of them; want > 0 asks for that many bytes, hot window or not.
-func (e *Engine) tierShard(ctx context.Context, q *queueRecord, shard uint8, lease *tierLease, settings TieringSettings, want int64) (int64, error) {
+func (e *Engine) tierShard(ctx context.Context, q *queueRecord, shard uint8, lease *tierLease, settings TieringSettings, want int64, out *tierOutcome) (int64, error) {
 	var total int64
-	for range maxSegmentsPerPass {
-		rolled, more, err := e.tierOnce(ctx, q, shard, lease, settings, max(want-total, 0))
+	for i := range maxSegmentsPerPass {
+		rolled, more, err := e.tierOnce(ctx, q, shard, lease, settings, max(want-total, 0), out)
 		total += rolled
+		if more && i == maxSegmentsPerPass-1 {
+			out.over = true // a backlog: the next pass goes on
+		}
 		if err != nil || !more || (want > 0 && total >= want) {
 			return total, err
 		}
@@ -206,7 +212,7 @@ type tierItem struct {
 
 // tierOnce builds, uploads and commits at most one segment. It reports
 // the bytes it made cold and whether the shard may hold more to roll.
-func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, lease *tierLease, settings TieringSettings, want int64) (int64, bool, error) {
+func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, lease *tierLease, settings TieringSettings, want int64, out *tierOutcome) (int64, bool, error) {
 	d := q.did()
 	now := e.clock().UnixMilli()
 	cutoff := now - settings.HotWindowSeconds*1000
@@ -268,13 +274,17 @@ func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, leas
 	// Small segments cost a request each and a record in the store: a
 	// pass that found little waits for more, unless it has waited long.
 	small := b.Size() < e.opts.Tiering.SegmentBytes/8 && b.Count() < e.opts.Tiering.SegmentRecords/8
-	waited := oldest <= cutoff-max(settings.HotWindowSeconds*1000, e.opts.Tiering.Interval.Milliseconds())
+	patience := max(settings.HotWindowSeconds*1000, e.opts.Tiering.Interval.Milliseconds())
+	waited := oldest <= cutoff-patience
 	if len(items) == 0 || (small && want == 0 && !waited) {
 		if len(items) == 0 {
 			lease.resume = resume
+		} else {
+			out.deferTo(oldest + settings.HotWindowSeconds*1000 + patience)
 		}
 		return 0, false, e.saveLease(ctx, d, shard, lease)
 	}
+	out.uploaded = true
 	seg := segRef{shard: shard, id: uint64(now)<<16 | uint64(mrand.Uint32()&0xffff)}
 	key := segmentBlobKey(d, seg)
 	data := b.Finish()
@@ -342,7 +352,7 @@ func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, leas
 		// no segment record names it.
 		return 0, false, fmt.Errorf("commit segment %s: %w", key, err)
 	}
-	e.counts.add(d, delta{cold: cold})
+	e.counts.addFromVisit(d, delta{cold: cold})
 	return cold, !scanned, nil
 }
 
