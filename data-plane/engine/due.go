@@ -168,8 +168,10 @@ func (e *Engine) visitDue(ctx context.Context) error {
 			}
 		}
 		// Visited entries moved past now (or were claimed by another
-		// node), so the next scan starts with those still due.
-		if len(due) < dueBatch {
+		// node), so the next scan starts with those still due; one that
+		// failed would come back at once, so a page with failures ends
+		// the pass.
+		if len(due) < dueBatch || len(errs) > 0 {
 			return errors.Join(errs...)
 		}
 	}
