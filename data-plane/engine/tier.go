@@ -153,7 +153,11 @@ func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) (tierOutcome, er
 		held   []uint8
 		leases = map[uint8]*tierLease{}
 	)
-	for shard := range uint8(shards) {
+	busy, err := e.shardsWithTierWork(ctx, q, shards, over > 0)
+	if err != nil {
+		return out, err
+	}
+	for _, shard := range busy {
 		lease, err := e.takeLease(ctx, d, shard)
 		if err != nil || lease == nil {
 			errs = append(errs, err)
@@ -183,8 +187,71 @@ func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) (tierOutcome, er
 	}
 	// Shards another node holds are that node's to roll: look again
 	// within a lease.
-	out.over = over > 0 || len(held) < shards
+	out.over = over > 0 || len(held) < len(busy)
 	return out, errors.Join(errs...)
+}
+
+// shardsWithTierWork returns the shards worth a lease, found with reads
+// only: those with bodies past the hot window beyond the lease's resume
+// key (any body, over budget), or with segments to collect, or all of
+// them while the queue has segment objects waiting for deletion. A FIFO
+// queue's one tierer walks its order lists, so shard 0 is always worth it.
+func (e *Engine) shardsWithTierWork(ctx context.Context, q *queueRecord, shards int, overBudget bool) ([]uint8, error) {
+	d := q.did()
+	if q.Attributes.FifoQueue {
+		return []uint8{0}, nil
+	}
+	cutoff := e.clock().UnixMilli() - q.tiering().HotWindowSeconds*1000
+	if overBudget {
+		cutoff = e.clock().UnixMilli()
+	}
+	var busy []uint8
+	err := e.store.View(ctx, func(r kv.Reader) error {
+		busy = busy[:0]
+		deletions, err := r.Scan(ctx, blobDeletePrefix(d), prefixEnd(blobDeletePrefix(d)), 1)
+		if err != nil {
+			return err
+		}
+		for shard := range uint8(shards) {
+			if len(deletions) > 0 {
+				busy = append(busy, shard)
+				continue
+			}
+			segs := append(segmentPrefix(d), shard)
+			kvs, err := r.Scan(ctx, segs, prefixEnd(segs), 1)
+			if err != nil {
+				return err
+			}
+			if len(kvs) > 0 {
+				busy = append(busy, shard)
+				continue
+			}
+			floor, err := e.floor(ctx, r, d, shard)
+			if err != nil {
+				return err
+			}
+			lease, err := readLease(ctx, r, d, shard)
+			if err != nil {
+				return err
+			}
+			start := indexBound(d, shard, floor)
+			if lease.node == e.opts.NodeID && bytes.HasPrefix(lease.resume, shardPrefix(d, shard)) && bytes.Compare(lease.resume, start) > 0 {
+				start = lease.resume
+			}
+			end := indexBound(d, shard, cutoff+1)
+			if bytes.Compare(start, end) >= 0 {
+				continue
+			}
+			if kvs, err = r.Scan(ctx, start, end, 1); err != nil {
+				return err
+			}
+			if len(kvs) > 0 {
+				busy = append(busy, shard)
+			}
+		}
+		return nil
+	})
+	return busy, err
 }
 
 // tierShard rolls the shard's eligible bodies, at most maxSegmentsPerPass
