@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -191,8 +192,11 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref QueueRef,
 	if err != nil {
 		return nil, err
 	}
-	if released {
+	switch {
+	case released:
 		e.waiters.notify(d)
+	case slices.ContainsFunc(results, func(r BatchResult[struct{}]) bool { return r.Err == nil }):
+		e.waiters.changed(d) // watchers need to learn the new time
 	}
 	return results, nil
 }

@@ -133,7 +133,7 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		opts.Tiering = cold.opts
 	}
 	guard := newWriteGuard()
-	return &Engine{
+	e := &Engine{
 		cold:     cold,
 		store:    guardedStore{Store: store, guard: guard, clock: opts.Clock},
 		guard:    guard,
@@ -149,7 +149,9 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		inFlight: reservedCounts[QueueRef]{maxAge: inFlightMaxAge},
 		stored:   reservedCounts[string]{maxAge: storedMaxAge},
 		stop:     func() {},
-	}, nil
+	}
+	e.waiters.attach(e)
+	return e, nil
 }
 
 // Start runs the background loops: flushing counts and floors, sweeping,
@@ -179,6 +181,7 @@ func (e *Engine) Close() error {
 	e.stop()
 	e.bg.Wait()
 	stopErr := e.movers.stop(e, true)
+	e.waiters.close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	defer e.cold.close()

@@ -18,6 +18,17 @@ import (
 // appear. Floors only move up; any node's floor is valid for all.
 const maxClockSkew = 5000 // ms: clock skew between nodes plus the longest gap between a writer reading its clock and committing
 
+// floorSettle is how long after a scan last found entries in a shard its
+// rising floor is still written to the store. A stored floor only saves
+// a node that loads it the walk over consumed entries, so it needs
+// writing only while it passes over them: entries consumed ready lie
+// within maxClockSkew below the floor's rise, and those deleted in flight
+// at their visibility timeout (30 s by default). A shard nobody sends to
+// is not rewritten every second as its floor follows the clock (an idle
+// long poll would otherwise cost a write per shard per second); the
+// floor still rises in memory.
+const floorSettle = maxClockSkew + 60_000 // ms
+
 type floorKeyT struct {
 	d     did
 	shard uint8
@@ -29,10 +40,13 @@ type floorCache struct {
 	loaded map[floorKeyT]bool
 	dirty  map[floorKeyT]bool
 	hints  map[floorKeyT]scanHint // scanhints.go
+	// active is until when (ms) a shard's rising floor is written: see
+	// floorSettle.
+	active map[floorKeyT]int64
 }
 
 func newFloorCache() *floorCache {
-	return &floorCache{floors: map[floorKeyT]int64{}, loaded: map[floorKeyT]bool{}, dirty: map[floorKeyT]bool{}, hints: map[floorKeyT]scanHint{}}
+	return &floorCache{floors: map[floorKeyT]int64{}, loaded: map[floorKeyT]bool{}, dirty: map[floorKeyT]bool{}, hints: map[floorKeyT]scanHint{}, active: map[floorKeyT]int64{}}
 }
 
 // get returns the floor and whether it was ever loaded from the store.
@@ -55,6 +69,23 @@ func (f *floorCache) raise(d did, shard uint8, floor int64, stored bool) {
 	if floor > f.floors[k] {
 		f.floors[k] = floor
 		if !stored {
+			f.dirty[k] = true
+		}
+	}
+}
+
+// scanned raises the floor after a scan at now that found entries or
+// none, marking it for writing only while the shard was recently active.
+func (f *floorCache) scanned(d did, shard uint8, floor, now int64, found bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	k := floorKeyT{d, shard}
+	if found {
+		f.active[k] = now + floorSettle
+	}
+	if floor > f.floors[k] {
+		f.floors[k] = floor
+		if now <= f.active[k] {
 			f.dirty[k] = true
 		}
 	}

@@ -13,6 +13,7 @@ import (
 //	C/d/{tenant}/{region}/{name}          deleted-at marker (QueueDeletedRecently)
 //	C/n/{tenant}                          the account's queue count (queuecount.go)
 //	G/{did}                               data range to sweep
+//	R/{ms}{did}{node}                     recent change to a queue, for other nodes' long polls (wakeups.go)
 //	Q/{did}/m/{msgId}                     message record
 //	Q/{did}/v/{shard}/{visibleAt}/{msgId} visibility index entry
 //	Q/{did}/f/{shard}                     scan floor: no live entry below it

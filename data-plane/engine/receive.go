@@ -114,17 +114,27 @@ func (e *Engine) ReceiveMessage(ctx context.Context, ref QueueRef, in ReceiveInp
 		return nil, nil
 	}
 	deadline := time.Now().Add(time.Duration(wait) * time.Second)
+	// The queue's watcher looks at the store for all its waiters on this
+	// node and wakes them (waiters.go); at the deadline a waiter looks once
+	// more itself, in case a wake-up was lost.
+	w := e.waiters.join(st.d)
+	defer func() { e.waiters.leave(w) }()
 	for {
-		woken := e.waiters.wait(st.d)
+		woken := e.waiters.wakeup(w)
 		msgs, st, err = e.receiveOnce(ctx, ref, in)
 		if err != nil || len(msgs) > 0 {
 			return msgs, err
+		}
+		if st.d != w.d { // purged or recreated: wait on the new data range
+			e.waiters.leave(w)
+			w = e.waiters.join(st.d)
+			continue
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
 			return nil, nil
 		}
-		timer := time.NewTimer(min(left, e.opts.PollInterval))
+		timer := time.NewTimer(left)
 		select {
 		case <-woken:
 		case <-timer.C:
@@ -233,7 +243,7 @@ func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8,
 		next = min(next, entries[0].visibleAt)
 		hint = min(hint, entries[0].visibleAt)
 	}
-	e.floors.raise(d, shard, next, false)
+	e.floors.scanned(d, shard, next, now, len(entries) > 0)
 	e.floors.setHint(d, shard, min(hint, e.guard.low()), now, start == floor)
 	return entries, nil
 }

@@ -131,8 +131,11 @@ func (e *Engine) sendBatch(ctx context.Context, ref QueueRef, entries []SendInpu
 		return nil, err
 	}
 	e.counts.add(d, sent)
-	if visible {
+	switch {
+	case visible:
 		e.waiters.notify(d)
+	case sent.n > 0: // delayed: watchers need to learn when
+		e.waiters.changed(d)
 	}
 	return results, nil
 }
