@@ -36,6 +36,8 @@ loadtest: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONRequest$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzQueryRequest$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzQueryDecodeCost$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzUnquoteAsSent$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./data-plane/sigv4/
 
 e2e:

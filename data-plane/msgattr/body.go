@@ -28,11 +28,17 @@ func isAllowedRune(r rune) bool {
 // firstDisallowed returns the first character of s that SQS rejects, written
 // the way SQS writes it ("#xFFFF"), and whether there was one. A byte that is
 // not valid UTF-8 is rejected too and reported by its byte value, since it
-// is no character at all.
+// is no character at all; but the three bytes UTF-8 would encode a surrogate
+// code point with (0xED 0xA0-0xBF 0x80-0xBF) are reported as that code
+// point ("#xD800"): it is how sqsapi keeps a lone surrogate escape ("\ud800")
+// of a JSON request, and the escape names that code point.
 func firstDisallowed(s string) (string, bool) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
+			if sur, ok := surrogateAt(s[i:]); ok {
+				return fmt.Sprintf("#x%X", sur), true
+			}
 			return fmt.Sprintf("#x%X", s[i]), true
 		}
 		if !isAllowedRune(r) {
@@ -41,6 +47,15 @@ func firstDisallowed(s string) (string, bool) {
 		i += size
 	}
 	return "", false
+}
+
+// surrogateAt decodes the surrogate code point whose three-byte form
+// starts s, if one does.
+func surrogateAt(s string) (rune, bool) {
+	if len(s) < 3 || s[0] != 0xED || s[1] < 0xA0 || s[1] > 0xBF || s[2] < 0x80 || s[2] > 0xBF {
+		return 0, false
+	}
+	return 0xD000 | rune(s[1]&0x3F)<<6 | rune(s[2]&0x3F), true
 }
 
 // ValidateBody checks a message body: it must not be empty and may only hold

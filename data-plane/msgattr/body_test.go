@@ -38,7 +38,9 @@ func TestValidateBodyRejects(t *testing.T) {
 		{"U+FFFE", "\uFFFE", "#xFFFE"},
 		{"first of several", "ok\x13\x00", "#x13"},
 		{"invalid UTF-8 byte", "a\xffb", "#xFF"},
-		{"lone surrogate bytes", "\xed\xa0\x80", "#xED"},
+		{"lone surrogate bytes", "\xed\xa0\x80", "#xD800"},
+		{"last low surrogate", "ok\xed\xbf\xbf", "#xDFFF"},
+		{"truncated surrogate", "\xed\xa0", "#xED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

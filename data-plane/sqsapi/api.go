@@ -169,19 +169,15 @@ func (c *call) parseEnvelope() error {
 		c.action = action
 		return nil
 	}
-	params := c.r.URL.Query()
 	if len(c.body) > 0 {
 		mt, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type"))
 		if mt != "" && mt != "application/x-www-form-urlencoded" {
 			return NewError("InvalidAction", "Could not find operation: the request has no X-Amz-Target header and is not a form post.")
 		}
-		form, err := url.ParseQuery(string(c.body))
-		if err != nil {
-			return NewError("MalformedQueryString", "The request body is not a valid form.")
-		}
-		for k, v := range form {
-			params[k] = append(params[k], v...)
-		}
+	}
+	params, err := parseQueryParams(c.r.URL.RawQuery, c.body)
+	if err != nil {
+		return err
 	}
 	c.params = params
 	c.action = params.Get("Action")
@@ -202,10 +198,16 @@ func (c *call) decode(in any) error {
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		return nil
 	}
+	switch in.(type) {
+	case *sendMessageBatchInput, *deleteMessageBatchInput, *changeVisibilityBatchInput:
+		if n := jsonBatchSize(c.body); n > maxBatchEntries {
+			return errTooManyEntries(n)
+		}
+	}
 	if err := json.Unmarshal(c.body, in); err != nil {
 		return NewError("SerializationException", "The request body is not valid for %s: %v", c.action, err)
 	}
-	return nil
+	return keepSentText(c.body, in)
 }
 
 func (c *call) writeResult(w http.ResponseWriter, out any) {

@@ -138,3 +138,9 @@ func errInvalidParameter(name, value, reason string) *Error {
 func errQueueDoesNotExist() *Error {
 	return NewError(engine.CodeQueueDoesNotExist, "The specified queue does not exist.")
 }
+
+// errTooManyEntries is checkBatch's error (messages.go), also answered
+// before decoding a JSON batch whose entries were counted.
+func errTooManyEntries(n int) *Error {
+	return NewError("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "Maximum number of entries per request are %d. You have sent %d.", maxBatchEntries, n)
+}

@@ -1,6 +1,7 @@
 package sqsapi
 
 import (
+	"cmp"
 	"encoding/base64"
 	"net/url"
 	"reflect"
@@ -8,6 +9,50 @@ import (
 	"strconv"
 	"strings"
 )
+
+// maxQueryParams bounds the parameters of a Query request, counted before
+// any is parsed. The largest legal request is a SendMessageBatch of 10
+// entries, each with Id, MessageBody, DelaySeconds, MessageGroupId and
+// MessageDeduplicationId (5), 10 message attributes of Name,
+// Value.DataType and one of Value.StringValue or Value.BinaryValue (30) and
+// the AWSTraceHeader system attribute (3): 380, plus Action, Version and
+// QueueUrl (3) and the 7 X-Amz-* parameters of a presigned SigV4 request:
+// 390. The next largest, a CreateQueue with every attribute and 50 tags,
+// has under 150. 1,000 leaves room for parameters SQS ignores.
+const maxQueryParams = 1000
+
+// parseQueryParams returns a Query request's parameters: those of the URL
+// query, then those of the form body. It refuses a request with more than
+// maxQueryParams of them before parsing any, so a huge one costs a scan
+// for '&', not a decode.
+func parseQueryParams(rawQuery string, form []byte) (url.Values, error) {
+	if n := countPairs(rawQuery) + countPairs(string(form)); n > maxQueryParams {
+		return nil, NewError("InvalidQueryParameter", "The request has %d parameters; at most %d are allowed.", n, maxQueryParams)
+	}
+	// As url.URL.Query, which this replaces: a malformed pair in the URL
+	// is dropped and the others kept.
+	params, _ := url.ParseQuery(rawQuery)
+	if len(form) == 0 {
+		return params, nil
+	}
+	body, err := url.ParseQuery(string(form))
+	if err != nil {
+		return nil, NewError("MalformedQueryString", "The request body is not a valid form.")
+	}
+	for k, v := range body {
+		params[k] = append(params[k], v...)
+	}
+	return params, nil
+}
+
+// countPairs returns how many "&"-separated pairs s holds, empty ones
+// included, which is at least how many parameters it has.
+func countPairs(s string) int {
+	if s == "" {
+		return 0
+	}
+	return strings.Count(s, "&") + 1
+}
 
 // The Query protocol flattens a request into numbered parameters:
 //
@@ -17,15 +62,77 @@ import (
 // decodeQuery walks the request shape (types.go) and reads each member
 // from its Query name, so both protocols fill the same structs.
 func decodeQuery(params url.Values, into any) error {
-	return decodeStruct(params, "", reflect.ValueOf(into).Elem())
+	return newQueryDecoder(params).decode(into)
 }
 
-func decodeStruct(p url.Values, prefix string, v reflect.Value) error {
+// paramNode is one dotted component of parameter names: the parameter
+// whose name ends here, if any, and the components that follow it.
+type paramNode struct {
+	values   []string
+	children map[string]*paramNode
+}
+
+func (n *paramNode) child(name string) *paramNode {
+	if n == nil {
+		return nil
+	}
+	return n.children[name]
+}
+
+func (n *paramNode) present() bool { return n != nil && len(n.values) > 0 }
+
+// first returns the parameter's first value, "" when it is absent.
+func (n *paramNode) first() string {
+	if !n.present() {
+		return ""
+	}
+	return n.values[0]
+}
+
+// queryDecoder reads the parameters through a tree of their names' dotted
+// components, built in one pass. Each member is then one lookup from its
+// parent's node, and each list or map sees only its own entries, so
+// decoding takes time linear in the parameters, not their square.
+type queryDecoder struct {
+	root paramNode
+	// steps counts units of work (tree nodes made or visited, members
+	// read, comparisons), for tests to check the cost is linear.
+	steps int
+}
+
+func newQueryDecoder(params url.Values) *queryDecoder {
+	d := &queryDecoder{}
+	for name, values := range params {
+		n := &d.root
+		for part := range strings.SplitSeq(name, ".") {
+			d.steps++
+			next := n.children[part]
+			if next == nil {
+				if n.children == nil {
+					n.children = make(map[string]*paramNode)
+				}
+				next = &paramNode{}
+				n.children[part] = next
+			}
+			n = next
+		}
+		n.values = values
+	}
+	return d
+}
+
+func (d *queryDecoder) decode(into any) error {
+	return d.decodeStruct(&d.root, reflect.ValueOf(into).Elem())
+}
+
+// decodeStruct fills v's members from the parameters under n.
+func (d *queryDecoder) decodeStruct(n *paramNode, v reflect.Value) error {
 	t := v.Type()
 	for i := range t.NumField() {
+		d.steps++
 		f, fv := t.Field(i), v.Field(i)
 		if f.Anonymous {
-			if err := decodeStruct(p, prefix, fv); err != nil {
+			if err := d.decodeStruct(n, fv); err != nil {
 				return err
 			}
 			continue
@@ -34,68 +141,63 @@ func decodeStruct(p url.Values, prefix string, v reflect.Value) error {
 		if flat.elem == "-" {
 			continue
 		}
-		if err := decodeMember(p, prefix, name, flat, fv); err != nil {
+		if err := d.decodeMember(n, name, flat, fv); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func decodeMember(p url.Values, prefix, name string, flat flatNames, fv reflect.Value) error {
+func (d *queryDecoder) decodeMember(n *paramNode, name string, flat flatNames, fv reflect.Value) error {
 	if fv.Type() == bytesType {
-		if s, ok := p[prefix+name]; ok {
-			return decodeScalar(name, s[0], fv)
+		if p := n.child(name); p.present() {
+			return decodeScalar(name, p.first(), fv)
 		}
 		return nil
 	}
 	switch fv.Kind() {
 	case reflect.String:
-		fv.SetString(p.Get(prefix + name))
+		fv.SetString(n.child(name).first())
 	case reflect.Pointer:
-		s, ok := p[prefix+name]
-		if !ok {
+		p := n.child(name)
+		if !p.present() {
 			return nil
 		}
 		elem := reflect.New(fv.Type().Elem())
-		if err := decodeScalar(name, s[0], elem.Elem()); err != nil {
+		if err := decodeScalar(name, p.first(), elem.Elem()); err != nil {
 			return err
 		}
 		fv.Set(elem)
 	case reflect.Slice:
-		base := prefix + flat.elem + "."
-		for _, n := range indices(p, base) {
-			at := base + strconv.Itoa(n)
-			switch fv.Type().Elem().Kind() {
-			case reflect.Struct:
-				item := reflect.New(fv.Type().Elem()).Elem()
-				if err := decodeStruct(p, at+".", item); err != nil {
+		list := n.child(flat.elem)
+		for _, i := range d.indices(list) {
+			at := list.child(strconv.Itoa(i))
+			item := reflect.New(fv.Type().Elem()).Elem()
+			if item.Kind() == reflect.Struct {
+				if err := d.decodeStruct(at, item); err != nil {
 					return err
 				}
-				fv.Set(reflect.Append(fv, item))
-			default:
-				item := reflect.New(fv.Type().Elem()).Elem()
-				if err := decodeScalar(flat.elem, p.Get(at), item); err != nil {
-					return err
-				}
-				fv.Set(reflect.Append(fv, item))
+			} else if err := decodeScalar(flat.elem, at.first(), item); err != nil {
+				return err
 			}
+			fv.Set(reflect.Append(fv, item))
 		}
 	case reflect.Map:
-		base := prefix + flat.elem + "."
-		for _, n := range indices(p, base) {
-			at := base + strconv.Itoa(n) + "."
+		entries := n.child(flat.elem)
+		for _, i := range d.indices(entries) {
+			at := entries.child(strconv.Itoa(i))
 			if fv.IsNil() {
 				fv.Set(reflect.MakeMap(fv.Type()))
 			}
 			val := reflect.New(fv.Type().Elem()).Elem()
 			if val.Kind() == reflect.Struct {
-				if err := decodeStruct(p, at+flat.value+".", val); err != nil {
+				if err := d.decodeStruct(at.child(flat.value), val); err != nil {
 					return err
 				}
 			} else {
-				val.SetString(p.Get(at + flat.value))
+				val.SetString(at.child(flat.value).first())
 			}
-			fv.SetMapIndex(reflect.ValueOf(p.Get(at+flat.key)), val)
+			fv.SetMapIndex(reflect.ValueOf(at.child(flat.key).first()), val)
 		}
 	}
 	return nil
@@ -128,24 +230,26 @@ func decodeScalar(name, s string, v reflect.Value) error {
 	return nil
 }
 
-// indices returns the entry numbers present under base ("Attribute."), in
-// order. Clients number from 1 without gaps, but gaps are harmless.
-func indices(p url.Values, base string) []int {
-	var out []int
-	for k := range p {
-		rest, ok := strings.CutPrefix(k, base)
-		if !ok {
-			continue
-		}
-		num, _, _ := strings.Cut(rest, ".")
-		n, err := strconv.Atoi(num)
-		if err != nil || n < 1 || slices.Contains(out, n) {
-			continue
-		}
-		out = append(out, n)
+// indices returns the entry numbers under n ("Attribute"), in order and
+// once each. Clients number from 1 without gaps, but gaps are harmless. A
+// number written another way ("01") counts as its plain form, whose
+// parameters are the ones read.
+func (d *queryDecoder) indices(n *paramNode) []int {
+	if n == nil {
+		return nil
 	}
-	slices.Sort(out)
-	return out
+	out := make([]int, 0, len(n.children))
+	for num := range n.children {
+		d.steps++
+		if i, err := strconv.Atoi(num); err == nil && i >= 1 {
+			out = append(out, i)
+		}
+	}
+	slices.SortFunc(out, func(a, b int) int {
+		d.steps++
+		return cmp.Compare(a, b)
+	})
+	return slices.Compact(out)
 }
 
 var bytesType = reflect.TypeFor[[]byte]()
