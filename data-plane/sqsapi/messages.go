@@ -23,7 +23,7 @@ func checkBatch(entryName string, ids []string) error {
 		return NewError("AWS.SimpleQueueService.EmptyBatchRequest", "There should be at least one %s in the request.", entryName)
 	}
 	if len(ids) > maxBatchEntries {
-		return NewError("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "Maximum number of entries per request are %d. You have sent %d.", maxBatchEntries, len(ids))
+		return errTooManyEntries(len(ids))
 	}
 	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
