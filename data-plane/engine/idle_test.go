@@ -204,3 +204,35 @@ func processCPU() time.Duration {
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestDeleteEndsLongPollsOnEveryNode: deleting a queue ends its long polls
+// at once on the node that deleted it and within a poll interval or so on
+// another, instead of at the end of their wait.
+func TestDeleteEndsLongPollsOnEveryNode(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		a, b := newEngine(t, store, time.Now), newEngine(t, store, time.Now)
+		q := mustCreate(t, a, "doomed", nil)
+		wait := 20
+		done := make(chan error, 2)
+		for _, e := range []*engine.Engine{a, b} {
+			go func() {
+				_, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{WaitTimeSeconds: &wait})
+				done <- err
+			}()
+		}
+		time.Sleep(200 * time.Millisecond) // both waiting
+		start := time.Now()
+		if err := a.DeleteQueue(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			select {
+			case err := <-done:
+				wantCode(t, err, engine.CodeQueueDoesNotExist)
+			case <-time.After(10 * time.Second): // far below the 20 s wait
+				t.Fatal("a long poll outlived its queue's deletion by 10 s")
+			}
+		}
+		t.Logf("both long polls ended %v after the delete", time.Since(start))
+	})
+}

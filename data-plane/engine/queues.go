@@ -363,11 +363,13 @@ func (e *Engine) SetQueueAttributes(ctx context.Context, ref QueueRef, attrs map
 
 // DeleteQueue removes the queue at once; a sweeper removes its messages.
 func (e *Engine) DeleteQueue(ctx context.Context, ref QueueRef) error {
-	return e.store.Update(ctx, func(tx kv.Txn) error {
+	var old did
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		q, err := loadQueue(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
+		old = q.did()
 		if err := tx.Set(garbageKey(q.did()), []byte{1}); err != nil {
 			return err
 		}
@@ -380,16 +382,22 @@ func (e *Engine) DeleteQueue(ctx context.Context, ref QueueRef) error {
 		}
 		return tx.Delete(queueKey(ref.Account, ref.Region, ref.Name))
 	})
+	if err == nil {
+		e.waiters.notify(old) // its long polls, here and on other nodes, end now
+	}
+	return err
 }
 
 // PurgeQueue empties the queue at once by switching it to a fresh data
 // range; a sweeper removes the old one. SQS allows one purge a minute.
 func (e *Engine) PurgeQueue(ctx context.Context, ref QueueRef) error {
-	return e.store.Update(ctx, func(tx kv.Txn) error {
+	var old did
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		q, err := loadQueue(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
+		old = q.did()
 		now := e.clock().UnixMilli()
 		if q.PurgedAt != 0 && now-q.PurgedAt < purgeQuietMillis {
 			return errorf(CodePurgeQueueInProgress, "Only one PurgeQueue operation on %s is allowed every 60 seconds.", ref.Name)
@@ -404,6 +412,10 @@ func (e *Engine) PurgeQueue(ctx context.Context, ref QueueRef) error {
 		}
 		return saveQueue(tx, ref, q)
 	})
+	if err == nil {
+		e.waiters.notify(old) // its long polls move to the new range now
+	}
+	return err
 }
 
 // TagQueue adds or replaces tags.

@@ -58,6 +58,12 @@ func parseRecentKey(k []byte) (at int64, d did, tag [8]byte, ok bool) {
 func (e *Engine) lookAhead(ctx context.Context, d did) (ready bool, next int64, err error) {
 	err = e.store.View(ctx, func(r kv.Reader) error {
 		ready, next = false, 0
+		// A purged or deleted queue's old range: its waiters must look
+		// at the queue again.
+		if _, err := r.Get(ctx, garbageKey(d)); !isNotFound(err) {
+			ready = err == nil
+			return err
+		}
 		now := e.clock().UnixMilli()
 		for shard := range uint8(e.opts.Shards) {
 			entries, err := e.scanReady(ctx, r, d, shard, now, 1)
