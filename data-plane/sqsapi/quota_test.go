@@ -98,10 +98,16 @@ func TestRateQuota(t *testing.T) {
 		wantAPIError(t, err, "RequestThrottled")
 		throttled++
 	}
-	// A full bucket (one second's worth) plus the rate over the span.
+	// At most a full bucket (one second's worth) plus the rate over the
+	// time taken: the quota's promise, exact whatever the machine's load.
+	// At least 60 % of that, with calls throttled: the bucket does not
+	// refuse far below its rate (a loaded 2-core machine under -race may
+	// not send much faster than the rate, so the floor is wide).
+	elapsed := time.Since(start)
 	want := perSecond + perSecond*span.Seconds()
-	if float64(accepted) < 0.9*want || float64(accepted) > 1.1*want || throttled == 0 {
-		t.Fatalf("accepted %d (throttled %d) in %v at %d/s, want %.0f ±10%%", accepted, throttled, span, perSecond, want)
+	ceiling := perSecond + perSecond*elapsed.Seconds() + 1
+	if float64(accepted) > ceiling || float64(accepted) < 0.6*want || throttled == 0 {
+		t.Fatalf("accepted %d (throttled %d) in %v at %d/s, want at most %.0f and at least %.0f", accepted, throttled, elapsed, perSecond, ceiling, 0.6*want)
 	}
 	t.Logf("accepted %d, throttled %d in %v at %d/s (expected %.0f)", accepted, throttled, span, perSecond, want)
 	time.Sleep(time.Second)
