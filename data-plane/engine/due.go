@@ -194,9 +194,13 @@ func (e *Engine) visit(ctx context.Context, d did, at int64) error {
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	if len(errs) > 0 && errors.Join(errs...) != nil {
+	if errors.Join(errs...) != nil {
 		// Failed work is tried again at the next pass.
-		next, ok = min(next, e.clock().UnixMilli()+e.passInterval().Milliseconds()), true
+		retry := e.clock().UnixMilli() + e.passInterval().Milliseconds()
+		if !ok || retry < next {
+			next = retry
+		}
+		ok = true
 	}
 	err = e.store.Update(ctx, func(tx kv.Txn) error {
 		cur, has, err := readDue(ctx, tx, d)
