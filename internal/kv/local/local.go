@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -53,6 +54,10 @@ type Options struct {
 	// 8 MiB default, reads of message records flushed to sstables were a
 	// tenth of API CPU time in pread calls under load.
 	CacheBytes int64
+	// FS is the file system the store lives on; nil means the OS. Tests
+	// pass a vfs.NewCrashableMem to simulate power loss, which SIGKILL
+	// cannot (the page cache survives it).
+	FS vfs.FS
 }
 
 const defaultCacheBytes = 64 << 20
@@ -78,7 +83,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if setting == "" {
 		setting = "--data"
 	}
-	if err := checkDir(dir); err != nil {
+	if opts.FS == nil {
+		opts.FS = vfs.Default
+	}
+	if err := checkDir(opts.FS, dir); err != nil {
 		return nil, fmt.Errorf("local kv store (%s): %w", setting, err)
 	}
 	if opts.CacheBytes <= 0 {
@@ -90,6 +98,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 		Logger:             pebbleLogger{logger(opts.Logger)},
 		Cache:              cache,
+		FS:                 opts.FS,
 	}
 	popts.EnsureDefaults()
 	db, err := pebble.Open(dir, popts)
@@ -99,8 +108,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	return &Store{db: db, syncMode: opts.Sync}, nil
 }
 
-func checkDir(dir string) error {
-	info, err := os.Stat(dir)
+func checkDir(fs vfs.FS, dir string) error {
+	info, err := fs.Stat(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -110,15 +119,15 @@ func checkDir(dir string) error {
 	if !info.IsDir() {
 		return fmt.Errorf("%s is a file, not a store directory", dir)
 	}
-	entries, err := os.ReadDir(dir)
+	names, err := fs.List(dir)
 	if err != nil {
 		return err
 	}
-	if len(entries) == 0 {
+	if len(names) == 0 {
 		return nil
 	}
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "MANIFEST-") || strings.HasPrefix(e.Name(), "marker.manifest.") {
+	for _, name := range names {
+		if strings.HasPrefix(name, "MANIFEST-") || strings.HasPrefix(name, "marker.manifest.") {
 			return nil
 		}
 	}
