@@ -214,16 +214,28 @@ func TestSDKEveryAction(t *testing.T) {
 	if back == nil || len(back.Messages) != 1 || aws.ToString(back.Messages[0].Body) != "third" {
 		t.Fatalf("moved message not back in its source: %+v", back)
 	}
-	tasks := mustOK(c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(dlqArn), MaxResults: aws.Int32(10)}))(t)
-	if len(tasks.Results) != 1 || tasks.Results[0].ApproximateNumberOfMessagesMoved != 1 {
-		t.Fatalf("ListMessageMoveTasks = %+v", tasks.Results)
+	// The message can be back before the task has looked for more and
+	// written COMPLETED, so wait for that before cancelling it.
+	var tasks *sqs.ListMessageMoveTasksOutput
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		tasks = mustOK(c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(dlqArn), MaxResults: aws.Int32(10)}))(t)
+		if len(tasks.Results) != 1 || aws.ToString(tasks.Results[0].Status) != "RUNNING" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(tasks.Results) != 1 || tasks.Results[0].ApproximateNumberOfMessagesMoved != 1 || aws.ToString(tasks.Results[0].Status) != "COMPLETED" {
+		t.Fatalf("ListMessageMoveTasks = %+v, want one COMPLETED task that moved 1", tasks.Results)
 	}
 	_, err = c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String("arn:aws:sqs:us-east-1:000000000000:e2e-dlq")})
 	wantCode(t, err, "ResourceNotFoundException")
+	// Only a RUNNING task can be cancelled. The SDK decodes the JSON shape
+	// (UnsupportedOperation) and takes the code from the query-compatible
+	// header, as for every other SQS error.
 	_, err = c.CancelMessageMoveTask(ctx, &sqs.CancelMessageMoveTaskInput{TaskHandle: task.TaskHandle})
-	if err == nil {
-		t.Fatal("cancelling a completed task succeeded")
+	if _, ok := errors.AsType[*types.UnsupportedOperation](err); !ok {
+		t.Fatalf("cancelling a completed task: %v, want *types.UnsupportedOperation", err)
 	}
+	wantCode(t, err, "AWS.SimpleQueueService.UnsupportedOperation")
 	_, err = c.CancelMessageMoveTask(ctx, &sqs.CancelMessageMoveTaskInput{TaskHandle: aws.String("garbage")})
 	wantCode(t, err, "InvalidParameterValue")
 

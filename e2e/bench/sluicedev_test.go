@@ -32,9 +32,10 @@ func devConfig(p *sluiceproc.Process) load.Config {
 	return cfg
 }
 
-// skipUnlessSQS skips the test when the server does not serve the SQS API
-// yet: a 404, or an error saying it does not know the action.
-func skipUnlessSQS(t *testing.T, cfg load.Config) {
+// requireSQS fails the test unless the server creates a queue over the SQS
+// API. sluice dev serves it, so a 404 or an unknown-action answer is a
+// routing regression, reported as such rather than as a bench failure.
+func requireSQS(t *testing.T, cfg load.Config) {
 	t.Helper()
 	client := sqs.New(sqs.Options{
 		Region:       cfg.Region,
@@ -49,32 +50,40 @@ func skipUnlessSQS(t *testing.T, cfg load.Config) {
 	}
 	var resp *awshttp.ResponseError
 	if errors.As(err, &resp) && (resp.HTTPStatusCode() == 404 || resp.HTTPStatusCode() == 405) {
-		t.Skipf("sluice dev does not serve the SQS API yet (CreateQueue: HTTP %d); enable by implementing it", resp.HTTPStatusCode())
+		t.Fatalf("sluice dev does not route the SQS API (CreateQueue: HTTP %d): %v", resp.HTTPStatusCode(), err)
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
 		case "UnknownOperationException", "UnsupportedOperation", "InvalidAction":
-			t.Skipf("sluice dev does not serve CreateQueue yet: %v", err)
+			t.Fatalf("sluice dev does not route CreateQueue: %v", err)
 		}
 	}
 	t.Fatalf("sluice dev answers CreateQueue with an error, so the bench cannot run: %v", err)
 }
 
-// The bench against the real binary: every message arrives, and the
+// The bench against the real binary: every message arrives exactly once
+// (the README's "0 messages missing, 0 duplicates, 0 errors"), and the
 // figures are logged next to the null bound for the same workload.
+// Throughput is not asserted: on a shared machine it says nothing about the
+// build (compare ratios across builds on one machine instead).
 func TestBenchAgainstSluiceDev(t *testing.T) {
 	p := sluiceproc.StartDev(t, "--data", t.TempDir())
 	cfg := devConfig(p)
-	skipUnlessSQS(t, cfg)
+	requireSQS(t, cfg)
 
 	ctx := context.Background()
 	target, err := load.Run(ctx, cfg)
 	if err != nil {
 		t.Fatalf("bench against sluice dev: %v\n%+v", err, target)
 	}
-	if target.Missing != 0 || target.Errors != 0 || target.SendFailed != 0 || target.CutAtDeadline {
-		t.Fatalf("bench against sluice dev reported trouble: %+v", target)
+	// Standard queues may redeliver in general, but this run finishes well
+	// inside the 30 s visibility timeout and deletes every message, so any
+	// duplicate is a server bug.
+	if target.Sent != int64(cfg.Messages) || target.Delivered != target.Sent || target.Missing != 0 || target.Duplicates != 0 ||
+		target.Errors != 0 || target.SendFailed != 0 || target.CutAtDeadline {
+		t.Fatalf("bench against sluice dev: want %d messages sent and each delivered once; got %d sent, %d delivered, %d missing, %d duplicates, %d errors, %d failed sends, cut at deadline %v\n%+v",
+			cfg.Messages, target.Sent, target.Delivered, target.Missing, target.Duplicates, target.Errors, target.SendFailed, target.CutAtDeadline, target)
 	}
 
 	nullCfg, srv, err := load.StartNullServer(cfg)
