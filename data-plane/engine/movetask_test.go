@@ -1,8 +1,10 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -127,6 +129,63 @@ func waitTask(t testing.TB, e *engine.Engine, source engine.QueueRef, what strin
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// waitUntil polls cond until it holds, failing the test after 10 s.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10 s for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// gatedStore is one node's handle on a shared store whose write
+// transactions the test can hold back, as a stalled node's would be (a
+// long pause, a slow disk): a runner on it cannot renew its lease, so
+// another node's takeover does not depend on who wins a race.
+type gatedStore struct {
+	kv.Store
+	gate sync.RWMutex // read-held by each Update, write-held while held
+
+	mu   sync.Mutex
+	held bool
+}
+
+func (g *gatedStore) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
+	g.gate.RLock()
+	defer g.gate.RUnlock()
+	return g.Store.Update(ctx, fn)
+}
+
+// hold waits for the node's transactions in flight and blocks new ones
+// until release.
+func (g *gatedStore) hold() {
+	g.gate.Lock()
+	g.mu.Lock()
+	g.held = true
+	g.mu.Unlock()
+}
+
+func (g *gatedStore) release() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held {
+		g.held = false
+		g.gate.Unlock()
+	}
+}
+
+// newGatedEngine is a node on store whose writes the test can hold.
+func newGatedEngine(t testing.TB, store kv.Store, clock func() time.Time) (*engine.Engine, *gatedStore) {
+	t.Helper()
+	g := &gatedStore{Store: store}
+	e := newEngine(t, g, clock)
+	t.Cleanup(g.release) // before the engine's Close, which waits for its runners
+	return e, g
 }
 
 func waitStatus(t testing.TB, e *engine.Engine, source engine.QueueRef, status string) engine.MoveTask {
@@ -362,7 +421,12 @@ func TestMoveTaskCancelMidway(t *testing.T) {
 			t.Fatalf("cancel: moved %d, %v", moved, err)
 		}
 		task := waitStatus(t, e, dlq, engine.MoveTaskCancelled)
-		time.Sleep(300 * time.Millisecond) // a runner that ignored the cancel would move more
+		// Once the runner has ended nothing can move any more: what it
+		// moved after the task turned CANCELLED, if anything, shows below.
+		waitUntil(t, "the runner to stop", func() bool { return e.RunningMoveTasks() == 0 })
+		if after := latestTask(t, e, dlq); after != task {
+			t.Fatalf("task %+v after its runner stopped, was %+v when cancelled", after, task)
+		}
 		inDest, inDLQ := drain(t, e, dest), drain(t, e, dlq)
 		if int64(len(inDest)) != task.ApproximateNumberOfMessagesMoved || len(inDest)+len(inDLQ) != 30 || len(inDLQ) == 0 {
 			t.Fatalf("moved %d by the count, %d in the destination, %d left", task.ApproximateNumberOfMessagesMoved, len(inDest), len(inDLQ))
@@ -466,8 +530,8 @@ func TestMoveTaskResumesAfterRestart(t *testing.T) {
 func TestMoveTaskRunsOnceOnTwoEngines(t *testing.T) {
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
 		clock := newFakeClock()
-		a := newEngine(t, store, clock.Now)
-		b := newEngine(t, store, clock.Now)
+		a, gateA := newGatedEngine(t, store, clock.Now)
+		b, gateB := newGatedEngine(t, store, clock.Now)
 		dlq, srcs := createRedrive(t, a, "src")
 		resume := func(e *engine.Engine) {
 			t.Helper()
@@ -487,8 +551,9 @@ func TestMoveTaskRunsOnceOnTwoEngines(t *testing.T) {
 			wantAllOnce(t, seen, want)
 		}
 
-		// Both alive: b steals the task when the clock jumps past the
-		// lease; a's next batch sees the new owner and stops.
+		// Both alive: a stalls (its writes held) while the clock jumps past
+		// its lease, b takes the task over; a's next batch sees the new
+		// owner and stops without moving anything.
 		dest := mustCreate(t, a, "dest1", nil)
 		live := bodies("live", 40)
 		deadLetter(t, a, srcs[0], live)
@@ -500,19 +565,22 @@ func TestMoveTaskRunsOnceOnTwoEngines(t *testing.T) {
 			t.Fatal("b took over a task whose lease a holds")
 		}
 		waitMoved(t, b, dlq, 6)
+		gateA.hold()
 		clock.Advance(engine.MoveTaskLease + time.Second)
 		resume(b)
-		if b.RunningMoveTasks() == 1 {
-			// a must notice at its next batch, long before the task ends.
-			for a.RunningMoveTasks() != 0 {
-				time.Sleep(time.Millisecond)
-			}
-			if task := latestTask(t, b, dlq); task.Status != engine.MoveTaskRunning {
-				t.Errorf("a ran on after b took over, until the task was %s", task.Status)
-			}
-		} else {
-			t.Log("a renewed its lease before b looked; no takeover this time")
+		if b.RunningMoveTasks() != 1 {
+			t.Fatal("b did not take over a task whose lease had lapsed")
 		}
+		// b stalls in turn, so the task cannot end while a looks: the
+		// only move left to happen is a's, and there must be none.
+		gateB.hold()
+		before := latestTask(t, b, dlq)
+		gateA.release()
+		waitUntil(t, "a to stop after b took over", func() bool { return a.RunningMoveTasks() == 0 })
+		if task := latestTask(t, b, dlq); task != before {
+			t.Fatalf("a ran on after b took over: task %+v, was %+v", task, before)
+		}
+		gateB.release()
 		waitStatus(t, b, dlq, engine.MoveTaskCompleted)
 		check(dest, live)
 
