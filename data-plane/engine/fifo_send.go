@@ -27,7 +27,8 @@ func invalidFIFOID(param, v string) error {
 // checkFIFOEntries applies the rules that fail a whole FIFO send: a
 // missing group id (MissingParameter for SendMessage, InvalidParameterValue
 // for a batch) and a missing deduplication id without content-based
-// deduplication.
+// deduplication. The batch codes and texts are SQS's as LocalStack recorded
+// them against AWS; the SendMessage code has no recording (fifo_test.go).
 func checkFIFOEntries(q *queueRecord, entries []SendInput, single bool) error {
 	for _, in := range entries {
 		if in.MessageGroupID == nil {

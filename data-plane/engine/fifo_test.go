@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -126,7 +127,11 @@ func TestFIFOSendErrors(t *testing.T) {
 			code string
 			msg  string
 		}{
+			// No recorded SQS response found for SendMessage without a group
+			// id; MissingParameter and its text are ours (moto answers the same).
 			{"missing group", send(r, engine.SendInput{Body: "x", DeduplicationID: strp("d")}), "MissingParameter", "The request must contain the parameter MessageGroupId."},
+			// Recorded for SendMessageBatch (see the batch check below); no
+			// SendMessage recording found.
 			{"missing dedup", send(r, engine.SendInput{Body: "x", MessageGroupID: strp("g")}), "InvalidParameterValue", "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"},
 			{"per-message delay", send(r, engine.SendInput{Body: "x", MessageGroupID: strp("g"), DeduplicationID: strp("d"), DelaySeconds: intp(2)}), "InvalidParameterValue", "Value 2 for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type."},
 			{"dedup id with a space", send(r, engine.SendInput{Body: "x", MessageGroupID: strp("g"), DeduplicationID: strp("group 123")}), "InvalidParameterValue", "Value group 123 for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length."},
@@ -142,12 +147,29 @@ func TestFIFOSendErrors(t *testing.T) {
 				t.Errorf("%s: got %v, want %q", c.name, c.err, c.msg)
 			}
 		}
-		// In a batch a missing group id fails the whole call.
-		_, err := e.SendMessageBatch(ctx, r, []engine.SendInput{
-			{Body: "ok", MessageGroupID: strp("g"), DeduplicationID: strp("1")},
-			{Body: "no group", DeduplicationID: strp("2")},
-		})
-		wantCode(t, err, "InvalidParameterValue")
+		// In a batch a missing group id, or a missing deduplication id, fails
+		// the whole call with InvalidParameterValue. Recorded against real SQS:
+		// localstack/localstack tests/aws/services/sqs/test_sqs.snapshot.json,
+		// keys "...::test_send_batch_missing_message_group_id_for_fifo_queue"
+		// and "...::test_send_batch_missing_deduplication_id_for_fifo_queue"
+		// (HTTP 400, Type Sender, these exact messages).
+		for _, c := range []struct {
+			entry engine.SendInput
+			msg   string
+		}{
+			{engine.SendInput{Body: "no group", DeduplicationID: strp("2")},
+				"The request must contain the parameter MessageGroupId."},
+			{engine.SendInput{Body: "no dedup", MessageGroupID: strp("g")},
+				"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"},
+		} {
+			_, err := e.SendMessageBatch(ctx, r, []engine.SendInput{
+				{Body: "ok", MessageGroupID: strp("g"), DeduplicationID: strp("1")}, c.entry,
+			})
+			wantCode(t, err, "InvalidParameterValue")
+			if ee := (*engine.Error)(nil); !errors.As(err, &ee) || ee.Message != c.msg {
+				t.Errorf("batch: got %v, want %q", err, c.msg)
+			}
+		}
 		// A per-entry error fails alone.
 		res, err := e.SendMessageBatch(ctx, r, []engine.SendInput{
 			{Body: "ok", MessageGroupID: strp("g"), DeduplicationID: strp("1")},

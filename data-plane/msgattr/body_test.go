@@ -19,8 +19,10 @@ func TestValidateBodyAccepts(t *testing.T) {
 }
 
 func TestValidateBodyEmpty(t *testing.T) {
-	// Verified against SQS: code MissingParameter, not InvalidParameterValue
-	// (Ballerina SQS connector integration test testSendMessageWithEmptyMessageBody).
+	// Recorded code and text: the Ballerina SQS connector's test against real
+	// SQS (sqs.eu-north-1.amazonaws.com) asserts MissingParameter, HTTP 400 and
+	// this message (ballerina-platform/module-ballerinax-aws.sqs,
+	// ballerina/tests/send_message_test.bal, testSendMessageWithEmptyMessageBody).
 	wantError(t, ValidateBody(""), CodeMissingParameter, "The request must contain the parameter MessageBody.")
 }
 
@@ -29,8 +31,15 @@ func TestValidateBodyRejects(t *testing.T) {
 	tests := []struct {
 		name, body, char string
 	}{
-		// The exact text of a real SQS rejection of U+FFFF, as quoted in a
-		// production incident write-up.
+		// Recorded text for U+FFFF: a production incident's regression test
+		// quotes "The exact rejection SQS returned" word for word (a stored
+		// TypeScript test of an SQS content-processor lifecycle; the search
+		// index does not name its repository). Recorded code: LocalStack's
+		// AWS-validated test_send_message_with_invalid_payload_characters
+		// (localstack/localstack tests/aws/services/sqs/test_sqs.py) matches
+		// InvalidMessageContents for a body with #x0, #x8, #x13 and #xFFFF, and
+		// the SendMessage API reference names that error. The other characters
+		// follow the same pattern: no recorded response found for them.
 		{"U+FFFF", "pdf text \uFFFF", "#xFFFF"},
 		{"NUL", "a\x00", "#x0"},
 		{"backspace", "\b", "#x8"},

@@ -16,6 +16,8 @@ func TestValidateSystemAccepts(t *testing.T) {
 	}
 }
 
+// No recorded response found for any of these texts; they are ours (worded
+// as the user-attribute texts).
 func TestValidateSystemRejects(t *testing.T) {
 	tests := []struct {
 		name    string

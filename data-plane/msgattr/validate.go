@@ -14,10 +14,12 @@ import (
 // source, the check's comment names it; texts without one follow the
 // "Message (user) attribute ..." style of the verified ones (several as an
 // open-source SQS emulator words them) and were not seen from real SQS.
+// validate_test.go names, per text, the recorded response or its absence.
 func Validate(attrs Attributes) error {
 	if len(attrs) > MaxAttributes {
-		// Text used verbatim by ElasticMQ and other emulators; not seen in a
-		// recorded SQS response.
+		// Text of a real SQS rejection (HTTP 400, AWS request id) quoted in
+		// open-telemetry/opentelemetry-java-instrumentation#13799; the code is
+		// not in that trace.
 		return invalidParameter("Number of message attributes [%d] exceeds the allowed maximum [%d].",
 			len(attrs), MaxAttributes)
 	}

@@ -55,7 +55,16 @@ func tenAttributes(n int) Attributes {
 	return attrs
 }
 
+// Sources for the texts below. "Recorded" means a response from real SQS;
+// everything else is marked "no recorded response found; text is ours"
+// (several are worded as LocalStack or ElasticMQ word them).
+
 func TestValidateTooMany(t *testing.T) {
+	// Recorded text: SqsException "Number of message attributes [11] exceeds
+	// the allowed maximum [10]." (Status Code: 400, with an AWS request id) in
+	// https://github.com/open-telemetry/opentelemetry-java-instrumentation/issues/13799.
+	// The code is not in that trace; InvalidParameterValue is ours, as for
+	// the other attribute rules.
 	wantError(t, Validate(tenAttributes(11)), CodeInvalidParameterValue,
 		"Number of message attributes [11] exceeds the allowed maximum [10].")
 }
@@ -65,6 +74,12 @@ func TestValidateNames(t *testing.T) {
 		"digits, periods, hyphens and underscores. "
 	const reserved = "You can't use message attribute names beginning with 'AWS.' or 'Amazon.'. " +
 		"These strings are reserved for internal use. Additionally, they cannot start or end with '.'."
+	// LocalStack's AWS-validated test_send_message_with_invalid_string_attributes
+	// (localstack/localstack tests/aws/services/sqs/test_sqs.py) shows real SQS
+	// refusing bad characters, reserved prefixes, a trailing period and 257
+	// characters, but asserts only that the error matches "Invalid": no
+	// recorded response found for any of these texts; they are ours (badChars
+	// and reserved are LocalStack's wording).
 	tests := []struct {
 		name, attr, message string
 	}{
@@ -94,6 +109,14 @@ func TestValidateDataTypes(t *testing.T) {
 		return "The type of message (user) attribute '" + name + "' is invalid. " +
 			"You must use only the following supported type prefixes: Binary, Number, String."
 	}
+	// invalid(): recorded text and code. The Ballerina SQS connector's tests
+	// ran against real SQS (queue URL sqs.eu-north-1.amazonaws.com) and assert
+	// InvalidParameterValue, HTTP 400 and this exact message for DataType
+	// "InvalidType" (ballerina-platform/module-ballerinax-aws.sqs,
+	// ballerina/tests/send_message_test.bal, testSendMessageWithInvalidAttributes).
+	// Lower case, a missing dot, an empty or bad label get the same text by
+	// our reading. "empty" and "too long": no recorded response found; text
+	// is ours.
 	tests := []struct {
 		name, dataType, message string
 	}{
@@ -115,6 +138,16 @@ func TestValidateDataTypes(t *testing.T) {
 }
 
 func TestValidateValues(t *testing.T) {
+	// "empty String": recorded. LocalStack's AWS-validated
+	// test_send_message_with_empty_string_attribute (localstack/localstack
+	// tests/aws/services/sqs/test_sqs.py) asserts the whole error
+	// {Type: Sender, Code: InvalidParameterValue, Message: this text} for
+	// attribute "ErrorDetails". The Number, Binary and custom-type cases
+	// reuse that text with their base type: no recorded response found.
+	// "single value", "must use field", "bad number", "out of range" and the
+	// character cases: no recorded response found; text is ours ("Can't
+	// cast ..." as LocalStack and other emulators word it; the character text
+	// is the recorded body text with "message attribute '%s' value").
 	tests := []struct {
 		name    string
 		value   Value

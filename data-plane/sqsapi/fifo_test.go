@@ -73,10 +73,16 @@ func TestFIFOThroughTheAPI(t *testing.T) {
 			code string
 			msg  string
 		}{
+			// No recorded SQS response found for SendMessage without a group
+			// id; MissingParameter and its text are ours (moto answers the same).
 			{"missing group id", func() error {
 				_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String("x")})
 				return err
 			}, "MissingParameter", "The request must contain the parameter MessageGroupId."},
+			// Recorded against real SQS: localstack/localstack
+			// tests/aws/services/sqs/test_sqs.snapshot.json, key
+			// "...::test_send_batch_missing_message_group_id_for_fifo_queue":
+			// InvalidParameterValue, HTTP 400, this exact message.
 			{"missing group id in a batch", func() error {
 				_, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: q, Entries: []types.SendMessageBatchRequestEntry{
 					{Id: aws.String("a"), MessageBody: aws.String("x"), MessageGroupId: aws.String("g")},
