@@ -99,7 +99,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 			return err
 		}
 	}
-	store, err := tikv.Open(ctx, tikv.Config{
+	store, err := openKV(ctx, tikv.Config{
 		PDAddrs:        splitList(f.pd),
 		ConnectTimeout: f.pdTimeout,
 		Options:        tikv.Options{Logger: log},
@@ -160,6 +160,22 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	}
 	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "pd", f.pd, "s3", f.s3Endpoint)
 	return serveHTTP(ctx, l, n.routes(), f.http, log)
+}
+
+// mockPD is the --pd value for client-go's in-process mock store, which
+// only test binaries (-tags sluice_mocktikv) accept.
+const mockPD = "mock://"
+
+// openKV opens the TiKV cluster behind cfg.PDAddrs, or the mock store for
+// --pd mock:// in a test binary.
+func openKV(ctx context.Context, cfg tikv.Config) (*tikv.Store, error) {
+	if slices.Contains(cfg.PDAddrs, mockPD) {
+		if len(cfg.PDAddrs) > 1 {
+			return nil, errors.New("--pd " + mockPD + " goes alone")
+		}
+		return openMockTiKV(cfg.Options)
+	}
+	return tikv.Open(ctx, cfg)
 }
 
 func splitList(s string) []string {

@@ -165,7 +165,9 @@ func TestTierBlobStoreDown(t *testing.T) {
 			t.Fatalf("cold stats: %+v, want failed reads", cs)
 		}
 		flaky.down.Store(false)
-		time.Sleep(2100 * time.Millisecond) // the back-off after a failed read
+		// Past the back-off after a failed read (2 s by time.Now, set before
+		// the sleep): a sleep can only run long, so this cannot end early.
+		time.Sleep(2100 * time.Millisecond)
 		seen := drainChecked(t, e2, r, first)
 		checkExactlyOnce(t, seen, first)
 	})

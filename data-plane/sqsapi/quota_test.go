@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
+	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/quota"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
@@ -36,8 +39,35 @@ func quotaServer(t *testing.T, q tenants.Quotas) *server {
 	})
 }
 
+// aheadClock is the wall clock plus an offset a test moves forward: the
+// engine's count caches age by it at once, while everything else (visibility
+// timeouts included) sees time pass as usual.
+type aheadClock struct{ offset atomic.Int64 }
+
+func (c *aheadClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *aheadClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+// clockedQuotaServer is quotaServer with the engine on an aheadClock.
+func clockedQuotaServer(t *testing.T, q tenants.Quotas) (*server, *aheadClock) {
+	t.Helper()
+	clock := &aheadClock{}
+	e, err := engine.New(kvtest.OpenLocal(t), engine.Options{Clock: clock.Now, ReceiptKey: []byte("0123456789abcdef0123456789abcdef"), PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Start(context.Background())
+	t.Cleanup(func() { _ = e.Close() })
+	h, err := sqsapi.New(sqsapi.Options{Engine: e, Auth: quotaAuth{q}, Limits: quota.New(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &server{Server: srv, engine: e}, clock
+}
+
 func TestQueueAndMessageQuotas(t *testing.T) {
-	s := quotaServer(t, tenants.Quotas{MaxQueues: 2, MaxMessageBytes: 1024, MaxInFlightPerQueue: 3})
+	s, clock := clockedQuotaServer(t, tenants.Quotas{MaxQueues: 2, MaxMessageBytes: 1024, MaxInFlightPerQueue: 3})
 	c := s.client("KEYA")
 	for _, name := range []string{"one", "two", "one"} {
 		if _, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)}); err != nil {
@@ -64,13 +94,15 @@ func TestQueueAndMessageQuotas(t *testing.T) {
 	if err != nil || len(got.Messages) != 3 {
 		t.Fatalf("receive 3: %v, %v", got, err)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	// Past the in-flight cache (1 s) by the engine's clock, not by sleeping:
+	// the count is read again from the store, and still refuses.
+	clock.Advance(1100 * time.Millisecond)
 	_, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q})
 	wantAPIError(t, err, "OverLimit")
 	if _, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q, ReceiptHandle: got.Messages[0].ReceiptHandle}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond)
+	clock.Advance(1100 * time.Millisecond) // the delete is seen once the cached count expires
 	if _, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q}); err != nil {
 		t.Fatalf("receive after a delete: %v", err)
 	}
@@ -121,7 +153,7 @@ func TestRateQuota(t *testing.T) {
 }
 
 func TestStoredBytesQuota(t *testing.T) {
-	s := quotaServer(t, tenants.Quotas{MaxStoredBytes: 2500})
+	s, clock := clockedQuotaServer(t, tenants.Quotas{MaxStoredBytes: 2500})
 	c := s.client("KEYA")
 	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("store")})
 	if err != nil {
@@ -133,7 +165,7 @@ func TestStoredBytesQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(2100 * time.Millisecond) // the total is cached for 2 s
+	clock.Advance(2100 * time.Millisecond) // past the stored-bytes cache (2 s): the total is read from the store
 	_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: body})
 	wantAPIError(t, err, "OverLimit")
 	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: aws.String("small")}); err != nil {

@@ -5,6 +5,7 @@ package sluiceproc
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,11 +24,18 @@ import (
 // BinEnv names a prebuilt sluice binary to test instead of building one.
 const BinEnv = "SLUICE_BIN"
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
+// MockTiKVBinEnv names a prebuilt sluice binary built with -tags
+// sluice_mocktikv, for MockTiKVBinary.
+const MockTiKVBinEnv = "SLUICE_MOCKTIKV_BIN"
+
+// builds caches one binary per set of build tags for the test run.
+var builds sync.Map // tags -> *buildResult
+
+type buildResult struct {
+	once sync.Once
+	path string
+	err  error
+}
 
 // Binary returns the path of a sluice binary: $SLUICE_BIN, or one built
 // from this checkout into a temporary directory.
@@ -36,25 +44,48 @@ func Binary(tb testing.TB) string {
 	if bin := os.Getenv(BinEnv); bin != "" {
 		return bin
 	}
-	buildOnce.Do(func() {
+	return build(tb, "")
+}
+
+// MockTiKVBinary returns a sluice binary whose `serve` accepts --pd
+// mock://, client-go's in-process mock store: $SLUICE_MOCKTIKV_BIN, or one
+// built with -tags sluice_mocktikv. $SLUICE_BIN is not used: a shipped
+// binary refuses mock://.
+func MockTiKVBinary(tb testing.TB) string {
+	tb.Helper()
+	if bin := os.Getenv(MockTiKVBinEnv); bin != "" {
+		return bin
+	}
+	return build(tb, "sluice_mocktikv")
+}
+
+func build(tb testing.TB, tags string) string {
+	tb.Helper()
+	v, _ := builds.LoadOrStore(tags, &buildResult{})
+	b := v.(*buildResult)
+	b.once.Do(func() {
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..", "..")
 		dir, err := os.MkdirTemp("", "sluice-e2e-bin-")
 		if err != nil {
-			buildErr = err
+			b.err = err
 			return
 		}
-		buildPath = filepath.Join(dir, "sluice")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/sluice")
+		b.path = filepath.Join(dir, "sluice")
+		args := []string{"build", "-o", b.path}
+		if tags != "" {
+			args = append(args, "-tags", tags)
+		}
+		cmd := exec.Command("go", append(args, "./cmd/sluice")...)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/sluice: %w\n%s", err, out)
+			b.err = fmt.Errorf("go %s ./cmd/sluice: %w\n%s", strings.Join(args, " "), err, out)
 		}
 	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
+	if b.err != nil {
+		tb.Fatal(b.err)
 	}
-	return buildPath
+	return b.path
 }
 
 // Process is a running sluice command.
@@ -139,13 +170,74 @@ func start(bin string, args []string) (*Process, error) {
 	}
 }
 
+// serveStartTimeout bounds how long `sluice serve` may take to log that it
+// listens: PD and S3 are each checked within 10 s by default.
+const serveStartTimeout = 30 * time.Second
+
+// StartServe runs `sluice serve --listen 127.0.0.1:0` with bin and the
+// given arguments, and waits until it logs the address it listens on. The
+// process is killed when the test ends if it is still running. Region is
+// the default, us-east-1, unless args set --region.
+func StartServe(tb testing.TB, bin string, args ...string) *Process {
+	tb.Helper()
+	args = append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)
+	cmd := exec.Command(bin, args...)
+	p := &Process{Region: "us-east-1", cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	for i, a := range args {
+		if (a == "--region" || a == "-region") && i+1 < len(args) {
+			p.Region = args[i+1]
+		}
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start %s: %v", bin, err)
+	}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	tb.Cleanup(func() { p.Kill() })
+	deadline := time.After(serveStartTimeout)
+	for {
+		if listen := serveListening(p.stderr.String()); listen != "" {
+			p.Endpoint = "http://" + listen
+			return p
+		}
+		select {
+		case <-p.exited:
+			tb.Fatalf("sluice %s exited before serving: %v\n%s", strings.Join(args, " "), p.waitErr, p.stderr)
+		case <-deadline:
+			tb.Fatalf("sluice %s logged no listen address within %v\n%s", strings.Join(args, " "), serveStartTimeout, p.stderr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// serveListening returns the address in the "sluice serve started" log
+// line (JSON, from slog), or "" before it is logged.
+func serveListening(log string) string {
+	for line := range strings.Lines(log) {
+		var rec struct{ Msg, Listen string }
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "sluice serve started" {
+			return rec.Listen
+		}
+	}
+	return ""
+}
+
 // Run runs sluice to completion with a timeout and returns its exit code
 // and combined output.
 func Run(tb testing.TB, timeout time.Duration, args ...string) (int, string) {
 	tb.Helper()
+	return RunBinary(tb, Binary(tb), timeout, args...)
+}
+
+// RunBinary is Run with a chosen binary.
+func RunBinary(tb testing.TB, bin string, timeout time.Duration, args ...string) (int, string) {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, Binary(tb), args...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
