@@ -182,16 +182,25 @@ func TestJSONMessageActions(t *testing.T) {
 			entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint("e", i)), MessageBody: aws.String(fmt.Sprint("body ", i))})
 		}
 		entries[3].MessageBody = aws.String("bad \x01 char")
+		// An empty body fails its entry with EmptyValue, as real SQS answers
+		// (recorded by the Ballerina SQS connector's integration tests).
+		entries[5].MessageBody = aws.String("")
 		batch, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: q, Entries: entries})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(batch.Successful) != 9 || len(batch.Failed) != 1 || aws.ToString(batch.Failed[0].Id) != "e3" ||
-			aws.ToString(batch.Failed[0].Code) != "InvalidMessageContents" || !batch.Failed[0].SenderFault {
+		failed := map[string]string{}
+		for _, f := range batch.Failed {
+			if !f.SenderFault {
+				t.Errorf("entry %s failed without SenderFault", aws.ToString(f.Id))
+			}
+			failed[aws.ToString(f.Id)] = aws.ToString(f.Code)
+		}
+		if len(batch.Successful) != 8 || len(failed) != 2 || failed["e3"] != "InvalidMessageContents" || failed["e5"] != "EmptyValue" {
 			t.Fatalf("SendMessageBatch = %+v / %+v", batch.Successful, batch.Failed)
 		}
 		var handles []string
-		for len(handles) < 9 {
+		for len(handles) < 8 {
 			r, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 			if err != nil || len(r.Messages) == 0 {
 				t.Fatalf("receive batch: %v, %v", r, err)
@@ -212,7 +221,7 @@ func TestJSONMessageActions(t *testing.T) {
 			del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint("d", i)), ReceiptHandle: aws.String(h)})
 		}
 		dres, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: q, Entries: del})
-		if err != nil || len(dres.Successful) != 9 || len(dres.Failed) != 0 {
+		if err != nil || len(dres.Successful) != 8 || len(dres.Failed) != 0 {
 			t.Fatalf("DeleteMessageBatch = %+v, %v", dres, err)
 		}
 	})

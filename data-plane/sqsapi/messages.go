@@ -153,6 +153,16 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 		total   int
 	)
 	for _, e := range in.Entries {
+		if e.MessageBody == nil || *e.MessageBody == "" {
+			// An entry without a body fails alone with EmptyValue, where a
+			// single send answers MissingParameter: recorded from real SQS
+			// by the Ballerina SQS connector's integration tests
+			// (send_message_batch_test.bal, testSendMessageBatchPartialFailure).
+			// The text is ours.
+			out.Failed = append(out.Failed, batchResultErrorEntry{Id: e.Id, Code: "EmptyValue",
+				Message: "The request must contain the parameter MessageBody.", SenderFault: true})
+			continue
+		}
 		send, err := c.sendInput(e.messageToSend)
 		if err != nil {
 			f, _ := failedEntry(e.Id, err)
