@@ -132,7 +132,9 @@ func (e *Engine) markTouched(ctx context.Context) error {
 	return nil
 }
 
-// visitDue runs the background work of every queue due by now.
+// visitDue runs the background work of every queue due when the pass
+// begins, each at most once: a backlog rescheduled at once waits for the
+// next pass rather than keeping this one going.
 func (e *Engine) visitDue(ctx context.Context) error {
 	e.visiting.Lock()
 	defer e.visiting.Unlock()
@@ -142,12 +144,16 @@ func (e *Engine) visitDue(ctx context.Context) error {
 	if err := e.markTouched(ctx); err != nil {
 		return err
 	}
-	var errs []error
+	var (
+		errs    []error
+		now     = e.clock().UnixMilli()
+		start   = duePrefix
+		visited = map[did]bool{}
+	)
 	for {
-		now := e.clock().UnixMilli()
 		var due []kv.KV
 		err := e.store.View(ctx, func(r kv.Reader) (err error) {
-			due, err = r.Scan(ctx, duePrefix, dueKey(now+1, did{}), dueBatch)
+			due, err = r.Scan(ctx, start, dueKey(now+1, did{}), dueBatch)
 			return err
 		})
 		if err != nil {
@@ -160,6 +166,10 @@ func (e *Engine) visitDue(ctx context.Context) error {
 			at := int64(binary.BigEndian.Uint64(p.Key[len(duePrefix):]))
 			var d did
 			copy(d[:], p.Key[len(duePrefix)+8:])
+			if visited[d] {
+				continue
+			}
+			visited[d] = true
 			if err := e.visit(ctx, d, at); err != nil {
 				errs = append(errs, fmt.Errorf("visit queue data %x: %w", d, err))
 			}
@@ -167,13 +177,10 @@ func (e *Engine) visitDue(ctx context.Context) error {
 				return errors.Join(append(errs, ctx.Err())...)
 			}
 		}
-		// Visited entries moved past now (or were claimed by another
-		// node), so the next scan starts with those still due; one that
-		// failed would come back at once, so a page with failures ends
-		// the pass.
-		if len(due) < dueBatch || len(errs) > 0 {
+		if len(due) < dueBatch {
 			return errors.Join(errs...)
 		}
+		start = append(bytes.Clone(due[len(due)-1].Key), 0)
 	}
 }
 
@@ -368,9 +375,14 @@ func (e *Engine) nextVisit(ctx context.Context, q *queueRecord, out tierOutcome)
 		return nil
 	})
 	if ok {
-		// Never sooner than the next pass: work that is due at once (a
-		// queue over its budget) waits for it, and no entry spins.
-		next = max(next, now+e.passInterval().Milliseconds())
+		// Never sooner than the next pass, so no entry spins; a backlog
+		// (over budget, or more than a pass may roll) is due at once and
+		// goes on at the next pass, whenever that runs.
+		soonest := now + e.passInterval().Milliseconds()
+		if out.over {
+			soonest = now
+		}
+		next = max(next, soonest)
 	}
 	return next, ok, err
 }
