@@ -19,6 +19,7 @@ import (
 type storeOps struct {
 	kv.Store
 	txns, reads, writes atomic.Int64
+	views               atomic.Int64 // read-only transactions, of txns
 	floorWrites         atomic.Int64 // scan floors set
 }
 
@@ -30,6 +31,7 @@ func (s *storeOps) snapshot() storeOpsSnapshot {
 
 func (s *storeOps) View(ctx context.Context, fn func(kv.Reader) error) error {
 	s.txns.Add(1)
+	s.views.Add(1)
 	return s.Store.View(ctx, func(r kv.Reader) error { return fn(countingReader{r, &s.reads}) })
 }
 
