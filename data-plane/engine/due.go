@@ -335,10 +335,7 @@ func (e *Engine) nextVisit(ctx context.Context, q *queueRecord, out tierOutcome)
 			if err != nil {
 				return err
 			}
-			start := indexBound(d, shard, floor)
-			if bytes.HasPrefix(lease.resume, shardPrefix(d, shard)) && bytes.Compare(lease.resume, start) > 0 {
-				start = lease.resume
-			}
+			start := tierScanStart(d, shard, floor, lease.resume)
 			pending, err := r.Scan(ctx, start, prefixEnd(shardPrefix(d, shard)), 1)
 			if err != nil {
 				return err

@@ -234,10 +234,11 @@ func (e *Engine) shardsWithTierWork(ctx context.Context, q *queueRecord, shards 
 			if err != nil {
 				return err
 			}
-			start := indexBound(d, shard, floor)
-			if lease.node == e.opts.NodeID && bytes.HasPrefix(lease.resume, shardPrefix(d, shard)) && bytes.Compare(lease.resume, start) > 0 {
-				start = lease.resume
+			var resume []byte
+			if lease.node == e.opts.NodeID {
+				resume = lease.resume
 			}
+			start := tierScanStart(d, shard, floor, resume)
 			end := indexBound(d, shard, cutoff+1)
 			if bytes.Compare(start, end) >= 0 {
 				continue
@@ -486,10 +487,7 @@ func (e *Engine) tierCandidates(ctx context.Context, r kv.Reader, q *queueRecord
 	if err != nil {
 		return nil, nil, false, err
 	}
-	start := indexBound(d, shard, floor)
-	if bytes.HasPrefix(resume, shardPrefix(d, shard)) && bytes.Compare(resume, start) > 0 {
-		start = resume
-	}
+	start := tierScanStart(d, shard, floor, resume)
 	end := indexBound(d, shard, cutoff+1)
 	if bytes.Compare(start, end) >= 0 {
 		return nil, resume, true, nil
@@ -508,6 +506,17 @@ func (e *Engine) tierCandidates(ctx context.Context, r kv.Reader, q *queueRecord
 		next = append(bytes.Clone(kvs[len(kvs)-1].Key), 0)
 	}
 	return cands, next, len(kvs) < tierPage, nil
+}
+
+// tierScanStart is where a tiering scan of the shard's index begins: the
+// lease's resume key, when it is one of this shard's above the floor, else
+// the floor.
+func tierScanStart(d did, shard uint8, floor int64, resume []byte) []byte {
+	start := indexBound(d, shard, floor)
+	if bytes.HasPrefix(resume, shardPrefix(d, shard)) && bytes.Compare(resume, start) > 0 {
+		return resume
+	}
+	return start
 }
 
 // segmentRecord is what the store keeps of a segment: how many messages it
