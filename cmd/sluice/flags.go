@@ -16,6 +16,22 @@ import (
 // errUsage reports a command-line error whose message flag already printed.
 var errUsage = errors.New("usage")
 
+// errHelp reports that the user asked for help and got it: exit 0.
+var errHelp = errors.New("help")
+
+// wantsHelp reports whether args ask for help before any "--".
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--h", "--help":
+			return true
+		}
+	}
+	return false
+}
+
 // commonFlags are the flags every long-running command takes.
 type commonFlags struct {
 	listen       string
@@ -113,10 +129,13 @@ func (c *commonFlags) logger(env environment) (*slog.Logger, error) {
 // parseFlags parses args, then environment variables, then the config file.
 func parseFlags(fs *flag.FlagSet, env environment, args []string) error {
 	fs.SetOutput(env.stderr)
+	if wantsHelp(args) {
+		fs.SetOutput(env.stdout) // asked for: it is the output, not an error
+	}
 	err := config.Parse(fs, args, env.getenv)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		return errUsage
+		return errHelp
 	case err != nil && strings.HasPrefix(err.Error(), "flag provided but not defined"):
 		return errUsage // flag printed the message and usage
 	}

@@ -141,6 +141,7 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 		{"short master key", []string{"serve", "--pd", closedAddr, "--master-key", "abcd"}, 1, "--master-key"},
 		{"access key without secret", []string{"dev", "--data", filepath.Join(dir, "k"), "--access-key", "AKIDEXAMPLE12345"}, 1, "--secret-key"},
 		{"bad role", []string{"serve", "--role", "chef"}, 1, "--role"},
+		{"billing role before billing exists", []string{"serve", "--role", "billing", "--pd", closedAddr}, 1, "no billing service"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,6 +174,25 @@ func TestSettingsFromEnvironment(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 || !strings.Contains(stdout.String(), data) {
 		t.Fatalf("exit %d; stdout %q; stderr %q", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestHelpExitsZero: asking for help is not an error, and the usage goes
+// to stdout, where a pager or grep can read it.
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"-h"}, {"help"},
+		{"dev", "--help"}, {"dev", "-h"}, {"serve", "--help"}, {"serve", "-help"},
+		{"token", "--help"}, {"token", "-h"}, {"token", "help"},
+		{"token", "create", "--help"}, {"token", "revoke", "-h"},
+		{"version", "--help"},
+	} {
+		var stdout, stderr syncBuffer
+		code := run(context.Background(), args, &stdout, &stderr, noEnv)
+		if code != 0 || stdout.String() == "" || stderr.String() != "" {
+			t.Errorf("sluice %s: exit %d, stdout %d bytes, stderr %q; want 0, the usage on stdout, nothing on stderr",
+				strings.Join(args, " "), code, len(stdout.String()), stderr.String())
+		}
 	}
 }
 

@@ -22,7 +22,9 @@ import (
 	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
-var roles = []string{"all", "data-plane", "control-plane", "billing"}
+// roles a node may take. billing joins them with the billing service; until
+// then a node started for it would serve nothing, so it is refused.
+var roles = []string{"all", "data-plane", "control-plane"}
 
 type serveFlags struct {
 	commonFlags
@@ -70,6 +72,9 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
+	if f.role == "billing" {
+		return fmt.Errorf("--role billing: there is no billing service yet; want one of %s", strings.Join(roles, ", "))
+	}
 	if !slices.Contains(roles, f.role) {
 		return fmt.Errorf("--role %q: want one of %s", f.role, strings.Join(roles, ", "))
 	}
@@ -110,7 +115,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	defer closeLogged(log, "kv store", store.Close)
 
 	var blobs blob.Store
-	if f.role == "all" || f.role == "data-plane" || f.role == "billing" {
+	if f.role == "all" || f.role == "data-plane" {
 		if f.s3Endpoint == "" || f.s3Bucket == "" {
 			return fmt.Errorf("role %s keeps message bodies and exports in S3: set --s3-endpoint and --s3-bucket", f.role)
 		}

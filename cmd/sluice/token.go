@@ -59,6 +59,9 @@ func runToken(ctx context.Context, env environment, args []string) error {
 			return runTokenCreate(env, args[1:])
 		case "revoke":
 			return runTokenRevoke(ctx, env, args[1:])
+		case "help", "-h", "-help", "--help":
+			fmt.Fprintln(env.stdout, "Usage: sluice token create|revoke [flags]\n\n"+tokenUsage+"\n\nRun \"sluice token create -h\" or \"sluice token revoke -h\" for their flags.")
+			return errHelp
 		}
 	}
 	return errors.New(tokenUsage)
