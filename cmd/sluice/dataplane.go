@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
-	"github.com/sluice-mq/sluice/data-plane/quota"
 	"github.com/sluice-mq/sluice/data-plane/sigv4"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsauth"
@@ -18,10 +18,12 @@ import (
 	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
-// dataPlane is the queue engine and the SQS API in front of it.
+// dataPlane is the queue engine and the SQS API in front of it, through
+// the node's admission gate.
 type dataPlane struct {
 	engine  *engine.Engine
 	catalog *tenants.Catalog
+	gate    *admission.Gate
 	sqs     http.Handler
 }
 
@@ -39,10 +41,11 @@ func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringO
 	if err != nil {
 		return nil, fmt.Errorf("queue engine: %w", err)
 	}
+	gate := admission.New(admission.Options{Counts: eng})
 	h, err := sqsapi.New(sqsapi.Options{
 		Engine: eng,
 		Auth:   sqsauth.New(catalog, region, sigv4.Options{}),
-		Limits: quota.New(nil),
+		Gate:   gate,
 		Logger: log,
 	})
 	if err != nil {
@@ -50,7 +53,7 @@ func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringO
 		return nil, err
 	}
 	eng.Start(ctx)
-	return &dataPlane{engine: eng, catalog: catalog, sqs: h}, nil
+	return &dataPlane{engine: eng, catalog: catalog, gate: gate, sqs: h}, nil
 }
 
 // newCatalog opens the tenant catalog, sealing secrets with masterKey.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
+	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
@@ -136,14 +137,17 @@ func runServe(ctx context.Context, env environment, args []string) error {
 		if err != nil {
 			return err
 		}
-		var eng *engine.Engine
+		var (
+			eng  *engine.Engine
+			gate *admission.Gate
+		)
 		if dataPlane {
 			dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, false, log)
 			if err != nil {
 				return err
 			}
 			defer closeLogged(log, "queue engine", dp.engine.Close)
-			n.sqs, eng = dp.sqs, dp.engine
+			n.sqs, eng, gate = dp.sqs, dp.engine, dp.gate
 		}
 		if controlPlane {
 			if eng == nil {
@@ -155,6 +159,9 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				defer closeLogged(log, "queue engine", eng.Close)
 			}
 			n.control = restapi.New(catalog, eng, f.region, jwtKey, nil, log)
+			if gate != nil {
+				n.control.WithGate(gate)
+			}
 			go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 )
 
@@ -46,15 +47,44 @@ type updateQueueRequest struct {
 	Tiering    *engine.TieringPatch `json:"tiering"`
 }
 
+// queueRef is the path account's queue of that name; the call is metered
+// on it.
 func (a *API) queueRef(c echo.Context, name string) engine.QueueRef {
-	return engine.QueueRef{Account: c.Param("account"), Region: a.region, Name: name}
+	ref := engine.QueueRef{Account: c.Param("account"), Region: a.region, Name: name}
+	if call := admitted(c); call != nil {
+		call.Queue(ref)
+	}
+	return ref
 }
 
-// tenantExists answers 404 for a missing tenant, so queue routes never
-// act on an account the catalog does not know.
-func (a *API) tenantExists(c echo.Context) error {
-	_, err := a.catalog.GetTenant(c.Request().Context(), c.Param("account"))
-	return err
+// admit passes a queue route through the admission gate as the SQS action
+// it stands for: a missing tenant is answered 404, so queue routes never
+// act on an account the catalog does not know; the tenant's admin rate
+// applies (429 past it); and the call is metered with the code it was
+// answered with.
+func (a *API) admit(action string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			t, err := a.catalog.GetTenant(c.Request().Context(), c.Param("account"))
+			if err != nil {
+				return a.catalogError(c, err)
+			}
+			call, err := a.gate.Admit(admission.ControlPlane, admission.Tenant{Account: t.AccountID, Quotas: t.Quotas()}, action)
+			if err != nil {
+				return a.engineError(c, err)
+			}
+			c.Set(admittedKey, call)
+			err = next(c)
+			code, _ := c.Get(errorCodeKey).(string)
+			call.Done(code)
+			return err
+		}
+	}
+}
+
+func admitted(c echo.Context) *admission.Call {
+	call, _ := c.Get(admittedKey).(*admission.Call)
+	return call
 }
 
 func (a *API) engineError(c echo.Context, err error) error {
@@ -70,6 +100,8 @@ func (a *API) engineError(c echo.Context, err error) error {
 		status = http.StatusConflict
 	case engine.CodeOverLimit:
 		status = http.StatusForbidden
+	case admission.CodeThrottled:
+		status = http.StatusTooManyRequests
 	}
 	return fail(c, status, ee.Code, ee.Message)
 }
@@ -103,12 +135,8 @@ func (a *API) createQueue(c echo.Context) error {
 		return badRequest(c, "The body must be a JSON object with name and optional attributes and tags.")
 	}
 	ctx := c.Request().Context()
-	t, err := a.catalog.GetTenant(ctx, c.Param("account"))
-	if err != nil {
-		return a.catalogError(c, err)
-	}
 	ref := a.queueRef(c, in.Name)
-	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: in.Tiering, MaxQueues: t.Quotas().MaxQueues}
+	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: in.Tiering, Admit: admitted(c).AdmitQueue}
 	if _, err := a.engine.CreateQueueWith(ctx, ref, newQueue); err != nil {
 		return a.engineError(c, err)
 	}
@@ -125,9 +153,6 @@ type queueList struct {
 }
 
 func (a *API) listQueues(c echo.Context) error {
-	if err := a.tenantExists(c); err != nil {
-		return a.catalogError(c, err)
-	}
 	limit := 1000
 	if s := c.QueryParam("limit"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
+	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/tenants"
 )
@@ -27,7 +28,8 @@ import (
 type API struct {
 	catalog *tenants.Catalog
 	engine  *engine.Engine
-	region  string // queues provisioned here live in this region
+	gate    *admission.Gate // quotas and metering of the queue routes
+	region  string          // queues provisioned here live in this region
 	key     *jwtauth.Key
 	clock   func() time.Time
 	log     *slog.Logger
@@ -41,7 +43,15 @@ func New(catalog *tenants.Catalog, eng *engine.Engine, region string, key *jwtau
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{catalog: catalog, engine: eng, region: region, key: key, clock: clock, log: log}
+	return &API{catalog: catalog, engine: eng, gate: admission.New(admission.Options{Clock: clock}), region: region, key: key, clock: clock, log: log}
+}
+
+// WithGate makes the queue routes pass g, the node's admission gate,
+// instead of a gate of their own: one node, one set of rate buckets and one
+// meter.
+func (a *API) WithGate(g *admission.Gate) *API {
+	a.gate = g
+	return a
 }
 
 // Register mounts the routes on e under /v1.
@@ -59,11 +69,11 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/tenants/:account/keys", a.listKeys, sameTenant)
 	v1.PATCH("/tenants/:account/keys/:key", a.updateKey, sameTenant)
 	v1.DELETE("/tenants/:account/keys/:key", a.deleteKey, sameTenant)
-	v1.POST("/tenants/:account/queues", a.createQueue, sameTenant)
-	v1.GET("/tenants/:account/queues", a.listQueues, sameTenant)
-	v1.GET("/tenants/:account/queues/:queue", a.getQueue, sameTenant)
-	v1.PATCH("/tenants/:account/queues/:queue", a.updateQueue, sameTenant)
-	v1.DELETE("/tenants/:account/queues/:queue", a.deleteQueue, sameTenant)
+	v1.POST("/tenants/:account/queues", a.createQueue, sameTenant, a.admit("CreateQueue"))
+	v1.GET("/tenants/:account/queues", a.listQueues, sameTenant, a.admit("ListQueues"))
+	v1.GET("/tenants/:account/queues/:queue", a.getQueue, sameTenant, a.admit("GetQueueAttributes"))
+	v1.PATCH("/tenants/:account/queues/:queue", a.updateQueue, sameTenant, a.admit("SetQueueAttributes"))
+	v1.DELETE("/tenants/:account/queues/:queue", a.deleteQueue, sameTenant, a.admit("DeleteQueue"))
 	v1.POST("/tenants/:account/tokens", a.createToken, operatorOnly)
 	v1.POST("/tokens/revoke", a.revokeToken) // the handler checks who may revoke what
 }
@@ -79,10 +89,15 @@ type errorBody struct {
 }
 
 func fail(c echo.Context, status int, code, message string) error {
+	c.Set(errorCodeKey, code)
 	return c.JSON(status, apiError{Error: errorBody{Code: code, Message: message}})
 }
 
-const claimsKey = "sluice.claims"
+const (
+	claimsKey    = "sluice.claims"
+	admittedKey  = "sluice.admitted"  // the route's *admission.Call
+	errorCodeKey = "sluice.errorCode" // the code of the error answered
+)
 
 // authenticate requires a valid bearer token on every /v1 route: signed
 // by the key and unexpired, then neither revoked nor, for a tenant-admin

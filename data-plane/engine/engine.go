@@ -66,11 +66,7 @@ type Engine struct {
 	guard   *writeGuard // Updates in progress, for scan hints
 	queues  queueCache  // decoded queue records
 	ready   readyQueues // queues whose last receive found messages
-	// inFlight and stored keep counts and reservations for the in-flight
-	// and stored-bytes quotas (quotacounts.go).
-	inFlight reservedCounts[QueueRef]
-	stored   reservedCounts[string]
-	waiters  *waiters
+	waiters *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
 	// movers are the message move tasks this node runs.
@@ -146,8 +142,6 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		waiters:  newWaiters(),
 		claiming: &shardLocks{},
 		movers:   newMoveRunners(),
-		inFlight: reservedCounts[QueueRef]{maxAge: inFlightMaxAge},
-		stored:   reservedCounts[string]{maxAge: storedMaxAge},
 		stop:     func() {},
 	}
 	e.waiters.attach(e)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -87,22 +86,11 @@ func (r *readyQueues) set(ref QueueRef, ready bool) {
 	}
 }
 
-// Counting in-flight messages scans the index above now, and summing an
-// account's stored bytes reads a count record per queue: too much for
-// every receive or send, so both are kept a little while.
-const (
-	inFlightMaxAge = time.Second
-	storedMaxAge   = 2 * time.Second
-)
-
 // InFlight returns about how many of the queue's messages are in flight
-// (received, not deleted, visibility not expired): as read at most a second
-// ago, plus what this node's receives have claimed since.
-func (e *Engine) InFlight(ctx context.Context, ref QueueRef) (int64, error) {
-	return e.inFlight.current(ref, e.clock(), func() (int64, error) { return e.readInFlight(ctx, ref) })
-}
-
-func (e *Engine) readInFlight(ctx context.Context, ref QueueRef) (n int64, err error) {
+// (received, not deleted, visibility not expired), as every node has
+// flushed its counts plus this node's unflushed changes. It scans the
+// index above now: callers on a hot path keep it a while (admission does).
+func (e *Engine) InFlight(ctx context.Context, ref QueueRef) (n int64, err error) {
 	err = e.store.View(ctx, func(r kv.Reader) error {
 		q, err := e.readQueue(ctx, r, ref)
 		if err != nil {
@@ -116,13 +104,10 @@ func (e *Engine) readInFlight(ctx context.Context, ref QueueRef) (n int64, err e
 }
 
 // StoredBytes returns about how many bytes (bodies plus attributes) the
-// account's queues hold, in every region: as read at most storedMaxAge
-// ago, plus what this node's sends have added since.
-func (e *Engine) StoredBytes(ctx context.Context, account string) (int64, error) {
-	return e.stored.current(account, e.clock(), func() (int64, error) { return e.readStoredBytes(ctx, account) })
-}
-
-func (e *Engine) readStoredBytes(ctx context.Context, account string) (total int64, err error) {
+// account's queues hold, in every region, as every node has flushed its
+// counts plus this node's unflushed changes. It reads a count record per
+// queue: callers on a hot path keep it a while (admission does).
+func (e *Engine) StoredBytes(ctx context.Context, account string) (total int64, err error) {
 	prefix := []byte("C/q/" + account + "/")
 	// One read for every queue: a read per queue would cost TiKV a
 	// timestamp each.

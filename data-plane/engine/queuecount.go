@@ -56,15 +56,17 @@ func addQueueCount(ctx context.Context, tx kv.Txn, account string, delta int64) 
 	return tx.Set(queueCountKey(account), binary.AppendVarint(nil, n))
 }
 
-// reserveQueue counts a new queue of ref's account in tx, refusing it with
-// OverLimit when the account already has limit queues (0: no limit).
-func reserveQueue(ctx context.Context, tx kv.Txn, ref QueueRef, limit int) error {
+// reserveQueue counts a new queue of ref's account in tx, when admit
+// (nil: any) lets the account have one more than it has.
+func reserveQueue(ctx context.Context, tx kv.Txn, ref QueueRef, admit func(existing int64) error) error {
 	n, err := queueCount(ctx, tx, ref.Account)
 	if err != nil {
 		return err
 	}
-	if limit > 0 && n >= int64(limit) {
-		return errorf(CodeOverLimit, "The account has reached its quota of %d queues.", limit)
+	if admit != nil {
+		if err := admit(n); err != nil {
+			return err
+		}
 	}
 	return tx.Set(queueCountKey(ref.Account), binary.AppendVarint(nil, n+1))
 }

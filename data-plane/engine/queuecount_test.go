@@ -6,10 +6,22 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+	"github.com/sluice-mq/sluice/tenants"
 )
+
+// maxQueues is the queue-count decision of an admitted call by a tenant
+// whose quota is n queues.
+func maxQueues(n int) func(existing int64) error {
+	call, err := admission.New(admission.Options{}).Admit(admission.SQS, admission.Tenant{Account: "test", Quotas: tenants.Quotas{MaxQueues: n}}, "CreateQueue")
+	if err != nil {
+		panic(err)
+	}
+	return call.AdmitQueue
+}
 
 // TestQueueQuotaUnderConcurrentCreates: 50 creates at once, on two engines
 // sharing the store (two nodes), against an account one queue short of its
@@ -21,7 +33,7 @@ func TestQueueQuotaUnderConcurrentCreates(t *testing.T) {
 		clock := newFakeClock()
 		nodes := []*engine.Engine{newEngine(t, store, clock.Now), newEngine(t, store, clock.Now)}
 		for i := range quota - 1 {
-			if _, err := nodes[0].CreateQueueWith(ctx, ref(fmt.Sprint("q", i)), engine.NewQueue{MaxQueues: quota}); err != nil {
+			if _, err := nodes[0].CreateQueueWith(ctx, ref(fmt.Sprint("q", i)), engine.NewQueue{Admit: maxQueues(quota)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -33,7 +45,7 @@ func TestQueueQuotaUnderConcurrentCreates(t *testing.T) {
 		for i := range 50 {
 			wg.Go(func() {
 				e := nodes[i%2]
-				_, err := e.CreateQueueWith(ctx, ref(fmt.Sprint("new", i)), engine.NewQueue{MaxQueues: quota})
+				_, err := e.CreateQueueWith(ctx, ref(fmt.Sprint("new", i)), engine.NewQueue{Admit: maxQueues(quota)})
 				mu.Lock()
 				defer mu.Unlock()
 				var ee *engine.Error
@@ -66,7 +78,7 @@ func TestQueueQuotaCountsEveryRegionAndDeletes(t *testing.T) {
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
 		clock := newFakeClock()
 		e := newEngine(t, store, clock.Now)
-		limit := engine.NewQueue{MaxQueues: 2}
+		limit := engine.NewQueue{Admit: maxQueues(2)}
 		east, west := ref("a"), ref("b")
 		west.Region = "us-west-2"
 		for _, r := range []engine.QueueRef{east, west} {

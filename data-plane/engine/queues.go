@@ -127,10 +127,11 @@ type NewQueue struct {
 	// Tiering patches the default cold-tier settings of a new queue, or
 	// the settings of an existing one, as a PATCH of the queue would.
 	Tiering *TieringPatch
-	// MaxQueues refuses a new queue with OverLimit once the account has
-	// that many, in every region (0: no limit). An existing queue passes,
+	// Admit, when set, is asked inside the create transaction whether the
+	// account, which has existing queues in every region, may have one
+	// more; its error refuses the create. An existing queue is not asked,
 	// since creating is idempotent. Exact under concurrent creates.
-	MaxQueues int
+	Admit func(existing int64) error
 }
 
 // CreateQueue creates the queue, or returns the existing one when every
@@ -188,7 +189,7 @@ func (e *Engine) CreateQueueWith(ctx context.Context, ref QueueRef, in NewQueue)
 		if err := e.checkRedrive(ctx, tx, ref, want); err != nil {
 			return err
 		}
-		if err := reserveQueue(ctx, tx, ref, in.MaxQueues); err != nil {
+		if err := reserveQueue(ctx, tx, ref, in.Admit); err != nil {
 			return err
 		}
 		now := e.clock().Unix()

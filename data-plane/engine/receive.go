@@ -24,10 +24,16 @@ type ReceiveInput struct {
 	// returns the same messages and receipt handles. Standard queues
 	// ignore it.
 	ReceiveRequestAttemptID string
-	// MaxInFlight is the account's in-flight quota per queue (0: none): a
-	// receive claims at most the room left, and answers OverLimit when
-	// there is none and messages are waiting.
-	MaxInFlight int64
+	// Admit, when set, admits the claim under a quota once messages are
+	// ready (a long poll holds nothing while it waits).
+	Admit ClaimAdmitter
+}
+
+// ClaimAdmitter decides how many of want messages a receive may claim from
+// the queue: it may grant fewer, or refuse with an error the receive
+// answers. done is called with how many were claimed.
+type ClaimAdmitter interface {
+	AdmitClaim(ctx context.Context, ref QueueRef, want int) (granted int, done func(claimed int), err error)
 }
 
 // Message is a received message.
@@ -193,17 +199,19 @@ func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput)
 	return msgs, st, err
 }
 
-// claimAdmitted claims under the in-flight quota: it reserves room for the
-// batch first, so concurrent receives on this node cannot pass the quota
-// together, and settles with what it claimed.
+// claimAdmitted claims what in.Admit grants, and tells it how many it
+// claimed.
 func (e *Engine) claimAdmitted(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
-	r, err := e.ReserveInFlight(ctx, ref, int64(in.MaxNumberOfMessages), in.MaxInFlight)
+	if in.Admit == nil {
+		return e.claim(ctx, ref, in)
+	}
+	granted, done, err := in.Admit.AdmitClaim(ctx, ref, in.MaxNumberOfMessages)
 	if err != nil {
 		return nil, err
 	}
-	in.MaxNumberOfMessages = int(r.Granted)
+	in.MaxNumberOfMessages = granted
 	msgs, err := e.claim(ctx, ref, in)
-	r.Settle(int64(len(msgs)))
+	done(len(msgs))
 	return msgs, err
 }
 

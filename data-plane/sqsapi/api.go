@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/tenants"
 )
@@ -32,11 +33,6 @@ type Principal struct {
 	Quotas      tenants.Quotas // the tenant's; zero fields are unlimited
 }
 
-// RateLimiter admits calls within the tenant's rate quotas.
-type RateLimiter interface {
-	Allow(account string, q tenants.Quotas, action string) bool
-}
-
 // Authenticator checks a request's signature and says who made it. Its
 // errors should be *Error; any other error is answered as InternalFailure.
 type Authenticator interface {
@@ -47,8 +43,9 @@ type Authenticator interface {
 type Options struct {
 	Engine *engine.Engine
 	Auth   Authenticator
-	// Limits enforces rate quotas; nil admits every call.
-	Limits RateLimiter
+	// Gate makes the quota decisions and meters each call; nil is a gate
+	// over Engine's counts that meters nothing.
+	Gate   *admission.Gate
 	Logger *slog.Logger
 	// MaxBodyBytes bounds a request body, checked before it is parsed.
 	// The default, 4 MiB, fits a 1 MiB batch even percent-encoded by the
@@ -62,7 +59,7 @@ const defaultMaxBody = 4 << 20
 type Handler struct {
 	engine  *engine.Engine
 	auth    Authenticator
-	limits  RateLimiter
+	gate    *admission.Gate
 	log     *slog.Logger
 	maxBody int64
 }
@@ -72,7 +69,10 @@ func New(opts Options) (*Handler, error) {
 	if opts.Engine == nil || opts.Auth == nil {
 		return nil, errors.New("sqsapi: Engine and Auth are required")
 	}
-	h := &Handler{engine: opts.Engine, auth: opts.Auth, limits: opts.Limits, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	h := &Handler{engine: opts.Engine, auth: opts.Auth, gate: opts.Gate, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	if h.gate == nil {
+		h.gate = admission.New(admission.Options{Counts: opts.Engine})
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -110,6 +110,7 @@ type call struct {
 	body      []byte
 	params    url.Values // Query protocol only
 	principal Principal
+	admitted  *admission.Call // once authenticated and admitted
 }
 
 func (c *call) run(ctx context.Context) (any, error) {
@@ -131,10 +132,18 @@ func (c *call) run(ctx context.Context) (any, error) {
 		}
 		return nil, NewError("InvalidAction", "The action %s is not valid for this endpoint.", c.action)
 	}
-	if c.h.limits != nil && !c.h.limits.Allow(p.AccountID, p.Quotas, c.action) {
-		return nil, NewError("RequestThrottled", "Rate exceeded for %s: the account's quota is exhausted for now.", c.action)
+	c.admitted, err = c.h.gate.Admit(admission.SQS, admission.Tenant{Account: p.AccountID, Quotas: p.Quotas}, c.action)
+	if err != nil {
+		return nil, err
 	}
-	return act(ctx, c)
+	out, err := act(ctx, c)
+	code := ""
+	if err != nil {
+		we, _ := toWire(err)
+		code = we.Code
+	}
+	c.admitted.Done(code)
+	return out, err
 }
 
 func (c *call) readBody() error {

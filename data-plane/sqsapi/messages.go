@@ -92,8 +92,8 @@ func (c *call) sendInput(m messageToSend) (engine.SendInput, error) {
 	if err != nil {
 		return engine.SendInput{}, err
 	}
-	if limit := c.principal.Quotas.MaxMessageBytes; limit > 0 && len(*m.MessageBody)+msgattr.Size(a) > limit {
-		return engine.SendInput{}, NewError("InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than %d bytes (the account's quota).", limit)
+	if err := c.admitted.CheckMessage(len(*m.MessageBody) + msgattr.Size(a)); err != nil {
+		return engine.SendInput{}, err
 	}
 	return engine.SendInput{
 		Body: *m.MessageBody, DelaySeconds: m.DelaySeconds, Attributes: a, SystemAttributes: s, SenderID: c.principal.AccountID,
@@ -121,7 +121,7 @@ func sendMessage(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	size := int64(len(send.Body) + msgattr.Size(send.Attributes))
-	room, err := c.h.engine.ReserveStoredBytes(ctx, c.principal.AccountID, size, c.principal.Quotas.MaxStoredBytes)
+	room, err := c.admitted.ReserveStored(ctx, size)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 	if total > maxBatchBytes {
 		return nil, NewError("AWS.SimpleQueueService.BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
 	}
-	room, err := c.h.engine.ReserveStoredBytes(ctx, c.principal.AccountID, int64(total), c.principal.Quotas.MaxStoredBytes)
+	room, err := c.admitted.ReserveStored(ctx, int64(total))
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 		MessageAttributeNames: in.MessageAttributeNames,
 
 		ReceiveRequestAttemptID: in.ReceiveRequestAttemptId,
-		MaxInFlight:             int64(c.principal.Quotas.MaxInFlightPerQueue),
+		Admit:                   c.admitted.ClaimAdmitter(),
 	})
 	if err != nil {
 		return nil, err
@@ -237,6 +237,7 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 			MD5OfMessageAttributes: m.MD5OfMessageAttributes,
 			MessageAttributes:      fromAttributes(m.MessageAttributes),
 		}
+		c.admitted.Delivered(int64(len(m.Body) + msgattr.Size(m.MessageAttributes)))
 	}
 	return out, nil
 }

@@ -66,8 +66,11 @@ func (c *call) queueRef(queueURL string) (engine.QueueRef, error) {
 	return c.ref(name), nil
 }
 
+// ref is the caller's queue of that name; the call is metered on it.
 func (c *call) ref(name string) engine.QueueRef {
-	return engine.QueueRef{Account: c.principal.AccountID, Region: c.principal.Region, Name: name}
+	ref := engine.QueueRef{Account: c.principal.AccountID, Region: c.principal.Region, Name: name}
+	c.admitted.Queue(ref)
+	return ref
 }
 
 // queueURL builds a queue's URL on the host the client called.
@@ -105,7 +108,7 @@ func createQueue(ctx context.Context, c *call) (any, error) {
 	if in.QueueName == "" {
 		return nil, errMissingParameter("QueueName")
 	}
-	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, MaxQueues: c.principal.Quotas.MaxQueues}
+	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Admit: c.admitted.AdmitQueue}
 	if _, err := c.h.engine.CreateQueueWith(ctx, c.ref(in.QueueName), newQueue); err != nil {
 		return nil, err
 	}

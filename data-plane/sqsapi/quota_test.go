@@ -16,8 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
+	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
-	"github.com/sluice-mq/sluice/data-plane/quota"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/tenants"
@@ -35,12 +35,12 @@ func (a quotaAuth) Authenticate(ctx context.Context, r *http.Request, body []byt
 func quotaServer(t *testing.T, q tenants.Quotas) *server {
 	t.Helper()
 	return newServer(t, kvtest.OpenLocal(t), func(o *sqsapi.Options) {
-		o.Auth, o.Limits = quotaAuth{q}, quota.New(nil)
+		o.Auth = quotaAuth{q}
 	})
 }
 
 // aheadClock is the wall clock plus an offset a test moves forward: the
-// engine's count caches age by it at once, while everything else (visibility
+// admission gate's count caches age by it at once, while everything else (visibility
 // timeouts included) sees time pass as usual.
 type aheadClock struct{ offset atomic.Int64 }
 
@@ -57,7 +57,8 @@ func clockedQuotaServer(t *testing.T, q tenants.Quotas) (*server, *aheadClock) {
 	}
 	e.Start(context.Background())
 	t.Cleanup(func() { _ = e.Close() })
-	h, err := sqsapi.New(sqsapi.Options{Engine: e, Auth: quotaAuth{q}, Limits: quota.New(nil)})
+	gate := admission.New(admission.Options{Counts: e, Clock: clock.Now})
+	h, err := sqsapi.New(sqsapi.Options{Engine: e, Auth: quotaAuth{q}, Gate: gate})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +95,7 @@ func TestQueueAndMessageQuotas(t *testing.T) {
 	if err != nil || len(got.Messages) != 3 {
 		t.Fatalf("receive 3: %v, %v", got, err)
 	}
-	// Past the in-flight cache (1 s) by the engine's clock, not by sleeping:
+	// Past the in-flight cache (1 s) by the gate's clock, not by sleeping:
 	// the count is read again from the store, and still refuses.
 	clock.Advance(1100 * time.Millisecond)
 	_, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q})

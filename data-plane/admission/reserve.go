@@ -1,7 +1,6 @@
-package engine
+package admission
 
 import (
-	"context"
 	"sync"
 	"time"
 )
@@ -14,6 +13,18 @@ import (
 // thus never admits past the quota on its own, whatever its concurrency;
 // what other nodes admitted since the count was read is what the quota can
 // overshoot by (docs/architecture.md §7).
+
+// maxCountedKeys bounds the keys (queues, accounts) a node keeps counts
+// for; past it, it starts over, and the next calls read again.
+const maxCountedKeys = 10_000
+
+// Counting in-flight messages scans the index above now, and summing an
+// account's stored bytes reads a count record per queue: too much for
+// every receive or send, so both are kept a little while.
+const (
+	inFlightMaxAge = time.Second
+	storedMaxAge   = 2 * time.Second
+)
 
 // reservedCounts keeps, per key, the stored count and this node's
 // admissions since it was read.
@@ -89,14 +100,6 @@ func (c *reservedCounts[K]) reserve(k K, now time.Time, want, limit int64, parti
 	return Reservation{Granted: grant, settle: settle}, used, true, nil
 }
 
-// current returns k's count as this node knows it.
-func (c *reservedCounts[K]) current(k K, now time.Time, read func() (int64, error)) (int64, error) {
-	r, used, ok, err := c.reserve(k, now, 0, 1<<62, true, read)
-	if ok {
-		r.Settle(0)
-	}
-	return used, err
-}
 
 // entry returns k's entry, making room when there are too many. An entry
 // dropped while calls hold reservations on it only costs accuracy until
@@ -105,37 +108,10 @@ func (c *reservedCounts[K]) entry(k K) *reservedCount {
 	if e, ok := c.counts[k]; ok {
 		return e
 	}
-	if c.counts == nil || len(c.counts) >= maxCachedQueues {
+	if c.counts == nil || len(c.counts) >= maxCountedKeys {
 		c.counts = map[K]*reservedCount{}
 	}
 	e := &reservedCount{}
 	c.counts[k] = e
 	return e
-}
-
-// ReserveInFlight admits a receive of up to want messages from the queue
-// under the account's in-flight quota (limit 0: none). It grants what is
-// left, or answers OverLimit when nothing is.
-func (e *Engine) ReserveInFlight(ctx context.Context, ref QueueRef, want, limit int64) (Reservation, error) {
-	if limit <= 0 {
-		return Reservation{Granted: want}, nil
-	}
-	r, used, ok, err := e.inFlight.reserve(ref, e.clock(), want, limit, true, func() (int64, error) { return e.readInFlight(ctx, ref) })
-	if err != nil || ok {
-		return r, err
-	}
-	return r, errorf(CodeOverLimit, "The queue has %d messages in flight, the account's quota of %d.", used, limit)
-}
-
-// ReserveStoredBytes admits a send of bytes (bodies plus attributes) under
-// the account's stored-bytes quota (limit 0: none), all or nothing.
-func (e *Engine) ReserveStoredBytes(ctx context.Context, account string, bytes, limit int64) (Reservation, error) {
-	if limit <= 0 {
-		return Reservation{Granted: bytes}, nil
-	}
-	r, used, ok, err := e.stored.reserve(account, e.clock(), bytes, limit, false, func() (int64, error) { return e.readStoredBytes(ctx, account) })
-	if err != nil || ok {
-		return r, err
-	}
-	return r, errorf(CodeOverLimit, "The account stores %d bytes of messages; its quota is %d.", used, limit)
 }
