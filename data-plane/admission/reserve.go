@@ -100,7 +100,6 @@ func (c *reservedCounts[K]) reserve(k K, now time.Time, want, limit int64, parti
 	return Reservation{Granted: grant, settle: settle}, used, true, nil
 }
 
-
 // entry returns k's entry, making room when there are too many. An entry
 // dropped while calls hold reservations on it only costs accuracy until
 // the next read. Callers hold c.mu.
