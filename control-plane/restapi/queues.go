@@ -8,43 +8,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/sdk/api"
 )
 
 // Queues are provisioned through the same engine calls the SQS API makes,
 // so attributes, defaults, limits and errors are SQS's; the error code in
 // a reply is SQS's code.
-
-type queueJSON struct {
-	Name       string                 `json:"name"`
-	Arn        string                 `json:"arn"`
-	Attributes map[string]string      `json:"attributes"`
-	Tags       map[string]string      `json:"tags"`
-	Tiering    engine.TieringSettings `json:"tiering"`
-	Storage    storageJSON            `json:"storage"`
-}
-
-// storageJSON is where a queue's messages are: bytes count bodies plus
-// attributes, as SQS counts a message's size.
-type storageJSON struct {
-	Messages  int64 `json:"messages"`
-	HotBytes  int64 `json:"hotBytes"`
-	ColdBytes int64 `json:"coldBytes"`
-	Segments  int64 `json:"segments"`
-}
-
-type createQueueRequest struct {
-	Name       string               `json:"name"`
-	Attributes map[string]string    `json:"attributes"`
-	Tags       map[string]string    `json:"tags"`
-	Tiering    *engine.TieringPatch `json:"tiering"`
-}
-
-type updateQueueRequest struct {
-	Attributes map[string]string    `json:"attributes"`
-	Tags       map[string]string    `json:"tags"`       // added or replaced
-	RemoveTags []string             `json:"removeTags"` // removed
-	Tiering    *engine.TieringPatch `json:"tiering"`
-}
 
 func (a *API) queueRef(c echo.Context, name string) engine.QueueRef {
 	return engine.QueueRef{Account: c.Param("account"), Region: a.region, Name: name}
@@ -74,16 +43,16 @@ func (a *API) engineError(c echo.Context, err error) error {
 	return fail(c, status, ee.Code, ee.Message)
 }
 
-func (a *API) queueReply(c echo.Context, name string) (queueJSON, error) {
+func (a *API) queueReply(c echo.Context, name string) (api.Queue, error) {
 	ctx := c.Request().Context()
 	ref := a.queueRef(c, name)
 	attrs, err := a.engine.GetQueueAttributes(ctx, ref, []string{engine.AttrAll})
 	if err != nil {
-		return queueJSON{}, err
+		return api.Queue{}, err
 	}
 	q, err := a.engine.GetQueue(ctx, ref)
 	if err != nil {
-		return queueJSON{}, err
+		return api.Queue{}, err
 	}
 	tags := q.Tags
 	if tags == nil {
@@ -91,14 +60,14 @@ func (a *API) queueReply(c echo.Context, name string) (queueJSON, error) {
 	}
 	st, err := a.engine.QueueStorage(ctx, ref)
 	if err != nil {
-		return queueJSON{}, err
+		return api.Queue{}, err
 	}
-	return queueJSON{Name: name, Arn: ref.ARN(), Attributes: attrs, Tags: tags, Tiering: q.Tiering,
-		Storage: storageJSON{Messages: st.Messages, HotBytes: st.HotBytes, ColdBytes: st.ColdBytes, Segments: st.Segments}}, nil
+	return api.Queue{Name: name, ARN: ref.ARN(), Attributes: attrs, Tags: tags, Tiering: toAPITiering(q.Tiering),
+		Storage: api.QueueStorage{Messages: st.Messages, HotBytes: st.HotBytes, ColdBytes: st.ColdBytes, Segments: st.Segments}}, nil
 }
 
 func (a *API) createQueue(c echo.Context) error {
-	var in createQueueRequest
+	var in api.CreateQueueRequest
 	if err := bind(c, &in); err != nil || in.Name == "" {
 		return badRequest(c, "The body must be a JSON object with name and optional attributes and tags.")
 	}
@@ -108,7 +77,7 @@ func (a *API) createQueue(c echo.Context) error {
 		return a.catalogError(c, err)
 	}
 	ref := a.queueRef(c, in.Name)
-	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: in.Tiering, MaxQueues: t.Quotas().MaxQueues}
+	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: fromAPITieringPatch(in.Tiering), MaxQueues: t.Quotas().MaxQueues}
 	if _, err := a.engine.CreateQueueWith(ctx, ref, newQueue); err != nil {
 		return a.engineError(c, err)
 	}
@@ -117,11 +86,6 @@ func (a *API) createQueue(c echo.Context) error {
 		return a.engineError(c, err)
 	}
 	return c.JSON(http.StatusCreated, q)
-}
-
-type queueList struct {
-	Queues []string `json:"queues"`
-	Next   string   `json:"next,omitempty"`
 }
 
 func (a *API) listQueues(c echo.Context) error {
@@ -143,7 +107,7 @@ func (a *API) listQueues(c echo.Context) error {
 	if names == nil {
 		names = []string{}
 	}
-	return c.JSON(http.StatusOK, queueList{Queues: names, Next: next})
+	return c.JSON(http.StatusOK, api.QueueList{Queues: names, Next: next})
 }
 
 func (a *API) getQueue(c echo.Context) error {
@@ -155,7 +119,7 @@ func (a *API) getQueue(c echo.Context) error {
 }
 
 func (a *API) updateQueue(c echo.Context) error {
-	var in updateQueueRequest
+	var in api.UpdateQueueRequest
 	if err := bind(c, &in); err != nil || (len(in.Attributes) == 0 && len(in.Tags) == 0 && len(in.RemoveTags) == 0 && in.Tiering == nil) {
 		return badRequest(c, "The body must set attributes, tags, removeTags or tiering.")
 	}
@@ -177,7 +141,7 @@ func (a *API) updateQueue(c echo.Context) error {
 		}
 	}
 	if in.Tiering != nil {
-		if _, err := a.engine.PatchQueueTiering(ctx, ref, *in.Tiering); err != nil {
+		if _, err := a.engine.PatchQueueTiering(ctx, ref, *fromAPITieringPatch(in.Tiering)); err != nil {
 			return a.engineError(c, err)
 		}
 	}

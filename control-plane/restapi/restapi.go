@@ -20,6 +20,7 @@ import (
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
@@ -68,18 +69,9 @@ func (a *API) Register(e *echo.Echo) {
 	v1.POST("/tokens/revoke", a.revokeToken) // the handler checks who may revoke what
 }
 
-// apiError is every error reply: {"error":{"code":…,"message":…}}.
-type apiError struct {
-	Error errorBody `json:"error"`
-}
-
-type errorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
+// fail answers an error: every error reply is an api.Error.
 func fail(c echo.Context, status int, code, message string) error {
-	return c.JSON(status, apiError{Error: errorBody{Code: code, Message: message}})
+	return c.JSON(status, api.Error{Error: api.ErrorDetail{Code: code, Message: message}})
 }
 
 const claimsKey = "sluice.claims"
