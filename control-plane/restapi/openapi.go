@@ -31,14 +31,14 @@ func reply(desc string, schema obj) obj {
 func withErrors(codes ...string) obj {
 	out := obj{
 		"401": reply("Missing, invalid, expired or revoked bearer token, or a tenant-admin token whose tenant no longer exists.", ref("Error")),
-		"403": reply("The token's role or tenant does not allow this.", ref("Error")),
+		"403": reply("The token's role or tenant does not allow this (Forbidden); on queue routes also a tenant quota that is reached (OverLimit).", ref("Error")),
 	}
 	for _, c := range codes {
 		switch c {
 		case "400":
 			out[c] = reply("Invalid input.", ref("Error"))
 		case "404":
-			out[c] = reply("No such tenant or key.", ref("Error"))
+			out[c] = reply("No such tenant, access key or queue.", ref("Error"))
 		case "409":
 			out[c] = reply("Already exists.", ref("Error"))
 		}
@@ -67,8 +67,9 @@ var (
 	queueParam   = obj{"name": "queue", "in": "path", "required": true, "schema": obj{"type": "string", "maxLength": 80}}
 )
 
-// openAPIDocument describes every route Register mounts; a test holds the
-// two together.
+// openAPIDocument describes every route Register mounts and, in its
+// schemas, the sdk/api types the routes read and write; openapi_test.go
+// holds the three together.
 func openAPIDocument() obj {
 	account := obj{"parameters": []obj{accountParam}}
 	key := obj{"parameters": []obj{accountParam, keyParam}}
@@ -96,7 +97,7 @@ func openAPIDocument() obj {
 				"get": op("Get a tenant.", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("404")), nil),
 				"delete": op("Delete a tenant: its keys stop working at once, its queues and messages are removed in the background, and the account id is free again after that.", "operator",
-					merge(obj{"202": reply("Deletion started.", obj{"type": "object"})}, withErrors("404")), nil),
+					merge(obj{"202": reply("Deletion started.", ref("TenantDeletion"))}, withErrors("404")), nil),
 				"patch": op("Change the plan and quota overrides; every node enforces them within seconds.", "operator",
 					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("400", "404")),
 					obj{"requestBody": jsonBody(ref("UpdateTenant"))}),
@@ -123,7 +124,7 @@ func openAPIDocument() obj {
 					merge(obj{"200": reply("A page of names.", ref("QueueList"))}, withErrors("400", "404")),
 					obj{"parameters": []obj{
 						{"name": "prefix", "in": "query", "schema": obj{"type": "string"}},
-						{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000}},
+						{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000}},
 						{"name": "next", "in": "query", "schema": obj{"type": "string"}},
 					}}),
 			}, account),
@@ -181,6 +182,8 @@ func openAPIDocument() obj {
 					"quotas":          ref("Quotas"),
 					"effectiveQuotas": ref("Quotas"),
 					"createdAt":       obj{"type": "string", "format": "date-time"}, "updatedAt": obj{"type": "string", "format": "date-time"}}},
+				"TenantDeletion": obj{"type": "object", "properties": obj{
+					"accountId": obj{"type": "string"}, "status": obj{"type": "string", "enum": []string{"deleting"}}}},
 				"TenantList": obj{"type": "object", "properties": obj{
 					"tenants": obj{"type": "array", "items": ref("Tenant")}, "next": obj{"type": "string"}}},
 				"AccessKey": obj{"type": "object", "properties": obj{
@@ -192,23 +195,27 @@ func openAPIDocument() obj {
 					"name":       obj{"type": "string", "maxLength": 80},
 					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "SQS queue attributes, e.g. VisibilityTimeout."},
 					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
-					"tiering":    ref("Tiering")}},
+					"tiering":    ref("TieringPatch")}},
 				"UpdateQueue": obj{"type": "object", "properties": obj{
 					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}},
 					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
 					"removeTags": obj{"type": "array", "items": obj{"type": "string"}},
-					"tiering":    ref("Tiering")}},
-				"Tiering": obj{"type": "object", "description": "Cold tier: a message's body moves to a segment on the blob store once it is older than the hot window, or sooner, oldest first, while the queue's hot bytes exceed the budget. A patch changes only the fields it names.", "properties": obj{
+					"tiering":    ref("TieringPatch")}},
+				"TieringSettings": obj{"type": "object", "description": "Cold tier: a message's body moves to a segment on the blob store once it is older than the hot window, or sooner, oldest first, while the queue's hot bytes exceed the budget.", "properties": obj{
 					"hotWindowSeconds": obj{"type": "integer", "minimum": 0, "maximum": 1209600, "default": 300},
-					"hotBytesBudget":   obj{"type": "integer", "minimum": 0, "default": 67108864}}},
+					"hotBytesBudget":   obj{"type": "integer", "minimum": 0, "maximum": 1099511627776, "default": 67108864}}},
+				"TieringPatch": obj{"type": "object", "description": "Changes only the tiering settings it names.", "properties": obj{
+					"hotWindowSeconds": obj{"type": "integer", "minimum": 0, "maximum": 1209600},
+					"hotBytesBudget":   obj{"type": "integer", "minimum": 0, "maximum": 1099511627776}}},
 				"Queue": obj{"type": "object", "properties": obj{
 					"name": obj{"type": "string"}, "arn": obj{"type": "string"},
 					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}},
 					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
-					"tiering":    ref("Tiering"),
-					"storage": obj{"type": "object", "description": "What the queue stores, as every node flushed it (about a second old); bytes count bodies plus attributes.", "properties": obj{
-						"messages": obj{"type": "integer"}, "hotBytes": obj{"type": "integer"},
-						"coldBytes": obj{"type": "integer"}, "segments": obj{"type": "integer"}}}}},
+					"tiering":    ref("TieringSettings"),
+					"storage":    ref("QueueStorage")}},
+				"QueueStorage": obj{"type": "object", "description": "What the queue stores, as every node flushed it (about a second old); bytes count bodies plus attributes.", "properties": obj{
+					"messages": obj{"type": "integer"}, "hotBytes": obj{"type": "integer"},
+					"coldBytes": obj{"type": "integer"}, "segments": obj{"type": "integer"}}},
 				"QueueList": obj{"type": "object", "properties": obj{
 					"queues": obj{"type": "array", "items": obj{"type": "string"}}, "next": obj{"type": "string"}}},
 				"AccessKeyList": obj{"type": "object", "properties": obj{"keys": obj{"type": "array", "items": ref("AccessKey")}}},
