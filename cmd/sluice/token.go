@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
+	"github.com/sluice-mq/sluice/sdk/api"
 )
 
 // registerJWTKeyFlags adds the flags naming the control plane's JWT key.
@@ -147,21 +148,22 @@ func runTokenRevoke(ctx context.Context, env environment, args []string) error {
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
 	}
-	body := map[string]string{}
+	var body api.RevokeTokenRequest
 	switch {
 	case (token == "") == (id == ""):
 		return errors.New("set one of --token and --id")
 	case token != "" && expiresAt != "":
 		return errors.New("--expires-at goes with --id; a token carries its expiry")
 	case token != "":
-		body["token"] = strings.TrimSpace(token)
+		body.Token = strings.TrimSpace(token)
 	default:
-		body["id"] = id
+		body.ID = id
 		if expiresAt != "" {
-			if _, err := time.Parse(time.RFC3339, expiresAt); err != nil {
+			at, err := time.Parse(time.RFC3339, expiresAt)
+			if err != nil {
 				return fmt.Errorf("--expires-at: want an RFC 3339 time such as 2027-01-02T15:04:05Z: %w", err)
 			}
-			body["expiresAt"] = expiresAt
+			body.ExpiresAt = &at
 		}
 	}
 	u, err := url.Parse(endpoint)
@@ -176,14 +178,10 @@ func runTokenRevoke(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return fmt.Errorf("operator token: %w", err)
 	}
-	var rev struct {
-		ID        string    `json:"id"`
-		AccountID string    `json:"accountId"`
-		ExpiresAt time.Time `json:"expiresAt"`
-	}
+	var rev api.Revocation
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
-	if err := postJSON(ctx, strings.TrimSuffix(endpoint, "/")+"/v1/tokens/revoke", caller, body, &rev); err != nil {
+	if err := postJSON(ctx, strings.TrimSuffix(endpoint, "/")+api.PathRevokeToken, caller, body, &rev); err != nil {
 		return fmt.Errorf("--endpoint %s: %w", endpoint, err)
 	}
 	fmt.Fprintf(env.stdout, "revoked token %s (refused by every node within seconds; the revocation is kept until %s)\n",
@@ -214,9 +212,7 @@ func postJSON(ctx context.Context, target, bearer string, in, out any) error {
 		return fmt.Errorf("read the reply: %w", err)
 	}
 	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error struct{ Code, Message string }
-		}
+		var e api.Error
 		if json.Unmarshal(reply, &e) == nil && e.Error.Code != "" {
 			return fmt.Errorf("%s: %s %s", resp.Status, e.Error.Code, e.Error.Message)
 		}

@@ -2,25 +2,12 @@ package restapi
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
 )
-
-type keyJSON struct {
-	AccessKeyID string    `json:"accessKeyId"`
-	AccountID   string    `json:"accountId"`
-	Status      string    `json:"status"`
-	CreatedAt   time.Time `json:"createdAt"`
-	// SecretAccessKey is present only in the reply that creates the key.
-	SecretAccessKey string `json:"secretAccessKey,omitempty"`
-}
-
-func toKeyJSON(k tenants.AccessKey) keyJSON {
-	return keyJSON{AccessKeyID: k.ID, AccountID: k.AccountID, Status: string(k.Status), CreatedAt: k.CreatedAt}
-}
 
 func (a *API) createKey(c echo.Context) error {
 	k, secret, err := a.catalog.CreateAccessKey(c.Request().Context(), c.Param("account"))
@@ -32,10 +19,6 @@ func (a *API) createKey(c echo.Context) error {
 	return c.JSON(http.StatusCreated, out)
 }
 
-type keyList struct {
-	Keys []keyJSON `json:"keys"`
-}
-
 func (a *API) listKeys(c echo.Context) error {
 	ctx := c.Request().Context()
 	if _, err := a.catalog.GetTenant(ctx, c.Param("account")); err != nil {
@@ -45,20 +28,16 @@ func (a *API) listKeys(c echo.Context) error {
 	if err != nil {
 		return a.catalogError(c, err)
 	}
-	out := keyList{Keys: make([]keyJSON, len(keys))}
+	out := api.AccessKeyList{Keys: make([]api.AccessKey, len(keys))}
 	for i, k := range keys {
 		out.Keys[i] = toKeyJSON(k)
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
-type updateKeyRequest struct {
-	Status string `json:"status"`
-}
-
 func (a *API) updateKey(c echo.Context) error {
-	var in updateKeyRequest
-	if err := bind(c, &in); err != nil || (in.Status != string(tenants.KeyActive) && in.Status != string(tenants.KeyInactive)) {
+	var in api.UpdateAccessKeyRequest
+	if err := bind(c, &in); err != nil || (in.Status != api.KeyActive && in.Status != api.KeyInactive) {
 		return badRequest(c, `The body must be {"status": "active"} or {"status": "inactive"}.`)
 	}
 	k, err := a.catalog.SetAccessKeyStatus(c.Request().Context(), c.Param("account"), c.Param("key"), tenants.KeyStatus(in.Status))

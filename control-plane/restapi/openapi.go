@@ -31,16 +31,18 @@ func reply(desc string, schema obj) obj {
 func withErrors(codes ...string) obj {
 	out := obj{
 		"401": reply("Missing, invalid, expired or revoked bearer token, or a tenant-admin token whose tenant no longer exists.", ref("Error")),
-		"403": reply("The token's role or tenant does not allow this.", ref("Error")),
+		"403": reply("The token's role or tenant does not allow this (Forbidden); on queue routes also a tenant quota that is reached (OverLimit).", ref("Error")),
 	}
 	for _, c := range codes {
 		switch c {
 		case "400":
 			out[c] = reply("Invalid input.", ref("Error"))
 		case "404":
-			out[c] = reply("No such tenant or key.", ref("Error"))
+			out[c] = reply("No such tenant, access key or queue.", ref("Error"))
 		case "409":
 			out[c] = reply("Already exists.", ref("Error"))
+		case "429":
+			out[c] = reply("RequestThrottled: the tenant's admin rate quota is used up for now; retry with backoff.", ref("Error"))
 		}
 	}
 	return out
@@ -67,8 +69,9 @@ var (
 	queueParam   = obj{"name": "queue", "in": "path", "required": true, "schema": obj{"type": "string", "maxLength": 80}}
 )
 
-// openAPIDocument describes every route Register mounts; a test holds the
-// two together.
+// openAPIDocument describes every route Register mounts and, in its
+// schemas, the sdk/api types the routes read and write; openapi_test.go
+// holds the three together.
 func openAPIDocument() obj {
 	account := obj{"parameters": []obj{accountParam}}
 	key := obj{"parameters": []obj{accountParam, keyParam}}
@@ -96,7 +99,7 @@ func openAPIDocument() obj {
 				"get": op("Get a tenant.", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("404")), nil),
 				"delete": op("Delete a tenant: its keys stop working at once, its queues and messages are removed in the background, and the account id is free again after that.", "operator",
-					merge(obj{"202": reply("Deletion started.", obj{"type": "object"})}, withErrors("404")), nil),
+					merge(obj{"202": reply("Deletion started.", ref("TenantDeletion"))}, withErrors("404")), nil),
 				"patch": op("Change the plan and quota overrides; every node enforces them within seconds.", "operator",
 					merge(obj{"200": reply("The tenant.", ref("Tenant"))}, withErrors("400", "404")),
 					obj{"requestBody": jsonBody(ref("UpdateTenant"))}),
@@ -117,24 +120,24 @@ func openAPIDocument() obj {
 			}, account),
 			"/v1/tenants/{account}/queues": merge(obj{
 				"post": op("Create a queue, as SQS CreateQueue: same attributes, defaults and errors (codes are SQS's).", "operator, the tenant's tenant-admin",
-					merge(obj{"201": reply("The queue.", ref("Queue"))}, withErrors("400", "404", "409")),
+					merge(obj{"201": reply("The queue.", ref("Queue"))}, withErrors("400", "404", "409", "429")),
 					obj{"requestBody": jsonBody(ref("CreateQueue"))}),
 				"get": op("List the tenant's queue names.", "operator, the tenant's tenant-admin",
-					merge(obj{"200": reply("A page of names.", ref("QueueList"))}, withErrors("400", "404")),
+					merge(obj{"200": reply("A page of names.", ref("QueueList"))}, withErrors("400", "404", "429")),
 					obj{"parameters": []obj{
 						{"name": "prefix", "in": "query", "schema": obj{"type": "string"}},
-						{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000}},
+						{"name": "limit", "in": "query", "schema": obj{"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000}},
 						{"name": "next", "in": "query", "schema": obj{"type": "string"}},
 					}}),
 			}, account),
 			"/v1/tenants/{account}/queues/{queue}": merge(obj{
 				"get": op("Get a queue's attributes (All, as GetQueueAttributes) and tags.", "operator, the tenant's tenant-admin",
-					merge(obj{"200": reply("The queue.", ref("Queue"))}, withErrors("404")), nil),
+					merge(obj{"200": reply("The queue.", ref("Queue"))}, withErrors("404", "429")), nil),
 				"patch": op("Set attributes (as SetQueueAttributes), add or remove tags, and change tiering settings.", "operator, the tenant's tenant-admin",
-					merge(obj{"200": reply("The queue.", ref("Queue"))}, withErrors("400", "404")),
+					merge(obj{"200": reply("The queue.", ref("Queue"))}, withErrors("400", "404", "429")),
 					obj{"requestBody": jsonBody(ref("UpdateQueue"))}),
 				"delete": op("Delete a queue, as DeleteQueue.", "operator, the tenant's tenant-admin",
-					merge(obj{"204": reply("Deleted.", nil)}, withErrors("404")), nil),
+					merge(obj{"204": reply("Deleted.", nil)}, withErrors("404", "429")), nil),
 			}, obj{"parameters": []obj{accountParam, queueParam}}),
 			"/v1/tenants/{account}/tokens": merge(obj{
 				"post": op("Mint a tenant-admin token for the tenant. It names the tenant's incarnation, so it never holds for a later tenant given the same account id. (`sluice token create` mints offline; its tokens hold only for a tenant created before they were issued.)", "operator",
@@ -181,6 +184,8 @@ func openAPIDocument() obj {
 					"quotas":          ref("Quotas"),
 					"effectiveQuotas": ref("Quotas"),
 					"createdAt":       obj{"type": "string", "format": "date-time"}, "updatedAt": obj{"type": "string", "format": "date-time"}}},
+				"TenantDeletion": obj{"type": "object", "properties": obj{
+					"accountId": obj{"type": "string"}, "status": obj{"type": "string", "enum": []string{"deleting"}}}},
 				"TenantList": obj{"type": "object", "properties": obj{
 					"tenants": obj{"type": "array", "items": ref("Tenant")}, "next": obj{"type": "string"}}},
 				"AccessKey": obj{"type": "object", "properties": obj{
@@ -192,23 +197,27 @@ func openAPIDocument() obj {
 					"name":       obj{"type": "string", "maxLength": 80},
 					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "SQS queue attributes, e.g. VisibilityTimeout."},
 					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
-					"tiering":    ref("Tiering")}},
+					"tiering":    ref("TieringPatch")}},
 				"UpdateQueue": obj{"type": "object", "properties": obj{
 					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}},
 					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
 					"removeTags": obj{"type": "array", "items": obj{"type": "string"}},
-					"tiering":    ref("Tiering")}},
-				"Tiering": obj{"type": "object", "description": "Cold tier: a message's body moves to a segment on the blob store once it is older than the hot window, or sooner, oldest first, while the queue's hot bytes exceed the budget. A patch changes only the fields it names.", "properties": obj{
+					"tiering":    ref("TieringPatch")}},
+				"TieringSettings": obj{"type": "object", "description": "Cold tier: a message's body moves to a segment on the blob store once it is older than the hot window, or sooner, oldest first, while the queue's hot bytes exceed the budget.", "properties": obj{
 					"hotWindowSeconds": obj{"type": "integer", "minimum": 0, "maximum": 1209600, "default": 300},
-					"hotBytesBudget":   obj{"type": "integer", "minimum": 0, "default": 67108864}}},
+					"hotBytesBudget":   obj{"type": "integer", "minimum": 0, "maximum": 1099511627776, "default": 67108864}}},
+				"TieringPatch": obj{"type": "object", "description": "Changes only the tiering settings it names.", "properties": obj{
+					"hotWindowSeconds": obj{"type": "integer", "minimum": 0, "maximum": 1209600},
+					"hotBytesBudget":   obj{"type": "integer", "minimum": 0, "maximum": 1099511627776}}},
 				"Queue": obj{"type": "object", "properties": obj{
 					"name": obj{"type": "string"}, "arn": obj{"type": "string"},
 					"attributes": obj{"type": "object", "additionalProperties": obj{"type": "string"}},
 					"tags":       obj{"type": "object", "additionalProperties": obj{"type": "string"}},
-					"tiering":    ref("Tiering"),
-					"storage": obj{"type": "object", "description": "What the queue stores, as every node flushed it (about a second old); bytes count bodies plus attributes.", "properties": obj{
-						"messages": obj{"type": "integer"}, "hotBytes": obj{"type": "integer"},
-						"coldBytes": obj{"type": "integer"}, "segments": obj{"type": "integer"}}}}},
+					"tiering":    ref("TieringSettings"),
+					"storage":    ref("QueueStorage")}},
+				"QueueStorage": obj{"type": "object", "description": "What the queue stores, as every node flushed it (about a second old); bytes count bodies plus attributes.", "properties": obj{
+					"messages": obj{"type": "integer"}, "hotBytes": obj{"type": "integer"},
+					"coldBytes": obj{"type": "integer"}, "segments": obj{"type": "integer"}}},
 				"QueueList": obj{"type": "object", "properties": obj{
 					"queues": obj{"type": "array", "items": obj{"type": "string"}}, "next": obj{"type": "string"}}},
 				"AccessKeyList": obj{"type": "object", "properties": obj{"keys": obj{"type": "array", "items": ref("AccessKey")}}},

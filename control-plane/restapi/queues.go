@@ -9,43 +9,12 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/sdk/api"
 )
 
 // Queues are provisioned through the same engine calls the SQS API makes,
 // so attributes, defaults, limits and errors are SQS's; the error code in
 // a reply is SQS's code.
-
-type queueJSON struct {
-	Name       string                 `json:"name"`
-	Arn        string                 `json:"arn"`
-	Attributes map[string]string      `json:"attributes"`
-	Tags       map[string]string      `json:"tags"`
-	Tiering    engine.TieringSettings `json:"tiering"`
-	Storage    storageJSON            `json:"storage"`
-}
-
-// storageJSON is where a queue's messages are: bytes count bodies plus
-// attributes, as SQS counts a message's size.
-type storageJSON struct {
-	Messages  int64 `json:"messages"`
-	HotBytes  int64 `json:"hotBytes"`
-	ColdBytes int64 `json:"coldBytes"`
-	Segments  int64 `json:"segments"`
-}
-
-type createQueueRequest struct {
-	Name       string               `json:"name"`
-	Attributes map[string]string    `json:"attributes"`
-	Tags       map[string]string    `json:"tags"`
-	Tiering    *engine.TieringPatch `json:"tiering"`
-}
-
-type updateQueueRequest struct {
-	Attributes map[string]string    `json:"attributes"`
-	Tags       map[string]string    `json:"tags"`       // added or replaced
-	RemoveTags []string             `json:"removeTags"` // removed
-	Tiering    *engine.TieringPatch `json:"tiering"`
-}
 
 // queueRef is the path account's queue of that name; the call is metered
 // on it.
@@ -106,16 +75,16 @@ func (a *API) engineError(c echo.Context, err error) error {
 	return fail(c, status, ee.Code, ee.Message)
 }
 
-func (a *API) queueReply(c echo.Context, name string) (queueJSON, error) {
+func (a *API) queueReply(c echo.Context, name string) (api.Queue, error) {
 	ctx := c.Request().Context()
 	ref := a.queueRef(c, name)
 	attrs, err := a.engine.GetQueueAttributes(ctx, ref, []string{engine.AttrAll})
 	if err != nil {
-		return queueJSON{}, err
+		return api.Queue{}, err
 	}
 	q, err := a.engine.GetQueue(ctx, ref)
 	if err != nil {
-		return queueJSON{}, err
+		return api.Queue{}, err
 	}
 	tags := q.Tags
 	if tags == nil {
@@ -123,20 +92,20 @@ func (a *API) queueReply(c echo.Context, name string) (queueJSON, error) {
 	}
 	st, err := a.engine.QueueStorage(ctx, ref)
 	if err != nil {
-		return queueJSON{}, err
+		return api.Queue{}, err
 	}
-	return queueJSON{Name: name, Arn: ref.ARN(), Attributes: attrs, Tags: tags, Tiering: q.Tiering,
-		Storage: storageJSON{Messages: st.Messages, HotBytes: st.HotBytes, ColdBytes: st.ColdBytes, Segments: st.Segments}}, nil
+	return api.Queue{Name: name, ARN: ref.ARN(), Attributes: attrs, Tags: tags, Tiering: toAPITiering(q.Tiering),
+		Storage: api.QueueStorage{Messages: st.Messages, HotBytes: st.HotBytes, ColdBytes: st.ColdBytes, Segments: st.Segments}}, nil
 }
 
 func (a *API) createQueue(c echo.Context) error {
-	var in createQueueRequest
+	var in api.CreateQueueRequest
 	if err := bind(c, &in); err != nil || in.Name == "" {
 		return badRequest(c, "The body must be a JSON object with name and optional attributes and tags.")
 	}
 	ctx := c.Request().Context()
 	ref := a.queueRef(c, in.Name)
-	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: in.Tiering, Admit: admitted(c).AdmitQueue}
+	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: fromAPITieringPatch(in.Tiering), Admit: admitted(c).AdmitQueue}
 	if _, err := a.engine.CreateQueueWith(ctx, ref, newQueue); err != nil {
 		return a.engineError(c, err)
 	}
@@ -145,11 +114,6 @@ func (a *API) createQueue(c echo.Context) error {
 		return a.engineError(c, err)
 	}
 	return c.JSON(http.StatusCreated, q)
-}
-
-type queueList struct {
-	Queues []string `json:"queues"`
-	Next   string   `json:"next,omitempty"`
 }
 
 func (a *API) listQueues(c echo.Context) error {
@@ -168,7 +132,7 @@ func (a *API) listQueues(c echo.Context) error {
 	if names == nil {
 		names = []string{}
 	}
-	return c.JSON(http.StatusOK, queueList{Queues: names, Next: next})
+	return c.JSON(http.StatusOK, api.QueueList{Queues: names, Next: next})
 }
 
 func (a *API) getQueue(c echo.Context) error {
@@ -180,7 +144,7 @@ func (a *API) getQueue(c echo.Context) error {
 }
 
 func (a *API) updateQueue(c echo.Context) error {
-	var in updateQueueRequest
+	var in api.UpdateQueueRequest
 	if err := bind(c, &in); err != nil || (len(in.Attributes) == 0 && len(in.Tags) == 0 && len(in.RemoveTags) == 0 && in.Tiering == nil) {
 		return badRequest(c, "The body must set attributes, tags, removeTags or tiering.")
 	}
@@ -202,7 +166,7 @@ func (a *API) updateQueue(c echo.Context) error {
 		}
 	}
 	if in.Tiering != nil {
-		if _, err := a.engine.PatchQueueTiering(ctx, ref, *in.Tiering); err != nil {
+		if _, err := a.engine.PatchQueueTiering(ctx, ref, *fromAPITieringPatch(in.Tiering)); err != nil {
 			return a.engineError(c, err)
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
@@ -78,19 +79,10 @@ func (a *API) Register(e *echo.Echo) {
 	v1.POST("/tokens/revoke", a.revokeToken) // the handler checks who may revoke what
 }
 
-// apiError is every error reply: {"error":{"code":…,"message":…}}.
-type apiError struct {
-	Error errorBody `json:"error"`
-}
-
-type errorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
+// fail answers an error: every error reply is an api.Error.
 func fail(c echo.Context, status int, code, message string) error {
 	c.Set(errorCodeKey, code)
-	return c.JSON(status, apiError{Error: errorBody{Code: code, Message: message}})
+	return c.JSON(status, api.Error{Error: api.ErrorDetail{Code: code, Message: message}})
 }
 
 const (

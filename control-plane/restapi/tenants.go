@@ -5,52 +5,24 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
-type tenantJSON struct {
-	AccountID string         `json:"accountId"`
-	Name      string         `json:"name,omitempty"`
-	Status    string         `json:"status"`
-	Plan      string         `json:"plan"`
-	Quotas    tenants.Quotas `json:"quotas"`          // overrides of the plan's
-	Effective tenants.Quotas `json:"effectiveQuotas"` // what is enforced
-	CreatedAt time.Time      `json:"createdAt"`
-	UpdatedAt time.Time      `json:"updatedAt"`
-}
-
-func toTenantJSON(t tenants.Tenant) tenantJSON {
-	return tenantJSON{AccountID: t.AccountID, Name: t.Name, Status: string(t.Status), Plan: string(t.Plan),
-		Quotas: t.Overrides, Effective: t.Quotas(), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
-}
-
-type createTenantRequest struct {
-	AccountID string         `json:"accountId"`
-	Name      string         `json:"name"`
-	Plan      string         `json:"plan"`
-	Quotas    tenants.Quotas `json:"quotas"`
-}
-
 func (a *API) createTenant(c echo.Context) error {
-	var in createTenantRequest
+	var in api.CreateTenantRequest
 	if err := bind(c, &in); err != nil {
 		return badRequest(c, "The body must be a JSON object with optional accountId, name, plan and quotas.")
 	}
 	t, err := a.catalog.CreateTenant(c.Request().Context(), tenants.CreateTenantInput{
-		AccountID: in.AccountID, Name: in.Name, Plan: tenants.Plan(in.Plan), Overrides: in.Quotas})
+		AccountID: in.AccountID, Name: in.Name, Plan: tenants.Plan(in.Plan), Overrides: fromAPIQuotas(in.Quotas)})
 	if err != nil {
 		return a.catalogError(c, err)
 	}
 	return c.JSON(http.StatusCreated, toTenantJSON(t))
-}
-
-type tenantList struct {
-	Tenants []tenantJSON `json:"tenants"`
-	Next    string       `json:"next,omitempty"`
 }
 
 func (a *API) listTenants(c echo.Context) error {
@@ -62,7 +34,7 @@ func (a *API) listTenants(c echo.Context) error {
 	if err != nil {
 		return a.catalogError(c, err)
 	}
-	out := tenantList{Tenants: make([]tenantJSON, len(page)), Next: next}
+	out := api.TenantList{Tenants: make([]api.Tenant, len(page)), Next: next}
 	for i, t := range page {
 		out.Tenants[i] = toTenantJSON(t)
 	}
@@ -87,19 +59,14 @@ func (a *API) setTenantStatus(s tenants.Status) echo.HandlerFunc {
 	}
 }
 
-type updateTenantRequest struct {
-	Plan   *tenants.Plan   `json:"plan"`
-	Quotas *tenants.Quotas `json:"quotas"`
-}
-
 // updateTenant changes the plan and quota overrides; every node enforces
 // them within the key cache's TTL (2 s).
 func (a *API) updateTenant(c echo.Context) error {
-	var in updateTenantRequest
+	var in api.UpdateTenantRequest
 	if err := bind(c, &in); err != nil || (in.Plan == nil && in.Quotas == nil) {
 		return badRequest(c, "The body must set plan, quotas or both.")
 	}
-	t, err := a.catalog.SetTenantPlan(c.Request().Context(), c.Param("account"), in.Plan, in.Quotas)
+	t, err := a.catalog.SetTenantPlan(c.Request().Context(), c.Param("account"), fromAPIPlanPtr(in.Plan), fromAPIQuotasPtr(in.Quotas))
 	if err != nil {
 		return a.catalogError(c, err)
 	}
@@ -112,7 +79,7 @@ func (a *API) deleteTenant(c echo.Context) error {
 	if err := a.catalog.DeleteTenant(c.Request().Context(), c.Param("account")); err != nil {
 		return a.catalogError(c, err)
 	}
-	return c.JSON(http.StatusAccepted, map[string]string{"accountId": c.Param("account"), "status": "deleting"})
+	return c.JSON(http.StatusAccepted, api.TenantDeletion{AccountID: c.Param("account"), Status: api.TenantDeleting})
 }
 
 // ReapDeletedTenants removes the queues of deleted tenants, then frees

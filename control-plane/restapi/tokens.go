@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
+	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
@@ -15,23 +16,12 @@ import (
 // request names none, as `sluice token create`'s default.
 const defaultTokenTTL = 24 * time.Hour
 
-type createTokenRequest struct {
-	TTLSeconds int64 `json:"ttlSeconds"`
-}
-
-type tokenJSON struct {
-	Token     string    `json:"token"`
-	ID        string    `json:"id"`
-	AccountID string    `json:"accountId"`
-	ExpiresAt time.Time `json:"expiresAt"`
-}
-
 // createToken mints a tenant-admin token bound to the tenant's incarnation,
 // so it never holds for a later tenant given the same account id, however
 // the nodes' clocks disagree. Tokens minted offline (`sluice token create`)
 // cannot read the incarnation and go by their issue time instead.
 func (a *API) createToken(c echo.Context) error {
-	var in createTokenRequest
+	var in api.CreateTokenRequest
 	maxSeconds := int64(jwtauth.MaxTTL / time.Second)
 	if err := bind(c, &in); err != nil || in.TTLSeconds < 0 || in.TTLSeconds > maxSeconds {
 		return badRequest(c, "The body may set ttlSeconds, from 1 to 31622400 (366 days).")
@@ -48,20 +38,7 @@ func (a *API) createToken(c echo.Context) error {
 	if err != nil {
 		return a.catalogError(c, err)
 	}
-	return c.JSON(http.StatusCreated, tokenJSON{Token: token, ID: claims.ID, AccountID: t.AccountID, ExpiresAt: claims.ExpiresAt.UTC()})
-}
-
-type revokeTokenRequest struct {
-	Token     string     `json:"token"`
-	ID        string     `json:"id"`
-	ExpiresAt *time.Time `json:"expiresAt"`
-}
-
-type revocationJSON struct {
-	ID        string    `json:"id"`
-	AccountID string    `json:"accountId,omitempty"`
-	ExpiresAt time.Time `json:"expiresAt"`
-	RevokedAt time.Time `json:"revokedAt"`
+	return c.JSON(http.StatusCreated, api.Token{Token: token, ID: claims.ID, AccountID: t.AccountID, ExpiresAt: claims.ExpiresAt.UTC()})
 }
 
 // revokeToken refuses a token from now on, on every node within the token
@@ -70,7 +47,7 @@ type revocationJSON struct {
 // tenant-admin may revoke tenant-admin tokens of its own account, and must
 // hand over the token itself, since an id alone does not tell whose it is.
 func (a *API) revokeToken(c echo.Context) error {
-	var in revokeTokenRequest
+	var in api.RevokeTokenRequest
 	if err := bind(c, &in); err != nil || (in.Token == "") == (in.ID == "") || (in.Token != "" && in.ExpiresAt != nil) {
 		return badRequest(c, `The body must be {"token": "..."} or {"id": "...", "expiresAt": "..."} (expiresAt optional).`)
 	}
@@ -107,7 +84,7 @@ func (a *API) revokeToken(c echo.Context) error {
 	if err != nil {
 		return a.catalogError(c, err)
 	}
-	return c.JSON(http.StatusOK, revocationJSON{ID: rev.TokenID, AccountID: rev.Tenant, ExpiresAt: rev.ExpiresAt, RevokedAt: rev.RevokedAt})
+	return c.JSON(http.StatusOK, api.Revocation{ID: rev.TokenID, AccountID: rev.Tenant, ExpiresAt: rev.ExpiresAt, RevokedAt: rev.RevokedAt})
 }
 
 // tokenRefused answers a verified token the catalog refused

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/sluice-mq/sluice/sdk/api"
 )
 
 // APIError is returned when the server answers with a status outside the
@@ -11,8 +13,8 @@ import (
 type APIError struct {
 	// StatusCode is the HTTP status code of the response.
 	StatusCode int
-	// Code is the machine-readable error code from the response body, or
-	// empty when the body carried none.
+	// Code is the machine-readable error code from the response body (an
+	// [api.Error]), or empty when the body carried none.
 	Code string
 	// Message is the human-readable message from the response body, or the
 	// HTTP status text when the body carried none.
@@ -26,22 +28,16 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("sluice API error: HTTP %d %s: %s", e.StatusCode, e.Code, e.Message)
 }
 
-// errorBody is the JSON shape the server uses for error responses.
-type errorBody struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
 // newAPIError builds an APIError from a non-2xx response body. Bodies that
 // are not the server's JSON error shape (a proxy's HTML page, plain text)
 // fall back to the status text rather than failing, so the caller still
 // learns the status code.
 func newAPIError(statusCode int, body []byte) *APIError {
 	apiErr := &APIError{StatusCode: statusCode}
-	var parsed errorBody
+	var parsed api.Error
 	if err := json.Unmarshal(body, &parsed); err == nil {
-		apiErr.Code = parsed.Code
-		apiErr.Message = parsed.Message
+		apiErr.Code = parsed.Error.Code
+		apiErr.Message = parsed.Error.Message
 	}
 	if apiErr.Message == "" {
 		apiErr.Message = http.StatusText(statusCode)

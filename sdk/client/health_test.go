@@ -94,7 +94,7 @@ func TestHealthReturnsAPIErrorFromJSONBody(t *testing.T) {
 	c := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(w, `{"code":"internal","message":"metadata store unavailable"}`)
+		io.WriteString(w, `{"error":{"code":"internal","message":"metadata store unavailable"}}`)
 	})
 
 	_, err := c.Health(context.Background())

@@ -1,12 +1,15 @@
 package provider
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/sluice-mq/sluice/sdk/api"
 )
 
 // newHealthServer answers /healthz like `sluice dev` and records the
@@ -72,7 +75,7 @@ func TestConfigureReportsUnreachableEndpoint(t *testing.T) {
 func TestConfigureReportsAuthFailureWithTokenHint(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, `{"code":"unauthenticated","message":"token expired"}`)
+		json.NewEncoder(w).Encode(api.Error{Error: api.ErrorDetail{Code: api.CodeInvalidToken, Message: "token expired"}})
 	}))
 	t.Cleanup(srv.Close)
 	server := newProtocolServer(t, nil)
