@@ -40,10 +40,11 @@ func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringO
 		return nil, fmt.Errorf("queue engine: %w", err)
 	}
 	h, err := sqsapi.New(sqsapi.Options{
-		Engine: eng,
-		Auth:   sqsauth.New(catalog, region, sigv4.Options{}),
-		Limits: quota.New(nil),
-		Logger: log,
+		Engine:  eng,
+		Catalog: eng.Catalog(),
+		Auth:    sqsauth.New(catalog, region, sigv4.Options{}),
+		Limits:  quota.New(nil),
+		Logger:  log,
 	})
 	if err != nil {
 		_ = eng.Close()

@@ -7,10 +7,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
-// Queues are provisioned through the same engine calls the SQS API makes,
+// Queues are provisioned through the same catalog calls the SQS API makes,
 // so attributes, defaults, limits and errors are SQS's; the error code in
 // a reply is SQS's code.
 
@@ -19,7 +20,7 @@ type queueJSON struct {
 	Arn        string                 `json:"arn"`
 	Attributes map[string]string      `json:"attributes"`
 	Tags       map[string]string      `json:"tags"`
-	Tiering    engine.TieringSettings `json:"tiering"`
+	Tiering    queues.TieringSettings `json:"tiering"`
 	Storage    storageJSON            `json:"storage"`
 }
 
@@ -36,18 +37,18 @@ type createQueueRequest struct {
 	Name       string               `json:"name"`
 	Attributes map[string]string    `json:"attributes"`
 	Tags       map[string]string    `json:"tags"`
-	Tiering    *engine.TieringPatch `json:"tiering"`
+	Tiering    *queues.TieringPatch `json:"tiering"`
 }
 
 type updateQueueRequest struct {
 	Attributes map[string]string    `json:"attributes"`
 	Tags       map[string]string    `json:"tags"`       // added or replaced
 	RemoveTags []string             `json:"removeTags"` // removed
-	Tiering    *engine.TieringPatch `json:"tiering"`
+	Tiering    *queues.TieringPatch `json:"tiering"`
 }
 
-func (a *API) queueRef(c echo.Context, name string) engine.QueueRef {
-	return engine.QueueRef{Account: c.Param("account"), Region: a.region, Name: name}
+func (a *API) queueRef(c echo.Context, name string) queues.Ref {
+	return queues.Ref{Account: c.Param("account"), Region: a.region, Name: name}
 }
 
 // tenantExists answers 404 for a missing tenant, so queue routes never
@@ -57,18 +58,18 @@ func (a *API) tenantExists(c echo.Context) error {
 	return err
 }
 
-func (a *API) engineError(c echo.Context, err error) error {
-	var ee *engine.Error
+func (a *API) queueError(c echo.Context, err error) error {
+	var ee *sqserr.Error
 	if !errors.As(err, &ee) {
 		return a.catalogError(c, err)
 	}
 	status := http.StatusBadRequest
 	switch ee.Code {
-	case engine.CodeQueueDoesNotExist:
+	case sqserr.CodeQueueDoesNotExist:
 		status = http.StatusNotFound
-	case engine.CodeQueueAlreadyExists, engine.CodeQueueDeletedRecently, engine.CodePurgeQueueInProgress:
+	case sqserr.CodeQueueAlreadyExists, sqserr.CodeQueueDeletedRecently, sqserr.CodePurgeQueueInProgress:
 		status = http.StatusConflict
-	case engine.CodeOverLimit:
+	case sqserr.CodeOverLimit:
 		status = http.StatusForbidden
 	}
 	return fail(c, status, ee.Code, ee.Message)
@@ -77,11 +78,11 @@ func (a *API) engineError(c echo.Context, err error) error {
 func (a *API) queueReply(c echo.Context, name string) (queueJSON, error) {
 	ctx := c.Request().Context()
 	ref := a.queueRef(c, name)
-	attrs, err := a.engine.GetQueueAttributes(ctx, ref, []string{engine.AttrAll})
+	attrs, err := a.data.GetQueueAttributes(ctx, ref, []string{queues.AttrAll})
 	if err != nil {
 		return queueJSON{}, err
 	}
-	q, err := a.engine.GetQueue(ctx, ref)
+	q, err := a.queues.Get(ctx, ref)
 	if err != nil {
 		return queueJSON{}, err
 	}
@@ -89,7 +90,7 @@ func (a *API) queueReply(c echo.Context, name string) (queueJSON, error) {
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	st, err := a.engine.QueueStorage(ctx, ref)
+	st, err := a.data.QueueStorage(ctx, ref)
 	if err != nil {
 		return queueJSON{}, err
 	}
@@ -108,13 +109,13 @@ func (a *API) createQueue(c echo.Context) error {
 		return a.catalogError(c, err)
 	}
 	ref := a.queueRef(c, in.Name)
-	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: in.Tiering, MaxQueues: t.Quotas().MaxQueues}
-	if _, err := a.engine.CreateQueueWith(ctx, ref, newQueue); err != nil {
-		return a.engineError(c, err)
+	newQueue := queues.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: in.Tiering, Admit: maxQueues(t.Quotas().MaxQueues)}
+	if _, err := a.queues.CreateWith(ctx, ref, newQueue); err != nil {
+		return a.queueError(c, err)
 	}
 	q, err := a.queueReply(c, in.Name)
 	if err != nil {
-		return a.engineError(c, err)
+		return a.queueError(c, err)
 	}
 	return c.JSON(http.StatusCreated, q)
 }
@@ -136,9 +137,9 @@ func (a *API) listQueues(c echo.Context) error {
 		}
 		limit = n
 	}
-	names, next, err := a.engine.ListQueues(c.Request().Context(), c.Param("account"), a.region, c.QueryParam("prefix"), limit, c.QueryParam("next"))
+	names, next, err := a.queues.List(c.Request().Context(), c.Param("account"), a.region, c.QueryParam("prefix"), limit, c.QueryParam("next"))
 	if err != nil {
-		return a.engineError(c, err)
+		return a.queueError(c, err)
 	}
 	if names == nil {
 		names = []string{}
@@ -149,7 +150,7 @@ func (a *API) listQueues(c echo.Context) error {
 func (a *API) getQueue(c echo.Context) error {
 	q, err := a.queueReply(c, c.Param("queue"))
 	if err != nil {
-		return a.engineError(c, err)
+		return a.queueError(c, err)
 	}
 	return c.JSON(http.StatusOK, q)
 }
@@ -161,32 +162,33 @@ func (a *API) updateQueue(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	ref := a.queueRef(c, c.Param("queue"))
-	if len(in.Attributes) > 0 {
-		if err := a.engine.SetQueueAttributes(ctx, ref, in.Attributes); err != nil {
-			return a.engineError(c, err)
-		}
-	}
-	if len(in.Tags) > 0 {
-		if err := a.engine.TagQueue(ctx, ref, in.Tags); err != nil {
-			return a.engineError(c, err)
-		}
-	}
-	if len(in.RemoveTags) > 0 {
-		if err := a.engine.UntagQueue(ctx, ref, in.RemoveTags); err != nil {
-			return a.engineError(c, err)
-		}
-	}
-	if in.Tiering != nil {
-		if _, err := a.engine.PatchQueueTiering(ctx, ref, *in.Tiering); err != nil {
-			return a.engineError(c, err)
-		}
+	change := queues.Change{Attributes: in.Attributes, Tags: in.Tags, RemoveTags: in.RemoveTags, Tiering: in.Tiering}
+	if err := a.queues.Update(ctx, ref, change); err != nil {
+		return a.queueError(c, err)
 	}
 	return a.getQueue(c)
 }
 
 func (a *API) deleteQueue(c echo.Context) error {
-	if err := a.engine.DeleteQueue(c.Request().Context(), a.queueRef(c, c.Param("queue"))); err != nil {
-		return a.engineError(c, err)
+	ctx := c.Request().Context()
+	old, err := a.queues.Delete(ctx, a.queueRef(c, c.Param("queue")))
+	if err != nil {
+		return a.queueError(c, err)
+	}
+	if err := a.data.QueuesGone(ctx, old); err != nil {
+		// The queue is gone; its long polls end with their own wait instead.
+		a.log.Warn("wake long polls of a deleted queue", "queue", c.Param("queue"), "error", err)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// maxQueues admits a new queue while the account has fewer than limit
+// (0: no limit), the check the catalog runs inside the create transaction.
+func maxQueues(limit int) func(queuesInAccount int64) error {
+	return func(n int64) error {
+		if limit > 0 && n >= int64(limit) {
+			return sqserr.Errorf(sqserr.CodeOverLimit, "The account has reached its quota of %d queues.", limit)
+		}
+		return nil
+	}
 }

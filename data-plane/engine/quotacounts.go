@@ -4,6 +4,9 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
 // The in-flight and stored-bytes quotas compare a count read from the store
@@ -116,7 +119,7 @@ func (c *reservedCounts[K]) entry(k K) *reservedCount {
 // ReserveInFlight admits a receive of up to want messages from the queue
 // under the account's in-flight quota (limit 0: none). It grants what is
 // left, or answers OverLimit when nothing is.
-func (e *Engine) ReserveInFlight(ctx context.Context, ref QueueRef, want, limit int64) (Reservation, error) {
+func (e *Engine) ReserveInFlight(ctx context.Context, ref queues.Ref, want, limit int64) (Reservation, error) {
 	if limit <= 0 {
 		return Reservation{Granted: want}, nil
 	}
@@ -124,7 +127,7 @@ func (e *Engine) ReserveInFlight(ctx context.Context, ref QueueRef, want, limit 
 	if err != nil || ok {
 		return r, err
 	}
-	return r, errorf(CodeOverLimit, "The queue has %d messages in flight, the account's quota of %d.", used, limit)
+	return r, errorf(sqserr.CodeOverLimit, "The queue has %d messages in flight, the account's quota of %d.", used, limit)
 }
 
 // ReserveStoredBytes admits a send of bytes (bodies plus attributes) under
@@ -137,5 +140,5 @@ func (e *Engine) ReserveStoredBytes(ctx context.Context, account string, bytes, 
 	if err != nil || ok {
 		return r, err
 	}
-	return r, errorf(CodeOverLimit, "The account stores %d bytes of messages; its quota is %d.", used, limit)
+	return r, errorf(sqserr.CodeOverLimit, "The account stores %d bytes of messages; its quota is %d.", used, limit)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -30,7 +31,7 @@ type polled struct {
 }
 
 // longPoll starts a 20 s receive and returns where its result will arrive.
-func longPoll(ctx context.Context, e *engine.Engine, q engine.QueueRef) <-chan polled {
+func longPoll(ctx context.Context, e *engine.Engine, q queues.Ref) <-chan polled {
 	out := make(chan polled, 1)
 	go func() {
 		msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{WaitTimeSeconds: intp(20)})
@@ -132,7 +133,7 @@ func TestWaitersOnAnotherNodeMissNothing(t *testing.T) {
 	})
 }
 
-func receiveWithTimeout(t *testing.T, e *engine.Engine, q engine.QueueRef, timeout int) engine.Message {
+func receiveWithTimeout(t *testing.T, e *engine.Engine, q queues.Ref, timeout int) engine.Message {
 	t.Helper()
 	msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{VisibilityTimeout: &timeout, WaitTimeSeconds: intp(0)})
 	if err != nil || len(msgs) != 1 {

@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
@@ -45,8 +46,12 @@ type Authenticator interface {
 
 // Options configures a Handler.
 type Options struct {
+	// Engine serves the message actions, GetQueueAttributes (it counts
+	// messages), DeleteQueue and PurgeQueue (they end long polls).
 	Engine *engine.Engine
-	Auth   Authenticator
+	// Catalog serves the other queue actions.
+	Catalog *queues.Catalog
+	Auth    Authenticator
 	// Limits enforces rate quotas; nil admits every call.
 	Limits RateLimiter
 	Logger *slog.Logger
@@ -61,6 +66,7 @@ const defaultMaxBody = 4 << 20
 // Handler serves the SQS API.
 type Handler struct {
 	engine  *engine.Engine
+	catalog *queues.Catalog
 	auth    Authenticator
 	limits  RateLimiter
 	log     *slog.Logger
@@ -69,10 +75,10 @@ type Handler struct {
 
 // New returns a Handler.
 func New(opts Options) (*Handler, error) {
-	if opts.Engine == nil || opts.Auth == nil {
-		return nil, errors.New("sqsapi: Engine and Auth are required")
+	if opts.Engine == nil || opts.Catalog == nil || opts.Auth == nil {
+		return nil, errors.New("sqsapi: Engine, Catalog and Auth are required")
 	}
-	h := &Handler{engine: opts.Engine, auth: opts.Auth, limits: opts.Limits, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	h := &Handler{engine: opts.Engine, catalog: opts.Catalog, auth: opts.Auth, limits: opts.Limits, log: opts.Logger, maxBody: opts.MaxBodyBytes}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}

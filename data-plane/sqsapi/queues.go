@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
 // actionFunc runs one action: it decodes its request shape from c and
@@ -46,28 +47,28 @@ var actions = map[string]actionFunc{
 // empty QueueUrl falls back to the request path, where old Query clients
 // put it. Another account's queue is answered as missing, so a tenant
 // cannot learn whether it exists.
-func (c *call) queueRef(queueURL string) (engine.QueueRef, error) {
+func (c *call) queueRef(queueURL string) (queues.Ref, error) {
 	path := queueURL
 	if queueURL == "" {
 		path = c.r.URL.Path
 		if strings.Trim(path, "/") == "" {
-			return engine.QueueRef{}, errMissingParameter("QueueUrl")
+			return queues.Ref{}, errMissingParameter("QueueUrl")
 		}
 	} else if u, err := url.Parse(queueURL); err == nil {
 		path = u.Path
 	}
 	account, name, ok := strings.Cut(strings.Trim(path, "/"), "/")
 	if !ok || account == "" || name == "" || strings.Contains(name, "/") {
-		return engine.QueueRef{}, NewError("InvalidAddress", "The address %s is not valid for this endpoint.", queueURL)
+		return queues.Ref{}, NewError("InvalidAddress", "The address %s is not valid for this endpoint.", queueURL)
 	}
 	if account != c.principal.AccountID {
-		return engine.QueueRef{}, errQueueDoesNotExist()
+		return queues.Ref{}, errQueueDoesNotExist()
 	}
 	return c.ref(name), nil
 }
 
-func (c *call) ref(name string) engine.QueueRef {
-	return engine.QueueRef{Account: c.principal.AccountID, Region: c.principal.Region, Name: name}
+func (c *call) ref(name string) queues.Ref {
+	return queues.Ref{Account: c.principal.AccountID, Region: c.principal.Region, Name: name}
 }
 
 // queueURL builds a queue's URL on the host the client called.
@@ -88,10 +89,10 @@ func (c *call) queueURLs(names []string) []string {
 }
 
 // decodeQueue decodes in and resolves its QueueUrl.
-func decodeQueue[T any](c *call, queueURL func(*T) string) (*T, engine.QueueRef, error) {
+func decodeQueue[T any](c *call, queueURL func(*T) string) (*T, queues.Ref, error) {
 	in := new(T)
 	if err := c.decode(in); err != nil {
-		return nil, engine.QueueRef{}, err
+		return nil, queues.Ref{}, err
 	}
 	ref, err := c.queueRef(queueURL(in))
 	return in, ref, err
@@ -105,11 +106,22 @@ func createQueue(ctx context.Context, c *call) (any, error) {
 	if in.QueueName == "" {
 		return nil, errMissingParameter("QueueName")
 	}
-	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, MaxQueues: c.principal.Quotas.MaxQueues}
-	if _, err := c.h.engine.CreateQueueWith(ctx, c.ref(in.QueueName), newQueue); err != nil {
+	newQueue := queues.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Admit: maxQueues(c.principal.Quotas.MaxQueues)}
+	if _, err := c.h.catalog.CreateWith(ctx, c.ref(in.QueueName), newQueue); err != nil {
 		return nil, err
 	}
 	return queueURLOutput{QueueUrl: c.queueURL(in.QueueName)}, nil
+}
+
+// maxQueues admits a new queue while the account has fewer than limit
+// (0: no limit), the check the catalog runs inside the create transaction.
+func maxQueues(limit int) func(queuesInAccount int64) error {
+	return func(n int64) error {
+		if limit > 0 && n >= int64(limit) {
+			return sqserr.Errorf(sqserr.CodeOverLimit, "The account has reached its quota of %d queues.", limit)
+		}
+		return nil
+	}
 }
 
 func getQueueURL(ctx context.Context, c *call) (any, error) {
@@ -123,7 +135,7 @@ func getQueueURL(ctx context.Context, c *call) (any, error) {
 	if in.QueueOwnerAWSAccountId != "" && in.QueueOwnerAWSAccountId != c.principal.AccountID {
 		return nil, errQueueDoesNotExist()
 	}
-	if _, err := c.h.engine.GetQueue(ctx, c.ref(in.QueueName)); err != nil {
+	if _, err := c.h.catalog.Get(ctx, c.ref(in.QueueName)); err != nil {
 		return nil, err
 	}
 	return queueURLOutput{QueueUrl: c.queueURL(in.QueueName)}, nil
@@ -137,7 +149,7 @@ func listQueues(ctx context.Context, c *call) (any, error) {
 	if err := checkMaxResults(in.MaxResults, 1000); err != nil {
 		return nil, err
 	}
-	names, next, err := c.h.engine.ListQueues(ctx, c.principal.AccountID, c.principal.Region, in.QueueNamePrefix, deref(in.MaxResults), in.NextToken)
+	names, next, err := c.h.catalog.List(ctx, c.principal.AccountID, c.principal.Region, in.QueueNamePrefix, deref(in.MaxResults), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +189,7 @@ func setQueueAttributes(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.SetQueueAttributes(ctx, ref, in.Attributes)
+	return nil, c.h.catalog.SetAttributes(ctx, ref, in.Attributes)
 }
 
 func listDeadLetterSourceQueues(ctx context.Context, c *call) (any, error) {
@@ -188,7 +200,7 @@ func listDeadLetterSourceQueues(ctx context.Context, c *call) (any, error) {
 	if err := checkMaxResults(in.MaxResults, 1000); err != nil {
 		return nil, err
 	}
-	names, next, err := c.h.engine.ListDeadLetterSourceQueues(ctx, ref, deref(in.MaxResults), in.NextToken)
+	names, next, err := c.h.catalog.ListDeadLetterSources(ctx, ref, deref(in.MaxResults), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +212,7 @@ func tagQueue(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.TagQueue(ctx, ref, in.Tags)
+	return nil, c.h.catalog.Tag(ctx, ref, in.Tags)
 }
 
 func untagQueue(ctx context.Context, c *call) (any, error) {
@@ -208,7 +220,7 @@ func untagQueue(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.UntagQueue(ctx, ref, in.TagKeys)
+	return nil, c.h.catalog.Untag(ctx, ref, in.TagKeys)
 }
 
 func listQueueTags(ctx context.Context, c *call) (any, error) {
@@ -216,7 +228,7 @@ func listQueueTags(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags, err := c.h.engine.ListQueueTags(ctx, ref)
+	tags, err := c.h.catalog.ListTags(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +240,7 @@ func addPermission(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.AddPermission(ctx, ref, in.Label, in.AWSAccountIds, in.Actions)
+	return nil, c.h.catalog.AddPermission(ctx, ref, in.Label, in.AWSAccountIds, in.Actions)
 }
 
 func removePermission(ctx context.Context, c *call) (any, error) {
@@ -236,7 +248,7 @@ func removePermission(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.RemovePermission(ctx, ref, in.Label)
+	return nil, c.h.catalog.RemovePermission(ctx, ref, in.Label)
 }
 
 // checkMaxResults refuses an explicit MaxResults outside 1–limit; the

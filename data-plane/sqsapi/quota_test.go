@@ -57,7 +57,7 @@ func clockedQuotaServer(t *testing.T, q tenants.Quotas) (*server, *aheadClock) {
 	}
 	e.Start(context.Background())
 	t.Cleanup(func() { _ = e.Close() })
-	h, err := sqsapi.New(sqsapi.Options{Engine: e, Auth: quotaAuth{q}, Limits: quota.New(nil)})
+	h, err := sqsapi.New(sqsapi.Options{Engine: e, Catalog: e.Catalog(), Auth: quotaAuth{q}, Limits: quota.New(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
