@@ -285,3 +285,34 @@ func TestIdleQueueFloorsAreNotRewritten(t *testing.T) {
 		}
 	})
 }
+
+// A queue deleted by a node without an engine (the control plane: the
+// catalog and a Stats) ends the long polls other nodes hold on it within
+// about a PollInterval, not at the end of their 20 s wait.
+func TestDeleteWithoutAnEngineEndsLongPolls(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		node := newNode(t, store, 20*time.Millisecond)
+		q := ref("q")
+		if _, err := node.Catalog().Create(ctx, q, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		poll := longPoll(ctx, node, q)
+		time.Sleep(100 * time.Millisecond) // the poll waits
+		control := queues.New(store, nil)
+		old, err := control.Delete(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := engine.NewStats(store, control, engine.StatsOptions{}).QueuesGone(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case r := <-poll:
+			if len(r.msgs) != 0 {
+				t.Fatalf("long poll of a deleted queue got %d messages", len(r.msgs))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("long poll of a deleted queue still waits")
+		}
+	})
+}
