@@ -43,10 +43,11 @@ func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringO
 	}
 	gate := admission.New(admission.Options{Counts: eng})
 	h, err := sqsapi.New(sqsapi.Options{
-		Engine: eng,
-		Auth:   sqsauth.New(catalog, region, sigv4.Options{}),
-		Gate:   gate,
-		Logger: log,
+		Engine:  eng,
+		Catalog: eng.Catalog(),
+		Auth:    sqsauth.New(catalog, region, sigv4.Options{}),
+		Gate:    gate,
+		Logger:  log,
 	})
 	if err != nil {
 		_ = eng.Close()

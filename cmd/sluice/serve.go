@@ -15,6 +15,7 @@ import (
 	"github.com/sluice-mq/sluice/control-plane/restapi"
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
 	"github.com/sluice-mq/sluice/internal/config"
@@ -137,9 +138,13 @@ func runServe(ctx context.Context, env environment, args []string) error {
 		if err != nil {
 			return err
 		}
+		// A control-plane-only node administers queues through the
+		// catalog and reads what they hold through a Stats: no engine, so
+		// no receipt key and no background work, which data-plane nodes run.
 		var (
-			eng  *engine.Engine
-			gate *admission.Gate
+			queueCatalog *queues.Catalog
+			queueData    restapi.QueueData
+			gate         *admission.Gate
 		)
 		if dataPlane {
 			dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, false, log)
@@ -147,18 +152,14 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				return err
 			}
 			defer closeLogged(log, "queue engine", dp.engine.Close)
-			n.sqs, eng, gate = dp.sqs, dp.engine, dp.gate
+			n.sqs, queueCatalog, queueData, gate = dp.sqs, dp.engine.Catalog(), dp.engine.Stats(), dp.gate
 		}
 		if controlPlane {
-			if eng == nil {
-				// Provisioning only: no background work, which data-plane
-				// nodes run.
-				if eng, err = engine.New(store, engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log}); err != nil {
-					return fmt.Errorf("queue engine: %w", err)
-				}
-				defer closeLogged(log, "queue engine", eng.Close)
+			if queueCatalog == nil {
+				queueCatalog = queues.New(store, nil)
+				queueData = engine.NewStats(store, queueCatalog, engine.StatsOptions{})
 			}
-			n.control = restapi.New(catalog, eng, f.region, jwtKey, nil, log)
+			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log)
 			if gate != nil {
 				n.control.WithGate(gate)
 			}

@@ -42,7 +42,7 @@ func TestQueueRoutesPassTheGate(t *testing.T) {
 	t.Cleanup(func() { _ = eng.Close() })
 	meter := &meterLog{}
 	f := &fixture{e: echo.New(), key: key, engine: eng}
-	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng, "us-east-1", key, nil, nil).
+	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil).
 		WithGate(admission.New(admission.Options{Counts: eng, Meter: meter})).Register(f.e)
 	op := f.token(t, jwtauth.RoleOperator, "")
 	var tenant tenantReply

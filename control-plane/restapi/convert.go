@@ -1,7 +1,7 @@
 package restapi
 
 import (
-	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
 )
@@ -47,14 +47,14 @@ func toKeyJSON(k tenants.AccessKey) api.AccessKey {
 	return api.AccessKey{AccessKeyID: k.ID, AccountID: k.AccountID, Status: api.KeyStatus(k.Status), CreatedAt: k.CreatedAt}
 }
 
-func toAPITiering(s engine.TieringSettings) api.TieringSettings {
+func toAPITiering(s queues.TieringSettings) api.TieringSettings {
 	return api.TieringSettings{HotWindowSeconds: s.HotWindowSeconds, HotBytesBudget: s.HotBytesBudget}
 }
 
 // fromAPITieringPatch keeps nil nil: a request that leaves the settings.
-func fromAPITieringPatch(p *api.TieringPatch) *engine.TieringPatch {
+func fromAPITieringPatch(p *api.TieringPatch) *queues.TieringPatch {
 	if p == nil {
 		return nil
 	}
-	return &engine.TieringPatch{HotWindowSeconds: p.HotWindowSeconds, HotBytesBudget: p.HotBytesBudget}
+	return &queues.TieringPatch{HotWindowSeconds: p.HotWindowSeconds, HotBytesBudget: p.HotBytesBudget}
 }

@@ -8,18 +8,19 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sluice-mq/sluice/data-plane/admission"
-	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/sdk/api"
 )
 
-// Queues are provisioned through the same engine calls the SQS API makes,
+// Queues are provisioned through the same catalog calls the SQS API makes,
 // so attributes, defaults, limits and errors are SQS's; the error code in
 // a reply is SQS's code.
 
 // queueRef is the path account's queue of that name; the call is metered
 // on it.
-func (a *API) queueRef(c echo.Context, name string) engine.QueueRef {
-	ref := engine.QueueRef{Account: c.Param("account"), Region: a.region, Name: name}
+func (a *API) queueRef(c echo.Context, name string) queues.Ref {
+	ref := queues.Ref{Account: c.Param("account"), Region: a.region, Name: name}
 	if call := admitted(c); call != nil {
 		call.Queue(ref)
 	}
@@ -40,7 +41,7 @@ func (a *API) admit(action string) echo.MiddlewareFunc {
 			}
 			call, err := a.gate.Admit(admission.ControlPlane, admission.Tenant{Account: t.AccountID, Quotas: t.Quotas()}, action)
 			if err != nil {
-				return a.engineError(c, err)
+				return a.queueError(c, err)
 			}
 			c.Set(admittedKey, call)
 			err = next(c)
@@ -56,18 +57,18 @@ func admitted(c echo.Context) *admission.Call {
 	return call
 }
 
-func (a *API) engineError(c echo.Context, err error) error {
-	var ee *engine.Error
+func (a *API) queueError(c echo.Context, err error) error {
+	var ee *sqserr.Error
 	if !errors.As(err, &ee) {
 		return a.catalogError(c, err)
 	}
 	status := http.StatusBadRequest
 	switch ee.Code {
-	case engine.CodeQueueDoesNotExist:
+	case sqserr.CodeQueueDoesNotExist:
 		status = http.StatusNotFound
-	case engine.CodeQueueAlreadyExists, engine.CodeQueueDeletedRecently, engine.CodePurgeQueueInProgress:
+	case sqserr.CodeQueueAlreadyExists, sqserr.CodeQueueDeletedRecently, sqserr.CodePurgeQueueInProgress:
 		status = http.StatusConflict
-	case engine.CodeOverLimit:
+	case sqserr.CodeOverLimit:
 		status = http.StatusForbidden
 	case admission.CodeThrottled:
 		status = http.StatusTooManyRequests
@@ -78,11 +79,11 @@ func (a *API) engineError(c echo.Context, err error) error {
 func (a *API) queueReply(c echo.Context, name string) (api.Queue, error) {
 	ctx := c.Request().Context()
 	ref := a.queueRef(c, name)
-	attrs, err := a.engine.GetQueueAttributes(ctx, ref, []string{engine.AttrAll})
+	attrs, err := a.data.GetQueueAttributes(ctx, ref, []string{queues.AttrAll})
 	if err != nil {
 		return api.Queue{}, err
 	}
-	q, err := a.engine.GetQueue(ctx, ref)
+	q, err := a.queues.Get(ctx, ref)
 	if err != nil {
 		return api.Queue{}, err
 	}
@@ -90,7 +91,7 @@ func (a *API) queueReply(c echo.Context, name string) (api.Queue, error) {
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	st, err := a.engine.QueueStorage(ctx, ref)
+	st, err := a.data.QueueStorage(ctx, ref)
 	if err != nil {
 		return api.Queue{}, err
 	}
@@ -105,13 +106,13 @@ func (a *API) createQueue(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	ref := a.queueRef(c, in.Name)
-	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: fromAPITieringPatch(in.Tiering), Admit: admitted(c).AdmitQueue}
-	if _, err := a.engine.CreateQueueWith(ctx, ref, newQueue); err != nil {
-		return a.engineError(c, err)
+	newQueue := queues.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Tiering: fromAPITieringPatch(in.Tiering), Admit: admitted(c).AdmitQueue}
+	if _, err := a.queues.CreateWith(ctx, ref, newQueue); err != nil {
+		return a.queueError(c, err)
 	}
 	q, err := a.queueReply(c, in.Name)
 	if err != nil {
-		return a.engineError(c, err)
+		return a.queueError(c, err)
 	}
 	return c.JSON(http.StatusCreated, q)
 }
@@ -125,9 +126,9 @@ func (a *API) listQueues(c echo.Context) error {
 		}
 		limit = n
 	}
-	names, next, err := a.engine.ListQueues(c.Request().Context(), c.Param("account"), a.region, c.QueryParam("prefix"), limit, c.QueryParam("next"))
+	names, next, err := a.queues.List(c.Request().Context(), c.Param("account"), a.region, c.QueryParam("prefix"), limit, c.QueryParam("next"))
 	if err != nil {
-		return a.engineError(c, err)
+		return a.queueError(c, err)
 	}
 	if names == nil {
 		names = []string{}
@@ -138,7 +139,7 @@ func (a *API) listQueues(c echo.Context) error {
 func (a *API) getQueue(c echo.Context) error {
 	q, err := a.queueReply(c, c.Param("queue"))
 	if err != nil {
-		return a.engineError(c, err)
+		return a.queueError(c, err)
 	}
 	return c.JSON(http.StatusOK, q)
 }
@@ -150,32 +151,22 @@ func (a *API) updateQueue(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	ref := a.queueRef(c, c.Param("queue"))
-	if len(in.Attributes) > 0 {
-		if err := a.engine.SetQueueAttributes(ctx, ref, in.Attributes); err != nil {
-			return a.engineError(c, err)
-		}
-	}
-	if len(in.Tags) > 0 {
-		if err := a.engine.TagQueue(ctx, ref, in.Tags); err != nil {
-			return a.engineError(c, err)
-		}
-	}
-	if len(in.RemoveTags) > 0 {
-		if err := a.engine.UntagQueue(ctx, ref, in.RemoveTags); err != nil {
-			return a.engineError(c, err)
-		}
-	}
-	if in.Tiering != nil {
-		if _, err := a.engine.PatchQueueTiering(ctx, ref, *fromAPITieringPatch(in.Tiering)); err != nil {
-			return a.engineError(c, err)
-		}
+	change := queues.Change{Attributes: in.Attributes, Tags: in.Tags, RemoveTags: in.RemoveTags, Tiering: fromAPITieringPatch(in.Tiering)}
+	if err := a.queues.Update(ctx, ref, change); err != nil {
+		return a.queueError(c, err)
 	}
 	return a.getQueue(c)
 }
 
 func (a *API) deleteQueue(c echo.Context) error {
-	if err := a.engine.DeleteQueue(c.Request().Context(), a.queueRef(c, c.Param("queue"))); err != nil {
-		return a.engineError(c, err)
+	ctx := c.Request().Context()
+	old, err := a.queues.Delete(ctx, a.queueRef(c, c.Param("queue")))
+	if err != nil {
+		return a.queueError(c, err)
+	}
+	if err := a.data.QueuesGone(ctx, old); err != nil {
+		// The queue is gone; its long polls end with their own wait instead.
+		a.log.Warn("wake long polls of a deleted queue", "queue", c.Param("queue"), "error", err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }

@@ -7,6 +7,7 @@
 package restapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -21,6 +22,7 @@ import (
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
 )
@@ -28,7 +30,8 @@ import (
 // API serves the control plane's routes.
 type API struct {
 	catalog *tenants.Catalog
-	engine  *engine.Engine
+	queues  *queues.Catalog
+	data    QueueData
 	gate    *admission.Gate // quotas and metering of the queue routes
 	region  string          // queues provisioned here live in this region
 	key     *jwtauth.Key
@@ -36,15 +39,26 @@ type API struct {
 	log     *slog.Logger
 }
 
-// New returns the API; clock may be nil (time.Now).
-func New(catalog *tenants.Catalog, eng *engine.Engine, region string, key *jwtauth.Key, clock func() time.Time, log *slog.Logger) *API {
+// QueueData is what the queue routes need from the messages a queue
+// holds: the approximate counts among its attributes, its storage figures,
+// and ending the long polls of the queues they delete. An engine's Stats
+// provide it, as does engine.NewStats on a node without an engine.
+type QueueData interface {
+	GetQueueAttributes(ctx context.Context, ref queues.Ref, names []string) (map[string]string, error)
+	QueueStorage(ctx context.Context, ref queues.Ref) (engine.QueueStorage, error)
+	QueuesGone(ctx context.Context, old ...queues.DataID) error
+}
+
+// New returns the API over the tenant catalog, the queue catalog and
+// what the queues hold; clock may be nil (time.Now).
+func New(catalog *tenants.Catalog, queueCatalog *queues.Catalog, data QueueData, region string, key *jwtauth.Key, clock func() time.Time, log *slog.Logger) *API {
 	if clock == nil {
 		clock = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{catalog: catalog, engine: eng, gate: admission.New(admission.Options{Clock: clock}), region: region, key: key, clock: clock, log: log}
+	return &API{catalog: catalog, queues: queueCatalog, data: data, gate: admission.New(admission.Options{Clock: clock}), region: region, key: key, clock: clock, log: log}
 }
 
 // WithGate makes the queue routes pass g, the node's admission gate,

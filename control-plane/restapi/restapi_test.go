@@ -14,6 +14,8 @@ import (
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/tenants"
@@ -44,7 +46,7 @@ func newFixture(t *testing.T, store kv.Store) *fixture {
 	}
 	t.Cleanup(func() { _ = eng.Close() })
 	e := echo.New()
-	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng, "us-east-1", key, nil, nil).Register(e)
+	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil).Register(e)
 	return &fixture{e: e, key: key, engine: eng}
 }
 
@@ -281,7 +283,7 @@ func TestDeleteTenant(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = eng.Close() })
 		catalog := tenants.New(store, sealer, tenants.Options{})
-		api := restapi.New(catalog, eng, "us-east-1", key, nil, nil)
+		api := restapi.New(catalog, eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil)
 		f := &fixture{e: echo.New(), key: key}
 		api.Register(f.e)
 		op := f.token(t, jwtauth.RoleOperator, "")
@@ -291,7 +293,7 @@ func TestDeleteTenant(t *testing.T) {
 		var k keyReply
 		f.do(t, op, "POST", "/v1/tenants/333344445555/keys", "", 201, &k)
 		f.do(t, op, "POST", "/v1/tenants/333344445555/queues", `{"name":"q1"}`, 201, nil)
-		ref := engine.QueueRef{Account: "333344445555", Region: "us-east-1", Name: "q1"}
+		ref := queues.Ref{Account: "333344445555", Region: "us-east-1", Name: "q1"}
 		if _, err := eng.SendMessage(ctx, ref, engine.SendInput{Body: "doomed"}); err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +310,7 @@ func TestDeleteTenant(t *testing.T) {
 		if err := api.ReapDeletedTenants(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := eng.GetQueue(ctx, ref); !errors.Is(err, engine.ErrQueueDoesNotExist) {
+		if _, err := eng.Catalog().Get(ctx, ref); !errors.Is(err, sqserr.ErrQueueDoesNotExist) {
 			t.Fatalf("queue after the reap: %v", err)
 		}
 		f.do(t, op, "POST", "/v1/tenants", `{"accountId":"333344445555"}`, 201, nil)
@@ -335,12 +337,12 @@ func TestQueueTiering(t *testing.T) {
 		}
 		var q queue
 		f.do(t, op, "POST", base, `{"name":"defaults"}`, 201, &q)
-		if q.Tiering.HotWindowSeconds != engine.DefaultHotWindowSeconds || q.Tiering.HotBytesBudget != engine.DefaultHotBytesBudget {
+		if q.Tiering.HotWindowSeconds != queues.DefaultHotWindowSeconds || q.Tiering.HotBytesBudget != queues.DefaultHotBytesBudget {
 			t.Fatalf("default tiering %+v", q.Tiering)
 		}
 		q = queue{}
 		f.do(t, op, "POST", base, `{"name":"tiered","tiering":{"hotWindowSeconds":60}}`, 201, &q)
-		if q.Tiering.HotWindowSeconds != 60 || q.Tiering.HotBytesBudget != engine.DefaultHotBytesBudget {
+		if q.Tiering.HotWindowSeconds != 60 || q.Tiering.HotBytesBudget != queues.DefaultHotBytesBudget {
 			t.Fatalf("created with %+v", q.Tiering)
 		}
 		q = queue{}
@@ -350,7 +352,7 @@ func TestQueueTiering(t *testing.T) {
 		}
 		var fail struct{ Error struct{ Code string } }
 		f.do(t, op, "PATCH", base+"/tiered", `{"tiering":{"hotWindowSeconds":-1}}`, 400, &fail)
-		if fail.Error.Code != engine.CodeInvalidParameterValue {
+		if fail.Error.Code != sqserr.CodeInvalidParameterValue {
 			t.Fatalf("code %q", fail.Error.Code)
 		}
 		f.do(t, op, "POST", base, `{"name":"never","tiering":{"hotBytesBudget":-1}}`, 400, nil)
@@ -358,7 +360,7 @@ func TestQueueTiering(t *testing.T) {
 		f.do(t, op, "PATCH", base+"/missing", `{"tiering":{"hotWindowSeconds":5}}`, 404, nil)
 
 		// Storage follows what the queue holds.
-		ref := engine.QueueRef{Account: tenant.AccountID, Region: "us-east-1", Name: "tiered"}
+		ref := queues.Ref{Account: tenant.AccountID, Region: "us-east-1", Name: "tiered"}
 		if _, err := f.engine.SendMessage(t.Context(), ref, engine.SendInput{Body: "hello"}); err != nil {
 			t.Fatal(err)
 		}

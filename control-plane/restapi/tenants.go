@@ -100,14 +100,18 @@ func (a *API) reapTenants(ctx context.Context) error {
 		return err
 	}
 	for _, account := range accounts {
-		n, err := a.engine.DeleteAccountQueues(ctx, account)
+		gone, err := a.queues.DeleteAccount(ctx, account)
 		if err != nil {
 			return fmt.Errorf("delete queues of tenant %s: %w", account, err)
+		}
+		if err := a.data.QueuesGone(ctx, gone...); err != nil {
+			// Their long polls end with their own wait instead.
+			a.log.Warn("wake long polls of deleted queues", "account", account, "error", err)
 		}
 		if err := a.catalog.FinishDeletion(ctx, account); err != nil {
 			return err
 		}
-		a.log.Info("deleted tenant's data", "account", account, "queues", n)
+		a.log.Info("deleted tenant's data", "account", account, "queues", len(gone))
 	}
 	return nil
 }

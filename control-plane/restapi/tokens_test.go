@@ -58,7 +58,7 @@ func newCluster(t *testing.T, store kv.Store) *cluster {
 // node returns another control-plane node; its caches keep what they read
 // for tenants.DefaultKeyCacheTTL of the cluster's clock.
 func (c *cluster) node() (*fixture, *restapi.API) {
-	api := restapi.New(tenants.New(c.store, c.sealer, tenants.Options{Clock: c.clock.Now}), c.engine, "us-east-1", c.key, c.clock.Now, nil)
+	api := restapi.New(tenants.New(c.store, c.sealer, tenants.Options{Clock: c.clock.Now}), c.engine.Catalog(), c.engine.Stats(), "us-east-1", c.key, c.clock.Now, nil)
 	f := &fixture{e: echo.New(), key: c.key, engine: c.engine}
 	api.Register(f.e)
 	return f, api

@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/quota"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
@@ -31,7 +33,7 @@ type Tenant struct {
 // engine provides them. Each read may scan, so the gate keeps what it read
 // for a while (reserve.go).
 type Counts interface {
-	InFlight(ctx context.Context, ref engine.QueueRef) (int64, error)
+	InFlight(ctx context.Context, ref queues.Ref) (int64, error)
 	StoredBytes(ctx context.Context, account string) (int64, error)
 }
 
@@ -53,7 +55,7 @@ type Gate struct {
 	counts   Counts
 	meter    Meter
 	clock    func() time.Time
-	inFlight reservedCounts[engine.QueueRef]
+	inFlight reservedCounts[queues.Ref]
 	stored   reservedCounts[string]
 }
 
@@ -67,7 +69,7 @@ func New(opts Options) *Gate {
 		counts:   opts.Counts,
 		meter:    opts.Meter,
 		clock:    opts.Clock,
-		inFlight: reservedCounts[engine.QueueRef]{maxAge: inFlightMaxAge},
+		inFlight: reservedCounts[queues.Ref]{maxAge: inFlightMaxAge},
 		stored:   reservedCounts[string]{maxAge: storedMaxAge},
 	}
 }
@@ -97,7 +99,7 @@ type Call struct {
 }
 
 // Queue names the queue the call acts on, for metering.
-func (c *Call) Queue(ref engine.QueueRef) {
+func (c *Call) Queue(ref queues.Ref) {
 	c.usage.Queue = ref.Name
 	c.usage.Region = ref.Region
 }
@@ -106,7 +108,7 @@ func (c *Call) Queue(ref engine.QueueRef) {
 // SQS counts a message's size) over the tenant's message-size quota.
 func (c *Call) CheckMessage(size int) error {
 	if limit := c.tenant.Quotas.MaxMessageBytes; limit > 0 && size > limit {
-		return refuse(engine.CodeInvalidParameterValue, "One or more parameters are invalid. Reason: Message must be shorter than %d bytes (the account's quota).", limit)
+		return refuse(sqserr.CodeInvalidParameterValue, "One or more parameters are invalid. Reason: Message must be shorter than %d bytes (the account's quota).", limit)
 	}
 	return nil
 }
@@ -131,7 +133,7 @@ func (c *Call) ReserveStored(ctx context.Context, bytes int64) (Reservation, err
 		return Reservation{}, fmt.Errorf("read stored bytes of %s: %w", account, err)
 	}
 	if !ok {
-		return Reservation{}, refuse(engine.CodeOverLimit, "The account stores %d bytes of messages; its quota is %d.", used, limit)
+		return Reservation{}, refuse(sqserr.CodeOverLimit, "The account stores %d bytes of messages; its quota is %d.", used, limit)
 	}
 	settle := r.settle
 	r.settle = func(n int64) { settle(n); c.addIn(n) }
@@ -158,7 +160,7 @@ type inFlightGate struct{ c *Call }
 // claims fewer messages rather than none; OverLimit when nothing is left.
 // The room is reserved under the node's lock, so concurrent receives on a
 // node cannot pass the quota together.
-func (g inFlightGate) AdmitClaim(ctx context.Context, ref engine.QueueRef, want int) (int, func(int), error) {
+func (g inFlightGate) AdmitClaim(ctx context.Context, ref queues.Ref, want int) (int, func(int), error) {
 	c := g.c
 	if c.g.counts == nil {
 		return 0, nil, fmt.Errorf("admission: in-flight quota on a gate without counts")
@@ -171,7 +173,7 @@ func (g inFlightGate) AdmitClaim(ctx context.Context, ref engine.QueueRef, want 
 		return 0, nil, fmt.Errorf("read in-flight count of %s: %w", ref.Name, err)
 	}
 	if !ok {
-		return 0, nil, refuse(engine.CodeOverLimit, "The queue has %d messages in flight, the account's quota of %d.", used, limit)
+		return 0, nil, refuse(sqserr.CodeOverLimit, "The queue has %d messages in flight, the account's quota of %d.", used, limit)
 	}
 	return int(r.Granted), func(claimed int) { r.Settle(int64(claimed)) }, nil
 }
@@ -181,7 +183,7 @@ func (g inFlightGate) AdmitClaim(ctx context.Context, ref engine.QueueRef, want 
 // which is what makes the count exact under concurrent creates.
 func (c *Call) AdmitQueue(existing int64) error {
 	if limit := c.tenant.Quotas.MaxQueues; limit > 0 && existing >= int64(limit) {
-		return refuse(engine.CodeOverLimit, "The account has reached its quota of %d queues.", limit)
+		return refuse(sqserr.CodeOverLimit, "The account has reached its quota of %d queues.", limit)
 	}
 	return nil
 }
@@ -202,6 +204,6 @@ func (c *Call) Done(code string) {
 // CodeThrottled is the SQS error code of a call over its rate quota.
 const CodeThrottled = "RequestThrottled"
 
-func refuse(code, format string, args ...any) *engine.Error {
-	return &engine.Error{Code: code, Message: fmt.Sprintf(format, args...)}
+func refuse(code, format string, args ...any) *sqserr.Error {
+	return sqserr.Errorf(code, format, args...)
 }

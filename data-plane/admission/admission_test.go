@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/admission"
-	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
@@ -19,7 +20,7 @@ type fakeCounts struct {
 	reads            atomic.Int64
 }
 
-func (f *fakeCounts) InFlight(context.Context, engine.QueueRef) (int64, error) {
+func (f *fakeCounts) InFlight(context.Context, queues.Ref) (int64, error) {
 	f.reads.Add(1)
 	return f.inFlight, nil
 }
@@ -60,7 +61,7 @@ func newClock() *clock {
 
 func wantCode(t *testing.T, err error, code string) {
 	t.Helper()
-	var ee *engine.Error
+	var ee *sqserr.Error
 	if !errors.As(err, &ee) || ee.Code != code {
 		t.Fatalf("error %v, want code %s", err, code)
 	}
@@ -109,7 +110,7 @@ func TestMessageSizeQuota(t *testing.T) {
 	if err := c.CheckMessage(1024); err != nil {
 		t.Fatalf("a message at the quota: %v", err)
 	}
-	wantCode(t, c.CheckMessage(1025), engine.CodeInvalidParameterValue)
+	wantCode(t, c.CheckMessage(1025), sqserr.CodeInvalidParameterValue)
 	if err := admit(t, g, tenants.Quotas{}, "SendMessage").CheckMessage(1 << 20); err != nil {
 		t.Fatalf("no quota: %v", err)
 	}
@@ -133,8 +134,8 @@ func TestStoredBytesHoldsUnderConcurrency(t *testing.T) {
 			c := admit(t, g, q, "SendMessage")
 			r, err := c.ReserveStored(context.Background(), 100)
 			if err != nil {
-				var ee *engine.Error
-				if errors.As(err, &ee) && ee.Code == engine.CodeOverLimit {
+				var ee *sqserr.Error
+				if errors.As(err, &ee) && ee.Code == sqserr.CodeOverLimit {
 					refused.Add(1)
 					return
 				}
@@ -175,7 +176,7 @@ func TestStoredBytesReleasedOnFailure(t *testing.T) {
 	r2.Settle(100)
 	c2.Done("")
 	_, err = admit(t, g, q, "SendMessage").ReserveStored(context.Background(), 1)
-	wantCode(t, err, engine.CodeOverLimit)
+	wantCode(t, err, sqserr.CodeOverLimit)
 	calls := meter.all()
 	if len(calls) != 2 || calls[0].InBytes != 0 || calls[0].Code != "InternalFailure" || calls[1].InBytes != 100 || calls[1].Code != "" {
 		t.Fatalf("metered %+v", calls)
@@ -188,7 +189,7 @@ func TestStoredBytesReleasedOnFailure(t *testing.T) {
 func TestInFlightGrantsWhatIsLeft(t *testing.T) {
 	g := admission.New(admission.Options{Counts: &fakeCounts{inFlight: 7}, Clock: newClock().Now})
 	q := tenants.Quotas{MaxInFlightPerQueue: 10}
-	ref := engine.QueueRef{Account: "111122223333", Region: "us-east-1", Name: "q"}
+	ref := queues.Ref{Account: "111122223333", Region: "us-east-1", Name: "q"}
 	a := admit(t, g, q, "ReceiveMessage").ClaimAdmitter()
 	granted, done, err := a.AdmitClaim(context.Background(), ref, 10)
 	if err != nil || granted != 3 {
@@ -196,7 +197,7 @@ func TestInFlightGrantsWhatIsLeft(t *testing.T) {
 	}
 	done(3)
 	_, _, err = admit(t, g, q, "ReceiveMessage").ClaimAdmitter().AdmitClaim(context.Background(), ref, 1)
-	wantCode(t, err, engine.CodeOverLimit)
+	wantCode(t, err, sqserr.CodeOverLimit)
 	if admit(t, g, tenants.Quotas{}, "ReceiveMessage").ClaimAdmitter() != nil {
 		t.Fatal("an admitter without an in-flight quota")
 	}
@@ -210,7 +211,7 @@ func TestQueueCountDecision(t *testing.T) {
 	if err := c.AdmitQueue(1); err != nil {
 		t.Fatalf("second queue: %v", err)
 	}
-	wantCode(t, c.AdmitQueue(2), engine.CodeOverLimit)
+	wantCode(t, c.AdmitQueue(2), sqserr.CodeOverLimit)
 	if err := admit(t, g, tenants.Quotas{}, "CreateQueue").AdmitQueue(1 << 40); err != nil {
 		t.Fatalf("no quota: %v", err)
 	}
@@ -222,7 +223,7 @@ func TestDoneMetersOnce(t *testing.T) {
 	meter := &recorder{}
 	g := admission.New(admission.Options{Meter: meter})
 	c := admit(t, g, tenants.Quotas{}, "ReceiveMessage")
-	c.Queue(engine.QueueRef{Account: "111122223333", Region: "eu-west-1", Name: "orders.fifo"})
+	c.Queue(queues.Ref{Account: "111122223333", Region: "eu-west-1", Name: "orders.fifo"})
 	c.Delivered(300)
 	c.Delivered(12)
 	c.Done("")

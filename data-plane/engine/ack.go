@@ -5,13 +5,15 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
 // DeleteMessage deletes the message last received with handle. Deleting a
 // message that is already gone, or with the handle of an earlier receive,
 // succeeds without effect, as SQS documents.
-func (e *Engine) DeleteMessage(ctx context.Context, ref QueueRef, handle string) error {
+func (e *Engine) DeleteMessage(ctx context.Context, ref queues.Ref, handle string) error {
 	results, err := e.DeleteMessageBatch(ctx, ref, []string{handle})
 	if err != nil {
 		return err
@@ -23,7 +25,7 @@ func (e *Engine) DeleteMessage(ctx context.Context, ref QueueRef, handle string)
 // On a FIFO queue a handle whose message is visible again, or was received
 // again, has expired, as SQS answers: the message's group may already have
 // moved on.
-func (e *Engine) DeleteMessageBatch(ctx context.Context, ref QueueRef, handles []string) ([]BatchResult[struct{}], error) {
+func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles []string) ([]BatchResult[struct{}], error) {
 	invalid := make([]error, len(handles))
 	receipts := make([]receipt, len(handles))
 	for i, h := range handles {
@@ -37,11 +39,11 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref QueueRef, handles [
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		results, deleted, notify = make([]BatchResult[struct{}], len(handles)), delta{}, nil
-		q, err := e.readQueue(ctx, tx, ref)
+		q, err := e.catalog.Read(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
-		d = q.did()
+		d = q.DID()
 		now := e.clock().UnixMilli()
 		var groups *fifoGroups
 		if q.Attributes.FifoQueue {
@@ -109,7 +111,7 @@ type VisibilityChange struct {
 
 // ChangeMessageVisibility hides an in-flight message for timeout seconds
 // from now; 0 makes it visible at once.
-func (e *Engine) ChangeMessageVisibility(ctx context.Context, ref QueueRef, handle string, timeout int) error {
+func (e *Engine) ChangeMessageVisibility(ctx context.Context, ref queues.Ref, handle string, timeout int) error {
 	results, err := e.ChangeMessageVisibilityBatch(ctx, ref, []VisibilityChange{{handle, timeout}})
 	if err != nil {
 		return err
@@ -119,13 +121,13 @@ func (e *Engine) ChangeMessageVisibility(ctx context.Context, ref QueueRef, hand
 
 // ChangeMessageVisibilityBatch changes visibility in one transaction; an
 // entry that fails does so alone.
-func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref QueueRef, changes []VisibilityChange) ([]BatchResult[struct{}], error) {
+func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref queues.Ref, changes []VisibilityChange) ([]BatchResult[struct{}], error) {
 	// Errors found before the transaction; each attempt starts from them.
 	invalid := make([]error, len(changes))
 	receipts := make([]receipt, len(changes))
 	for i, ch := range changes {
 		if ch.VisibilityTimeout < 0 || ch.VisibilityTimeout > maxVisibilitySecs {
-			invalid[i] = errorf(CodeInvalidParameterValue, "Value %d for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.", ch.VisibilityTimeout)
+			invalid[i] = errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.", ch.VisibilityTimeout)
 			continue
 		}
 		receipts[i], invalid[i] = e.handles.open(ref, ch.ReceiptHandle)
@@ -137,11 +139,11 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref QueueRef,
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		results, released = make([]BatchResult[struct{}], len(changes)), false
-		q, err := e.readQueue(ctx, tx, ref)
+		q, err := e.catalog.Read(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
-		d = q.did()
+		d = q.DID()
 		now := e.clock().UnixMilli()
 		var groups *fifoGroups
 		if q.Attributes.FifoQueue {
@@ -160,7 +162,7 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref QueueRef,
 				results[i].Err = errHandleExpired(changes[i].ReceiptHandle)
 				continue
 			case rec.VisibleAt <= now:
-				results[i].Err = errorf(CodeMessageNotInflight, "Message does not exist or is not available for visibility timeout change.")
+				results[i].Err = errorf(sqserr.CodeMessageNotInflight, "Message does not exist or is not available for visibility timeout change.")
 				continue
 			}
 			if groups != nil {

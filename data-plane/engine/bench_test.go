@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/internal/kv/local"
 )
@@ -65,7 +66,7 @@ func BenchmarkReceiveDelete(b *testing.B) {
 	}
 }
 
-func fill(b *testing.B, e *engine.Engine, q engine.QueueRef, n int) {
+func fill(b *testing.B, e *engine.Engine, q queues.Ref, n int) {
 	b.Helper()
 	in := batchOf(10)
 	for i := 0; i < n; i += 10 {
@@ -75,7 +76,7 @@ func fill(b *testing.B, e *engine.Engine, q engine.QueueRef, n int) {
 	}
 }
 
-func receiveDelete(e *engine.Engine, q engine.QueueRef, batch int) error {
+func receiveDelete(e *engine.Engine, q queues.Ref, batch int) error {
 	msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{MaxNumberOfMessages: batch, WaitTimeSeconds: intp(0)})
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -94,8 +95,8 @@ func TestCountsAcrossNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a[engine.AttrApproximateNumberOfMessages] != "4" || a[engine.AttrApproximateNumberOfMessagesNotVisible] != "3" {
-			t.Fatalf("node2 sees %s visible, %s not visible", a[engine.AttrApproximateNumberOfMessages], a[engine.AttrApproximateNumberOfMessagesNotVisible])
+		if a[queues.AttrApproximateNumberOfMessages] != "4" || a[queues.AttrApproximateNumberOfMessagesNotVisible] != "3" {
+			t.Fatalf("node2 sees %s visible, %s not visible", a[queues.AttrApproximateNumberOfMessages], a[queues.AttrApproximateNumberOfMessagesNotVisible])
 		}
 	})
 }
@@ -153,7 +154,7 @@ func runProducersConsumers(t *testing.T, nodes []*engine.Engine, total int) {
 		// 8+8 load runs on the local driver and on a real cluster.
 		producers, consumers = 3, 3
 	}
-	q := mustCreate(t, nodes[0], "load", map[string]string{engine.AttrVisibilityTimeout: fmt.Sprint(visibility)})
+	q := mustCreate(t, nodes[0], "load", map[string]string{queues.AttrVisibilityTimeout: fmt.Sprint(visibility)})
 	log := &deliveryLog{deliveries: map[string][][2]time.Time{}, deleted: map[string]bool{}}
 	sentIDs := make(chan string, total)
 	var wg sync.WaitGroup

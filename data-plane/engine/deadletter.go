@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	mrand "math/rand/v2"
+
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
 // moveToDeadLetter moves the message to the redrive target in the claim's
 // transaction, keeping its id, body, attributes, sent time and receive
 // count, as SQS does. It reports false, leaving the message where it is,
 // when the target no longer exists or no longer admits this queue.
-func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRecord, rp *RedrivePolicy) (bool, error) {
+func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRecord, rp *queues.RedrivePolicy) (bool, error) {
 	dlq, err := c.deadLetterQueue(ctx, rp)
 	if dlq == nil || err != nil {
 		return false, err
@@ -21,7 +24,7 @@ func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRe
 	if err := rec.remove(c.tx, c.d, id); err != nil {
 		return false, err
 	}
-	dd := dlq.did()
+	dd := dlq.DID()
 	moved := *rec
 	moved.Gen = 0
 	moved.Shard = uint8(mrand.IntN(c.e.opts.Shards))
@@ -39,13 +42,13 @@ func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRe
 
 // deadLetterQueue returns the redrive target, or nil when it no longer
 // exists, no longer admits this queue, or is not of this queue's type.
-func (c *claimer) deadLetterQueue(ctx context.Context, rp *RedrivePolicy) (*queueRecord, error) {
-	target, err := ParseARN(rp.DeadLetterTargetArn)
+func (c *claimer) deadLetterQueue(ctx context.Context, rp *queues.RedrivePolicy) (*queues.Record, error) {
+	target, err := queues.ParseARN(rp.DeadLetterTargetArn)
 	if err != nil || target.Account != c.ref.Account || target.Region != c.ref.Region {
 		return nil, nil
 	}
-	dlq, err := loadQueue(ctx, c.tx, QueueRef{Account: target.Account, Region: target.Region, Name: target.Name})
-	if errors.Is(err, ErrQueueDoesNotExist) {
+	dlq, err := queues.Load(ctx, c.tx, queues.Ref{Account: target.Account, Region: target.Region, Name: target.Name})
+	if errors.Is(err, sqserr.ErrQueueDoesNotExist) {
 		return nil, nil
 	}
 	if err != nil {
@@ -60,11 +63,11 @@ func (c *claimer) deadLetterQueue(ctx context.Context, rp *RedrivePolicy) (*queu
 // moveToFIFODeadLetter moves a FIFO message to the end of its group in the
 // dead-letter queue. The claim walks a group in order, so the messages of
 // a group arrive there in the order they were sent.
-func (c *claimer) moveToFIFODeadLetter(ctx context.Context, id msgID, rec *messageRecord, dlq *queueRecord) error {
+func (c *claimer) moveToFIFODeadLetter(ctx context.Context, id msgID, rec *messageRecord, dlq *queues.Record) error {
 	if err := c.groups.remove(ctx, c.d, id, rec); err != nil {
 		return err
 	}
-	dd := dlq.did()
+	dd := dlq.DID()
 	moved := *rec
 	moved.Gen = 0
 	moved.VisibleAt = c.now

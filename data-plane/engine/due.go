@@ -7,9 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -53,8 +54,6 @@ func dueKey(at int64, d did) []byte {
 }
 
 func duePointerKey(d did) []byte { return append(dataPrefix(d), "w"...) }
-
-func queueNameKey(d did) []byte { return append(dataPrefix(d), "q"...) }
 
 func readDue(ctx context.Context, r kv.Reader, d did) (int64, bool, error) {
 	v, err := r.Get(ctx, duePointerKey(d))
@@ -229,9 +228,9 @@ func (e *Engine) visit(ctx context.Context, d did, at int64) error {
 // claimVisit moves d's entry, still at at, to now + claimTTL and returns
 // its queue; nil when the entry moved on, or its queue is gone (the entry
 // is then dropped).
-func (e *Engine) claimVisit(ctx context.Context, d did, at int64) (*queueRecord, int64, error) {
+func (e *Engine) claimVisit(ctx context.Context, d did, at int64) (*queues.Record, int64, error) {
 	var (
-		q       *queueRecord
+		q       *queues.Record
 		claimed int64
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
@@ -245,19 +244,19 @@ func (e *Engine) claimVisit(ctx context.Context, d did, at int64) (*queueRecord,
 			// stale: the queue's data was swept with its pointer.
 			return tx.Delete(dueKey(at, d))
 		}
-		name, err := tx.Get(ctx, queueNameKey(d))
+		name, err := tx.Get(ctx, queues.NameKey(d))
 		if isNotFound(err) {
 			return setDue(ctx, tx, d, 0, false)
 		}
 		if err != nil {
 			return err
 		}
-		ref, ok := parseQueueKey(name)
+		ref, ok := queues.ParseKey(name)
 		if !ok {
 			return setDue(ctx, tx, d, 0, false)
 		}
-		rec, err := loadQueue(ctx, tx, ref)
-		if errors.Is(err, ErrQueueDoesNotExist) || (err == nil && !bytes.Equal(rec.DataID, d[:])) {
+		rec, err := queues.Load(ctx, tx, ref)
+		if errors.Is(err, sqserr.ErrQueueDoesNotExist) || (err == nil && !bytes.Equal(rec.DataID, d[:])) {
 			return setDue(ctx, tx, d, 0, false) // deleted or purged: the sweeper takes the data
 		}
 		if err != nil {
@@ -268,17 +267,6 @@ func (e *Engine) claimVisit(ctx context.Context, d did, at int64) (*queueRecord,
 		return setDue(ctx, tx, d, claimed, true)
 	})
 	return q, claimed, err
-}
-
-// parseQueueKey reads C/q/{account}/{region}/{name}.
-func parseQueueKey(k []byte) (QueueRef, bool) {
-	rest, ok := strings.CutPrefix(string(k), "C/q/")
-	if !ok {
-		return QueueRef{}, false
-	}
-	account, rest, ok1 := strings.Cut(rest, "/")
-	region, name, ok2 := strings.Cut(rest, "/")
-	return QueueRef{Account: account, Region: region, Name: name}, ok1 && ok2
 }
 
 // passInterval is how often this node's passes run: the tiering interval
@@ -292,8 +280,8 @@ func (e *Engine) passInterval() time.Duration {
 
 // nextVisit reads what is left of q's work and returns when the next of
 // it falls due; ok=false when nothing is left.
-func (e *Engine) nextVisit(ctx context.Context, q *queueRecord, out tierOutcome) (next int64, ok bool, err error) {
-	d := q.did()
+func (e *Engine) nextVisit(ctx context.Context, q *queues.Record, out tierOutcome) (next int64, ok bool, err error) {
+	d := q.DID()
 	now := e.clock().UnixMilli()
 	consider := func(at int64) {
 		if !ok || at < next {
@@ -313,7 +301,7 @@ func (e *Engine) nextVisit(ctx context.Context, q *queueRecord, out tierOutcome)
 			}
 			hot = stored.plus(e.counts.pending(d)).hot() > 0
 		}
-		window := q.tiering().HotWindowSeconds * 1000
+		window := q.TieringOrDefault().HotWindowSeconds * 1000
 		for shard := range uint8(e.opts.Shards) {
 			floor, err := e.floor(ctx, r, d, shard)
 			if err != nil {
@@ -393,7 +381,7 @@ func (e *Engine) rescanIfDue(ctx context.Context) error {
 	if e.lastRescan.Load() != 0 && now-e.lastRescan.Load() < rescanInterval {
 		return nil
 	}
-	err := e.forEachPage(ctx, []byte("C/q/"), func(page []kv.KV) error {
+	err := e.forEachPage(ctx, queues.RecordsPrefix(), func(page []kv.KV) error {
 		type found struct {
 			d    did
 			name []byte
@@ -406,13 +394,13 @@ func (e *Engine) rescanIfDue(ctx context.Context) error {
 			names = make([][]byte, 0, len(page))
 		)
 		for _, p := range page {
-			var rec queueRecord
+			var rec queues.Record
 			if json.Unmarshal(p.Value, &rec) != nil {
 				continue
 			}
-			d := rec.did()
+			d := rec.DID()
 			ids, names = append(ids, d), append(names, p.Key)
-			keys = append(keys, duePointerKey(d), queueNameKey(d))
+			keys = append(keys, duePointerKey(d), queues.NameKey(d))
 		}
 		err := e.store.View(ctx, func(r kv.Reader) error {
 			got, err := r.BatchGet(ctx, keys)
@@ -421,7 +409,7 @@ func (e *Engine) rescanIfDue(ctx context.Context) error {
 			}
 			for i, d := range ids {
 				_, hasDue := got[string(duePointerKey(d))]
-				_, hasName := got[string(queueNameKey(d))]
+				_, hasName := got[string(queues.NameKey(d))]
 				if hasDue && hasName {
 					continue
 				}
@@ -446,7 +434,7 @@ func (e *Engine) rescanIfDue(ctx context.Context) error {
 		}
 		return e.store.Update(ctx, func(tx kv.Txn) error {
 			for _, f := range fix {
-				if err := tx.Set(queueNameKey(f.d), f.name); err != nil {
+				if err := tx.Set(queues.NameKey(f.d), f.name); err != nil {
 					return err
 				}
 				if !f.work {

@@ -1,6 +1,8 @@
-// Package engine is the queue engine every SQS call goes through: queues,
-// messages, visibility, delays, retention, dead-letter queues and long
-// polling, over the transactional store in internal/kv. It knows tenants
+// Package engine is the message engine every SQS message call goes
+// through: messages, visibility, delays, retention, dead-letter queues,
+// counts, the cold tier, message move tasks and long polling, over the
+// transactional store in internal/kv. Queue records are the catalog's
+// (data-plane/queues); the engine reads them through it. It knows tenants
 // and queues by account id, region and name; it knows nothing of HTTP.
 //
 // State lives only in the store, so any number of engines ("nodes") can
@@ -18,6 +20,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/periodic"
 )
@@ -63,8 +66,9 @@ type Engine struct {
 	handles handleSealer
 	counts  *countDeltas
 	floors  *floorCache
-	guard   *writeGuard // Updates in progress, for scan hints
-	queues  queueCache  // decoded queue records
+	guard   *writeGuard     // Updates in progress, for scan hints
+	catalog *queues.Catalog // queue records, through this engine's store
+	stats   *Stats
 	ready   readyQueues // queues whose last receive found messages
 	waiters *waiters
 	// claiming spreads this node's concurrent receivers over shards.
@@ -144,9 +148,16 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		movers:   newMoveRunners(),
 		stop:     func() {},
 	}
+	e.catalog = queues.New(e.store, opts.Clock)
+	e.stats = &Stats{store: e.store, catalog: e.catalog, clock: opts.Clock, shards: opts.Shards, counts: e.counts,
+		gone: func(_ context.Context, d did) error { e.waiters.notify(d); return nil }}
 	e.waiters.attach(e)
 	return e, nil
 }
+
+// Catalog returns the queue catalog the engine reads queue records
+// through; its writes go through the engine's store, as the engine's own do.
+func (e *Engine) Catalog() *queues.Catalog { return e.catalog }
 
 // Start runs the background loops: flushing counts and floors, sweeping,
 // and resuming message move tasks no node runs. They stop when ctx ends or

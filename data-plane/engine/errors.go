@@ -1,61 +1,8 @@
 package engine
 
-import "fmt"
+import "github.com/sluice-mq/sluice/data-plane/sqserr"
 
-// Error is a failure the caller caused or must see, carrying the SQS error
-// code the API layer answers with. The engine never picks HTTP statuses.
-type Error struct {
-	Code    string
-	Message string
-}
-
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
-
-// Is makes errors.Is match any *Error with the same code.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
-}
-
-func errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
-// SQS error codes the engine produces. QueueDoesNotExist and
-// QueueAlreadyExists keep their legacy wire codes.
-const (
-	CodeQueueDoesNotExist      = "AWS.SimpleQueueService.NonExistentQueue"
-	CodeQueueAlreadyExists     = "QueueAlreadyExists"
-	CodeQueueDeletedRecently   = "AWS.SimpleQueueService.QueueDeletedRecently"
-	CodeInvalidParameterValue  = "InvalidParameterValue"
-	CodeInvalidAttributeName   = "InvalidAttributeName"
-	CodeInvalidAttributeValue  = "InvalidAttributeValue"
-	CodeMissingParameter       = "MissingParameter"
-	CodeMessageNotInflight     = "AWS.SimpleQueueService.MessageNotInflight"
-	CodeReceiptHandleIsInvalid = "ReceiptHandleIsInvalid"
-	CodePurgeQueueInProgress   = "AWS.SimpleQueueService.PurgeQueueInProgress"
-	CodeUnsupportedOperation   = "AWS.SimpleQueueService.UnsupportedOperation"
-	CodeInvalidMessageContents = "InvalidMessageContents"
-	CodeOverLimit              = "OverLimit"
-	// CodeResourceNotFound is what the message move task actions answer
-	// for a missing queue or task (HTTP 404).
-	CodeResourceNotFound = "ResourceNotFoundException"
-)
-
-// Sentinels for errors.Is.
-var (
-	ErrQueueDoesNotExist      = &Error{Code: CodeQueueDoesNotExist}
-	ErrQueueAlreadyExists     = &Error{Code: CodeQueueAlreadyExists}
-	ErrQueueDeletedRecently   = &Error{Code: CodeQueueDeletedRecently}
-	ErrMessageNotInflight     = &Error{Code: CodeMessageNotInflight}
-	ErrReceiptHandleIsInvalid = &Error{Code: CodeReceiptHandleIsInvalid}
-	ErrInvalidParameterValue  = &Error{Code: CodeInvalidParameterValue}
-	ErrInvalidAttributeName   = &Error{Code: CodeInvalidAttributeName}
-	ErrInvalidAttributeValue  = &Error{Code: CodeInvalidAttributeValue}
-	ErrPurgeQueueInProgress   = &Error{Code: CodePurgeQueueInProgress}
-	ErrResourceNotFound       = &Error{Code: CodeResourceNotFound}
-)
-
-func errNoQueue() *Error {
-	return errorf(CodeQueueDoesNotExist, "The specified queue does not exist.")
+// errorf is sqserr.Errorf, short for the engine's many SQS errors.
+func errorf(code, format string, args ...any) *sqserr.Error {
+	return sqserr.Errorf(code, format, args...)
 }

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
 // DescribeMessage reports a message's stored state, for failing tests.
-func (e *Engine) DescribeMessage(ctx context.Context, ref QueueRef, messageID string) string {
+func (e *Engine) DescribeMessage(ctx context.Context, ref queues.Ref, messageID string) string {
 	raw, err := hex.DecodeString(strings.ReplaceAll(messageID, "-", ""))
 	if err != nil || len(raw) != msgIDLen {
 		return "bad id"
@@ -19,12 +20,12 @@ func (e *Engine) DescribeMessage(ctx context.Context, ref QueueRef, messageID st
 	copy(id[:], raw)
 	var out string
 	_ = e.store.View(ctx, func(r kv.Reader) error {
-		q, err := loadQueue(ctx, r, ref)
+		q, err := queues.Load(ctx, r, ref)
 		if err != nil {
 			out = err.Error()
 			return nil
 		}
-		d := q.did()
+		d := q.DID()
 		rec, err := getMessage(ctx, r, d, id)
 		if rec == nil {
 			out = fmt.Sprintf("no record (%v)", err)
@@ -41,15 +42,15 @@ func (e *Engine) DescribeMessage(ctx context.Context, ref QueueRef, messageID st
 
 // RaiseFloors moves every shard floor of the queue to at, as a floor
 // computed from a snapshot that missed a late commit would be.
-func (e *Engine) RaiseFloors(ctx context.Context, ref QueueRef, at int64) {
+func (e *Engine) RaiseFloors(ctx context.Context, ref queues.Ref, at int64) {
 	_ = e.store.View(ctx, func(r kv.Reader) error {
-		rec, err := loadQueue(ctx, r, ref)
+		rec, err := queues.Load(ctx, r, ref)
 		if err != nil {
 			return err
 		}
 		for shard := range uint8(e.opts.Shards) {
-			_, _ = e.floor(ctx, r, rec.did(), shard)
-			e.floors.raise(rec.did(), shard, at, false)
+			_, _ = e.floor(ctx, r, rec.DID(), shard)
+			e.floors.raise(rec.DID(), shard, at, false)
 		}
 		return nil
 	})
@@ -69,19 +70,19 @@ type RecordBytes struct {
 	ColdOverhead int64 // record bytes of cold messages alone
 }
 
-func (e *Engine) RecordBytes(ctx context.Context, ref QueueRef) (RecordBytes, error) {
+func (e *Engine) RecordBytes(ctx context.Context, ref queues.Ref) (RecordBytes, error) {
 	var (
 		out RecordBytes
-		q   *queueRecord
+		q   *queues.Record
 	)
 	err := e.store.View(ctx, func(r kv.Reader) (err error) {
-		q, err = loadQueue(ctx, r, ref)
+		q, err = queues.Load(ctx, r, ref)
 		return err
 	})
 	if err != nil {
 		return out, err
 	}
-	d := q.did()
+	d := q.DID()
 	err = e.forEachKey(ctx, append(dataPrefix(d), "m/"...), func(p kv.KV) error {
 		rec, err := decodeMessage(p.Value)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -113,17 +114,17 @@ func decodeAttempt(d did, v []byte) (*attemptRecord, error) {
 // attempt claimed, with the same receipt handles, if none of them has been
 // deleted, received again or made visible since. Otherwise the retry is
 // a new receive.
-func (e *Engine) replayAttempt(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, bool, error) {
+func (e *Engine) replayAttempt(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, bool, error) {
 	var (
 		msgs     []Message
 		replayed bool
 	)
 	err := e.store.View(ctx, func(r kv.Reader) error {
-		q, err := e.readQueue(ctx, r, ref)
+		q, err := e.catalog.Read(ctx, r, ref)
 		if err != nil || !q.Attributes.FifoQueue {
 			return err
 		}
-		d := q.did()
+		d := q.DID()
 		v, err := r.Get(ctx, attemptKey(d, in.ReceiveRequestAttemptID))
 		if isNotFound(err) {
 			return nil

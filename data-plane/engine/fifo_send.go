@@ -9,6 +9,8 @@ import (
 	"regexp"
 
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -21,7 +23,7 @@ const fifoWindow = 5 * 60 * 1000 // ms
 var fifoIDPattern = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 
 func invalidFIFOID(param, v string) error {
-	return errorf(CodeInvalidParameterValue, "Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation characters. 1 to 128 in length.", v, param, param)
+	return errorf(sqserr.CodeInvalidParameterValue, "Value %s for parameter %s is invalid. Reason: %s can only include alphanumeric and punctuation characters. 1 to 128 in length.", v, param, param)
 }
 
 // checkFIFOEntries applies the rules that fail a whole FIFO send: a
@@ -29,19 +31,19 @@ func invalidFIFOID(param, v string) error {
 // for a batch) and a missing deduplication id without content-based
 // deduplication. The batch codes and texts are SQS's as LocalStack recorded
 // them against AWS; the SendMessage code has no recording (fifo_test.go).
-func checkFIFOEntries(q *queueRecord, entries []SendInput, single bool) error {
+func checkFIFOEntries(q *queues.Record, entries []SendInput, single bool) error {
 	for _, in := range entries {
 		if in.MessageGroupID == nil {
-			code := CodeInvalidParameterValue
+			code := sqserr.CodeInvalidParameterValue
 			if single {
-				code = CodeMissingParameter
+				code = sqserr.CodeMissingParameter
 			}
 			return errorf(code, "The request must contain the parameter MessageGroupId.")
 		}
 	}
 	for _, in := range entries {
 		if in.DeduplicationID == nil && !q.Attributes.ContentBasedDeduplication {
-			return errorf(CodeInvalidParameterValue, "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+			return errorf(sqserr.CodeInvalidParameterValue, "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
 		}
 	}
 	return nil
@@ -50,7 +52,7 @@ func checkFIFOEntries(q *queueRecord, entries []SendInput, single bool) error {
 // checkFIFOIDs validates an entry's group and deduplication ids and returns
 // the ones the message keeps: on a FIFO queue the deduplication id is the
 // given one or the SHA-256 of the body.
-func checkFIFOIDs(q *queueRecord, in SendInput) (group, dedupID string, err error) {
+func checkFIFOIDs(q *queues.Record, in SendInput) (group, dedupID string, err error) {
 	if in.MessageGroupID != nil {
 		if group = *in.MessageGroupID; !fifoIDPattern.MatchString(group) {
 			return "", "", invalidFIFOID("MessageGroupId", group)
@@ -58,7 +60,7 @@ func checkFIFOIDs(q *queueRecord, in SendInput) (group, dedupID string, err erro
 	}
 	if !q.Attributes.FifoQueue {
 		if in.DeduplicationID != nil {
-			return "", "", errorf(CodeInvalidParameterValue, "Value %s for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter that is not valid for this queue type.", *in.DeduplicationID)
+			return "", "", errorf(sqserr.CodeInvalidParameterValue, "Value %s for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter that is not valid for this queue type.", *in.DeduplicationID)
 		}
 		return group, "", nil
 	}
@@ -75,7 +77,7 @@ func checkFIFOIDs(q *queueRecord, in SendInput) (group, dedupID string, err erro
 // fifoSender sends one transaction's messages to a FIFO queue.
 type fifoSender struct {
 	groups *fifoGroups
-	q      *queueRecord
+	q      *queues.Record
 	d      did
 }
 
@@ -90,7 +92,7 @@ func (s *fifoSender) send(ctx context.Context, id msgID, rec *messageRecord) (re
 	}
 	now := s.groups.now
 	key := rec.DedupID
-	if s.q.Attributes.DeduplicationScope == DedupScopeMessageGroup {
+	if s.q.Attributes.DeduplicationScope == queues.DedupScopeMessageGroup {
 		key = rec.Group + "\x00" + rec.DedupID
 	}
 	prior, err := getDedup(ctx, s.groups.tx, s.d, key)

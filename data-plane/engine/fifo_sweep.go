@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -14,8 +15,8 @@ import (
 // never earlier than its head's send time, so every group with an expired
 // head is found; messages behind the head were sent later and are found
 // when they reach the front.
-func (e *Engine) sweepExpiredGroups(ctx context.Context, q *queueRecord, cutoff int64) error {
-	d := q.did()
+func (e *Engine) sweepExpiredGroups(ctx context.Context, q *queues.Record, cutoff int64) error {
+	d := q.DID()
 	retention := int64(q.Attributes.MessageRetentionPeriod) * 1000
 	// Rounds are bounded: an entry whose group another transaction holds
 	// is skipped and found again by the next sweep.

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/internal/kv/local"
@@ -21,7 +23,7 @@ func strp(s string) *string { return &s }
 
 var fifoAttrs = map[string]string{"FifoQueue": "true"}
 
-func fifoSend(t testing.TB, e *engine.Engine, r engine.QueueRef, group, dedup, body string) engine.SendResult {
+func fifoSend(t testing.TB, e *engine.Engine, r queues.Ref, group, dedup, body string) engine.SendResult {
 	t.Helper()
 	in := engine.SendInput{Body: body, MessageGroupID: strp(group)}
 	if dedup != "" {
@@ -42,7 +44,7 @@ func joinBodies(msgs []engine.Message) string {
 	return strings.Join(b, ",")
 }
 
-func deleteAll(t testing.TB, e *engine.Engine, r engine.QueueRef, msgs []engine.Message) {
+func deleteAll(t testing.TB, e *engine.Engine, r queues.Ref, msgs []engine.Message) {
 	t.Helper()
 	for _, m := range msgs {
 		if err := e.DeleteMessage(ctx, r, m.ReceiptHandle); err != nil {
@@ -68,7 +70,7 @@ func TestFIFOQueueAttributes(t *testing.T) {
 			t.Fatalf("GetQueueAttributes FifoThroughputLimit: %v %v", one, err)
 		}
 		// High-throughput mode can be switched on later.
-		if err := e.SetQueueAttributes(ctx, r, map[string]string{"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}); err != nil {
+		if err := e.Catalog().SetAttributes(ctx, r, map[string]string{"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}); err != nil {
 			t.Fatal(err)
 		}
 		std := mustCreate(t, e, "plain", nil)
@@ -78,23 +80,25 @@ func TestFIFOQueueAttributes(t *testing.T) {
 			code  string
 			inMsg string
 		}{
-			{"fifo name without FifoQueue", func() error { _, err := e.CreateQueue(ctx, ref("a.fifo"), nil, nil); return err }, "InvalidParameterValue", "Can only include"},
-			{"FifoQueue without .fifo", func() error { _, err := e.CreateQueue(ctx, ref("a"), fifoAttrs, nil); return err }, "InvalidParameterValue", "must end with .fifo suffix"},
+			{"fifo name without FifoQueue", func() error { _, err := e.Catalog().Create(ctx, ref("a.fifo"), nil, nil); return err }, "InvalidParameterValue", "Can only include"},
+			{"FifoQueue without .fifo", func() error { _, err := e.Catalog().Create(ctx, ref("a"), fifoAttrs, nil); return err }, "InvalidParameterValue", "must end with .fifo suffix"},
 			{"standard with ContentBasedDeduplication", func() error {
-				_, err := e.CreateQueue(ctx, ref("b"), map[string]string{"ContentBasedDeduplication": "true"}, nil)
+				_, err := e.Catalog().Create(ctx, ref("b"), map[string]string{"ContentBasedDeduplication": "true"}, nil)
 				return err
 			}, "InvalidAttributeName", "Unknown Attribute ContentBasedDeduplication."},
 			{"standard with DeduplicationScope", func() error {
-				return e.SetQueueAttributes(ctx, std, map[string]string{"DeduplicationScope": "queue"})
+				return e.Catalog().SetAttributes(ctx, std, map[string]string{"DeduplicationScope": "queue"})
 			}, "InvalidAttributeName", "You can specify the DeduplicationScope only when FifoQueue is set to true."},
-			{"standard set FifoQueue", func() error { return e.SetQueueAttributes(ctx, std, fifoAttrs) }, "InvalidAttributeName", "Unknown Attribute FifoQueue."},
-			{"fifo set FifoQueue=false", func() error { return e.SetQueueAttributes(ctx, r, map[string]string{"FifoQueue": "false"}) }, "InvalidAttributeValue", "Modifying queue type is not supported."},
-			{"bad DeduplicationScope", func() error { return e.SetQueueAttributes(ctx, r, map[string]string{"DeduplicationScope": "group"}) }, "InvalidAttributeValue", "Invalid value for the parameter DeduplicationScope."},
+			{"standard set FifoQueue", func() error { return e.Catalog().SetAttributes(ctx, std, fifoAttrs) }, "InvalidAttributeName", "Unknown Attribute FifoQueue."},
+			{"fifo set FifoQueue=false", func() error { return e.Catalog().SetAttributes(ctx, r, map[string]string{"FifoQueue": "false"}) }, "InvalidAttributeValue", "Modifying queue type is not supported."},
+			{"bad DeduplicationScope", func() error {
+				return e.Catalog().SetAttributes(ctx, r, map[string]string{"DeduplicationScope": "group"})
+			}, "InvalidAttributeValue", "Invalid value for the parameter DeduplicationScope."},
 			{"fifo source, standard DLQ", func() error {
-				return e.SetQueueAttributes(ctx, r, map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + std.ARN() + `","maxReceiveCount":3}`})
+				return e.Catalog().SetAttributes(ctx, r, map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + std.ARN() + `","maxReceiveCount":3}`})
 			}, "InvalidParameterValue", "Reason: Dead-letter queue must be same type of queue as the source."},
 			{"standard source, fifo DLQ", func() error {
-				return e.SetQueueAttributes(ctx, std, map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + r.ARN() + `","maxReceiveCount":3}`})
+				return e.Catalog().SetAttributes(ctx, std, map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + r.ARN() + `","maxReceiveCount":3}`})
 			}, "InvalidParameterValue", "Reason: Dead-letter queue must be same type of queue as the source."},
 		} {
 			err := c.call()
@@ -107,7 +111,7 @@ func TestFIFOQueueAttributes(t *testing.T) {
 			}
 		}
 		// FifoQueue=true again on a FIFO queue is a no-op, as in SQS.
-		if err := e.SetQueueAttributes(ctx, r, fifoAttrs); err != nil {
+		if err := e.Catalog().SetAttributes(ctx, r, fifoAttrs); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -117,7 +121,7 @@ func TestFIFOSendErrors(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, e *engine.Engine, clock *fakeClock) {
 		r := mustCreate(t, e, "q.fifo", fifoAttrs)
 		std := mustCreate(t, e, "std", nil)
-		send := func(r engine.QueueRef, in engine.SendInput) error {
+		send := func(r queues.Ref, in engine.SendInput) error {
 			_, err := e.SendMessage(ctx, r, in)
 			return err
 		}
@@ -166,7 +170,7 @@ func TestFIFOSendErrors(t *testing.T) {
 				{Body: "ok", MessageGroupID: strp("g"), DeduplicationID: strp("1")}, c.entry,
 			})
 			wantCode(t, err, "InvalidParameterValue")
-			if ee := (*engine.Error)(nil); !errors.As(err, &ee) || ee.Message != c.msg {
+			if ee := (*sqserr.Error)(nil); !errors.As(err, &ee) || ee.Message != c.msg {
 				t.Errorf("batch: got %v, want %q", err, c.msg)
 			}
 		}
@@ -423,7 +427,7 @@ func TestFIFODeadLetterAndMoveKeepOrder(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, e *engine.Engine, clock *fakeClock) {
 		dlq := mustCreate(t, e, "dlq.fifo", fifoAttrs)
 		policy := fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":1}`, dlq.ARN())
-		src := mustCreate(t, e, "src.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true", engine.AttrRedrivePolicy: policy})
+		src := mustCreate(t, e, "src.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true", queues.AttrRedrivePolicy: policy})
 		for i := range 6 {
 			fifoSend(t, e, src, fmt.Sprint("g", i%2), "", fmt.Sprint("m", i))
 		}

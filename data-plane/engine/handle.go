@@ -6,6 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
 // A receipt handle names one receive of one message: the queue's data id,
@@ -26,14 +29,14 @@ const (
 
 type handleSealer struct{ key []byte }
 
-func (h handleSealer) mac(ref QueueRef, body []byte) []byte {
+func (h handleSealer) mac(ref queues.Ref, body []byte) []byte {
 	m := hmac.New(sha256.New, h.key)
 	fmt.Fprintf(m, "%s\x00%s\x00%s\x00", ref.Account, ref.Region, ref.Name)
 	m.Write(body)
 	return m.Sum(nil)[:handleMACLen]
 }
 
-func (h handleSealer) seal(ref QueueRef, r receipt) string {
+func (h handleSealer) seal(ref queues.Ref, r receipt) string {
 	body := make([]byte, 0, handleBodyLen+handleMACLen)
 	body = append(body, handleVersion)
 	body = append(body, r.d[:]...)
@@ -42,11 +45,11 @@ func (h handleSealer) seal(ref QueueRef, r receipt) string {
 	return base64.RawURLEncoding.EncodeToString(append(body, h.mac(ref, body)...))
 }
 
-func (h handleSealer) open(ref QueueRef, handle string) (receipt, error) {
+func (h handleSealer) open(ref queues.Ref, handle string) (receipt, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(handle)
 	if err != nil || len(raw) != handleBodyLen+handleMACLen || raw[0] != handleVersion ||
 		!hmac.Equal(raw[handleBodyLen:], h.mac(ref, raw[:handleBodyLen])) {
-		return receipt{}, errorf(CodeReceiptHandleIsInvalid, "The input receipt handle %q is not a valid receipt handle.", truncate(handle, 64))
+		return receipt{}, errorf(sqserr.CodeReceiptHandleIsInvalid, "The input receipt handle %q is not a valid receipt handle.", truncate(handle, 64))
 	}
 	var r receipt
 	copy(r.d[:], raw[1:])
@@ -62,6 +65,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-func errHandleExpired(handle string) *Error {
-	return errorf(CodeInvalidParameterValue, "Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", truncate(handle, 64))
+func errHandleExpired(handle string) *sqserr.Error {
+	return errorf(sqserr.CodeInvalidParameterValue, "Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", truncate(handle, 64))
 }

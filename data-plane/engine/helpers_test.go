@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -48,20 +50,20 @@ func forEachDriver(t *testing.T, test func(t *testing.T, e *engine.Engine, clock
 
 var ctx = context.Background()
 
-func ref(name string) engine.QueueRef {
-	return engine.QueueRef{Account: "111122223333", Region: "us-east-1", Name: name}
+func ref(name string) queues.Ref {
+	return queues.Ref{Account: "111122223333", Region: "us-east-1", Name: name}
 }
 
-func mustCreate(t testing.TB, e *engine.Engine, name string, attrs map[string]string) engine.QueueRef {
+func mustCreate(t testing.TB, e *engine.Engine, name string, attrs map[string]string) queues.Ref {
 	t.Helper()
 	r := ref(name)
-	if _, err := e.CreateQueue(ctx, r, attrs, nil); err != nil {
+	if _, err := e.Catalog().Create(ctx, r, attrs, nil); err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
 	return r
 }
 
-func mustSend(t testing.TB, e *engine.Engine, r engine.QueueRef, body string) engine.SendResult {
+func mustSend(t testing.TB, e *engine.Engine, r queues.Ref, body string) engine.SendResult {
 	t.Helper()
 	res, err := e.SendMessage(ctx, r, engine.SendInput{Body: body})
 	if err != nil {
@@ -70,7 +72,7 @@ func mustSend(t testing.TB, e *engine.Engine, r engine.QueueRef, body string) en
 	return res
 }
 
-func receive(t testing.TB, e *engine.Engine, r engine.QueueRef, max int) []engine.Message {
+func receive(t testing.TB, e *engine.Engine, r queues.Ref, max int) []engine.Message {
 	t.Helper()
 	zero := 0
 	msgs, err := e.ReceiveMessage(ctx, r, engine.ReceiveInput{MaxNumberOfMessages: max, WaitTimeSeconds: &zero, AttributeNames: []string{"All"}, MessageAttributeNames: []string{"All"}})
@@ -82,7 +84,7 @@ func receive(t testing.TB, e *engine.Engine, r engine.QueueRef, max int) []engin
 
 func wantCode(t testing.TB, err error, code string) {
 	t.Helper()
-	var ee *engine.Error
+	var ee *sqserr.Error
 	if !errors.As(err, &ee) || ee.Code != code {
 		t.Fatalf("want error %s, got %v", code, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -20,24 +21,24 @@ import (
 // counted and expired on time. Before the due index every pass visited
 // every queue and took a tiering lease per shard: thousands of writes.
 func TestIdleQueuesCostNothing(t *testing.T) {
-	queues, active := 1000, 50
+	nQueues, active := 1000, 50
 	if testing.Short() {
-		queues, active = 200, 10
+		nQueues, active = 200, 10
 	}
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
 		counter := &storeOps{Store: store}
 		clock := newFakeClock()
 		e := newTierEngine(t, counter, clock.Now, tierOptions(openFSBlobs(t)))
 		const retention = 900 // s
-		refs := make([]engine.QueueRef, queues)
+		refs := make([]queues.Ref, nQueues)
 		for i := range refs {
 			refs[i] = ref(fmt.Sprint("idle-", i))
-			if _, err := e.CreateQueue(ctx, refs[i], map[string]string{"MessageRetentionPeriod": fmt.Sprint(retention)}, nil); err != nil {
+			if _, err := e.Catalog().Create(ctx, refs[i], map[string]string{"MessageRetentionPeriod": fmt.Sprint(retention)}, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
-		busy := map[engine.QueueRef]int{}
-		for i := 0; i < queues; i += 20 {
+		busy := map[queues.Ref]int{}
+		for i := 0; i < nQueues; i += 20 {
 			for range 3 {
 				mustSend(t, e, refs[i], "a few messages")
 			}
@@ -68,7 +69,7 @@ func TestIdleQueuesCostNothing(t *testing.T) {
 		}
 		views, writes := counter.views.Load()-views0, counter.writes.Load()-writes0
 		updates := counter.txns.Load() - txns0 - views
-		t.Logf("%d queues (%d with messages), idle minute: %d reads, %d updates, %d writes", queues, len(busy), views, updates, writes)
+		t.Logf("%d queues (%d with messages), idle minute: %d reads, %d updates, %d writes", nQueues, len(busy), views, updates, writes)
 		// Each pass reads the due index and the garbage list once; none
 		// of the queues is due within the minute.
 		if writes != 0 || views > 30 {
@@ -89,13 +90,13 @@ func TestIdleQueuesCostNothing(t *testing.T) {
 			clock.Advance(9 * time.Second)
 			pass(second)
 		}
-		hotWindow := engine.DefaultHotWindowSeconds
+		hotWindow := queues.DefaultHotWindowSeconds
 		second := 0
 		for ; second < 2*hotWindow+30; second += 10 {
 			later(second)
 		}
 		for r, n := range busy {
-			st, err := e.QueueStorage(ctx, r)
+			st, err := e.Stats().QueueStorage(ctx, r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +108,7 @@ func TestIdleQueuesCostNothing(t *testing.T) {
 			later(second)
 		}
 		for r := range busy {
-			st, err := e.QueueStorage(ctx, r)
+			st, err := e.Stats().QueueStorage(ctx, r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +135,7 @@ func BenchmarkIdleQueues(b *testing.B) {
 				}
 				for i := range queues {
 					r := ref(fmt.Sprint("idle-", i))
-					if _, err := e.CreateQueue(ctx, r, nil, nil); err != nil {
+					if _, err := e.Catalog().Create(ctx, r, nil, nil); err != nil {
 						b.Fatal(err)
 					}
 					if i%20 == 0 {

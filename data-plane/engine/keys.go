@@ -2,17 +2,17 @@ package engine
 
 import (
 	"encoding/binary"
+
+	"github.com/sluice-mq/sluice/data-plane/queues"
 )
 
 // Keyspace (binary, order-preserving). A queue's messages live under its
 // data id, not its name: purge and delete switch to a fresh data id in
 // O(1) and a sweeper removes the old range, so a recreated queue never sees
-// old data.
+// old data. The queue catalog (data-plane/queues) owns the queue records
+// (C/...), the G/{did} markers it leaves for the sweeper and Q/{did}/q.
 //
-//	C/q/{tenant}/{region}/{name}          queue record
-//	C/d/{tenant}/{region}/{name}          deleted-at marker (QueueDeletedRecently)
-//	C/n/{tenant}                          the account's queue count (queuecount.go)
-//	G/{did}                               data range to sweep
+//	G/{did}                               data range to sweep (written by the catalog)
 //	R/{ms}{did}{node}                     recent change to a queue, for other nodes' long polls (wakeups.go)
 //	Q/{did}/m/{msgId}                     message record
 //	Q/{did}/v/{shard}/{visibleAt}/{msgId} visibility index entry
@@ -28,33 +28,18 @@ import (
 //	Q/{did}/l/{shard}                     tiering lease of a shard, with its resume key
 //	Q/{did}/z/{deleteAfter}{seg}          segment blob to delete once no reader holds it
 //	Q/{did}/w                             when the queue is next due for background work (due.go)
-//	Q/{did}/q                             the queue's key, for the due index's visitors
+//	Q/{did}/q                             the queue's key, for the due index's visitors (written by the catalog)
 //	W/{due ms}{did}                       due index: queues with background work, by when
 //	M/a/{tenant}/{region}/{name}          the source queue's active move task (its id)
 //	M/t/{tenant}/{region}/{name}/{taskId} message move task record, lease included
 const (
-	didLen   = 16
+	didLen   = queues.DataIDLen
 	msgIDLen = 16
 )
 
-type did [didLen]byte
+// did is the catalog's data id, short for the many keys built from it.
+type did = queues.DataID
 type msgID [msgIDLen]byte
-
-func queueKey(tenant, region, name string) []byte {
-	return []byte("C/q/" + tenant + "/" + region + "/" + name)
-}
-
-func queuePrefix(tenant, region string) []byte {
-	return []byte("C/q/" + tenant + "/" + region + "/")
-}
-
-func deletedKey(tenant, region, name string) []byte {
-	return []byte("C/d/" + tenant + "/" + region + "/" + name)
-}
-
-func garbageKey(d did) []byte { return append([]byte("G/"), d[:]...) }
-
-var garbagePrefix = []byte("G/")
 
 func dataPrefix(d did) []byte {
 	k := make([]byte, 0, 2+didLen+1)

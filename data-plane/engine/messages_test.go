@@ -9,6 +9,8 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
 func TestSendReceiveDelete(t *testing.T) {
@@ -72,21 +74,21 @@ func TestAttributeSelection(t *testing.T) {
 			t.Fatalf("selection: %+v", m)
 		}
 		_, err = e.ReceiveMessage(ctx, q, engine.ReceiveInput{AttributeNames: []string{"Bogus"}})
-		wantCode(t, err, engine.CodeInvalidAttributeName)
+		wantCode(t, err, sqserr.CodeInvalidAttributeName)
 	})
 }
 
 func TestSendValidation(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, e *engine.Engine, _ *fakeClock) {
-		q := mustCreate(t, e, "q", map[string]string{engine.AttrMaximumMessageSize: "1024"})
+		q := mustCreate(t, e, "q", map[string]string{queues.AttrMaximumMessageSize: "1024"})
 		cases := []struct {
 			in   engine.SendInput
 			code string
 		}{
-			{engine.SendInput{Body: ""}, engine.CodeMissingParameter},
-			{engine.SendInput{Body: strings.Repeat("x", 1025)}, engine.CodeInvalidParameterValue},
-			{engine.SendInput{Body: "x", DelaySeconds: intp(901)}, engine.CodeInvalidParameterValue},
-			{engine.SendInput{Body: "x", DelaySeconds: intp(-1)}, engine.CodeInvalidParameterValue},
+			{engine.SendInput{Body: ""}, sqserr.CodeMissingParameter},
+			{engine.SendInput{Body: strings.Repeat("x", 1025)}, sqserr.CodeInvalidParameterValue},
+			{engine.SendInput{Body: "x", DelaySeconds: intp(901)}, sqserr.CodeInvalidParameterValue},
+			{engine.SendInput{Body: "x", DelaySeconds: intp(-1)}, sqserr.CodeInvalidParameterValue},
 			{engine.SendInput{Body: "bad \x00 char"}, "InvalidMessageContents"},
 		}
 		for _, tc := range cases {
@@ -102,7 +104,7 @@ func TestSendValidation(t *testing.T) {
 			t.Fatalf("received %d, want the 2 valid entries", len(msgs))
 		}
 		_, err = e.SendMessage(ctx, ref("missing"), engine.SendInput{Body: "x"})
-		wantCode(t, err, engine.CodeQueueDoesNotExist)
+		wantCode(t, err, sqserr.CodeQueueDoesNotExist)
 	})
 }
 
@@ -124,7 +126,7 @@ func TestVisibilityTimeout(t *testing.T) {
 		if err := e.DeleteMessage(ctx, q, first.ReceiptHandle); err != nil {
 			t.Fatal(err)
 		}
-		wantCode(t, e.ChangeMessageVisibility(ctx, q, first.ReceiptHandle, 10), engine.CodeInvalidParameterValue)
+		wantCode(t, e.ChangeMessageVisibility(ctx, q, first.ReceiptHandle, 10), sqserr.CodeInvalidParameterValue)
 		// Visibility 0 releases it at once.
 		if err := e.ChangeMessageVisibility(ctx, q, again[0].ReceiptHandle, 0); err != nil {
 			t.Fatal(err)
@@ -148,8 +150,8 @@ func TestVisibilityTimeout(t *testing.T) {
 		}
 		// Not in flight any more once its timeout passed.
 		clock.AdvanceSeconds(31)
-		wantCode(t, e.ChangeMessageVisibility(ctx, q, fourth[0].ReceiptHandle, 10), engine.CodeMessageNotInflight)
-		wantCode(t, e.ChangeMessageVisibility(ctx, q, fourth[0].ReceiptHandle, 43201), engine.CodeInvalidParameterValue)
+		wantCode(t, e.ChangeMessageVisibility(ctx, q, fourth[0].ReceiptHandle, 10), sqserr.CodeMessageNotInflight)
+		wantCode(t, e.ChangeMessageVisibility(ctx, q, fourth[0].ReceiptHandle, 43201), sqserr.CodeInvalidParameterValue)
 
 		zero := 0
 		msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{VisibilityTimeout: intp(5), WaitTimeSeconds: &zero})
@@ -169,8 +171,8 @@ func TestReceiptHandles(t *testing.T) {
 		other := mustCreate(t, e, "other", nil)
 		mustSend(t, e, q, "m")
 		h := receive(t, e, q, 1)[0].ReceiptHandle
-		foreignTenant := engine.QueueRef{Account: "999988887777", Region: "us-east-1", Name: "q"}
-		if _, err := e.CreateQueue(ctx, foreignTenant, nil, nil); err != nil {
+		foreignTenant := queues.Ref{Account: "999988887777", Region: "us-east-1", Name: "q"}
+		if _, err := e.Catalog().Create(ctx, foreignTenant, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		forged := h[:len(h)-2] + "AA"
@@ -185,12 +187,12 @@ func TestReceiptHandles(t *testing.T) {
 			"visibility":   func() error { return e.ChangeMessageVisibility(ctx, foreignTenant, h, 0) },
 		} {
 			err := try()
-			if !errors.Is(err, engine.ErrReceiptHandleIsInvalid) {
+			if !errors.Is(err, sqserr.ErrReceiptHandleIsInvalid) {
 				t.Errorf("%s: want ReceiptHandleIsInvalid, got %v", name, err)
 			}
 		}
-		attrs, _ := e.GetQueueAttributes(ctx, q, []string{engine.AttrApproximateNumberOfMessagesNotVisible})
-		if attrs[engine.AttrApproximateNumberOfMessagesNotVisible] != "1" {
+		attrs, _ := e.GetQueueAttributes(ctx, q, []string{queues.AttrApproximateNumberOfMessagesNotVisible})
+		if attrs[queues.AttrApproximateNumberOfMessagesNotVisible] != "1" {
 			t.Fatalf("message disturbed by foreign handles: %v", attrs)
 		}
 	})
@@ -198,7 +200,7 @@ func TestReceiptHandles(t *testing.T) {
 
 func TestDelays(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, e *engine.Engine, clock *fakeClock) {
-		q := mustCreate(t, e, "q", map[string]string{engine.AttrDelaySeconds: "10"})
+		q := mustCreate(t, e, "q", map[string]string{queues.AttrDelaySeconds: "10"})
 		mustSend(t, e, q, "queue delay")
 		if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: "no delay", DelaySeconds: intp(0)}); err != nil {
 			t.Fatal(err)
@@ -213,7 +215,7 @@ func TestDelays(t *testing.T) {
 			}
 			return a
 		}
-		if a := counts(); a[engine.AttrApproximateNumberOfMessages] != "1" || a[engine.AttrApproximateNumberOfMessagesDelayed] != "2" {
+		if a := counts(); a[queues.AttrApproximateNumberOfMessages] != "1" || a[queues.AttrApproximateNumberOfMessagesDelayed] != "2" {
 			t.Fatalf("counts %v", a)
 		}
 		expect := func(body string) {
@@ -234,11 +236,11 @@ func TestDelays(t *testing.T) {
 		clock.AdvanceSeconds(1)
 		expect("queue delay")
 		clock.AdvanceSeconds(890)
-		if a := counts(); a[engine.AttrApproximateNumberOfMessagesDelayed] != "0" || a[engine.AttrApproximateNumberOfMessages] != "1" {
+		if a := counts(); a[queues.AttrApproximateNumberOfMessagesDelayed] != "0" || a[queues.AttrApproximateNumberOfMessages] != "1" {
 			t.Fatalf("counts %v", a)
 		}
 		expect("long delay")
-		if a := counts(); a[engine.AttrApproximateNumberOfMessagesNotVisible] != "0" || a[engine.AttrApproximateNumberOfMessages] != "0" {
+		if a := counts(); a[queues.AttrApproximateNumberOfMessagesNotVisible] != "0" || a[queues.AttrApproximateNumberOfMessages] != "0" {
 			t.Fatalf("counts %v", a)
 		}
 	})
@@ -248,7 +250,7 @@ func TestDeadLetterQueue(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, e *engine.Engine, clock *fakeClock) {
 		dlq := mustCreate(t, e, "dlq", nil)
 		policy := fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":"2"}`, dlq.ARN())
-		src := mustCreate(t, e, "src", map[string]string{engine.AttrRedrivePolicy: policy})
+		src := mustCreate(t, e, "src", map[string]string{queues.AttrRedrivePolicy: policy})
 		sent, err := e.SendMessage(ctx, src, engine.SendInput{Body: "poison", Attributes: msgattr.Attributes{"k": {DataType: "String", StringValue: "v"}}})
 		if err != nil {
 			t.Fatal(err)
@@ -272,34 +274,34 @@ func TestDeadLetterQueue(t *testing.T) {
 			m.Attributes["DeadLetterQueueSourceArn"] != src.ARN() {
 			t.Fatalf("dead-lettered message %+v", m)
 		}
-		names, _, err := e.ListDeadLetterSourceQueues(ctx, dlq, 0, "")
+		names, _, err := e.Catalog().ListDeadLetterSources(ctx, dlq, 0, "")
 		if err != nil || len(names) != 1 || names[0] != "src" {
 			t.Fatalf("sources %v %v", names, err)
 		}
 
 		// RedriveAllowPolicy: denyAll refuses new sources.
-		deny := mustCreate(t, e, "deny", map[string]string{engine.AttrRedriveAllowPolicy: `{"redrivePermission":"denyAll"}`})
-		_, err = e.CreateQueue(ctx, ref("src2"), map[string]string{engine.AttrRedrivePolicy: fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":3}`, deny.ARN())}, nil)
-		wantCode(t, err, engine.CodeInvalidParameterValue)
+		deny := mustCreate(t, e, "deny", map[string]string{queues.AttrRedriveAllowPolicy: `{"redrivePermission":"denyAll"}`})
+		_, err = e.Catalog().Create(ctx, ref("src2"), map[string]string{queues.AttrRedrivePolicy: fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":3}`, deny.ARN())}, nil)
+		wantCode(t, err, sqserr.CodeInvalidParameterValue)
 		byQueue := fmt.Sprintf(`{"redrivePermission":"byQueue","sourceQueueArns":["%s"]}`, ref("src3").ARN())
-		allow := mustCreate(t, e, "allow", map[string]string{engine.AttrRedriveAllowPolicy: byQueue})
+		allow := mustCreate(t, e, "allow", map[string]string{queues.AttrRedriveAllowPolicy: byQueue})
 		redrive := fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":3}`, allow.ARN())
-		mustCreate(t, e, "src3", map[string]string{engine.AttrRedrivePolicy: redrive})
-		_, err = e.CreateQueue(ctx, ref("src4"), map[string]string{engine.AttrRedrivePolicy: redrive}, nil)
-		wantCode(t, err, engine.CodeInvalidParameterValue)
+		mustCreate(t, e, "src3", map[string]string{queues.AttrRedrivePolicy: redrive})
+		_, err = e.Catalog().Create(ctx, ref("src4"), map[string]string{queues.AttrRedrivePolicy: redrive}, nil)
+		wantCode(t, err, sqserr.CodeInvalidParameterValue)
 		// A target in another account is reported as missing.
 		foreign := `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:999988887777:dlq","maxReceiveCount":3}`
-		wantCode(t, e.SetQueueAttributes(ctx, src, map[string]string{engine.AttrRedrivePolicy: foreign}), engine.CodeInvalidParameterValue)
+		wantCode(t, e.Catalog().SetAttributes(ctx, src, map[string]string{queues.AttrRedrivePolicy: foreign}), sqserr.CodeInvalidParameterValue)
 		for _, bad := range []string{`{"maxReceiveCount":3}`, `{"deadLetterTargetArn":"x","maxReceiveCount":3}`, `{"deadLetterTargetArn":"` + dlq.ARN() + `","maxReceiveCount":0}`, `nope`} {
-			wantCode(t, e.SetQueueAttributes(ctx, src, map[string]string{engine.AttrRedrivePolicy: bad}), engine.CodeInvalidParameterValue)
+			wantCode(t, e.Catalog().SetAttributes(ctx, src, map[string]string{queues.AttrRedrivePolicy: bad}), sqserr.CodeInvalidParameterValue)
 		}
 	})
 }
 
 func TestRetention(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, e *engine.Engine, clock *fakeClock) {
-		q := mustCreate(t, e, "q", map[string]string{engine.AttrMessageRetentionPeriod: "60"})
-		idle := mustCreate(t, e, "idle", map[string]string{engine.AttrMessageRetentionPeriod: "60"})
+		q := mustCreate(t, e, "q", map[string]string{queues.AttrMessageRetentionPeriod: "60"})
+		idle := mustCreate(t, e, "idle", map[string]string{queues.AttrMessageRetentionPeriod: "60"})
 		mustSend(t, e, q, "old")
 		for range 3 {
 			mustSend(t, e, idle, "old")
@@ -313,9 +315,9 @@ func TestRetention(t *testing.T) {
 		if err := e.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		a, _ := e.GetQueueAttributes(ctx, idle, []string{engine.AttrApproximateNumberOfMessages})
-		if a[engine.AttrApproximateNumberOfMessages] != "0" {
-			t.Fatalf("sweeper left %s messages in the idle queue", a[engine.AttrApproximateNumberOfMessages])
+		a, _ := e.GetQueueAttributes(ctx, idle, []string{queues.AttrApproximateNumberOfMessages})
+		if a[queues.AttrApproximateNumberOfMessages] != "0" {
+			t.Fatalf("sweeper left %s messages in the idle queue", a[queues.AttrApproximateNumberOfMessages])
 		}
 		if got := receive(t, e, idle, 10); len(got) != 0 {
 			t.Fatalf("expired messages returned: %v", got)
@@ -331,7 +333,7 @@ func TestReceiveValidation(t *testing.T) {
 			{VisibilityTimeout: intp(43201)}, {WaitTimeSeconds: intp(21)}, {WaitTimeSeconds: intp(-1)},
 		} {
 			_, err := e.ReceiveMessage(ctx, q, in)
-			wantCode(t, err, engine.CodeInvalidParameterValue)
+			wantCode(t, err, sqserr.CodeInvalidParameterValue)
 		}
 	})
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -49,7 +51,7 @@ type MoveTask struct {
 
 // moveTaskRef names one task: its source queue and its id.
 type moveTaskRef struct {
-	queue QueueRef
+	queue queues.Ref
 	id    msgID
 }
 
@@ -118,18 +120,18 @@ func (t *moveTaskRecord) finish(ctx context.Context, tx kv.Txn, task moveTaskRef
 	return tx.Delete(task.activeKey())
 }
 
-func errNoMoveSource() *Error {
-	return errorf(CodeResourceNotFound, "The resource that you specified for the SourceArn parameter doesn't exist.")
+func errNoMoveSource() *sqserr.Error {
+	return errorf(sqserr.CodeResourceNotFound, "The resource that you specified for the SourceArn parameter doesn't exist.")
 }
 
-func errNoMoveDestination() *Error {
-	return errorf(CodeResourceNotFound, "The resource that you specified for the DestinationArn parameter doesn't exist.")
+func errNoMoveDestination() *sqserr.Error {
+	return errorf(sqserr.CodeResourceNotFound, "The resource that you specified for the DestinationArn parameter doesn't exist.")
 }
 
 // withContext wraps store failures with what was being done, and leaves
-// the caller's errors (*Error) as they are for the API layer.
+// the caller's errors (*sqserr.Error) as they are for the API layer.
 func withContext(what string, err error) error {
-	var ee *Error
+	var ee *sqserr.Error
 	if err == nil || errors.As(err, &ee) {
 		return err
 	}
@@ -142,25 +144,25 @@ func withContext(what string, err error) error {
 // engine allows, else 1–500 messages a second. The task runs on this node
 // until it ends, this node stops (another node takes it over) or the task
 // is cancelled.
-func (e *Engine) StartMessageMoveTask(ctx context.Context, source QueueRef, destination *QueueRef, maxPerSecond int) (string, error) {
+func (e *Engine) StartMessageMoveTask(ctx context.Context, source queues.Ref, destination *queues.Ref, maxPerSecond int) (string, error) {
 	if maxPerSecond < 0 || maxPerSecond > maxMoveRate {
-		return "", errorf(CodeInvalidParameterValue, "Value %d for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and %d.", maxPerSecond, maxMoveRate)
+		return "", errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between 1 and %d.", maxPerSecond, maxMoveRate)
 	}
-	sources, _, err := e.ListDeadLetterSourceQueues(ctx, source, 1, "")
-	if errors.Is(err, ErrQueueDoesNotExist) {
+	sources, _, err := e.catalog.ListDeadLetterSources(ctx, source, 1, "")
+	if errors.Is(err, sqserr.ErrQueueDoesNotExist) {
 		return "", errNoMoveSource()
 	}
 	if err != nil {
 		return "", fmt.Errorf("start message move task: %w", err)
 	}
 	if len(sources) == 0 {
-		return "", errorf(CodeInvalidParameterValue, "Source queue must be configured as a Dead Letter Queue.")
+		return "", errorf(sqserr.CodeInvalidParameterValue, "Source queue must be configured as a Dead Letter queues.Queue.")
 	}
 	task := moveTaskRef{queue: source, id: newMessageID()}
 	var rate int
 	err = e.store.Update(ctx, func(tx kv.Txn) error {
-		src, err := loadQueue(ctx, tx, source)
-		if errors.Is(err, ErrQueueDoesNotExist) {
+		src, err := queues.Load(ctx, tx, source)
+		if errors.Is(err, sqserr.ErrQueueDoesNotExist) {
 			return errNoMoveSource()
 		}
 		if err != nil {
@@ -176,7 +178,7 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, source QueueRef, dest
 		if err := retireActiveMoveTask(ctx, tx, source, src); err != nil {
 			return err
 		}
-		counts, err := e.counts.read(ctx, e, tx, src.did())
+		counts, err := e.stats.readCounts(ctx, tx, src.DID())
 		if err != nil {
 			return err
 		}
@@ -206,29 +208,25 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, source QueueRef, dest
 // checkMoveDestination requires an existing queue of the source's account
 // and region; another account's queue is reported as missing, so a tenant
 // learns nothing about other accounts.
-func checkMoveDestination(ctx context.Context, tx kv.Txn, source, dest QueueRef) error {
+func checkMoveDestination(ctx context.Context, tx kv.Txn, source, dest queues.Ref) error {
 	if dest.Account != source.Account || dest.Region != source.Region {
 		return errNoMoveDestination()
 	}
-	if _, err := loadQueue(ctx, tx, dest); errors.Is(err, ErrQueueDoesNotExist) {
+	if _, err := queues.Load(ctx, tx, dest); errors.Is(err, sqserr.ErrQueueDoesNotExist) {
 		return errNoMoveDestination()
 	} else if err != nil {
 		return err
 	}
-	if isFIFOName(dest.Name) != isFIFOName(source.Name) {
-		return errorf(CodeInvalidParameterValue, "The source queue and destination queue must be of the same queue type.")
+	if queues.IsFIFOName(dest.Name) != queues.IsFIFOName(source.Name) {
+		return errorf(sqserr.CodeInvalidParameterValue, "The source queue and destination queue must be of the same queue type.")
 	}
 	return nil
-}
-
-func isFIFOName(name string) bool {
-	return len(name) > 5 && name[len(name)-5:] == ".fifo"
 }
 
 // retireActiveMoveTask refuses a second active task for the queue. An
 // active task left by an earlier queue of the same name, whose runner has
 // not noticed the deletion yet, is failed instead.
-func retireActiveMoveTask(ctx context.Context, tx kv.Txn, source QueueRef, src *queueRecord) error {
+func retireActiveMoveTask(ctx context.Context, tx kv.Txn, source queues.Ref, src *queues.Record) error {
 	v, err := tx.Get(ctx, moveActiveKey(source.Account, source.Region, source.Name))
 	if isNotFound(err) {
 		return nil
@@ -246,14 +244,14 @@ func retireActiveMoveTask(ctx context.Context, tx kv.Txn, source QueueRef, src *
 		return err
 	}
 	if rec.SourceCreated == src.CreatedAt {
-		return errorf(CodeInvalidParameterValue, "There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
+		return errorf(sqserr.CodeInvalidParameterValue, "There is already a task running. Only one active task is allowed for a source queue arn at a given time.")
 	}
-	return rec.finish(ctx, tx, old, MoveTaskFailed, CodeQueueDoesNotExist)
+	return rec.finish(ctx, tx, old, MoveTaskFailed, sqserr.CodeQueueDoesNotExist)
 }
 
 // nextMoveTaskStart is now, or just after the queue's latest task if that
 // started in the same millisecond: start times order the tasks.
-func nextMoveTaskStart(ctx context.Context, tx kv.Txn, source QueueRef, now int64) (int64, error) {
+func nextMoveTaskStart(ctx context.Context, tx kv.Txn, source queues.Ref, now int64) (int64, error) {
 	tasks, err := scanMoveTasks(ctx, tx, source)
 	if err != nil || len(tasks) == 0 {
 		return now, err
@@ -268,7 +266,7 @@ type storedMoveTask struct {
 
 // scanMoveTasks returns the queue's task records, most recent first. A
 // queue keeps about moveTaskHistory of them, so reading all is cheap.
-func scanMoveTasks(ctx context.Context, r kv.Reader, source QueueRef) ([]storedMoveTask, error) {
+func scanMoveTasks(ctx context.Context, r kv.Reader, source queues.Ref) ([]storedMoveTask, error) {
 	prefix := moveTaskPrefix(source.Account, source.Region, source.Name)
 	kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
 	if err != nil {
@@ -299,7 +297,7 @@ func scanMoveTasks(ctx context.Context, r kv.Reader, source QueueRef) ([]storedM
 // trimMoveTasks keeps the queue's moveTaskHistory most recent tasks (the
 // active one among them) and drops the finished tasks of earlier queues of
 // the name.
-func trimMoveTasks(ctx context.Context, tx kv.Txn, source QueueRef, created int64) error {
+func trimMoveTasks(ctx context.Context, tx kv.Txn, source queues.Ref, created int64) error {
 	tasks, err := scanMoveTasks(ctx, tx, source)
 	if err != nil {
 		return err
@@ -326,18 +324,18 @@ func trimMoveTasks(ctx context.Context, tx kv.Txn, source QueueRef, created int6
 
 // ListMessageMoveTasks returns up to maxResults (1–10, 0 means 1) of the
 // source queue's most recent move tasks, most recent first.
-func (e *Engine) ListMessageMoveTasks(ctx context.Context, source QueueRef, maxResults int) ([]MoveTask, error) {
+func (e *Engine) ListMessageMoveTasks(ctx context.Context, source queues.Ref, maxResults int) ([]MoveTask, error) {
 	if maxResults == 0 {
 		maxResults = 1
 	}
 	if maxResults < 1 || maxResults > maxMoveTaskResults {
-		return nil, errorf(CodeInvalidParameterValue, "Value %d for parameter MaxResults is invalid. Reason: Must be between 1 and %d.", maxResults, maxMoveTaskResults)
+		return nil, errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter MaxResults is invalid. Reason: Must be between 1 and %d.", maxResults, maxMoveTaskResults)
 	}
 	var out []MoveTask
 	err := e.store.View(ctx, func(r kv.Reader) error {
 		out = nil
-		src, err := loadQueue(ctx, r, source)
-		if errors.Is(err, ErrQueueDoesNotExist) {
+		src, err := queues.Load(ctx, r, source)
+		if errors.Is(err, sqserr.ErrQueueDoesNotExist) {
 			return errNoMoveSource()
 		}
 		if err != nil {
@@ -393,8 +391,8 @@ func (e *Engine) CancelMessageMoveTask(ctx context.Context, account, region, tas
 	}
 	var moved int64
 	err = e.store.Update(ctx, func(tx kv.Txn) error {
-		src, err := loadQueue(ctx, tx, task.queue)
-		if errors.Is(err, ErrQueueDoesNotExist) {
+		src, err := queues.Load(ctx, tx, task.queue)
+		if errors.Is(err, sqserr.ErrQueueDoesNotExist) {
 			return errNoMoveSource()
 		}
 		if err != nil {
@@ -402,13 +400,13 @@ func (e *Engine) CancelMessageMoveTask(ctx context.Context, account, region, tas
 		}
 		rec, err := loadMoveTask(ctx, tx, task)
 		if isNotFound(err) || (err == nil && rec.SourceCreated != src.CreatedAt) {
-			return errorf(CodeResourceNotFound, "Task does not exist.")
+			return errorf(sqserr.CodeResourceNotFound, "Task does not exist.")
 		}
 		if err != nil {
 			return err
 		}
 		if rec.Status != MoveTaskRunning {
-			return errorf(CodeUnsupportedOperation, "Only a task with status RUNNING can be cancelled; this task is %s.", rec.Status)
+			return errorf(sqserr.CodeUnsupportedOperation, "Only a task with status RUNNING can be cancelled; this task is %s.", rec.Status)
 		}
 		moved = rec.Moved
 		if rec.Owner == "" || rec.LeaseUntil <= e.clock().UnixMilli() {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	mrand "math/rand/v2"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -44,15 +46,15 @@ func (e *Engine) moveBatch(ctx context.Context, task moveTaskRef, limit int) (mo
 			res.done = true
 			return rec.finish(ctx, tx, task, MoveTaskCancelled, "")
 		}
-		src, err := loadQueue(ctx, tx, task.queue)
-		if errors.Is(err, ErrQueueDoesNotExist) || (err == nil && src.CreatedAt != rec.SourceCreated) {
+		src, err := queues.Load(ctx, tx, task.queue)
+		if errors.Is(err, sqserr.ErrQueueDoesNotExist) || (err == nil && src.CreatedAt != rec.SourceCreated) {
 			res.done = true
-			return rec.finish(ctx, tx, task, MoveTaskFailed, CodeQueueDoesNotExist)
+			return rec.finish(ctx, tx, task, MoveTaskFailed, sqserr.CodeQueueDoesNotExist)
 		}
 		if err != nil {
 			return err
 		}
-		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.did(), now: e.clock().UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}}
+		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.DID(), now: e.clock().UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}}
 		m.groups = newFIFOGroups(tx, e.opts.Shards, m.now)
 		found, err := m.moveVisible(ctx)
 		if err != nil {
@@ -92,12 +94,12 @@ type mover struct {
 	e       *Engine
 	tx      kv.Txn
 	task    *moveTaskRecord
-	src     *queueRecord
+	src     *queues.Record
 	d       did
 	now     int64
 	limit   int
 	out     *claimOutcome
-	targets map[string]*moveTarget // by ARN; nil: the queue is gone
+	targets map[string]*moveTarget // by queues.ARN; nil: the queue is gone
 	groups  *fifoGroups            // the FIFO groups the batch changes
 
 	taken   int // moved or dropped as expired
@@ -202,7 +204,7 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 		return err
 	}
 	if target == nil {
-		m.failure = CodeQueueDoesNotExist
+		m.failure = sqserr.CodeQueueDoesNotExist
 		return nil
 	}
 	if m.src.Attributes.FifoQueue {
@@ -248,13 +250,13 @@ func (m *mover) target(ctx context.Context, rec *messageRecord) (*moveTarget, er
 		return t, nil
 	}
 	var t *moveTarget
-	src, _ := ParseARN(m.task.SourceArn)
-	if a, err := ParseARN(arn); err == nil && a.Account == src.Account && a.Region == src.Region {
-		q, err := loadQueue(ctx, m.tx, QueueRef{Account: a.Account, Region: a.Region, Name: a.Name})
+	src, _ := queues.ParseARN(m.task.SourceArn)
+	if a, err := queues.ParseARN(arn); err == nil && a.Account == src.Account && a.Region == src.Region {
+		q, err := queues.Load(ctx, m.tx, queues.Ref{Account: a.Account, Region: a.Region, Name: a.Name})
 		switch {
 		case err == nil:
-			t = &moveTarget{d: q.did(), delay: q.Attributes.DelaySeconds, fifo: q.Attributes.FifoQueue}
-		case !errors.Is(err, ErrQueueDoesNotExist):
+			t = &moveTarget{d: q.DID(), delay: q.Attributes.DelaySeconds, fifo: q.Attributes.FifoQueue}
+		case !errors.Is(err, sqserr.ErrQueueDoesNotExist):
 			return nil, err
 		}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -17,7 +18,7 @@ func (e *Engine) CrashMoveTasks() { _ = e.movers.stop(e, false) }
 func (e *Engine) RunningMoveTasks() int { return e.movers.count() }
 
 // StoredMoveTasks is how many task records the source queue has.
-func (e *Engine) StoredMoveTasks(ctx context.Context, source QueueRef) int {
+func (e *Engine) StoredMoveTasks(ctx context.Context, source queues.Ref) int {
 	var n int
 	_ = e.store.View(ctx, func(r kv.Reader) error {
 		tasks, err := scanMoveTasks(ctx, r, source)

@@ -5,10 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strings"
+
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
 // A task handle is what SQS hands out: base64 of {"taskId", "sourceArn"}.
-// It needs no MAC: Cancel checks the ARN's account and region against the
+// It needs no MAC: Cancel checks the queues.ARN's account and region against the
 // caller's, so a forged handle can only name the caller's own tasks.
 type taskHandle struct {
 	TaskID    string `json:"taskId"`
@@ -23,7 +26,7 @@ func encodeTaskHandle(task moveTaskRef) string {
 // decodeTaskHandle answers a handle that is not one of ours as SQS does:
 // InvalidParameterValue.
 func decodeTaskHandle(s string) (moveTaskRef, error) {
-	invalid := errorf(CodeInvalidParameterValue, "Value for parameter TaskHandle is invalid.")
+	invalid := errorf(sqserr.CodeInvalidParameterValue, "Value for parameter TaskHandle is invalid.")
 	raw, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
 		return moveTaskRef{}, invalid
@@ -32,7 +35,7 @@ func decodeTaskHandle(s string) (moveTaskRef, error) {
 	if err := json.Unmarshal(raw, &h); err != nil {
 		return moveTaskRef{}, invalid
 	}
-	arn, err := ParseARN(h.SourceArn)
+	arn, err := queues.ParseARN(h.SourceArn)
 	if err != nil {
 		return moveTaskRef{}, invalid
 	}
@@ -40,7 +43,7 @@ func decodeTaskHandle(s string) (moveTaskRef, error) {
 	if !ok {
 		return moveTaskRef{}, invalid
 	}
-	return moveTaskRef{queue: QueueRef{Account: arn.Account, Region: arn.Region, Name: arn.Name}, id: id}, nil
+	return moveTaskRef{queue: queues.Ref{Account: arn.Account, Region: arn.Region, Name: arn.Name}, id: id}, nil
 }
 
 // parseUUID reads an id written by formatMessageID.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/periodic"
 )
@@ -169,7 +170,7 @@ func parseMoveActive(p kv.KV) (moveTaskRef, bool) {
 	if len(parts) != 3 || len(p.Value) != msgIDLen {
 		return moveTaskRef{}, false
 	}
-	task := moveTaskRef{queue: QueueRef{Account: parts[0], Region: parts[1], Name: parts[2]}}
+	task := moveTaskRef{queue: queues.Ref{Account: parts[0], Region: parts[1], Name: parts[2]}}
 	copy(task.id[:], p.Value)
 	return task, true
 }

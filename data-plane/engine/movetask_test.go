@@ -10,6 +10,8 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -24,20 +26,20 @@ var (
 
 // createRedrive creates the dead-letter queue dlq and source queues that
 // dead-letter a message at its second receive.
-func createRedrive(t testing.TB, e *engine.Engine, sources ...string) (engine.QueueRef, []engine.QueueRef) {
+func createRedrive(t testing.TB, e *engine.Engine, sources ...string) (queues.Ref, []queues.Ref) {
 	t.Helper()
 	dlq := mustCreate(t, e, "dlq", nil)
 	policy := fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":1}`, dlq.ARN())
-	var refs []engine.QueueRef
+	var refs []queues.Ref
 	for _, name := range sources {
-		refs = append(refs, mustCreate(t, e, name, map[string]string{engine.AttrRedrivePolicy: policy}))
+		refs = append(refs, mustCreate(t, e, name, map[string]string{queues.AttrRedrivePolicy: policy}))
 	}
 	return dlq, refs
 }
 
 // deadLetter sends the bodies to src and receives until the engine has
 // moved every one to the dead-letter queue.
-func deadLetter(t testing.TB, e *engine.Engine, src engine.QueueRef, bodies []string) map[string]engine.SendResult {
+func deadLetter(t testing.TB, e *engine.Engine, src queues.Ref, bodies []string) map[string]engine.SendResult {
 	t.Helper()
 	sent := map[string]engine.SendResult{}
 	for _, b := range bodies {
@@ -70,7 +72,7 @@ func bodies(prefix string, n int) []string {
 }
 
 // drain receives every visible message of q (they stay in flight).
-func drain(t testing.TB, e *engine.Engine, q engine.QueueRef) []engine.Message {
+func drain(t testing.TB, e *engine.Engine, q queues.Ref) []engine.Message {
 	t.Helper()
 	var all []engine.Message
 	for {
@@ -106,7 +108,7 @@ func wantAllOnce(t testing.TB, seen map[string]int, want []string) {
 	}
 }
 
-func latestTask(t testing.TB, e *engine.Engine, source engine.QueueRef) engine.MoveTask {
+func latestTask(t testing.TB, e *engine.Engine, source queues.Ref) engine.MoveTask {
 	t.Helper()
 	tasks, err := e.ListMessageMoveTasks(ctx, source, 1)
 	if err != nil || len(tasks) != 1 {
@@ -116,7 +118,7 @@ func latestTask(t testing.TB, e *engine.Engine, source engine.QueueRef) engine.M
 }
 
 // waitTask polls the source's latest task until done says so.
-func waitTask(t testing.TB, e *engine.Engine, source engine.QueueRef, what string, done func(engine.MoveTask) bool) engine.MoveTask {
+func waitTask(t testing.TB, e *engine.Engine, source queues.Ref, what string, done func(engine.MoveTask) bool) engine.MoveTask {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -188,23 +190,23 @@ func newGatedEngine(t testing.TB, store kv.Store, clock func() time.Time) (*engi
 	return e, g
 }
 
-func waitStatus(t testing.TB, e *engine.Engine, source engine.QueueRef, status string) engine.MoveTask {
+func waitStatus(t testing.TB, e *engine.Engine, source queues.Ref, status string) engine.MoveTask {
 	t.Helper()
 	return waitTask(t, e, source, status, func(m engine.MoveTask) bool { return m.Status == status })
 }
 
-func waitMoved(t testing.TB, e *engine.Engine, source engine.QueueRef, n int64) engine.MoveTask {
+func waitMoved(t testing.TB, e *engine.Engine, source queues.Ref, n int64) engine.MoveTask {
 	t.Helper()
 	return waitTask(t, e, source, fmt.Sprintf("%d moved", n), func(m engine.MoveTask) bool { return m.ApproximateNumberOfMessagesMoved >= n })
 }
 
-func visibleCount(t testing.TB, e *engine.Engine, q engine.QueueRef) string {
+func visibleCount(t testing.TB, e *engine.Engine, q queues.Ref) string {
 	t.Helper()
-	a, err := e.GetQueueAttributes(ctx, q, []string{engine.AttrApproximateNumberOfMessages})
+	a, err := e.GetQueueAttributes(ctx, q, []string{queues.AttrApproximateNumberOfMessages})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return a[engine.AttrApproximateNumberOfMessages]
+	return a[queues.AttrApproximateNumberOfMessages]
 }
 
 // Without a destination each message goes back to the queue it was
@@ -229,7 +231,7 @@ func TestMoveTaskRedrivesToOriginalSources(t *testing.T) {
 		if task != want {
 			t.Fatalf("task %+v, want %+v", task, want)
 		}
-		for q, n := range map[engine.QueueRef]string{dlq: "0", srcs[0]: "5", srcs[1]: "4"} {
+		for q, n := range map[queues.Ref]string{dlq: "0", srcs[0]: "5", srcs[1]: "4"} {
 			if got := visibleCount(t, e, q); got != n {
 				t.Errorf("%s holds %s messages, want %s", q.Name, got, n)
 			}
@@ -259,7 +261,7 @@ func TestMoveTaskRedrivesToOriginalSources(t *testing.T) {
 			t.Fatalf("dead-letter queue still has %d messages", len(got))
 		}
 		_, err = e.CancelMessageMoveTask(ctx, dlq.Account, dlq.Region, handle)
-		wantCode(t, err, engine.CodeUnsupportedOperation)
+		wantCode(t, err, sqserr.CodeUnsupportedOperation)
 	})
 }
 
@@ -304,51 +306,51 @@ func TestMoveTaskErrors(t *testing.T) {
 		dest := mustCreate(t, e, "dest", nil)
 		plain := mustCreate(t, e, "plain", nil)
 		deadLetter(t, e, srcs[0], bodies("m", 20))
-		foreign := engine.QueueRef{Account: "999988887777", Region: dlq.Region, Name: "dest"}
+		foreign := queues.Ref{Account: "999988887777", Region: dlq.Region, Name: "dest"}
 		missing := ref("missing")
 
 		_, err := e.StartMessageMoveTask(ctx, plain, nil, 0)
-		wantCode(t, err, engine.CodeInvalidParameterValue) // not a dead-letter queue
+		wantCode(t, err, sqserr.CodeInvalidParameterValue) // not a dead-letter queue
 		_, err = e.StartMessageMoveTask(ctx, missing, nil, 0)
-		wantCode(t, err, engine.CodeResourceNotFound)
-		for _, d := range []engine.QueueRef{missing, foreign} {
+		wantCode(t, err, sqserr.CodeResourceNotFound)
+		for _, d := range []queues.Ref{missing, foreign} {
 			_, err = e.StartMessageMoveTask(ctx, dlq, &d, 0)
-			wantCode(t, err, engine.CodeResourceNotFound)
+			wantCode(t, err, sqserr.CodeResourceNotFound)
 		}
 		for _, rate := range []int{-1, 501} {
 			_, err = e.StartMessageMoveTask(ctx, dlq, &dest, rate)
-			wantCode(t, err, engine.CodeInvalidParameterValue)
+			wantCode(t, err, sqserr.CodeInvalidParameterValue)
 		}
 		for _, n := range []int{-1, 11} {
 			_, err = e.ListMessageMoveTasks(ctx, dlq, n)
-			wantCode(t, err, engine.CodeInvalidParameterValue)
+			wantCode(t, err, sqserr.CodeInvalidParameterValue)
 		}
 		_, err = e.ListMessageMoveTasks(ctx, missing, 1)
-		wantCode(t, err, engine.CodeResourceNotFound)
+		wantCode(t, err, sqserr.CodeResourceNotFound)
 
 		handle, err := e.StartMessageMoveTask(ctx, dlq, &dest, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
 		_, err = e.StartMessageMoveTask(ctx, dlq, nil, 0)
-		wantCode(t, err, engine.CodeInvalidParameterValue) // one active task per queue
+		wantCode(t, err, sqserr.CodeInvalidParameterValue) // one active task per queue
 
 		handleOf := func(taskID, arn string) string {
 			return base64.StdEncoding.EncodeToString(fmt.Appendf(nil, `{"taskId":%q,"sourceArn":%q}`, taskID, arn))
 		}
 		for _, h := range []string{"foobared", "", base64.StdEncoding.EncodeToString([]byte("{}")), handleOf("nope", dlq.ARN()), handleOf("10f57157-fc38-4da9-a113-4de7e12d05aa", "nope")} {
 			_, err = e.CancelMessageMoveTask(ctx, dlq.Account, dlq.Region, h)
-			wantCode(t, err, engine.CodeInvalidParameterValue)
+			wantCode(t, err, sqserr.CodeInvalidParameterValue)
 		}
 		for _, h := range []string{handleOf("10f57157-fc38-4da9-a113-4de7e12d05aa", dlq.ARN()), handleOf("10f57157-fc38-4da9-a113-4de7e12d05aa", missing.ARN())} {
 			_, err = e.CancelMessageMoveTask(ctx, dlq.Account, dlq.Region, h)
-			wantCode(t, err, engine.CodeResourceNotFound)
+			wantCode(t, err, sqserr.CodeResourceNotFound)
 		}
 		// Another tenant holding the handle learns nothing and stops nothing.
 		_, err = e.CancelMessageMoveTask(ctx, foreign.Account, foreign.Region, handle)
-		wantCode(t, err, engine.CodeResourceNotFound)
+		wantCode(t, err, sqserr.CodeResourceNotFound)
 		_, err = e.CancelMessageMoveTask(ctx, dlq.Account, "eu-west-1", handle)
-		wantCode(t, err, engine.CodeResourceNotFound)
+		wantCode(t, err, sqserr.CodeResourceNotFound)
 		if task := latestTask(t, e, dlq); task.Status != engine.MoveTaskRunning {
 			t.Fatalf("task %+v after a foreign cancel", task)
 		}
@@ -358,7 +360,7 @@ func TestMoveTaskErrors(t *testing.T) {
 		}
 		waitStatus(t, e, dlq, engine.MoveTaskCancelled)
 		_, err = e.CancelMessageMoveTask(ctx, dlq.Account, dlq.Region, handle)
-		wantCode(t, err, engine.CodeUnsupportedOperation)
+		wantCode(t, err, sqserr.CodeUnsupportedOperation)
 		// The cancelled task no longer blocks a new one.
 		if _, err := e.StartMessageMoveTask(ctx, dlq, &dest, 0); err != nil {
 			t.Fatal(err)
@@ -455,7 +457,7 @@ func TestMoveTaskQueueDeleted(t *testing.T) {
 		}
 		task := waitStatus(t, e, dlq, engine.MoveTaskFailed)
 		left := drain(t, e, dlq)
-		if task.FailureReason != engine.CodeQueueDoesNotExist || task.ApproximateNumberOfMessagesMoved+int64(len(left)) != 10 {
+		if task.FailureReason != sqserr.CodeQueueDoesNotExist || task.ApproximateNumberOfMessagesMoved+int64(len(left)) != 10 {
 			t.Fatalf("failed task %+v, %d left", task, len(left))
 		}
 
@@ -474,7 +476,7 @@ func TestMoveTaskQueueDeleted(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		_, err := e.ListMessageMoveTasks(ctx, dlq, 1)
-		wantCode(t, err, engine.CodeResourceNotFound)
+		wantCode(t, err, sqserr.CodeResourceNotFound)
 		clock.AdvanceSeconds(61)
 		mustCreate(t, e, "dlq", nil)
 		if tasks, err := e.ListMessageMoveTasks(ctx, dlq, 10); err != nil || len(tasks) != 0 {
@@ -541,7 +543,7 @@ func TestMoveTaskRunsOnceOnTwoEngines(t *testing.T) {
 		}
 		// Each scenario has its own destination: the clock jumps past the
 		// visibility timeout of the messages drained by the one before.
-		check := func(dest engine.QueueRef, want []string) {
+		check := func(dest queues.Ref, want []string) {
 			t.Helper()
 			if task := latestTask(t, b, dlq); task.ApproximateNumberOfMessagesMoved != int64(len(want)) {
 				t.Errorf("task %+v, want %d moved", task, len(want))

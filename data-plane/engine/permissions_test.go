@@ -5,27 +5,29 @@ import (
 	"testing"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
 func TestPermissions(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, e *engine.Engine, _ *fakeClock) {
 		q := mustCreate(t, e, "shared", nil)
-		if err := e.AddPermission(ctx, q, "send-from-b", []string{"444455556666"}, []string{"SendMessage"}); err != nil {
+		if err := e.Catalog().AddPermission(ctx, q, "send-from-b", []string{"444455556666"}, []string{"SendMessage"}); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.AddPermission(ctx, q, "read-from-c", []string{"777788889999", "444455556666"}, []string{"ReceiveMessage", "DeleteMessage"}); err != nil {
+		if err := e.Catalog().AddPermission(ctx, q, "read-from-c", []string{"777788889999", "444455556666"}, []string{"ReceiveMessage", "DeleteMessage"}); err != nil {
 			t.Fatal(err)
 		}
 		policy := func() map[string]any {
-			attrs, err := e.GetQueueAttributes(ctx, q, []string{engine.AttrPolicy})
+			attrs, err := e.GetQueueAttributes(ctx, q, []string{queues.AttrPolicy})
 			if err != nil {
 				t.Fatal(err)
 			}
 			var doc map[string]any
-			if attrs[engine.AttrPolicy] == "" {
+			if attrs[queues.AttrPolicy] == "" {
 				return nil
 			}
-			if err := json.Unmarshal([]byte(attrs[engine.AttrPolicy]), &doc); err != nil {
+			if err := json.Unmarshal([]byte(attrs[queues.AttrPolicy]), &doc); err != nil {
 				t.Fatalf("policy is not JSON: %v", err)
 			}
 			return doc
@@ -41,21 +43,21 @@ func TestPermissions(t *testing.T) {
 			t.Errorf("statement = %v", first)
 		}
 
-		wantCode(t, e.AddPermission(ctx, q, "send-from-b", []string{"444455556666"}, []string{"SendMessage"}), engine.CodeInvalidParameterValue)
-		wantCode(t, e.AddPermission(ctx, q, "x", []string{"1234"}, []string{"SendMessage"}), engine.CodeInvalidParameterValue)
-		wantCode(t, e.AddPermission(ctx, q, "x", []string{"444455556666"}, []string{"CreateQueue"}), engine.CodeInvalidParameterValue)
-		wantCode(t, e.AddPermission(ctx, q, "bad label!", []string{"444455556666"}, []string{"SendMessage"}), engine.CodeInvalidParameterValue)
-		wantCode(t, e.AddPermission(ctx, q, "x", nil, []string{"SendMessage"}), engine.CodeMissingParameter)
-		wantCode(t, e.AddPermission(ctx, ref("missing"), "x", []string{"444455556666"}, []string{"SendMessage"}), engine.CodeQueueDoesNotExist)
+		wantCode(t, e.Catalog().AddPermission(ctx, q, "send-from-b", []string{"444455556666"}, []string{"SendMessage"}), sqserr.CodeInvalidParameterValue)
+		wantCode(t, e.Catalog().AddPermission(ctx, q, "x", []string{"1234"}, []string{"SendMessage"}), sqserr.CodeInvalidParameterValue)
+		wantCode(t, e.Catalog().AddPermission(ctx, q, "x", []string{"444455556666"}, []string{"CreateQueue"}), sqserr.CodeInvalidParameterValue)
+		wantCode(t, e.Catalog().AddPermission(ctx, q, "bad label!", []string{"444455556666"}, []string{"SendMessage"}), sqserr.CodeInvalidParameterValue)
+		wantCode(t, e.Catalog().AddPermission(ctx, q, "x", nil, []string{"SendMessage"}), sqserr.CodeMissingParameter)
+		wantCode(t, e.Catalog().AddPermission(ctx, ref("missing"), "x", []string{"444455556666"}, []string{"SendMessage"}), sqserr.CodeQueueDoesNotExist)
 
-		wantCode(t, e.RemovePermission(ctx, q, "nope"), engine.CodeInvalidParameterValue)
-		if err := e.RemovePermission(ctx, q, "send-from-b"); err != nil {
+		wantCode(t, e.Catalog().RemovePermission(ctx, q, "nope"), sqserr.CodeInvalidParameterValue)
+		if err := e.Catalog().RemovePermission(ctx, q, "send-from-b"); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(policy()["Statement"].([]any)); n != 1 {
 			t.Fatalf("statements after remove = %d", n)
 		}
-		if err := e.RemovePermission(ctx, q, "read-from-c"); err != nil {
+		if err := e.Catalog().RemovePermission(ctx, q, "read-from-c"); err != nil {
 			t.Fatal(err)
 		}
 		if doc := policy(); doc != nil {

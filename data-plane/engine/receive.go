@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -33,7 +35,7 @@ type ReceiveInput struct {
 // the queue: it may grant fewer, or refuse with an error the receive
 // answers. done is called with how many were claimed.
 type ClaimAdmitter interface {
-	AdmitClaim(ctx context.Context, ref QueueRef, want int) (granted int, done func(claimed int), err error)
+	AdmitClaim(ctx context.Context, ref queues.Ref, want int) (granted int, done func(claimed int), err error)
 }
 
 // Message is a received message.
@@ -75,17 +77,17 @@ func (in *ReceiveInput) validate() error {
 		in.MaxNumberOfMessages = 1
 	}
 	if in.MaxNumberOfMessages < 1 || in.MaxNumberOfMessages > maxReceiveBatch {
-		return errorf(CodeInvalidParameterValue, "Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", in.MaxNumberOfMessages)
+		return errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", in.MaxNumberOfMessages)
 	}
 	if v := in.VisibilityTimeout; v != nil && (*v < 0 || *v > maxVisibilitySecs) {
-		return errorf(CodeInvalidParameterValue, "Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", *v)
+		return errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", *v)
 	}
 	if v := in.WaitTimeSeconds; v != nil && (*v < 0 || *v > maxWaitSecs) {
-		return errorf(CodeInvalidParameterValue, "Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", *v)
+		return errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", *v)
 	}
 	for _, name := range in.AttributeNames {
-		if name != AttrAll && !slices.Contains(systemAttrNames, name) {
-			return errorf(CodeInvalidAttributeName, "Unknown Attribute %s.", name)
+		if name != queues.AttrAll && !slices.Contains(systemAttrNames, name) {
+			return errorf(sqserr.CodeInvalidAttributeName, "Unknown Attribute %s.", name)
 		}
 	}
 	if id := in.ReceiveRequestAttemptID; id != "" && !fifoIDPattern.MatchString(id) {
@@ -98,7 +100,7 @@ func (in *ReceiveInput) validate() error {
 // hides each for the visibility timeout. With a wait time it returns as
 // soon as a message arrives — at once when it was sent through this node,
 // within PollInterval otherwise — or empty when the wait ends.
-func (e *Engine) ReceiveMessage(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
+func (e *Engine) ReceiveMessage(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
@@ -160,7 +162,7 @@ type receiveState struct {
 
 // receiveOnce looks for ready messages with a cheap read and only then
 // claims them in a transaction.
-func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, receiveState, error) {
+func (e *Engine) receiveOnce(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, receiveState, error) {
 	if e.ready.get(ref) {
 		msgs, err := e.claimAdmitted(ctx, ref, in)
 		if err != nil || len(msgs) > 0 {
@@ -173,11 +175,11 @@ func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput)
 		ready bool
 	)
 	err := e.store.View(ctx, func(r kv.Reader) error {
-		q, err := e.readQueue(ctx, r, ref)
+		q, err := e.catalog.Read(ctx, r, ref)
 		if err != nil {
 			return err
 		}
-		st = receiveState{d: q.did(), waitSeconds: q.Attributes.ReceiveMessageWaitTimeSeconds}
+		st = receiveState{d: q.DID(), waitSeconds: q.Attributes.ReceiveMessageWaitTimeSeconds}
 		now := e.clock().UnixMilli()
 		for shard := range uint8(e.opts.Shards) {
 			entries, err := e.scanReady(ctx, r, st.d, shard, now, 1)
@@ -201,7 +203,7 @@ func (e *Engine) receiveOnce(ctx context.Context, ref QueueRef, in ReceiveInput)
 
 // claimAdmitted claims what in.Admit grants, and tells it how many it
 // claimed.
-func (e *Engine) claimAdmitted(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
+func (e *Engine) claimAdmitted(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, error) {
 	if in.Admit == nil {
 		return e.claim(ctx, ref, in)
 	}
@@ -265,7 +267,7 @@ type claimOutcome struct {
 	notify  []did
 }
 
-func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Message, error) {
+func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, error) {
 	var (
 		out  claimOutcome
 		held heldShards
@@ -276,11 +278,11 @@ func (e *Engine) claim(ctx context.Context, ref QueueRef, in ReceiveInput) ([]Me
 	// durable first.
 	err := kv.UpdateLazy(ctx, e.store, func(tx kv.Txn) error {
 		out = claimOutcome{deltas: map[did]delta{}}
-		q, err := e.readQueue(ctx, tx, ref)
+		q, err := e.catalog.Read(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
-		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.did(), now: e.clock().UnixMilli(), in: in, out: &out}
+		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), in: in, out: &out}
 		c.visibility = q.Attributes.VisibilityTimeout
 		if in.VisibilityTimeout != nil {
 			c.visibility = *in.VisibilityTimeout
@@ -338,8 +340,8 @@ func (c *claimer) claimShards(ctx context.Context, held *heldShards) error {
 type claimer struct {
 	e          *Engine
 	tx         kv.Txn
-	ref        QueueRef
-	q          *queueRecord
+	ref        queues.Ref
+	q          *queues.Record
 	d          did
 	now        int64
 	visibility int
@@ -495,7 +497,7 @@ func selectSystem(rec *messageRecord, names []string) map[string]string {
 	if rec.Seq != 0 {
 		all[SysSequenceNumber] = fifoSeqNumber(rec.Seq)
 	}
-	if slices.Contains(names, AttrAll) {
+	if slices.Contains(names, queues.AttrAll) {
 		return all
 	}
 	out := make(map[string]string, len(names))

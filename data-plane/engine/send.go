@@ -7,6 +7,8 @@ import (
 	mrand "math/rand/v2"
 
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -43,7 +45,7 @@ type BatchResult[T any] struct {
 const maxDelaySeconds = 900
 
 // SendMessage sends one message and answers after it is durably stored.
-func (e *Engine) SendMessage(ctx context.Context, ref QueueRef, in SendInput) (SendResult, error) {
+func (e *Engine) SendMessage(ctx context.Context, ref queues.Ref, in SendInput) (SendResult, error) {
 	results, err := e.sendBatch(ctx, ref, []SendInput{in}, true)
 	if err != nil {
 		return SendResult{}, err
@@ -55,11 +57,11 @@ func (e *Engine) SendMessage(ctx context.Context, ref QueueRef, in SendInput) (S
 // invalid fails alone; the others are sent. On a FIFO queue an entry
 // without a group id, or without a deduplication id where the queue has
 // no content-based deduplication, fails the whole call, as in SQS.
-func (e *Engine) SendMessageBatch(ctx context.Context, ref QueueRef, entries []SendInput) ([]BatchResult[SendResult], error) {
+func (e *Engine) SendMessageBatch(ctx context.Context, ref queues.Ref, entries []SendInput) ([]BatchResult[SendResult], error) {
 	return e.sendBatch(ctx, ref, entries, false)
 }
 
-func (e *Engine) sendBatch(ctx context.Context, ref QueueRef, entries []SendInput, single bool) ([]BatchResult[SendResult], error) {
+func (e *Engine) sendBatch(ctx context.Context, ref queues.Ref, entries []SendInput, single bool) ([]BatchResult[SendResult], error) {
 	results := make([]BatchResult[SendResult], len(entries))
 	ids := make([]msgID, len(entries))
 	for i := range entries {
@@ -72,11 +74,11 @@ func (e *Engine) sendBatch(ctx context.Context, ref QueueRef, entries []SendInpu
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		visible, sent = false, delta{}
-		q, err := e.readQueue(ctx, tx, ref)
+		q, err := e.catalog.Read(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
-		d = q.did()
+		d = q.DID()
 		now := e.clock().UnixMilli()
 		var fifo *fifoSender
 		if q.Attributes.FifoQueue {
@@ -141,9 +143,9 @@ func (e *Engine) sendBatch(ctx context.Context, ref QueueRef, entries []SendInpu
 }
 
 // newRecord validates one entry against the queue and builds its record.
-func (e *Engine) newRecord(q *queueRecord, in SendInput, now int64) (*messageRecord, error) {
+func (e *Engine) newRecord(q *queues.Record, in SendInput, now int64) (*messageRecord, error) {
 	if in.Body == "" {
-		return nil, errorf(CodeMissingParameter, "The request must contain the parameter MessageBody.")
+		return nil, errorf(sqserr.CodeMissingParameter, "The request must contain the parameter MessageBody.")
 	}
 	if err := msgattr.ValidateBody(in.Body); err != nil {
 		return nil, asEngineError(err)
@@ -155,7 +157,7 @@ func (e *Engine) newRecord(q *queueRecord, in SendInput, now int64) (*messageRec
 		return nil, asEngineError(err)
 	}
 	if size := len(in.Body) + msgattr.Size(in.Attributes); size > q.Attributes.MaximumMessageSize {
-		return nil, errorf(CodeInvalidParameterValue, "One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.Attributes.MaximumMessageSize)
+		return nil, errorf(sqserr.CodeInvalidParameterValue, "One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.Attributes.MaximumMessageSize)
 	}
 	group, dedupID, err := checkFIFOIDs(q, in)
 	if err != nil {
@@ -163,12 +165,12 @@ func (e *Engine) newRecord(q *queueRecord, in SendInput, now int64) (*messageRec
 	}
 	delay := q.Attributes.DelaySeconds
 	if in.DelaySeconds != nil && q.Attributes.FifoQueue && *in.DelaySeconds != 0 {
-		return nil, errorf(CodeInvalidParameterValue, "Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", *in.DelaySeconds)
+		return nil, errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", *in.DelaySeconds)
 	}
 	if in.DelaySeconds != nil && !q.Attributes.FifoQueue {
 		delay = *in.DelaySeconds
 		if delay < 0 || delay > maxDelaySeconds {
-			return nil, errorf(CodeInvalidParameterValue, "Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= %d.", delay, maxDelaySeconds)
+			return nil, errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= %d.", delay, maxDelaySeconds)
 		}
 	}
 	return &messageRecord{
@@ -188,7 +190,7 @@ func (e *Engine) newRecord(q *queueRecord, in SendInput, now int64) (*messageRec
 // asEngineError carries msgattr's SQS code over unchanged.
 func asEngineError(err error) error {
 	if me, ok := err.(*msgattr.Error); ok {
-		return &Error{Code: me.Code, Message: me.Message}
+		return &sqserr.Error{Code: me.Code, Message: me.Message}
 	}
 	return err
 }

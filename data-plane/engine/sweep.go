@@ -2,10 +2,10 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -18,13 +18,13 @@ const sweepBatch = 500
 // deleted-queue markers. Sweeps on several nodes may overlap; they
 // conflict and retry, never double-count.
 func (e *Engine) Sweep(ctx context.Context) error {
-	return errors.Join(e.sweepGarbage(ctx), e.visitDue(ctx), e.sweepDeletedMarkers(ctx))
+	return errors.Join(e.sweepGarbage(ctx), e.visitDue(ctx), e.catalog.SweepDeletedMarkers(ctx))
 }
 
 func (e *Engine) sweepGarbage(ctx context.Context) error {
 	var ranges []kv.KV
 	err := e.store.View(ctx, func(r kv.Reader) (err error) {
-		ranges, err = r.Scan(ctx, garbagePrefix, prefixEnd(garbagePrefix), 100)
+		ranges, err = r.Scan(ctx, queues.GarbagePrefix(), prefixEnd(queues.GarbagePrefix()), 100)
 		return err
 	})
 	if err != nil {
@@ -32,7 +32,7 @@ func (e *Engine) sweepGarbage(ctx context.Context) error {
 	}
 	for _, g := range ranges {
 		var d did
-		copy(d[:], g.Key[len(garbagePrefix):])
+		copy(d[:], g.Key[len(queues.GarbagePrefix()):])
 		if err := e.deleteDataBlobs(ctx, d); err != nil {
 			return err
 		}
@@ -66,8 +66,8 @@ func (e *Engine) sweepGarbage(ctx context.Context) error {
 // retention period (their messages were sent even earlier, so they are
 // certainly expired), rescues strays below the floors and, on FIFO
 // queues, expired deduplication and attempt records.
-func (e *Engine) sweepQueue(ctx context.Context, q *queueRecord) error {
-	d := q.did()
+func (e *Engine) sweepQueue(ctx context.Context, q *queues.Record) error {
+	d := q.DID()
 	if err := e.rescueStrays(ctx, d); err != nil {
 		return err
 	}
@@ -127,27 +127,6 @@ func (e *Engine) sweepExpiredEntries(ctx context.Context, d did, cutoff int64, l
 		}
 	}
 	return nil
-}
-
-func (e *Engine) sweepDeletedMarkers(ctx context.Context) error {
-	prefix := []byte("C/d/")
-	now := e.clock().Unix()
-	return e.store.Update(ctx, func(tx kv.Txn) error {
-		kvs, err := tx.Scan(ctx, prefix, prefixEnd(prefix), sweepBatch)
-		if err != nil {
-			return err
-		}
-		for _, p := range kvs {
-			var at int64
-			if json.Unmarshal(p.Value, &at) == nil && now-at < deletedQuietSecs {
-				continue
-			}
-			if err := tx.Delete(p.Key); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // rescueWindow is how far below a floor the sweeper looks for entries a

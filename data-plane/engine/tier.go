@@ -8,6 +8,7 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -131,10 +132,10 @@ func (o *tierOutcome) deferTo(at int64) {
 // backlog does not hold up every other queue.
 const maxSegmentsPerPass = 16
 
-func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) (tierOutcome, error) {
+func (e *Engine) tierQueue(ctx context.Context, q *queues.Record) (tierOutcome, error) {
 	var out tierOutcome
-	d := q.did()
-	settings := q.tiering()
+	d := q.DID()
+	settings := q.TieringOrDefault()
 	var stored delta
 	err := e.store.View(ctx, func(r kv.Reader) (err error) {
 		stored, err = storedCount(ctx, r, d)
@@ -196,12 +197,12 @@ func (e *Engine) tierQueue(ctx context.Context, q *queueRecord) (tierOutcome, er
 // key (any body, over budget), or with segments to collect, or all of
 // them while the queue has segment objects waiting for deletion. A FIFO
 // queue's one tierer walks its order lists, so shard 0 is always worth it.
-func (e *Engine) shardsWithTierWork(ctx context.Context, q *queueRecord, shards int, overBudget bool) ([]uint8, error) {
-	d := q.did()
+func (e *Engine) shardsWithTierWork(ctx context.Context, q *queues.Record, shards int, overBudget bool) ([]uint8, error) {
+	d := q.DID()
 	if q.Attributes.FifoQueue {
 		return []uint8{0}, nil
 	}
-	cutoff := e.clock().UnixMilli() - q.tiering().HotWindowSeconds*1000
+	cutoff := e.clock().UnixMilli() - q.TieringOrDefault().HotWindowSeconds*1000
 	if overBudget {
 		cutoff = e.clock().UnixMilli()
 	}
@@ -257,7 +258,7 @@ func (e *Engine) shardsWithTierWork(ctx context.Context, q *queueRecord, shards 
 
 // tierShard rolls the shard's eligible bodies, at most maxSegmentsPerPass
 // segments of them; want > 0 asks for that many bytes, hot window or not.
-func (e *Engine) tierShard(ctx context.Context, q *queueRecord, shard uint8, lease *tierLease, settings TieringSettings, want int64, out *tierOutcome) (int64, error) {
+func (e *Engine) tierShard(ctx context.Context, q *queues.Record, shard uint8, lease *tierLease, settings queues.TieringSettings, want int64, out *tierOutcome) (int64, error) {
 	var total int64
 	for i := range maxSegmentsPerPass {
 		rolled, more, err := e.tierOnce(ctx, q, shard, lease, settings, max(want-total, 0), out)
@@ -280,8 +281,8 @@ type tierItem struct {
 
 // tierOnce builds, uploads and commits at most one segment. It reports
 // the bytes it made cold and whether the shard may hold more to roll.
-func (e *Engine) tierOnce(ctx context.Context, q *queueRecord, shard uint8, lease *tierLease, settings TieringSettings, want int64, out *tierOutcome) (int64, bool, error) {
-	d := q.did()
+func (e *Engine) tierOnce(ctx context.Context, q *queues.Record, shard uint8, lease *tierLease, settings queues.TieringSettings, want int64, out *tierOutcome) (int64, bool, error) {
+	d := q.DID()
 	now := e.clock().UnixMilli()
 	cutoff := now - settings.HotWindowSeconds*1000
 	if want > 0 {
@@ -457,8 +458,8 @@ const tierPage = 512
 // key a later scan resumes from, and whether nothing eligible is left. A
 // standard queue's come from its visibility index, oldest first, up to
 // cutoff; a FIFO queue's from its order lists, wrapping around.
-func (e *Engine) tierCandidates(ctx context.Context, r kv.Reader, q *queueRecord, shard uint8, resume []byte, cutoff int64) ([]tierCandidate, []byte, bool, error) {
-	d := q.did()
+func (e *Engine) tierCandidates(ctx context.Context, r kv.Reader, q *queues.Record, shard uint8, resume []byte, cutoff int64) ([]tierCandidate, []byte, bool, error) {
+	d := q.DID()
 	if q.Attributes.FifoQueue {
 		prefix := append(dataPrefix(d), "o/"...)
 		start := resume

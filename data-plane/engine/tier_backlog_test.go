@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
@@ -83,7 +84,7 @@ func runBacklog(t *testing.T, n int, open func(*testing.T) kv.Store, blobs blob.
 	start := time.Now()
 	node := startBacklogNode(t, open, blobs)
 	r := mustCreate(t, node.e, "backlog", nil)
-	if err := node.e.SetQueueTiering(ctx, r, engine.TieringSettings{HotWindowSeconds: 0, HotBytesBudget: 1 << 20}); err != nil {
+	if err := node.e.Catalog().SetTiering(ctx, r, queues.TieringSettings{HotWindowSeconds: 0, HotBytesBudget: 1 << 20}); err != nil {
 		t.Fatal(err)
 	}
 	sendBacklog(t, node.e, r, 0, n/2)
@@ -157,7 +158,7 @@ func (b *backlogNode) stop(t *testing.T) {
 }
 
 // sendBacklog sends messages [from, to) in batches of 10 from 4 producers.
-func sendBacklog(t *testing.T, e *engine.Engine, r engine.QueueRef, from, to int) {
+func sendBacklog(t *testing.T, e *engine.Engine, r queues.Ref, from, to int) {
 	var (
 		next atomic.Int64
 		wg   sync.WaitGroup
@@ -198,7 +199,7 @@ func sendBacklog(t *testing.T, e *engine.Engine, r engine.QueueRef, from, to int
 
 // drainBacklog receives and deletes with 4 consumers until want messages
 // in all have been seen (or the queue is empty).
-func drainBacklog(t *testing.T, e *engine.Engine, r engine.QueueRef, seen []atomic.Int32, want int) {
+func drainBacklog(t *testing.T, e *engine.Engine, r queues.Ref, seen []atomic.Int32, want int) {
 	var (
 		total atomic.Int64
 		wg    sync.WaitGroup

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv/local"
 )
 
@@ -127,7 +128,7 @@ func drainRate(b *testing.B, cold bool) float64 {
 	return rate
 }
 
-func sendBacklogB(b *testing.B, e *engine.Engine, r engine.QueueRef, n int) {
+func sendBacklogB(b *testing.B, e *engine.Engine, r queues.Ref, n int) {
 	for i := 0; i < n; i += 10 {
 		batch := make([]engine.SendInput, 0, 10)
 		for j := i; j < min(i+10, n); j++ {

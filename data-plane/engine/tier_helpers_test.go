@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/blobtest"
 	blobfs "github.com/sluice-mq/sluice/internal/blob/fs"
@@ -92,7 +93,7 @@ type sentMessage struct {
 
 // sendVaried sends n messages with bodies of varied sizes and content and
 // attributes of every kind, and returns them by message id.
-func sendVaried(t testing.TB, e *engine.Engine, r engine.QueueRef, n int, fifo bool) map[string]sentMessage {
+func sendVaried(t testing.TB, e *engine.Engine, r queues.Ref, n int, fifo bool) map[string]sentMessage {
 	t.Helper()
 	sent := make(map[string]sentMessage, n)
 	for i := range n {
@@ -147,7 +148,7 @@ func checkMessage(t testing.TB, m engine.Message, sent map[string]sentMessage) {
 
 // drain receives and deletes until the queue is empty, checking every
 // message, and returns how many times each id came.
-func drainChecked(t testing.TB, e *engine.Engine, r engine.QueueRef, sent map[string]sentMessage) map[string]int {
+func drainChecked(t testing.TB, e *engine.Engine, r queues.Ref, sent map[string]sentMessage) map[string]int {
 	t.Helper()
 	seen := map[string]int{}
 	for empty := 0; empty < 3; {
@@ -198,19 +199,19 @@ func listSegments(t testing.TB, blobs blob.Store) []string {
 	}
 }
 
-func storage(t testing.TB, e *engine.Engine, r engine.QueueRef) engine.QueueStorage {
+func storage(t testing.TB, e *engine.Engine, r queues.Ref) engine.QueueStorage {
 	t.Helper()
 	if err := e.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st, err := e.QueueStorage(ctx, r)
+	st, err := e.Stats().QueueStorage(ctx, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return st
 }
 
-func recordBytes(t testing.TB, e *engine.Engine, r engine.QueueRef) engine.RecordBytes {
+func recordBytes(t testing.TB, e *engine.Engine, r queues.Ref) engine.RecordBytes {
 	t.Helper()
 	rb, err := e.RecordBytes(ctx, r)
 	if err != nil {

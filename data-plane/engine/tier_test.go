@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -277,7 +279,7 @@ func TestTierHotBytesBudget(t *testing.T) {
 		clock := newFakeClock()
 		e := newTierEngine(t, store, clock.Now, tierOptions(blobs))
 		r := mustCreate(t, e, "budget", nil)
-		if err := e.SetQueueTiering(ctx, r, engine.TieringSettings{HotWindowSeconds: 86400, HotBytesBudget: 20 << 10}); err != nil {
+		if err := e.Catalog().SetTiering(ctx, r, queues.TieringSettings{HotWindowSeconds: 86400, HotBytesBudget: 20 << 10}); err != nil {
 			t.Fatal(err)
 		}
 		body := strings.Repeat("b", 1000)
@@ -303,24 +305,24 @@ func TestTierHotBytesBudget(t *testing.T) {
 func TestTierSettingsValidation(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, e *engine.Engine, clock *fakeClock) {
 		r := mustCreate(t, e, "settings", nil)
-		q, err := e.GetQueue(ctx, r)
+		q, err := e.Catalog().Get(ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if q.Tiering != engine.DefaultTiering() {
+		if q.Tiering != queues.DefaultTiering() {
 			t.Fatalf("default tiering %+v", q.Tiering)
 		}
-		wantCode(t, e.SetQueueTiering(ctx, r, engine.TieringSettings{HotWindowSeconds: -1}), engine.CodeInvalidParameterValue)
-		wantCode(t, e.SetQueueTiering(ctx, r, engine.TieringSettings{HotWindowSeconds: 1209601}), engine.CodeInvalidParameterValue)
-		wantCode(t, e.SetQueueTiering(ctx, r, engine.TieringSettings{HotBytesBudget: -5}), engine.CodeInvalidParameterValue)
-		want := engine.TieringSettings{HotWindowSeconds: 60, HotBytesBudget: 1 << 20}
-		if err := e.SetQueueTiering(ctx, r, want); err != nil {
+		wantCode(t, e.Catalog().SetTiering(ctx, r, queues.TieringSettings{HotWindowSeconds: -1}), sqserr.CodeInvalidParameterValue)
+		wantCode(t, e.Catalog().SetTiering(ctx, r, queues.TieringSettings{HotWindowSeconds: 1209601}), sqserr.CodeInvalidParameterValue)
+		wantCode(t, e.Catalog().SetTiering(ctx, r, queues.TieringSettings{HotBytesBudget: -5}), sqserr.CodeInvalidParameterValue)
+		want := queues.TieringSettings{HotWindowSeconds: 60, HotBytesBudget: 1 << 20}
+		if err := e.Catalog().SetTiering(ctx, r, want); err != nil {
 			t.Fatal(err)
 		}
-		if q, _ := e.GetQueue(ctx, r); q.Tiering != want {
+		if q, _ := e.Catalog().Get(ctx, r); q.Tiering != want {
 			t.Fatalf("tiering %+v, want %+v", q.Tiering, want)
 		}
-		wantCode(t, e.SetQueueTiering(ctx, ref("missing"), want), engine.CodeQueueDoesNotExist)
+		wantCode(t, e.Catalog().SetTiering(ctx, ref("missing"), want), sqserr.CodeQueueDoesNotExist)
 	})
 }
 

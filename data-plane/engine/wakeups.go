@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -60,7 +61,7 @@ func (e *Engine) lookAhead(ctx context.Context, d did) (ready bool, next int64, 
 		ready, next = false, 0
 		// A purged or deleted queue's old range: its waiters must look
 		// at the queue again.
-		if _, err := r.Get(ctx, garbageKey(d)); !isNotFound(err) {
+		if _, err := r.Get(ctx, queues.GarbageKey(d)); !isNotFound(err) {
 			ready = err == nil
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -136,7 +137,7 @@ func measureIdleLongPolls(tb testing.TB, store kv.Store, n int, window time.Dura
 		tb.Fatal(err)
 	}
 	defer func() { _ = e.Close() }()
-	queues := make([]engine.QueueRef, n)
+	queues := make([]queues.Ref, n)
 	for i := range queues {
 		queues[i] = mustCreate(tb, e, fmt.Sprintf("idle-%d", i), nil)
 	}

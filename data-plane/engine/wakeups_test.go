@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -30,7 +31,7 @@ type polled struct {
 }
 
 // longPoll starts a 20 s receive and returns where its result will arrive.
-func longPoll(ctx context.Context, e *engine.Engine, q engine.QueueRef) <-chan polled {
+func longPoll(ctx context.Context, e *engine.Engine, q queues.Ref) <-chan polled {
 	out := make(chan polled, 1)
 	go func() {
 		msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{WaitTimeSeconds: intp(20)})
@@ -132,7 +133,7 @@ func TestWaitersOnAnotherNodeMissNothing(t *testing.T) {
 	})
 }
 
-func receiveWithTimeout(t *testing.T, e *engine.Engine, q engine.QueueRef, timeout int) engine.Message {
+func receiveWithTimeout(t *testing.T, e *engine.Engine, q queues.Ref, timeout int) engine.Message {
 	t.Helper()
 	msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{VisibilityTimeout: &timeout, WaitTimeSeconds: intp(0)})
 	if err != nil || len(msgs) != 1 {
@@ -281,6 +282,37 @@ func TestIdleQueueFloorsAreNotRewritten(t *testing.T) {
 			if n := flushFloors(); n != 0 {
 				t.Fatalf("idle queue: %d floors written", n)
 			}
+		}
+	})
+}
+
+// A queue deleted by a node without an engine (the control plane: the
+// catalog and a Stats) ends the long polls other nodes hold on it within
+// about a PollInterval, not at the end of their 20 s wait.
+func TestDeleteWithoutAnEngineEndsLongPolls(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		node := newNode(t, store, 20*time.Millisecond)
+		q := ref("q")
+		if _, err := node.Catalog().Create(ctx, q, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		poll := longPoll(ctx, node, q)
+		time.Sleep(100 * time.Millisecond) // the poll waits
+		control := queues.New(store, nil)
+		old, err := control.Delete(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := engine.NewStats(store, control, engine.StatsOptions{}).QueuesGone(ctx, old); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case r := <-poll:
+			if len(r.msgs) != 0 {
+				t.Fatalf("long poll of a deleted queue got %d messages", len(r.msgs))
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("long poll of a deleted queue still waits")
 		}
 	})
 }

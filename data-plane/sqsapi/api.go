@@ -22,6 +22,7 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
@@ -41,8 +42,12 @@ type Authenticator interface {
 
 // Options configures a Handler.
 type Options struct {
+	// Engine serves the message actions, GetQueueAttributes (it counts
+	// messages), DeleteQueue and PurgeQueue (they end long polls).
 	Engine *engine.Engine
-	Auth   Authenticator
+	// Catalog serves the other queue actions.
+	Catalog *queues.Catalog
+	Auth    Authenticator
 	// Gate makes the quota decisions and meters each call; nil is a gate
 	// over Engine's counts that meters nothing.
 	Gate   *admission.Gate
@@ -58,6 +63,7 @@ const defaultMaxBody = 4 << 20
 // Handler serves the SQS API.
 type Handler struct {
 	engine  *engine.Engine
+	catalog *queues.Catalog
 	auth    Authenticator
 	gate    *admission.Gate
 	log     *slog.Logger
@@ -66,10 +72,10 @@ type Handler struct {
 
 // New returns a Handler.
 func New(opts Options) (*Handler, error) {
-	if opts.Engine == nil || opts.Auth == nil {
-		return nil, errors.New("sqsapi: Engine and Auth are required")
+	if opts.Engine == nil || opts.Catalog == nil || opts.Auth == nil {
+		return nil, errors.New("sqsapi: Engine, Catalog and Auth are required")
 	}
-	h := &Handler{engine: opts.Engine, auth: opts.Auth, gate: opts.Gate, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	h := &Handler{engine: opts.Engine, catalog: opts.Catalog, auth: opts.Auth, gate: opts.Gate, log: opts.Logger, maxBody: opts.MaxBodyBytes}
 	if h.gate == nil {
 		h.gate = admission.New(admission.Options{Counts: opts.Engine})
 	}

@@ -17,7 +17,7 @@ import (
 // local store, signatures trusted (sigv4 has its own benchmark).
 func BenchmarkHandler(b *testing.B) {
 	h, e := newHandler(b, kvtest.OpenLocal(b))
-	if _, err := e.CreateQueue(ctx, refA("bench"), nil, nil); err != nil {
+	if _, err := e.Catalog().Create(ctx, refA("bench"), nil, nil); err != nil {
 		b.Fatal(err)
 	}
 	queueURL := "http://127.0.0.1/" + accountA + "/bench"

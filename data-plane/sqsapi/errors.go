@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
 // Error is a failure as it goes on the wire: the Query-protocol code (the
@@ -115,7 +115,7 @@ func toWire(err error) (*Error, bool) {
 	if errors.As(err, &we) {
 		return we, true
 	}
-	var ee *engine.Error
+	var ee *sqserr.Error
 	if errors.As(err, &ee) {
 		return NewError(ee.Code, "%s", ee.Message), true
 	}
@@ -136,7 +136,7 @@ func errInvalidParameter(name, value, reason string) *Error {
 }
 
 func errQueueDoesNotExist() *Error {
-	return NewError(engine.CodeQueueDoesNotExist, "The specified queue does not exist.")
+	return NewError(sqserr.CodeQueueDoesNotExist, "The specified queue does not exist.")
 }
 
 // errTooManyEntries is checkBatch's error (messages.go), also answered

@@ -27,7 +27,7 @@ var fuzzActions = []string{
 func fuzzHandler(f *testing.F) http.Handler {
 	h, e := newHandler(f, kvtest.OpenLocal(f))
 	// A queue for requests that name it to reach deeper than "no such queue".
-	if _, err := e.CreateQueue(ctx, refA("fuzz"), nil, nil); err != nil {
+	if _, err := e.Catalog().Create(ctx, refA("fuzz"), nil, nil); err != nil {
 		f.Fatal(err)
 	}
 	return h

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
@@ -68,7 +69,7 @@ func newHandler(t testing.TB, store kv.Store, with ...func(*sqsapi.Options)) (*s
 	}
 	e.Start(context.Background())
 	t.Cleanup(func() { _ = e.Close() })
-	opts := sqsapi.Options{Engine: e, Auth: keyAuth{"KEYA": accountA, "KEYB": accountB}}
+	opts := sqsapi.Options{Engine: e, Catalog: e.Catalog(), Auth: keyAuth{"KEYA": accountA, "KEYB": accountB}}
 	for _, w := range with {
 		w(&opts)
 	}
@@ -126,6 +127,6 @@ func wantAPIError(t testing.TB, err error, code string) {
 
 var ctx = context.Background()
 
-func refA(name string) engine.QueueRef {
-	return engine.QueueRef{Account: accountA, Region: region, Name: name}
+func refA(name string) queues.Ref {
+	return queues.Ref{Account: accountA, Region: region, Name: name}
 }

@@ -75,7 +75,7 @@ func TestQueryParameterCap(t *testing.T) {
 // parameter cap is derived from, goes through.
 func TestLargestLegalQueryRequest(t *testing.T) {
 	h, e := newHandler(t, kvtest.OpenLocal(t))
-	if _, err := e.CreateQueue(ctx, refA("big.fifo"), map[string]string{"FifoQueue": "true"}, nil); err != nil {
+	if _, err := e.Catalog().Create(ctx, refA("big.fifo"), map[string]string{"FifoQueue": "true"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	params := action("SendMessageBatch", "QueueUrl", "/"+accountA+"/big.fifo")

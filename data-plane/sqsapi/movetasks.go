@@ -3,19 +3,19 @@ package sqsapi
 import (
 	"context"
 
-	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 )
 
 // arnRef resolves a queue ARN to the caller's queue. A malformed ARN, or
 // one in another account or region, is answered like a missing queue, so
 // a tenant cannot learn of another's queues.
-func (c *call) arnRef(param, arn string) (engine.QueueRef, error) {
+func (c *call) arnRef(param, arn string) (queues.Ref, error) {
 	if arn == "" {
-		return engine.QueueRef{}, errMissingParameter(param)
+		return queues.Ref{}, errMissingParameter(param)
 	}
-	a, err := engine.ParseARN(arn)
+	a, err := queues.ParseARN(arn)
 	if err != nil || a.Account != c.principal.AccountID || a.Region != c.principal.Region {
-		return engine.QueueRef{}, NewError("ResourceNotFoundException", "The resource that you specified for the %s parameter doesn't exist.", param)
+		return queues.Ref{}, NewError("ResourceNotFoundException", "The resource that you specified for the %s parameter doesn't exist.", param)
 	}
 	return c.ref(a.Name), nil
 }
@@ -29,7 +29,7 @@ func startMessageMoveTask(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var dest *engine.QueueRef
+	var dest *queues.Ref
 	if in.DestinationArn != "" {
 		d, err := c.arnRef("DestinationArn", in.DestinationArn)
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 )
 
 // actionFunc runs one action: it decodes its request shape from c and
@@ -46,29 +46,29 @@ var actions = map[string]actionFunc{
 // empty QueueUrl falls back to the request path, where old Query clients
 // put it. Another account's queue is answered as missing, so a tenant
 // cannot learn whether it exists.
-func (c *call) queueRef(queueURL string) (engine.QueueRef, error) {
+func (c *call) queueRef(queueURL string) (queues.Ref, error) {
 	path := queueURL
 	if queueURL == "" {
 		path = c.r.URL.Path
 		if strings.Trim(path, "/") == "" {
-			return engine.QueueRef{}, errMissingParameter("QueueUrl")
+			return queues.Ref{}, errMissingParameter("QueueUrl")
 		}
 	} else if u, err := url.Parse(queueURL); err == nil {
 		path = u.Path
 	}
 	account, name, ok := strings.Cut(strings.Trim(path, "/"), "/")
 	if !ok || account == "" || name == "" || strings.Contains(name, "/") {
-		return engine.QueueRef{}, NewError("InvalidAddress", "The address %s is not valid for this endpoint.", queueURL)
+		return queues.Ref{}, NewError("InvalidAddress", "The address %s is not valid for this endpoint.", queueURL)
 	}
 	if account != c.principal.AccountID {
-		return engine.QueueRef{}, errQueueDoesNotExist()
+		return queues.Ref{}, errQueueDoesNotExist()
 	}
 	return c.ref(name), nil
 }
 
 // ref is the caller's queue of that name; the call is metered on it.
-func (c *call) ref(name string) engine.QueueRef {
-	ref := engine.QueueRef{Account: c.principal.AccountID, Region: c.principal.Region, Name: name}
+func (c *call) ref(name string) queues.Ref {
+	ref := queues.Ref{Account: c.principal.AccountID, Region: c.principal.Region, Name: name}
 	c.admitted.Queue(ref)
 	return ref
 }
@@ -91,10 +91,10 @@ func (c *call) queueURLs(names []string) []string {
 }
 
 // decodeQueue decodes in and resolves its QueueUrl.
-func decodeQueue[T any](c *call, queueURL func(*T) string) (*T, engine.QueueRef, error) {
+func decodeQueue[T any](c *call, queueURL func(*T) string) (*T, queues.Ref, error) {
 	in := new(T)
 	if err := c.decode(in); err != nil {
-		return nil, engine.QueueRef{}, err
+		return nil, queues.Ref{}, err
 	}
 	ref, err := c.queueRef(queueURL(in))
 	return in, ref, err
@@ -108,8 +108,8 @@ func createQueue(ctx context.Context, c *call) (any, error) {
 	if in.QueueName == "" {
 		return nil, errMissingParameter("QueueName")
 	}
-	newQueue := engine.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Admit: c.admitted.AdmitQueue}
-	if _, err := c.h.engine.CreateQueueWith(ctx, c.ref(in.QueueName), newQueue); err != nil {
+	newQueue := queues.NewQueue{Attributes: in.Attributes, Tags: in.Tags, Admit: c.admitted.AdmitQueue}
+	if _, err := c.h.catalog.CreateWith(ctx, c.ref(in.QueueName), newQueue); err != nil {
 		return nil, err
 	}
 	return queueURLOutput{QueueUrl: c.queueURL(in.QueueName)}, nil
@@ -126,7 +126,7 @@ func getQueueURL(ctx context.Context, c *call) (any, error) {
 	if in.QueueOwnerAWSAccountId != "" && in.QueueOwnerAWSAccountId != c.principal.AccountID {
 		return nil, errQueueDoesNotExist()
 	}
-	if _, err := c.h.engine.GetQueue(ctx, c.ref(in.QueueName)); err != nil {
+	if _, err := c.h.catalog.Get(ctx, c.ref(in.QueueName)); err != nil {
 		return nil, err
 	}
 	return queueURLOutput{QueueUrl: c.queueURL(in.QueueName)}, nil
@@ -140,7 +140,7 @@ func listQueues(ctx context.Context, c *call) (any, error) {
 	if err := checkMaxResults(in.MaxResults, 1000); err != nil {
 		return nil, err
 	}
-	names, next, err := c.h.engine.ListQueues(ctx, c.principal.AccountID, c.principal.Region, in.QueueNamePrefix, deref(in.MaxResults), in.NextToken)
+	names, next, err := c.h.catalog.List(ctx, c.principal.AccountID, c.principal.Region, in.QueueNamePrefix, deref(in.MaxResults), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func setQueueAttributes(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.SetQueueAttributes(ctx, ref, in.Attributes)
+	return nil, c.h.catalog.SetAttributes(ctx, ref, in.Attributes)
 }
 
 func listDeadLetterSourceQueues(ctx context.Context, c *call) (any, error) {
@@ -191,7 +191,7 @@ func listDeadLetterSourceQueues(ctx context.Context, c *call) (any, error) {
 	if err := checkMaxResults(in.MaxResults, 1000); err != nil {
 		return nil, err
 	}
-	names, next, err := c.h.engine.ListDeadLetterSourceQueues(ctx, ref, deref(in.MaxResults), in.NextToken)
+	names, next, err := c.h.catalog.ListDeadLetterSources(ctx, ref, deref(in.MaxResults), in.NextToken)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +203,7 @@ func tagQueue(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.TagQueue(ctx, ref, in.Tags)
+	return nil, c.h.catalog.Tag(ctx, ref, in.Tags)
 }
 
 func untagQueue(ctx context.Context, c *call) (any, error) {
@@ -211,7 +211,7 @@ func untagQueue(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.UntagQueue(ctx, ref, in.TagKeys)
+	return nil, c.h.catalog.Untag(ctx, ref, in.TagKeys)
 }
 
 func listQueueTags(ctx context.Context, c *call) (any, error) {
@@ -219,7 +219,7 @@ func listQueueTags(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags, err := c.h.engine.ListQueueTags(ctx, ref)
+	tags, err := c.h.catalog.ListTags(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +231,7 @@ func addPermission(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.AddPermission(ctx, ref, in.Label, in.AWSAccountIds, in.Actions)
+	return nil, c.h.catalog.AddPermission(ctx, ref, in.Label, in.AWSAccountIds, in.Actions)
 }
 
 func removePermission(ctx context.Context, c *call) (any, error) {
@@ -239,7 +239,7 @@ func removePermission(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return nil, c.h.engine.RemovePermission(ctx, ref, in.Label)
+	return nil, c.h.catalog.RemovePermission(ctx, ref, in.Label)
 }
 
 // checkMaxResults refuses an explicit MaxResults outside 1–limit; the

@@ -58,7 +58,7 @@ func clockedQuotaServer(t *testing.T, q tenants.Quotas) (*server, *aheadClock) {
 	e.Start(context.Background())
 	t.Cleanup(func() { _ = e.Close() })
 	gate := admission.New(admission.Options{Counts: e, Clock: clock.Now})
-	h, err := sqsapi.New(sqsapi.Options{Engine: e, Auth: quotaAuth{q}, Gate: gate})
+	h, err := sqsapi.New(sqsapi.Options{Engine: e, Catalog: e.Catalog(), Auth: quotaAuth{q}, Gate: gate})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -69,7 +69,7 @@ var refusedTexts = []textCase{
 // with U+FFFD in place of what was sent.
 func TestMessageTextRefused(t *testing.T) {
 	s := newServer(t, kvtest.OpenLocal(t))
-	if _, err := s.engine.CreateQueue(ctx, refA("text"), nil, nil); err != nil {
+	if _, err := s.engine.Catalog().Create(ctx, refA("text"), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	queueURL := "/" + accountA + "/text"
@@ -125,7 +125,7 @@ func TestMessageTextRefused(t *testing.T) {
 // text fail, each with its code; the others are sent.
 func TestMessageTextRefusedInBatch(t *testing.T) {
 	s := newServer(t, kvtest.OpenLocal(t))
-	if _, err := s.engine.CreateQueue(ctx, refA("text"), nil, nil); err != nil {
+	if _, err := s.engine.Catalog().Create(ctx, refA("text"), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	queueURL := "/" + accountA + "/text"
@@ -188,7 +188,7 @@ func TestMessageTextRefusedInBatch(t *testing.T) {
 // member SQS ignores) makes the texts be read again as sent.
 func TestMessageTextKept(t *testing.T) {
 	s := newServer(t, kvtest.OpenLocal(t))
-	if _, err := s.engine.CreateQueue(ctx, refA("text"), nil, nil); err != nil {
+	if _, err := s.engine.Catalog().Create(ctx, refA("text"), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	queueURL := "/" + accountA + "/text"

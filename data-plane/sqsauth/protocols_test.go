@@ -23,6 +23,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sigv4"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsauth"
@@ -62,7 +63,7 @@ func TestEveryProtocolPathChecksSignatures(t *testing.T) {
 	}
 	eng.Start(ctx)
 	t.Cleanup(func() { _ = eng.Close() })
-	h, err := sqsapi.New(sqsapi.Options{Engine: eng, Auth: sqsauth.New(catalog, region, sigv4.Options{})})
+	h, err := sqsapi.New(sqsapi.Options{Engine: eng, Catalog: eng.Catalog(), Auth: sqsauth.New(catalog, region, sigv4.Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestEveryProtocolPathChecksSignatures(t *testing.T) {
 	// to say what a request did.
 	queueExists := func(name string) bool {
 		t.Helper()
-		_, err := eng.GetQueueAttributes(ctx, engine.QueueRef{Account: tenant.AccountID, Region: region, Name: name}, nil)
+		_, err := eng.GetQueueAttributes(ctx, queues.Ref{Account: tenant.AccountID, Region: region, Name: name}, nil)
 		return err == nil
 	}
 

@@ -1,4 +1,4 @@
-package engine_test
+package queues_test
 
 import (
 	"errors"
@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"github.com/sluice-mq/sluice/data-plane/admission"
-	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/tenants"
@@ -23,7 +24,7 @@ func maxQueues(n int) func(existing int64) error {
 	return call.AdmitQueue
 }
 
-// TestQueueQuotaUnderConcurrentCreates: 50 creates at once, on two engines
+// TestQueueQuotaUnderConcurrentCreates: 50 creates at once, on two catalogs
 // sharing the store (two nodes), against an account one queue short of its
 // quota, leave exactly the quota. Counting the records before the create's
 // transaction let all 50 through.
@@ -31,9 +32,9 @@ func TestQueueQuotaUnderConcurrentCreates(t *testing.T) {
 	const quota = 10
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
 		clock := newFakeClock()
-		nodes := []*engine.Engine{newEngine(t, store, clock.Now), newEngine(t, store, clock.Now)}
+		nodes := []*queues.Catalog{queues.New(store, clock.Now), queues.New(store, clock.Now)}
 		for i := range quota - 1 {
-			if _, err := nodes[0].CreateQueueWith(ctx, ref(fmt.Sprint("q", i)), engine.NewQueue{Admit: maxQueues(quota)}); err != nil {
+			if _, err := nodes[0].CreateWith(ctx, ref(fmt.Sprint("q", i)), queues.NewQueue{Admit: maxQueues(quota)}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -45,14 +46,14 @@ func TestQueueQuotaUnderConcurrentCreates(t *testing.T) {
 		for i := range 50 {
 			wg.Go(func() {
 				e := nodes[i%2]
-				_, err := e.CreateQueueWith(ctx, ref(fmt.Sprint("new", i)), engine.NewQueue{Admit: maxQueues(quota)})
+				_, err := e.CreateWith(ctx, ref(fmt.Sprint("new", i)), queues.NewQueue{Admit: maxQueues(quota)})
 				mu.Lock()
 				defer mu.Unlock()
-				var ee *engine.Error
+				var ee *sqserr.Error
 				switch {
 				case err == nil:
 					created++
-				case errors.As(err, &ee) && ee.Code == engine.CodeOverLimit:
+				case errors.As(err, &ee) && ee.Code == sqserr.CodeOverLimit:
 					refused++
 				default:
 					t.Errorf("create new%d: %v", i, err)
@@ -60,7 +61,7 @@ func TestQueueQuotaUnderConcurrentCreates(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		names, _, err := nodes[0].ListQueues(ctx, ref("").Account, ref("").Region, "", 0, "")
+		names, _, err := nodes[0].List(ctx, ref("").Account, ref("").Region, "", 0, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,24 +78,24 @@ func TestQueueQuotaUnderConcurrentCreates(t *testing.T) {
 func TestQueueQuotaCountsEveryRegionAndDeletes(t *testing.T) {
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
 		clock := newFakeClock()
-		e := newEngine(t, store, clock.Now)
-		limit := engine.NewQueue{Admit: maxQueues(2)}
+		e := queues.New(store, clock.Now)
+		limit := queues.NewQueue{Admit: maxQueues(2)}
 		east, west := ref("a"), ref("b")
 		west.Region = "us-west-2"
-		for _, r := range []engine.QueueRef{east, west} {
-			if _, err := e.CreateQueueWith(ctx, r, limit); err != nil {
+		for _, r := range []queues.Ref{east, west} {
+			if _, err := e.CreateWith(ctx, r, limit); err != nil {
 				t.Fatal(err)
 			}
 		}
-		_, err := e.CreateQueueWith(ctx, ref("c"), limit)
-		wantCode(t, err, engine.CodeOverLimit)
-		if _, err := e.CreateQueueWith(ctx, east, limit); err != nil {
+		_, err := e.CreateWith(ctx, ref("c"), limit)
+		wantCode(t, err, sqserr.CodeOverLimit)
+		if _, err := e.CreateWith(ctx, east, limit); err != nil {
 			t.Fatalf("recreating an existing queue at the quota: %v", err)
 		}
-		if err := e.DeleteQueue(ctx, west); err != nil {
+		if _, err := e.Delete(ctx, west); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.CreateQueueWith(ctx, ref("c"), limit); err != nil {
+		if _, err := e.CreateWith(ctx, ref("c"), limit); err != nil {
 			t.Fatalf("create after a delete freed a place: %v", err)
 		}
 
@@ -103,10 +104,10 @@ func TestQueueQuotaCountsEveryRegionAndDeletes(t *testing.T) {
 		if err := store.Update(ctx, func(tx kv.Txn) error { return tx.Delete([]byte("C/n/" + east.Account)) }); err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.CreateQueueWith(ctx, ref("d"), limit)
-		wantCode(t, err, engine.CodeOverLimit)
+		_, err = e.CreateWith(ctx, ref("d"), limit)
+		wantCode(t, err, sqserr.CodeOverLimit)
 		for _, name := range []string{"a", "c"} {
-			if err := e.DeleteQueue(ctx, ref(name)); err != nil {
+			if _, err := e.Delete(ctx, ref(name)); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package engine
+package queues
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -42,16 +43,16 @@ type policyStatement struct {
 
 // AddPermission adds a statement labelled label that lets accounts call
 // actions on the queue.
-func (e *Engine) AddPermission(ctx context.Context, ref QueueRef, label string, accounts, actions []string) error {
+func (c *Catalog) AddPermission(ctx context.Context, ref Ref, label string, accounts, actions []string) error {
 	if err := checkPermission(label, accounts, actions); err != nil {
 		return err
 	}
-	return e.editPolicy(ctx, ref, func(doc *policyDoc) error {
+	return c.editPolicy(ctx, ref, func(doc *policyDoc) error {
 		if slices.ContainsFunc(doc.Statement, func(s policyStatement) bool { return s.Sid == label }) {
-			return errorf(CodeInvalidParameterValue, "Value %s for parameter Label is invalid. Reason: Already exists.", label)
+			return sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Value %s for parameter Label is invalid. Reason: Already exists.", label)
 		}
 		if len(doc.Statement) >= maxPolicyStatements {
-			return errorf(CodeOverLimit, "%d statements per policy exceeded.", maxPolicyStatements)
+			return sqserr.Errorf(sqserr.CodeOverLimit, "%d statements per policy exceeded.", maxPolicyStatements)
 		}
 		principals := make([]string, len(accounts))
 		for i, a := range accounts {
@@ -73,14 +74,14 @@ func (e *Engine) AddPermission(ctx context.Context, ref QueueRef, label string, 
 }
 
 // RemovePermission removes the statement labelled label.
-func (e *Engine) RemovePermission(ctx context.Context, ref QueueRef, label string) error {
+func (c *Catalog) RemovePermission(ctx context.Context, ref Ref, label string) error {
 	if label == "" {
-		return errorf(CodeMissingParameter, "The request must contain the parameter Label.")
+		return sqserr.Errorf(sqserr.CodeMissingParameter, "The request must contain the parameter Label.")
 	}
-	return e.editPolicy(ctx, ref, func(doc *policyDoc) error {
+	return c.editPolicy(ctx, ref, func(doc *policyDoc) error {
 		i := slices.IndexFunc(doc.Statement, func(s policyStatement) bool { return s.Sid == label })
 		if i < 0 {
-			return errorf(CodeInvalidParameterValue, "Value %s for parameter Label is invalid. Reason: can't find label on existing policy.", label)
+			return sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Value %s for parameter Label is invalid. Reason: can't find label on existing policy.", label)
 		}
 		doc.Statement = slices.Delete(doc.Statement, i, i+1)
 		return nil
@@ -90,22 +91,22 @@ func (e *Engine) RemovePermission(ctx context.Context, ref QueueRef, label strin
 func checkPermission(label string, accounts, actions []string) error {
 	switch {
 	case label == "":
-		return errorf(CodeMissingParameter, "The request must contain the parameter Label.")
+		return sqserr.Errorf(sqserr.CodeMissingParameter, "The request must contain the parameter Label.")
 	case !labelPattern.MatchString(label):
-		return errorf(CodeInvalidParameterValue, "Value %s for parameter Label is invalid. Reason: Must be at most 80 characters: alphanumeric, hyphen and underscore.", label)
+		return sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Value %s for parameter Label is invalid. Reason: Must be at most 80 characters: alphanumeric, hyphen and underscore.", label)
 	case len(accounts) == 0:
-		return errorf(CodeMissingParameter, "The request must contain the parameter AWSAccountIds.")
+		return sqserr.Errorf(sqserr.CodeMissingParameter, "The request must contain the parameter AWSAccountIds.")
 	case len(actions) == 0:
-		return errorf(CodeMissingParameter, "The request must contain the parameter Actions.")
+		return sqserr.Errorf(sqserr.CodeMissingParameter, "The request must contain the parameter Actions.")
 	}
 	for _, a := range accounts {
 		if !accountPattern.MatchString(a) {
-			return errorf(CodeInvalidParameterValue, "Value %s for parameter AWSAccountIds is invalid. Reason: An AWS account ID is 12 digits.", a)
+			return sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Value %s for parameter AWSAccountIds is invalid. Reason: An AWS account ID is 12 digits.", a)
 		}
 	}
 	for _, a := range actions {
 		if !slices.Contains(permissionActions, a) {
-			return errorf(CodeInvalidParameterValue, "Value SQS:%s for parameter ActionName is invalid. Reason: Only the queue owner is allowed to invoke this action.", a)
+			return sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Value SQS:%s for parameter ActionName is invalid. Reason: Only the queue owner is allowed to invoke this action.", a)
 		}
 	}
 	return nil
@@ -113,16 +114,12 @@ func checkPermission(label string, accounts, actions []string) error {
 
 // editPolicy applies edit to the queue's policy in one transaction. An
 // emptied policy is removed.
-func (e *Engine) editPolicy(ctx context.Context, ref QueueRef, edit func(*policyDoc) error) error {
-	return e.store.Update(ctx, func(tx kv.Txn) error {
-		q, err := loadQueue(ctx, tx, ref)
-		if err != nil {
-			return err
-		}
+func (c *Catalog) editPolicy(ctx context.Context, ref Ref, edit func(*policyDoc) error) error {
+	return c.update(ctx, ref, func(_ kv.Txn, q *Record) error {
 		doc := policyDoc{Version: "2012-10-17", ID: ref.ARN() + "/SQSDefaultPolicy"}
 		if q.Attributes.Policy != "" {
 			if err := json.Unmarshal([]byte(q.Attributes.Policy), &doc); err != nil {
-				return errorf(CodeInvalidAttributeValue, "The queue's Policy is not a policy AddPermission can edit.")
+				return sqserr.Errorf(sqserr.CodeInvalidAttributeValue, "The queue's Policy is not a policy AddPermission can edit.")
 			}
 		}
 		if err := edit(&doc); err != nil {
@@ -132,12 +129,12 @@ func (e *Engine) editPolicy(ctx context.Context, ref QueueRef, edit func(*policy
 		if len(doc.Statement) > 0 {
 			b := mustJSON(doc)
 			if len(b) > maxPolicyBytes {
-				return errorf(CodeOverLimit, "The policy would exceed %d bytes.", maxPolicyBytes)
+				return sqserr.Errorf(sqserr.CodeOverLimit, "The policy would exceed %d bytes.", maxPolicyBytes)
 			}
 			q.Attributes.Policy = string(b)
 		}
-		q.LastModified = e.clock().Unix()
-		return saveQueue(tx, ref, q)
+		q.LastModified = c.clock().Unix()
+		return nil
 	})
 }
 

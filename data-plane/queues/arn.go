@@ -1,4 +1,4 @@
-package engine
+package queues
 
 import (
 	"fmt"
@@ -13,6 +13,9 @@ type ARN struct {
 func (a ARN) String() string {
 	return "arn:aws:sqs:" + a.Region + ":" + a.Account + ":" + a.Name
 }
+
+// Ref returns the queue the ARN names.
+func (a ARN) Ref() Ref { return Ref{Account: a.Account, Region: a.Region, Name: a.Name} }
 
 // ParseARN parses a queue ARN.
 func ParseARN(s string) (ARN, error) {

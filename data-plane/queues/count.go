@@ -1,4 +1,4 @@
-package engine
+package queues
 
 import (
 	"context"
@@ -13,18 +13,17 @@ import (
 // create and delete reads and writes inside its own transaction. Two
 // concurrent creates therefore write the same key: on TiKV the second
 // conflicts and retries, seeing the first; the local store serialises them.
-// So the queue quota is exact under any concurrency, where counting the
-// records (a scan) would let concurrent creates each see room for one more.
+// So a queue quota decided on the count (NewQueue.Admit) is exact under any
+// concurrency, where counting the records (a scan) would let concurrent
+// creates each see room for one more.
 //
 // The key is created on first use by counting the account's records, so
 // stores written before it existed need no migration, and removed when the
 // count drops to zero.
 
-func queueCountKey(account string) []byte { return []byte("C/n/" + account) }
-
 // queueCount returns the account's number of queues, in every region.
 func queueCount(ctx context.Context, r kv.Reader, account string) (int64, error) {
-	v, err := r.Get(ctx, queueCountKey(account))
+	v, err := r.Get(ctx, countKey(account))
 	if err == nil {
 		n, size := binary.Varint(v)
 		if size <= 0 || n < 0 {
@@ -35,7 +34,7 @@ func queueCount(ctx context.Context, r kv.Reader, account string) (int64, error)
 	if !errors.Is(err, kv.ErrNotFound) {
 		return 0, fmt.Errorf("queue count of %s: %w", account, err)
 	}
-	prefix := []byte("C/q/" + account + "/")
+	prefix := AccountPrefix(account)
 	kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
 	if err != nil {
 		return 0, fmt.Errorf("count queues of %s: %w", account, err)
@@ -51,15 +50,15 @@ func addQueueCount(ctx context.Context, tx kv.Txn, account string, delta int64) 
 	}
 	n = max(n+delta, 0)
 	if n == 0 {
-		return tx.Delete(queueCountKey(account))
+		return tx.Delete(countKey(account))
 	}
-	return tx.Set(queueCountKey(account), binary.AppendVarint(nil, n))
+	return tx.Set(countKey(account), binary.AppendVarint(nil, n))
 }
 
-// reserveQueue counts a new queue of ref's account in tx, when admit
-// (nil: any) lets the account have one more than it has.
-func reserveQueue(ctx context.Context, tx kv.Txn, ref QueueRef, admit func(existing int64) error) error {
-	n, err := queueCount(ctx, tx, ref.Account)
+// admitQueue counts a new queue of the account in tx, once admit (nil:
+// anything goes) accepts the account's current count.
+func admitQueue(ctx context.Context, tx kv.Txn, account string, admit func(queuesInAccount int64) error) error {
+	n, err := queueCount(ctx, tx, account)
 	if err != nil {
 		return err
 	}
@@ -68,5 +67,5 @@ func reserveQueue(ctx context.Context, tx kv.Txn, ref QueueRef, admit func(exist
 			return err
 		}
 	}
-	return tx.Set(queueCountKey(ref.Account), binary.AppendVarint(nil, n+1))
+	return tx.Set(countKey(account), binary.AppendVarint(nil, n+1))
 }

@@ -1,4 +1,4 @@
-package engine
+package queues
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
 )
 
 // Queue attribute names, as SQS spells them.
@@ -117,8 +119,8 @@ func defaultAttributes() Attributes {
 	}
 }
 
-func invalidValue(name string) *Error {
-	return errorf(CodeInvalidAttributeValue, "Invalid value for the parameter %s.", name)
+func invalidValue(name string) *sqserr.Error {
+	return sqserr.Errorf(sqserr.CodeInvalidAttributeValue, "Invalid value for the parameter %s.", name)
 }
 
 func intRange(name, v string, lo, hi int) (int, error) {
@@ -175,9 +177,9 @@ func (a Attributes) apply(in map[string]string) (Attributes, error) {
 			out.FifoThroughputLimit, err = oneOf(name, v, LimitPerQueue, LimitPerMessageGroupID)
 		default:
 			if slices.Contains(readOnlyAttrs, name) {
-				err = errorf(CodeInvalidAttributeName, "Attribute %s is read-only.", name)
+				err = sqserr.Errorf(sqserr.CodeInvalidAttributeName, "Attribute %s is read-only.", name)
 			} else {
-				err = errorf(CodeInvalidAttributeName, "Unknown Attribute %s.", name)
+				err = sqserr.Errorf(sqserr.CodeInvalidAttributeName, "Unknown Attribute %s.", name)
 			}
 		}
 		if err != nil {
@@ -200,25 +202,25 @@ func oneOf(name, v string, allowed ...string) (string, error) {
 // are SQS's own.
 func (a *Attributes) checkQueueType(name string, in map[string]string, creating bool) error {
 	_, fifoGiven := in[AttrFifoQueue]
-	fifoName := isFIFOName(name)
+	fifoName := IsFIFOName(name)
 	switch {
 	case creating && a.FifoQueue && !fifoName:
-		return errorf(CodeInvalidParameterValue, "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
+		return sqserr.Errorf(sqserr.CodeInvalidParameterValue, "The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
 	case creating && fifoName && !a.FifoQueue:
-		return errorf(CodeInvalidParameterValue, "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
+		return sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
 	case !creating && fifoGiven && fifoName && !a.FifoQueue:
-		return errorf(CodeInvalidAttributeValue, "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
+		return sqserr.Errorf(sqserr.CodeInvalidAttributeValue, "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
 	}
 	if !fifoName {
 		a.FifoQueue = false
 		for _, attr := range []string{AttrFifoQueue, AttrContentBasedDeduplication} {
 			if _, given := in[attr]; given {
-				return errorf(CodeInvalidAttributeName, "Unknown Attribute %s.", attr)
+				return sqserr.Errorf(sqserr.CodeInvalidAttributeName, "Unknown Attribute %s.", attr)
 			}
 		}
 		for _, attr := range []string{AttrDeduplicationScope, AttrFifoThroughputLimit} {
 			if _, given := in[attr]; given {
-				return errorf(CodeInvalidAttributeName, "You can specify the %s only when FifoQueue is set to true.", attr)
+				return sqserr.Errorf(sqserr.CodeInvalidAttributeName, "You can specify the %s only when FifoQueue is set to true.", attr)
 			}
 		}
 		return nil
@@ -251,7 +253,7 @@ func parsePolicy(v string) (string, error) {
 		return "", invalidValue(AttrPolicy)
 	}
 	if _, ok := doc["Statement"]; !ok {
-		return "", errorf(CodeInvalidAttributeValue, "Invalid value for the parameter Policy. Reason: Policy has no Statement.")
+		return "", sqserr.Errorf(sqserr.CodeInvalidAttributeValue, "Invalid value for the parameter Policy. Reason: Policy has no Statement.")
 	}
 	return v, nil
 }
@@ -265,7 +267,7 @@ func parseRedrivePolicy(v string) (*RedrivePolicy, error) {
 		MaxReceiveCount     json.RawMessage `json:"maxReceiveCount"`
 	}
 	reason := func(why string) error {
-		return errorf(CodeInvalidParameterValue, "Value %s for parameter RedrivePolicy is invalid. Reason: %s", v, why)
+		return sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Value %s for parameter RedrivePolicy is invalid. Reason: %s", v, why)
 	}
 	if err := json.Unmarshal([]byte(v), &raw); err != nil {
 		return nil, reason("Redrive policy is not a valid JSON map.")
@@ -293,7 +295,7 @@ func parseAllowPolicy(v string) (*AllowPolicy, error) {
 	}
 	var p AllowPolicy
 	reason := func(why string) error {
-		return errorf(CodeInvalidParameterValue, "Value %s for parameter RedriveAllowPolicy is invalid. Reason: %s", v, why)
+		return sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Value %s for parameter RedriveAllowPolicy is invalid. Reason: %s", v, why)
 	}
 	if err := json.Unmarshal([]byte(v), &p); err != nil {
 		return nil, reason("Redrive allow policy is not a valid JSON map.")
@@ -318,8 +320,9 @@ func parseAllowPolicy(v string) (*AllowPolicy, error) {
 	return &p, nil
 }
 
-// settable reports the attributes GetQueueAttributes returns as strings.
-func (a Attributes) strings() map[string]string {
+// Strings returns the settable attributes as GetQueueAttributes answers
+// them.
+func (a Attributes) Strings() map[string]string {
 	m := map[string]string{
 		AttrDelaySeconds:                  strconv.Itoa(a.DelaySeconds),
 		AttrMaximumMessageSize:            strconv.Itoa(a.MaximumMessageSize),
@@ -350,4 +353,17 @@ func (a Attributes) strings() map[string]string {
 		m[AttrKmsDataKeyReusePeriodSeconds] = strconv.Itoa(a.KmsDataKeyReusePeriodSeconds)
 	}
 	return m
+}
+
+// KnownAttribute reports whether n is an attribute GetQueueAttributes
+// answers (All aside).
+func KnownAttribute(n string) bool {
+	switch n {
+	case AttrDelaySeconds, AttrMaximumMessageSize, AttrMessageRetentionPeriod, AttrReceiveMessageWaitTimeSeconds,
+		AttrVisibilityTimeout, AttrRedrivePolicy, AttrRedriveAllowPolicy, AttrPolicy, AttrKmsMasterKeyID,
+		AttrKmsDataKeyReusePeriodSeconds, AttrSqsManagedSseEnabled, AttrFifoQueue, AttrContentBasedDeduplication,
+		AttrDeduplicationScope, AttrFifoThroughputLimit:
+		return true
+	}
+	return slices.Contains(readOnlyAttrs, n)
 }

@@ -1,0 +1,168 @@
+package queues
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// Catalog creates, reads, changes and deletes queue records. It holds no
+// state but a cache of decoded records, so any number of catalogs (one per
+// node, or per API) can share a store.
+type Catalog struct {
+	store kv.Store
+	clock func() time.Time
+	cache recordCache
+}
+
+// New returns a catalog over store. clock nil means time.Now.
+func New(store kv.Store, clock func() time.Time) *Catalog {
+	if clock == nil {
+		clock = time.Now
+	}
+	return &Catalog{store: store, clock: clock}
+}
+
+const maxListResults = 1000
+
+// Get returns the queue.
+func (c *Catalog) Get(ctx context.Context, ref Ref) (*Queue, error) {
+	var out *Queue
+	err := c.store.View(ctx, func(r kv.Reader) error {
+		q, err := Load(ctx, r, ref)
+		if err == nil {
+			out = q.Queue(ref)
+		}
+		return err
+	})
+	return out, err
+}
+
+// List lists the account's queue names in the region that start with
+// prefix, a page at a time. maxResults 0 means up to 1000; nextToken is the
+// value returned by the previous page.
+func (c *Catalog) List(ctx context.Context, account, region, prefix string, maxResults int, nextToken string) (names []string, next string, err error) {
+	if maxResults < 0 || maxResults > maxListResults {
+		return nil, "", sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter MaxResults is invalid. Reason: must be between 1 and %d.", maxResults, maxListResults)
+	}
+	limit := maxResults
+	if limit == 0 {
+		limit = maxListResults
+	}
+	base := regionPrefix(account, region)
+	start := append(append([]byte(nil), base...), prefix...)
+	end := prefixEnd(start)
+	if nextToken != "" {
+		after, err := base64.RawURLEncoding.DecodeString(nextToken)
+		if err != nil || !strings.HasPrefix(string(after), prefix) {
+			return nil, "", sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Invalid NextToken value.")
+		}
+		start = append(append(append([]byte(nil), base...), after...), 0)
+	}
+	err = c.store.View(ctx, func(r kv.Reader) error {
+		kvs, err := r.Scan(ctx, start, end, limit+1)
+		if err != nil {
+			return err
+		}
+		for i, p := range kvs {
+			if i == limit {
+				next = base64.RawURLEncoding.EncodeToString([]byte(names[len(names)-1]))
+				break
+			}
+			names = append(names, string(p.Key[len(base):]))
+		}
+		return nil
+	})
+	if maxResults == 0 {
+		next = "" // SQS paginates only when asked to
+	}
+	return names, next, err
+}
+
+// ListTags returns the queue's tags.
+func (c *Catalog) ListTags(ctx context.Context, ref Ref) (map[string]string, error) {
+	q, err := c.Get(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return q.Tags, nil
+}
+
+// ListDeadLetterSources lists the names of the account's queues in the
+// region whose redrive policy targets ref.
+func (c *Catalog) ListDeadLetterSources(ctx context.Context, ref Ref, maxResults int, nextToken string) (names []string, next string, err error) {
+	if _, err := c.Get(ctx, ref); err != nil {
+		return nil, "", err
+	}
+	target := ref.ARN()
+	after := ""
+	if nextToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(nextToken)
+		if err != nil {
+			return nil, "", sqserr.Errorf(sqserr.CodeInvalidParameterValue, "Invalid NextToken value.")
+		}
+		after = string(b)
+	}
+	limit := maxResults
+	if limit <= 0 || limit > maxListResults {
+		limit = maxListResults
+	}
+	base := regionPrefix(ref.Account, ref.Region)
+	start := base
+	if after != "" {
+		start = append(append(append([]byte(nil), base...), after...), 0)
+	}
+	err = c.store.View(ctx, func(r kv.Reader) error {
+		kvs, err := r.Scan(ctx, start, prefixEnd(base), 0)
+		if err != nil {
+			return err
+		}
+		for _, p := range kvs {
+			var q Record
+			if json.Unmarshal(p.Value, &q) != nil || q.Attributes.RedrivePolicy == nil || q.Attributes.RedrivePolicy.DeadLetterTargetArn != target {
+				continue
+			}
+			if len(names) == limit {
+				next = base64.RawURLEncoding.EncodeToString([]byte(names[len(names)-1]))
+				return nil
+			}
+			names = append(names, string(p.Key[len(base):]))
+		}
+		return nil
+	})
+	if maxResults == 0 {
+		next = ""
+	}
+	return names, next, err
+}
+
+// scanPage is how many records forEachPage reads at once.
+const scanPage = 200
+
+// forEachPage hands fn the pairs under prefix a page at a time, each page
+// read in its own short read so fn may write between pages.
+func (c *Catalog) forEachPage(ctx context.Context, prefix []byte, fn func([]kv.KV) error) error {
+	start, end := prefix, prefixEnd(prefix)
+	for {
+		var page []kv.KV
+		err := c.store.View(ctx, func(r kv.Reader) (err error) {
+			page, err = r.Scan(ctx, start, end, scanPage)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if err := fn(page); err != nil {
+			return err
+		}
+		if len(page) < scanPage {
+			return nil
+		}
+		start = append(page[len(page)-1].Key, 0)
+	}
+}

@@ -1,0 +1,34 @@
+package queues
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Ref names a queue: the tenant's 12-digit account id, the region and the
+// queue name. Every catalog and engine call is scoped by it, so a tenant
+// can only ever reach keys under its own account.
+type Ref struct {
+	Account string
+	Region  string
+	Name    string
+}
+
+// ARN returns the queue's ARN.
+func (r Ref) ARN() string {
+	return ARN{Region: r.Region, Account: r.Account, Name: r.Name}.String()
+}
+
+const maxQueueNameLen = 80
+
+var queueNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+func validQueueName(name string) bool {
+	return queueNameRe.MatchString(strings.TrimSuffix(name, ".fifo")) && len(name) <= maxQueueNameLen
+}
+
+// IsFIFOName reports whether the name is a FIFO queue's: the type of a
+// queue is fixed at creation by its name.
+func IsFIFOName(name string) bool {
+	return len(name) > 5 && name[len(name)-5:] == ".fifo"
+}
