@@ -75,13 +75,40 @@ func (v violation) Error() string {
 	return fmt.Sprintf("invariant %s: queue %s: key %s: %s", v.check, v.queue, formatKey(v.key), v.detail)
 }
 
-// formatKey renders a key with its data id in hex and other binary bytes
-// escaped.
+// formatKey renders a key readably: data and message ids in hex, times
+// and sequence numbers in decimal, other binary bytes escaped.
 func formatKey(k []byte) string {
-	if len(k) >= 2+didLen && bytes.HasPrefix(k, []byte("Q/")) {
-		return "Q/" + hex.EncodeToString(k[2:2+didLen]) + printable(k[2+didLen:])
+	if len(k) < 2+didLen+3 || !bytes.HasPrefix(k, []byte("Q/")) {
+		return printable(k)
 	}
-	return printable(k)
+	head := "Q/" + hex.EncodeToString(k[2:2+didLen]) + "/" + string(k[3+didLen]) + "/"
+	rest := k[2+didLen+3:]
+	switch k[3+didLen] {
+	case 'm':
+		if len(rest) == msgIDLen {
+			return head + hex.EncodeToString(rest)
+		}
+	case 'v':
+		if len(rest) == 2+8+1+msgIDLen {
+			return fmt.Sprintf("%s%d/%d/%x", head, rest[0], int64(binary.BigEndian.Uint64(rest[2:])), rest[11:])
+		}
+	case 'o':
+		if n := len(rest); n >= 9 && rest[n-9] == 0 {
+			return fmt.Sprintf("%s%s/%d", head, printable(rest[:n-9]), binary.BigEndian.Uint64(rest[n-8:]))
+		}
+	case 's':
+		if len(rest) == 9 {
+			return fmt.Sprintf("%s%d/%016x", head, rest[0], binary.BigEndian.Uint64(rest[1:]))
+		}
+	case 'k':
+		if len(rest) == 9+msgIDLen {
+			return fmt.Sprintf("%s%d/%016x/%x", head, rest[0], binary.BigEndian.Uint64(rest[1:]), rest[9:])
+		}
+		if len(rest) == 9 {
+			return fmt.Sprintf("%s%d/%016x/", head, rest[0], binary.BigEndian.Uint64(rest[1:]))
+		}
+	}
+	return head + printable(rest)
 }
 
 func printable(b []byte) string {

@@ -17,6 +17,5 @@ func CheckInvariants(ctx context.Context, e *Engine) error {
 	if err := e.Flush(ctx); err != nil {
 		return err
 	}
-	var blobs = e.opts.Tiering.Blobs
-	return checkInvariants(ctx, e.store, e.opts.Shards, blobs)
+	return checkInvariants(ctx, e.store, e.opts.Shards, e.opts.Tiering.Blobs)
 }
