@@ -161,13 +161,17 @@ func checkInvariants(ctx context.Context, store kv.Store, shards int, blobs blob
 		if err != nil {
 			return err
 		}
+		garbage, err := r.Scan(ctx, garbagePrefix, prefixEnd(garbagePrefix), 0)
+		if err != nil {
+			return err
+		}
+		swept := make(map[string]bool, len(garbage))
+		for _, p := range garbage {
+			swept[string(p.Key[len(garbagePrefix):])] = true
+		}
 		for _, q := range queues {
-			_, err := r.Get(ctx, garbageKey(q.d))
-			if err == nil {
+			if swept[string(q.d[:])] {
 				continue
-			}
-			if !isNotFound(err) {
-				return err
 			}
 			if err := c.checkQueue(ctx, r, q); err != nil {
 				return fmt.Errorf("check queue %s: %w", q.name, err)
@@ -209,17 +213,23 @@ type invRecord struct {
 func (c *invChecker) checkQueue(ctx context.Context, r kv.Reader, q liveQueue) error {
 	c.q = q
 	d := q.d
-	scan := func(sub string) ([]kv.KV, error) {
-		prefix := append(dataPrefix(d), sub...)
-		return r.Scan(ctx, prefix, prefixEnd(prefix), 0)
-	}
-	msgs, err := scan("m/")
+	// One scan of the data range, split by kind (the letter after the
+	// data id): one read per queue.
+	prefix := dataPrefix(d)
+	all, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
 	if err != nil {
 		return err
 	}
-	recs := make(map[msgID]invRecord, len(msgs))
-	mprefix := len(dataPrefix(d)) + 2
-	for _, p := range msgs {
+	data := map[byte][]kv.KV{}
+	for _, p := range all {
+		if len(p.Key) > len(prefix)+1 && p.Key[len(prefix)+1] == '/' {
+			kind := p.Key[len(prefix)]
+			data[kind] = append(data[kind], p)
+		}
+	}
+	recs := make(map[msgID]invRecord, len(data['m']))
+	mprefix := len(prefix) + 2
+	for _, p := range data['m'] {
 		var id msgID
 		if len(p.Key) != mprefix+msgIDLen {
 			c.fail(invIndexMatchesRecord, p.Key, "message key of the wrong length")
@@ -233,21 +243,13 @@ func (c *invChecker) checkQueue(ctx context.Context, r kv.Reader, q liveQueue) e
 		}
 		recs[id] = invRecord{key: p.Key, rec: rec}
 	}
-	index, err := scan("v/")
-	if err != nil {
-		return err
-	}
 	if q.fifo {
-		if err := c.checkFIFO(ctx, r, d, recs, index); err != nil {
-			return err
-		}
+		c.checkFIFO(d, recs, data)
 	} else {
-		c.checkIndex(d, recs, index)
+		c.checkIndex(d, recs, data['v'])
 	}
-	if err := c.checkCounts(ctx, r, d, recs); err != nil {
-		return err
-	}
-	return c.checkCold(ctx, r, d, recs)
+	c.checkCounts(d, recs, data['c'])
+	return c.checkCold(ctx, d, recs, data)
 }
 
 // invEntry is a parsed visibility-index entry.
@@ -315,7 +317,7 @@ type invGroup struct {
 }
 
 // checkFIFO runs index-matches-record and fifo-order for a FIFO queue.
-func (c *invChecker) checkFIFO(ctx context.Context, r kv.Reader, d did, recs map[msgID]invRecord, index []kv.KV) error {
+func (c *invChecker) checkFIFO(d did, recs map[msgID]invRecord, data map[byte][]kv.KV) {
 	groups := map[string]*invGroup{}
 	group := func(name string) *invGroup {
 		g := groups[name]
@@ -326,23 +328,16 @@ func (c *invChecker) checkFIFO(ctx context.Context, r kv.Reader, d did, recs map
 		return g
 	}
 	gprefix := append(dataPrefix(d), "g/"...)
-	grecs, err := r.Scan(ctx, gprefix, prefixEnd(gprefix), 0)
-	if err != nil {
-		return err
-	}
-	for _, p := range grecs {
+	for _, p := range data['g'] {
 		g := group(string(p.Key[len(gprefix):]))
+		var err error
 		if g.rec, err = decodeGroup(p.Value); err != nil {
 			c.fail(invFIFOOrder, p.Key, "group record does not decode: %v", err)
 			g.rec = nil
 		}
 	}
 	oprefix := append(dataPrefix(d), "o/"...)
-	orders, err := r.Scan(ctx, oprefix, prefixEnd(oprefix), 0)
-	if err != nil {
-		return err
-	}
-	for _, p := range orders {
+	for _, p := range data['o'] {
 		rest := p.Key[len(oprefix):]
 		if len(rest) < 1+8 || rest[len(rest)-9] != 0 {
 			c.fail(invFIFOOrder, p.Key, "order key without a group and sequence number")
@@ -357,7 +352,7 @@ func (c *invChecker) checkFIFO(ctx context.Context, r kv.Reader, d did, recs map
 		g.orders = append(g.orders, o)
 		g.okeys = append(g.okeys, p.Key)
 	}
-	for _, en := range c.parseIndex(d, index) {
+	for _, en := range c.parseIndex(d, data['v']) {
 		if en.group == "" {
 			c.fail(invIndexMatchesRecord, en.key, "index entry of a FIFO queue carries no group")
 			continue
@@ -415,7 +410,6 @@ func (c *invChecker) checkFIFO(ctx context.Context, r kv.Reader, d did, recs map
 		}
 		c.checkGroupIndex(d, name, g)
 	}
-	return nil
 }
 
 // checkGroupIndex is index-matches-record for one FIFO group: its one
@@ -454,10 +448,14 @@ func (c *invChecker) checkGroupIndex(d did, name string, g *invGroup) {
 }
 
 // checkCounts is counts-equal-records.
-func (c *invChecker) checkCounts(ctx context.Context, r kv.Reader, d did, recs map[msgID]invRecord) error {
-	stored, err := storedCount(ctx, r, d)
-	if err != nil {
-		return err
+func (c *invChecker) checkCounts(d did, recs map[msgID]invRecord, counts []kv.KV) {
+	var stored delta
+	for _, p := range counts {
+		n, ok := decodeCount(p.Value)
+		if !ok {
+			c.fail(invCountsEqualRecords, p.Key, "count record of %d bytes", len(p.Value))
+		}
+		stored = stored.plus(n)
 	}
 	var sum delta
 	for _, ir := range recs {
@@ -467,18 +465,13 @@ func (c *invChecker) checkCounts(ctx context.Context, r kv.Reader, d did, recs m
 		c.fail(invCountsEqualRecords, countPrefix(d), "count records add up to %d messages, %d bytes, %d cold; the message records to %d, %d, %d",
 			stored.n, stored.bytes, stored.cold, sum.n, sum.bytes, sum.cold)
 	}
-	return nil
 }
 
 // checkCold is cold-has-segment.
-func (c *invChecker) checkCold(ctx context.Context, r kv.Reader, d did, recs map[msgID]invRecord) error {
+func (c *invChecker) checkCold(ctx context.Context, d did, recs map[msgID]invRecord, data map[byte][]kv.KV) error {
 	sprefix := segmentPrefix(d)
-	segs, err := r.Scan(ctx, sprefix, prefixEnd(sprefix), 0)
-	if err != nil {
-		return err
-	}
 	written := map[segRef]int64{}
-	for _, p := range segs {
+	for _, p := range data['s'] {
 		rest := p.Key[len(sprefix):]
 		if len(rest) != 9 {
 			c.fail(invColdHasSegment, p.Key, "segment key of the wrong length")
@@ -492,12 +485,8 @@ func (c *invChecker) checkCold(ctx context.Context, r kv.Reader, d did, recs map
 		written[segRef{shard: rest[0], id: binary.BigEndian.Uint64(rest[1:])}] = sr.records
 	}
 	kprefix := append(dataPrefix(d), "k/"...)
-	markers, err := r.Scan(ctx, kprefix, prefixEnd(kprefix), 0)
-	if err != nil {
-		return err
-	}
 	dead := map[segRef]map[msgID]bool{}
-	for _, p := range markers {
+	for _, p := range data['k'] {
 		rest := p.Key[len(kprefix):]
 		if len(rest) != 9+msgIDLen {
 			c.fail(invColdHasSegment, p.Key, "dead marker key of the wrong length")
