@@ -20,7 +20,7 @@ test: test-root test-modules
 
 test-root:
 	$(GO) test -count=1 -timeout 20m ./...
-	$(GO) test -count=1 -race -short -timeout 20m $(RACE_PKGS)
+	$(GO) test -count=1 -race -short -tags sluice_invariants -timeout 20m $(RACE_PKGS)
 
 test-modules:
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -count=1 ./...); done

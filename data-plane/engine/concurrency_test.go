@@ -35,6 +35,7 @@ func TestLongPollWakesOnSend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			checkInvariantsAtEnd(t, store, e)
 			t.Cleanup(func() { _ = e.Close() })
 			return e
 		}
@@ -259,6 +260,7 @@ func startedEngine(t *testing.T, store kv.Store) *engine.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkInvariantsAtEnd(t, store, e)
 	e.Start(ctx)
 	t.Cleanup(func() { _ = e.Close() })
 	return e

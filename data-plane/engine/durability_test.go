@@ -21,6 +21,7 @@ import (
 // this: the page cache outlives the process). Receive claims are lazy
 // commits and may be lost, which only makes their messages visible again.
 func TestPowerLossKeepsAcknowledgedSendsAndDeletes(t *testing.T) {
+	skipInvariants(t, "a power loss drops count deltas not yet flushed, and the store is closed before the test ends")
 	mem := vfs.NewCrashableMem()
 	store, err := local.Open("/kv", local.Options{FS: mem})
 	if err != nil {

@@ -35,6 +35,7 @@ func newEngine(t testing.TB, store kv.Store, clock func() time.Time) *engine.Eng
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkInvariantsAtEnd(t, store, e)
 	t.Cleanup(func() { _ = e.Close() })
 	return e
 }

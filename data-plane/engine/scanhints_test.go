@@ -21,6 +21,7 @@ func TestScanHintsFindLateEntries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		checkInvariantsAtEnd(t, store, slow)
 		t.Cleanup(func() { _ = slow.Close() })
 
 		q := mustCreate(t, here, "late", nil)

@@ -81,6 +81,7 @@ func newTierEngineShards(t testing.TB, store kv.Store, clock func() time.Time, o
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkInvariantsAtEnd(t, store, e)
 	t.Cleanup(func() { _ = e.Close() })
 	return e
 }

@@ -20,6 +20,7 @@ func newNode(t testing.TB, store kv.Store, poll time.Duration) *engine.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkInvariantsAtEnd(t, store, e)
 	t.Cleanup(func() { _ = e.Close() })
 	return e
 }
