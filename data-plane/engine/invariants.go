@@ -42,11 +42,11 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -133,18 +133,18 @@ type liveQueue struct {
 // liveQueues lists the queue records under C/q/. It is the checks' only
 // use of the queue catalog.
 func liveQueues(ctx context.Context, r kv.Reader) ([]liveQueue, error) {
-	prefix := []byte("C/q/")
+	prefix := queues.RecordsPrefix()
 	kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]liveQueue, 0, len(kvs))
 	for _, p := range kvs {
-		var q queueRecord
-		if err := json.Unmarshal(p.Value, &q); err != nil {
+		q, err := queues.Decode(p.Value)
+		if err != nil {
 			return nil, fmt.Errorf("decode queue %s: %w", p.Key, err)
 		}
-		out = append(out, liveQueue{name: string(p.Key[len(prefix):]), d: q.did(), fifo: q.Attributes.FifoQueue})
+		out = append(out, liveQueue{name: string(p.Key[len(prefix):]), d: q.DID(), fifo: q.Attributes.FifoQueue})
 	}
 	return out, nil
 }
@@ -157,10 +157,11 @@ func checkInvariants(ctx context.Context, store kv.Store, shards int, blobs blob
 	c := &invChecker{shards: shards, blobs: blobs}
 	err := store.View(ctx, func(r kv.Reader) error {
 		c.out = c.out[:0]
-		queues, err := liveQueues(ctx, r)
+		live, err := liveQueues(ctx, r)
 		if err != nil {
 			return err
 		}
+		garbagePrefix := queues.GarbagePrefix()
 		garbage, err := r.Scan(ctx, garbagePrefix, prefixEnd(garbagePrefix), 0)
 		if err != nil {
 			return err
@@ -169,7 +170,7 @@ func checkInvariants(ctx context.Context, store kv.Store, shards int, blobs blob
 		for _, p := range garbage {
 			swept[string(p.Key[len(garbagePrefix):])] = true
 		}
-		for _, q := range queues {
+		for _, q := range live {
 			if swept[string(q.d[:])] {
 				continue
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/blob"
 	blobfs "github.com/sluice-mq/sluice/internal/blob/fs"
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -46,15 +47,15 @@ func newInvEnv(t *testing.T, store kv.Store) *invEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = e.Close() })
-	std := QueueRef{Account: "111122223333", Region: "us-east-1", Name: "std"}
-	fifo := QueueRef{Account: "111122223333", Region: "us-east-1", Name: "q.fifo"}
-	if _, err := e.CreateQueue(ctx, std, nil, nil); err != nil {
+	std := queues.Ref{Account: "111122223333", Region: "us-east-1", Name: "std"}
+	fifo := queues.Ref{Account: "111122223333", Region: "us-east-1", Name: "q.fifo"}
+	if _, err := e.Catalog().Create(ctx, std, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.CreateQueue(ctx, fifo, map[string]string{AttrFifoQueue: "true", AttrContentBasedDeduplication: "true"}, nil); err != nil {
+	if _, err := e.Catalog().Create(ctx, fifo, map[string]string{queues.AttrFifoQueue: "true", queues.AttrContentBasedDeduplication: "true"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	send := func(ref QueueRef, n int, group string) {
+	send := func(ref queues.Ref, n int, group string) {
 		for i := range n {
 			in := SendInput{Body: fmt.Sprintf("%s %s %d", ref.Name, group, i)}
 			if group != "" {
@@ -77,7 +78,7 @@ func newInvEnv(t *testing.T, store kv.Store) *invEnv {
 	}
 	send(std, 3, "")
 	zero := 0
-	for _, ref := range []QueueRef{std, fifo} {
+	for _, ref := range []queues.Ref{std, fifo} {
 		if _, err := e.ReceiveMessage(ctx, ref, ReceiveInput{MaxNumberOfMessages: 2, WaitTimeSeconds: &zero}); err != nil {
 			t.Fatal(err)
 		}
@@ -85,14 +86,14 @@ func newInvEnv(t *testing.T, store kv.Store) *invEnv {
 	env := &invEnv{e: e, blobs: blobs, stdQ: "111122223333/us-east-1/std", fifoQ: "111122223333/us-east-1/q.fifo"}
 	err = e.store.View(ctx, func(r kv.Reader) error {
 		for _, q := range []struct {
-			ref QueueRef
+			ref queues.Ref
 			d   *did
 		}{{std, &env.std}, {fifo, &env.fifo}} {
-			rec, err := loadQueue(ctx, r, q.ref)
+			rec, err := queues.Load(ctx, r, q.ref)
 			if err != nil {
 				return err
 			}
-			*q.d = rec.did()
+			*q.d = rec.DID()
 		}
 		return nil
 	})
@@ -275,7 +276,7 @@ func TestInvariantsSkipGarbage(t *testing.T) {
 		if err := tx.Set(countKey(env.std, "elsewhere"), delta{1, 10, 0}.encode()); err != nil {
 			return err
 		}
-		return tx.Set(garbageKey(env.std), []byte{1})
+		return tx.Set(queues.GarbageKey(env.std), []byte{1})
 	})
 	if err := env.check(t.Context()); err != nil {
 		t.Fatalf("a garbage data range was checked: %v", err)
