@@ -167,7 +167,12 @@ func (e *Engine) Start(ctx context.Context) {
 	e.bg.Add(3)
 	go e.every(ctx, e.opts.FlushInterval, "flush", e.Flush)
 	go e.every(ctx, e.opts.SweepInterval, "sweep", e.Sweep)
-	go e.resumeMoveTasksLoop(ctx)
+	// Resume tasks at once, then keep taking over the tasks of nodes that
+	// stopped renewing their leases.
+	go func() {
+		defer e.bg.Done()
+		periodic.RunNow(ctx, moveTaskScanInterval, e.log, "resume message move tasks", e.ResumeMessageMoveTasks)
+	}()
 	if e.cold != nil {
 		e.bg.Add(1)
 		go e.every(ctx, e.opts.Tiering.Interval, "tier", e.Tier)
