@@ -77,6 +77,8 @@ type Engine struct {
 	movers *moveRunners
 	// cold reads and writes segments; nil without a blob store.
 	cold *coldTier
+	// tierLeases are the tiering leases of the queue shards this node tiers.
+	tierLeases tierLeases
 
 	// visiting lets one pass over the due index run at a time on this
 	// node; lastRescan is when its last rescan ran (unix ms).
@@ -148,6 +150,7 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		movers:   newMoveRunners(),
 		stop:     func() {},
 	}
+	e.tierLeases = tierLeases{store: e.store, clock: opts.Clock, node: opts.NodeID, term: opts.Tiering.Lease}
 	e.catalog = queues.New(e.store, opts.Clock)
 	e.stats = &Stats{store: e.store, catalog: e.catalog, clock: opts.Clock, shards: opts.Shards, counts: e.counts,
 		gone: func(_ context.Context, d did) error { e.waiters.notify(d); return nil }}

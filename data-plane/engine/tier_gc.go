@@ -80,7 +80,7 @@ func (e *Engine) countDead(ctx context.Context, d did, seg segRef, limit int64) 
 // in it too (a compaction's swaps).
 func (e *Engine) retireSegment(ctx context.Context, d did, seg segRef, lease *tierLease, extra func(kv.Txn) error) error {
 	return e.store.Update(ctx, func(tx kv.Txn) error {
-		if err := e.renewLease(ctx, tx, d, seg.shard, lease); err != nil {
+		if err := e.tierLeases.renew(ctx, tx, d, seg.shard, lease); err != nil {
 			return err
 		}
 		if extra != nil {
@@ -265,7 +265,7 @@ func (e *Engine) sweepOrphans(ctx context.Context, d did, shard uint8, lease *ti
 		return err
 	}
 	lease.orphanAt = e.clock().UnixMilli()
-	return e.saveLease(ctx, d, shard, lease)
+	return e.tierLeases.save(ctx, d, shard, lease)
 }
 
 // namedSegments returns the shard's segments that a segment record or a
