@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/tiering"
 	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -97,7 +98,7 @@ func (e *Engine) tierQueue(ctx context.Context, q *queues.Record) (tierOutcome, 
 	for progress := true; progress && over > 0; {
 		progress = false
 		for i, shard := range held {
-			rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, over/int64(len(held)-i)+1, &out)
+			rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, tiering.BudgetShare(over, len(held)-i), &out)
 			errs = append(errs, err)
 			over -= rolled
 			progress = progress || rolled > 0
@@ -122,10 +123,7 @@ func (e *Engine) shardsWithTierWork(ctx context.Context, q *queues.Record, shard
 	if q.Attributes.FifoQueue {
 		return []uint8{0}, nil
 	}
-	cutoff := e.clock().UnixMilli() - q.TieringOrDefault().HotWindowSeconds*1000
-	if overBudget {
-		cutoff = e.clock().UnixMilli()
-	}
+	cutoff := tiering.HotCutoff(e.clock().UnixMilli(), q.TieringOrDefault().HotWindowSeconds, overBudget)
 	var busy []uint8
 	err := e.store.View(ctx, func(r kv.Reader) error {
 		busy = busy[:0]
@@ -204,10 +202,7 @@ type tierItem struct {
 func (e *Engine) tierOnce(ctx context.Context, q *queues.Record, shard uint8, lease *tierLease, settings queues.TieringSettings, want int64, out *tierOutcome) (int64, bool, error) {
 	d := q.DID()
 	now := e.clock().UnixMilli()
-	cutoff := now - settings.HotWindowSeconds*1000
-	if want > 0 {
-		cutoff = now
-	}
+	cutoff := tiering.HotCutoff(now, settings.HotWindowSeconds, want > 0)
 	b := e.cold.codec.NewBuilder()
 	var (
 		items   []tierItem
@@ -260,16 +255,14 @@ func (e *Engine) tierOnce(ctx context.Context, q *queues.Record, shard uint8, le
 			return 0, false, err
 		}
 	}
-	// Small segments cost a request each and a record in the store: a
-	// pass that found little waits for more, unless it has waited long.
-	small := b.Size() < e.opts.Tiering.SegmentBytes/8 && b.Count() < e.opts.Tiering.SegmentRecords/8
-	patience := max(settings.HotWindowSeconds*1000, e.opts.Tiering.Interval.Milliseconds())
-	waited := oldest <= cutoff-patience
-	if len(items) == 0 || (small && want == 0 && !waited) {
+	// A pass that found little waits for more, unless it has waited long.
+	until, wait := tiering.DeferSmall(b.Count(), b.Size(), e.opts.Tiering.SegmentRecords, e.opts.Tiering.SegmentBytes,
+		oldest, cutoff, settings.HotWindowSeconds*1000, e.opts.Tiering.Interval.Milliseconds())
+	if len(items) == 0 || (want == 0 && wait) {
 		if len(items) == 0 {
 			lease.resume = resume
 		} else {
-			out.deferTo(oldest + settings.HotWindowSeconds*1000 + patience)
+			out.deferTo(until)
 		}
 		return 0, false, e.tierLeases.save(ctx, d, shard, lease)
 	}

@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"time"
 
+	"github.com/sluice-mq/sluice/data-plane/tiering"
 	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -20,9 +21,6 @@ import (
 // dead into a new segment, and removes objects no segment record names
 // (uploads whose commit never came). A removed segment's object is deleted
 // DeleteGrace later, past any reader that fetched its record just before.
-
-// compactBelow is the live fraction under which a segment is rewritten.
-const compactBelow = 0.5
 
 // maxSegmentsScanned bounds the segments one collection pass examines.
 const maxSegmentsScanned = 1024
@@ -54,10 +52,10 @@ func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease 
 			errs = append(errs, err)
 			continue
 		}
-		switch {
-		case dead >= sr.records:
+		switch tiering.SegmentFate(sr.records, dead) {
+		case tiering.RetireSegment:
 			errs = append(errs, e.retireSegment(ctx, d, seg, lease, nil))
-		case float64(sr.records-dead) < compactBelow*float64(sr.records):
+		case tiering.CompactSegment:
 			errs = append(errs, e.compactSegment(ctx, d, seg, lease))
 		}
 	}
