@@ -1,13 +1,3 @@
-// Package engine is the message engine every SQS message call goes
-// through: messages, visibility, delays, retention, dead-letter queues,
-// counts, the cold tier, message move tasks and long polling, over the
-// transactional store in internal/kv. Queue records are the catalog's
-// (data-plane/queues); the engine reads them through it. It knows tenants
-// and queues by account id, region and name; it knows nothing of HTTP.
-//
-// State lives only in the store, so any number of engines ("nodes") can
-// share one. A node keeps only caches: scan floors, uncommitted count
-// deltas and the long-poll waiters of its own callers.
 package engine
 
 import (
