@@ -1,13 +1,3 @@
-// Package engine is the message engine every SQS message call goes
-// through: messages, visibility, delays, retention, dead-letter queues,
-// counts, the cold tier, message move tasks and long polling, over the
-// transactional store in internal/kv. Queue records are the catalog's
-// (data-plane/queues); the engine reads them through it. It knows tenants
-// and queues by account id, region and name; it knows nothing of HTTP.
-//
-// State lives only in the store, so any number of engines ("nodes") can
-// share one. A node keeps only caches: scan floors, uncommitted count
-// deltas and the long-poll waiters of its own callers.
 package engine
 
 import (
@@ -77,6 +67,8 @@ type Engine struct {
 	movers *moveRunners
 	// cold reads and writes segments; nil without a blob store.
 	cold *coldTier
+	// tierLeases are the tiering leases of the queue shards this node tiers.
+	tierLeases tierLeases
 
 	// visiting lets one pass over the due index run at a time on this
 	// node; lastRescan is when its last rescan ran (unix ms).
@@ -148,6 +140,7 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		movers:   newMoveRunners(),
 		stop:     func() {},
 	}
+	e.tierLeases = tierLeases{store: e.store, clock: opts.Clock, node: opts.NodeID, term: opts.Tiering.Lease}
 	e.catalog = queues.New(e.store, opts.Clock)
 	e.stats = &Stats{store: e.store, catalog: e.catalog, clock: opts.Clock, shards: opts.Shards, counts: e.counts,
 		gone: func(_ context.Context, d did) error { e.waiters.notify(d); return nil }}
@@ -167,7 +160,12 @@ func (e *Engine) Start(ctx context.Context) {
 	e.bg.Add(3)
 	go e.every(ctx, e.opts.FlushInterval, "flush", e.Flush)
 	go e.every(ctx, e.opts.SweepInterval, "sweep", e.Sweep)
-	go e.resumeMoveTasksLoop(ctx)
+	// Resume tasks at once, then keep taking over the tasks of nodes that
+	// stopped renewing their leases.
+	go func() {
+		defer e.bg.Done()
+		periodic.RunNow(ctx, moveTaskScanInterval, e.log, "resume message move tasks", e.ResumeMessageMoveTasks)
+	}()
 	if e.cold != nil {
 		e.bg.Add(1)
 		go e.every(ctx, e.opts.Tiering.Interval, "tier", e.Tier)

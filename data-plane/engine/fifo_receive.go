@@ -7,7 +7,6 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -110,15 +109,16 @@ func decodeAttempt(d did, v []byte) (*attemptRecord, error) {
 	return a, dec.err
 }
 
-// replayAttempt answers a retried FIFO receive: the messages its first
-// attempt claimed, with the same receipt handles, if none of them has been
-// deleted, received again or made visible since. Otherwise the retry is
-// a new receive.
-func (e *Engine) replayAttempt(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, bool, error) {
+// replayAttempt answers a retried FIFO receive (the claimer's e, ref and
+// in set): the messages its first attempt claimed, with the same receipt
+// handles, if none of them has been deleted, received again or made
+// visible since. Otherwise the retry is a new receive.
+func (c claimer) replayAttempt(ctx context.Context) ([]Message, bool, error) {
 	var (
 		msgs     []Message
 		replayed bool
 	)
+	e, ref, in := c.e, c.ref, c.in
 	err := e.store.View(ctx, func(r kv.Reader) error {
 		q, err := e.catalog.Read(ctx, r, ref)
 		if err != nil || !q.Attributes.FifoQueue {
@@ -140,7 +140,7 @@ func (e *Engine) replayAttempt(ctx context.Context, ref queues.Ref, in ReceiveIn
 		if a.expires <= now {
 			return nil
 		}
-		c := claimer{e: e, ref: ref, q: q, d: d, in: in}
+		c.q, c.d = q, d
 		for _, claimed := range a.claimed {
 			rec, err := getMessage(ctx, r, d, claimed.id)
 			if err != nil {

@@ -6,35 +6,28 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
-// sweepExpiredGroups removes expired messages from the front of the FIFO
-// groups whose index entries lie before the cutoff. A group's entry is
-// never earlier than its head's send time, so every group with an expired
-// head is found; messages behind the head were sent later and are found
-// when they reach the front.
-func (e *Engine) sweepExpiredGroups(ctx context.Context, q *queues.Record, cutoff int64) error {
-	d := q.DID()
-	retention := int64(q.Attributes.MessageRetentionPeriod) * 1000
-	// Rounds are bounded: an entry whose group another transaction holds
-	// is skipped and found again by the next sweep.
-	return e.sweepExpiredEntries(ctx, d, cutoff, sweepGroups, 100, func(tx kv.Txn, _ uint8, entries []readyEntry) (delta, error) {
-		var removed delta
-		now := e.clock().UnixMilli()
-		groups := newFIFOGroups(tx, e.opts.Shards, now)
-		err := groups.lockGroups(ctx, d, entries, func() int { return len(entries) }, func(group string, st *groupState) error {
-			st.reindex, st.dirty = true, true
-			n, err := dropExpiredFront(ctx, tx, d, group, now-retention)
-			removed = removed.plus(n)
-			return err
-		})
-		if err != nil {
-			return removed, err
-		}
-		return removed, groups.finish(ctx)
+// dropExpired removes expired messages from the front of the FIFO groups
+// of entries, index entries that lie before the sweep's cutoff, and
+// brings the groups up to date. A group's entry is never earlier than its
+// head's send time, so every group with an expired head is found;
+// messages behind the head were sent later and are found when they reach
+// the front. cutoff is the send time at or before which a message has
+// expired.
+func (f *fifoGroups) dropExpired(ctx context.Context, d did, entries []readyEntry, cutoff int64) (delta, error) {
+	var removed delta
+	err := f.lockGroups(ctx, d, entries, func() int { return len(entries) }, func(group string, st *groupState) error {
+		st.reindex, st.dirty = true, true
+		n, err := dropExpiredFront(ctx, f.tx, d, group, cutoff)
+		removed = removed.plus(n)
+		return err
 	})
+	if err != nil {
+		return removed, err
+	}
+	return removed, f.finish(ctx)
 }
 
 // sweepGroups bounds the groups one sweep transaction cleans.
@@ -127,12 +120,11 @@ func windowExpiry(kind byte, v []byte) (int64, bool) {
 	return r.expires, true
 }
 
-// rescueGroups moves FIFO group entries found below a shard's floor up to
-// now (see rescueStrays).
-func rescueGroups(ctx context.Context, tx kv.Txn, shards int, now int64, d did, strays []readyEntry) (int, error) {
-	groups := newFIFOGroups(tx, shards, now)
+// rescue moves FIFO group entries found below a shard's floor up to now
+// (see rescueStrays).
+func (f *fifoGroups) rescue(ctx context.Context, d did, strays []readyEntry) (int, error) {
 	moved := 0
-	err := groups.lockGroups(ctx, d, strays, func() int { return len(strays) }, func(_ string, st *groupState) error {
+	err := f.lockGroups(ctx, d, strays, func() int { return len(strays) }, func(_ string, st *groupState) error {
 		st.reindex, st.dirty, st.force = true, true, true
 		moved++
 		return nil
@@ -140,5 +132,5 @@ func rescueGroups(ctx context.Context, tx kv.Txn, shards int, now int64, d did, 
 	if err != nil {
 		return 0, err
 	}
-	return moved, groups.finish(ctx)
+	return moved, f.finish(ctx)
 }

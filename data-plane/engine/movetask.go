@@ -201,7 +201,7 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, source queues.Ref, de
 	if err != nil {
 		return "", withContext("start message move task", err)
 	}
-	e.movers.launch(e, task, rate)
+	e.movers.launch(moveTask{e: e, ref: task}, rate)
 	return encodeTaskHandle(task), nil
 }
 

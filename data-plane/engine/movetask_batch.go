@@ -17,13 +17,14 @@ type moveBatchResult struct {
 	done  bool
 }
 
-// moveBatch moves up to limit messages of the task in one transaction,
+// batch moves up to limit messages of the task in one transaction,
 // with the task's progress and lease: a crash before the commit leaves
 // the messages in the source and the count as it was, after it leaves
 // both moved. It ends the task when it was cancelled, when its source or a
 // destination is gone (FAILED, as SQS), or when no message visible at the
 // task's start remains (COMPLETED).
-func (e *Engine) moveBatch(ctx context.Context, task moveTaskRef, limit int) (moveBatchResult, error) {
+func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error) {
+	e, task := t.e, t.ref
 	var (
 		res moveBatchResult
 		out claimOutcome

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
-	"github.com/sluice-mq/sluice/internal/periodic"
 )
 
 // Who runs a move task: the node whose id is in the task record's lease.
@@ -50,23 +49,23 @@ func newMoveRunners() *moveRunners {
 
 // launch runs the task on this node unless it already runs here. The
 // caller holds the task's lease.
-func (m *moveRunners) launch(e *Engine, task moveTaskRef, rate int) {
+func (m *moveRunners) launch(task moveTask, rate int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.stopped {
 		return // the lease lapses and another node takes the task
 	}
-	if _, ok := m.running[task]; ok {
+	if _, ok := m.running[task.ref]; ok {
 		return
 	}
 	wake := make(chan struct{}, 1)
-	m.running[task] = wake
+	m.running[task.ref] = wake
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		e.runMoveTask(m.ctx, task, rate, wake)
+		task.run(m.ctx, rate, wake)
 		m.mu.Lock()
-		delete(m.running, task)
+		delete(m.running, task.ref)
 		m.mu.Unlock()
 	}()
 }
@@ -115,32 +114,11 @@ func (m *moveRunners) stop(e *Engine, release bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for _, t := range tasks {
-		if err := e.releaseMoveLease(ctx, t); err != nil {
+		if err := (moveTask{e: e, ref: t}).releaseLease(ctx); err != nil {
 			return fmt.Errorf("release move task lease: %w", err)
 		}
 	}
 	return nil
-}
-
-func (e *Engine) releaseMoveLease(ctx context.Context, task moveTaskRef) error {
-	return e.store.Update(ctx, func(tx kv.Txn) error {
-		rec, err := loadMoveTask(ctx, tx, task)
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil || !rec.active() || rec.Owner != e.opts.NodeID {
-			return err
-		}
-		rec.Owner, rec.LeaseUntil = "", 0
-		return saveMoveTask(tx, task, rec)
-	})
-}
-
-// resumeMoveTasksLoop resumes tasks at Start and then keeps taking over
-// the tasks of nodes that stopped renewing their leases.
-func (e *Engine) resumeMoveTasksLoop(ctx context.Context) {
-	defer e.bg.Done()
-	periodic.RunNow(ctx, moveTaskScanInterval, e.log, "resume message move tasks", e.ResumeMessageMoveTasks)
 }
 
 // ResumeMessageMoveTasks runs on this node every active move task that no
@@ -152,13 +130,14 @@ func (e *Engine) ResumeMessageMoveTasks(ctx context.Context) error {
 		if !ok || e.movers.isRunning(task) {
 			return nil
 		}
-		rate, took, err := e.takeMoveLease(ctx, task)
+		t := moveTask{e: e, ref: task}
+		rate, took, err := t.takeLease(ctx)
 		if err != nil {
 			return fmt.Errorf("take over move task: %w", err)
 		}
 		if took {
 			e.log.Info("resuming message move task", "source", task.queue.ARN(), "task", formatMessageID(task.id))
-			e.movers.launch(e, task, rate)
+			e.movers.launch(t, rate)
 		}
 		return nil
 	})
@@ -175,8 +154,17 @@ func parseMoveActive(p kv.KV) (moveTaskRef, bool) {
 	return task, true
 }
 
-// takeMoveLease makes this node the task's owner if no node holds it.
-func (e *Engine) takeMoveLease(ctx context.Context, task moveTaskRef) (rate int, took bool, err error) {
+// moveTask is a stored move task as this node leases and runs it. It
+// holds the engine for the store, clock, node id, counts, waiters and the
+// visibility index its batches read and write.
+type moveTask struct {
+	e   *Engine
+	ref moveTaskRef
+}
+
+// takeLease makes this node the task's owner if no node holds it.
+func (t moveTask) takeLease(ctx context.Context) (rate int, took bool, err error) {
+	e, task := t.e, t.ref
 	err = e.store.Update(ctx, func(tx kv.Txn) error {
 		took = false
 		rec, err := loadMoveTask(ctx, tx, task)
@@ -197,9 +185,25 @@ func (e *Engine) takeMoveLease(ctx context.Context, task moveTaskRef) (rate int,
 	return rate, took, err
 }
 
-// runMoveTask moves batches until the task ends, this node loses its
-// lease, or the engine closes.
-func (e *Engine) runMoveTask(ctx context.Context, task moveTaskRef, rate int, wake <-chan struct{}) {
+// releaseLease gives the task's lease back if this node holds it.
+func (t moveTask) releaseLease(ctx context.Context) error {
+	e, task := t.e, t.ref
+	return e.store.Update(ctx, func(tx kv.Txn) error {
+		rec, err := loadMoveTask(ctx, tx, task)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil || !rec.active() || rec.Owner != e.opts.NodeID {
+			return err
+		}
+		rec.Owner, rec.LeaseUntil = "", 0
+		return saveMoveTask(tx, task, rec)
+	})
+}
+
+// run moves batches until the task ends, this node loses its lease, or
+// the engine closes.
+func (t moveTask) run(ctx context.Context, rate int, wake <-chan struct{}) {
 	pace := pacer{rate: rate}
 	size := moveBatchSize(rate)
 	for {
@@ -207,12 +211,12 @@ func (e *Engine) runMoveTask(ctx context.Context, task moveTaskRef, rate int, wa
 			return
 		}
 		began := time.Now()
-		res, err := e.moveBatch(ctx, task, size)
+		res, err := t.batch(ctx, size)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
-			e.log.Warn("message move task batch failed", "source", task.queue.ARN(), "task", formatMessageID(task.id), "error", err)
+			t.e.log.Warn("message move task batch failed", "source", t.ref.queue.ARN(), "task", formatMessageID(t.ref.id), "error", err)
 			if !sleepOrWake(ctx, wake, moveRetryDelay) {
 				return
 			}

@@ -105,7 +105,7 @@ func (e *Engine) ReceiveMessage(ctx context.Context, ref queues.Ref, in ReceiveI
 		return nil, err
 	}
 	if in.ReceiveRequestAttemptID != "" {
-		msgs, replayed, err := e.replayAttempt(ctx, ref, in)
+		msgs, replayed, err := claimer{e: e, ref: ref, in: in}.replayAttempt(ctx)
 		if err != nil || replayed {
 			return msgs, err
 		}

@@ -73,7 +73,14 @@ func (e *Engine) sweepQueue(ctx context.Context, q *queues.Record) error {
 	}
 	cutoff := e.clock().UnixMilli() - int64(q.Attributes.MessageRetentionPeriod)*1000
 	if q.Attributes.FifoQueue {
-		return errors.Join(e.sweepExpiredGroups(ctx, q, cutoff), e.sweepFIFOWindows(ctx, d))
+		// Rounds are bounded: an entry whose group another transaction
+		// holds is skipped and found again by the next sweep.
+		retention := int64(q.Attributes.MessageRetentionPeriod) * 1000
+		expired := e.sweepExpiredEntries(ctx, d, cutoff, sweepGroups, 100, func(tx kv.Txn, _ uint8, entries []readyEntry) (delta, error) {
+			now := e.clock().UnixMilli()
+			return newFIFOGroups(tx, e.opts.Shards, now).dropExpired(ctx, d, entries, now-retention)
+		})
+		return errors.Join(expired, e.sweepFIFOWindows(ctx, d))
 	}
 	return e.sweepExpiredEntries(ctx, d, cutoff, sweepBatch, 0, func(tx kv.Txn, shard uint8, entries []readyEntry) (delta, error) {
 		var removed delta
@@ -165,7 +172,7 @@ func (e *Engine) rescueStrays(ctx context.Context, d did) error {
 			moved = 0
 			now := e.clock().UnixMilli()
 			if strays[0].group != "" {
-				n, err := rescueGroups(ctx, tx, e.opts.Shards, now, d, strays)
+				n, err := newFIFOGroups(tx, e.opts.Shards, now).rescue(ctx, d, strays)
 				moved = n
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	mrand "math/rand/v2"
 
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/tiering"
 	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -23,86 +24,6 @@ import (
 // transaction that also renews the lease, each body still inline for a
 // reference into the segment. A message busy in another transaction is
 // left hot for a later pass, its frame marked dead at once.
-
-// tierLease is a shard's lease record: its holder, until when, where the
-// next pass resumes its scan, and when the holder last swept orphans.
-type tierLease struct {
-	node     string
-	expires  int64 // unix ms
-	orphanAt int64 // unix ms
-	resume   []byte
-}
-
-func (l *tierLease) encode() []byte {
-	b := appendString(nil, l.node)
-	b = binary.AppendVarint(b, l.expires)
-	b = binary.AppendVarint(b, l.orphanAt)
-	return append(b, l.resume...)
-}
-
-func decodeLease(v []byte) (*tierLease, error) {
-	d := recordDecoder{b: v}
-	l := &tierLease{node: d.string(), expires: d.varint(), orphanAt: d.varint()}
-	if d.err != nil {
-		return nil, fmt.Errorf("tiering lease: %w", d.err)
-	}
-	l.resume = bytes.Clone(d.b)
-	return l, nil
-}
-
-func readLease(ctx context.Context, r kv.Reader, d did, shard uint8) (*tierLease, error) {
-	v, err := r.Get(ctx, leaseKey(d, shard))
-	if isNotFound(err) {
-		return &tierLease{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return decodeLease(v)
-}
-
-var errLeaseLost = errors.New("tiering: shard lease lost to another node")
-
-// takeLease takes or renews the shard's lease; nil means another node
-// holds it.
-func (e *Engine) takeLease(ctx context.Context, d did, shard uint8) (*tierLease, error) {
-	var got *tierLease
-	err := e.store.Update(ctx, func(tx kv.Txn) error {
-		got = nil
-		l, err := readLease(ctx, tx, d, shard)
-		if err != nil {
-			return err
-		}
-		now := e.clock().UnixMilli()
-		if l.node != e.opts.NodeID {
-			if l.node != "" && l.expires > now {
-				return nil
-			}
-			// A new holder starts from the front: whatever the last one
-			// skipped or left unfinished is found again.
-			l = &tierLease{node: e.opts.NodeID}
-		}
-		l.expires = now + e.opts.Tiering.Lease.Milliseconds()
-		got = l
-		return tx.Set(leaseKey(d, shard), l.encode())
-	})
-	return got, err
-}
-
-// renewLease, inside a transaction that changes the shard's messages or
-// segments, checks that this node still holds the lease and writes it
-// back: a node that took it over meanwhile makes the transaction conflict.
-func (e *Engine) renewLease(ctx context.Context, tx kv.Txn, d did, shard uint8, l *tierLease) error {
-	cur, err := readLease(ctx, tx, d, shard)
-	if err != nil {
-		return err
-	}
-	if cur.node != e.opts.NodeID {
-		return errLeaseLost
-	}
-	l.expires = e.clock().UnixMilli() + e.opts.Tiering.Lease.Milliseconds()
-	return tx.Set(leaseKey(d, shard), l.encode())
-}
 
 // Tier runs one pass over the queues due for background work (due.go):
 // rolls bodies into segments where this node holds (or can take) a shard's
@@ -159,7 +80,7 @@ func (e *Engine) tierQueue(ctx context.Context, q *queues.Record) (tierOutcome, 
 		return out, err
 	}
 	for _, shard := range busy {
-		lease, err := e.takeLease(ctx, d, shard)
+		lease, err := e.tierLeases.take(ctx, d, shard)
 		if err != nil || lease == nil {
 			errs = append(errs, err)
 			continue
@@ -177,7 +98,7 @@ func (e *Engine) tierQueue(ctx context.Context, q *queues.Record) (tierOutcome, 
 	for progress := true; progress && over > 0; {
 		progress = false
 		for i, shard := range held {
-			rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, over/int64(len(held)-i)+1, &out)
+			rolled, err := e.tierShard(ctx, q, shard, leases[shard], settings, tiering.BudgetShare(over, len(held)-i), &out)
 			errs = append(errs, err)
 			over -= rolled
 			progress = progress || rolled > 0
@@ -202,10 +123,7 @@ func (e *Engine) shardsWithTierWork(ctx context.Context, q *queues.Record, shard
 	if q.Attributes.FifoQueue {
 		return []uint8{0}, nil
 	}
-	cutoff := e.clock().UnixMilli() - q.TieringOrDefault().HotWindowSeconds*1000
-	if overBudget {
-		cutoff = e.clock().UnixMilli()
-	}
+	cutoff := tiering.HotCutoff(e.clock().UnixMilli(), q.TieringOrDefault().HotWindowSeconds, overBudget)
 	var busy []uint8
 	err := e.store.View(ctx, func(r kv.Reader) error {
 		busy = busy[:0]
@@ -284,10 +202,7 @@ type tierItem struct {
 func (e *Engine) tierOnce(ctx context.Context, q *queues.Record, shard uint8, lease *tierLease, settings queues.TieringSettings, want int64, out *tierOutcome) (int64, bool, error) {
 	d := q.DID()
 	now := e.clock().UnixMilli()
-	cutoff := now - settings.HotWindowSeconds*1000
-	if want > 0 {
-		cutoff = now
-	}
+	cutoff := tiering.HotCutoff(now, settings.HotWindowSeconds, want > 0)
 	b := e.cold.codec.NewBuilder()
 	var (
 		items   []tierItem
@@ -340,18 +255,16 @@ func (e *Engine) tierOnce(ctx context.Context, q *queues.Record, shard uint8, le
 			return 0, false, err
 		}
 	}
-	// Small segments cost a request each and a record in the store: a
-	// pass that found little waits for more, unless it has waited long.
-	small := b.Size() < e.opts.Tiering.SegmentBytes/8 && b.Count() < e.opts.Tiering.SegmentRecords/8
-	patience := max(settings.HotWindowSeconds*1000, e.opts.Tiering.Interval.Milliseconds())
-	waited := oldest <= cutoff-patience
-	if len(items) == 0 || (small && want == 0 && !waited) {
+	// A pass that found little waits for more, unless it has waited long.
+	until, wait := tiering.DeferSmall(b.Count(), b.Size(), e.opts.Tiering.SegmentRecords, e.opts.Tiering.SegmentBytes,
+		oldest, cutoff, settings.HotWindowSeconds*1000, e.opts.Tiering.Interval.Milliseconds())
+	if len(items) == 0 || (want == 0 && wait) {
 		if len(items) == 0 {
 			lease.resume = resume
 		} else {
-			out.deferTo(oldest + settings.HotWindowSeconds*1000 + patience)
+			out.deferTo(until)
 		}
-		return 0, false, e.saveLease(ctx, d, shard, lease)
+		return 0, false, e.tierLeases.save(ctx, d, shard, lease)
 	}
 	out.uploaded = true
 	seg := segRef{shard: shard, id: uint64(now)<<16 | uint64(mrand.Uint32()&0xffff)}
@@ -409,7 +322,7 @@ func (e *Engine) tierOnce(ctx context.Context, q *queues.Record, shard uint8, le
 				}
 			}
 		}
-		if err := e.renewLease(ctx, tx, d, shard, lease); err != nil {
+		if err := e.tierLeases.renew(ctx, tx, d, shard, lease); err != nil {
 			return err
 		}
 		return tx.Set(segmentKey(d, seg), segmentRecord{records: int64(len(items))}.encode())
@@ -434,14 +347,6 @@ func (e *Engine) putBlob(ctx context.Context, key string, data []byte) error {
 		return fmt.Errorf("upload segment %s: %w", key, err)
 	}
 	return nil
-}
-
-func (e *Engine) saveLease(ctx context.Context, d did, shard uint8, l *tierLease) error {
-	err := e.store.Update(ctx, func(tx kv.Txn) error { return e.renewLease(ctx, tx, d, shard, l) })
-	if errors.Is(err, errLeaseLost) {
-		return nil
-	}
-	return err
 }
 
 // tierCandidate is a message the scan found, and where a scan resumes

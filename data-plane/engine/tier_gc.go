@@ -8,6 +8,7 @@ import (
 	mrand "math/rand/v2"
 	"time"
 
+	"github.com/sluice-mq/sluice/data-plane/tiering"
 	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -20,9 +21,6 @@ import (
 // dead into a new segment, and removes objects no segment record names
 // (uploads whose commit never came). A removed segment's object is deleted
 // DeleteGrace later, past any reader that fetched its record just before.
-
-// compactBelow is the live fraction under which a segment is rewritten.
-const compactBelow = 0.5
 
 // maxSegmentsScanned bounds the segments one collection pass examines.
 const maxSegmentsScanned = 1024
@@ -54,10 +52,10 @@ func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease 
 			errs = append(errs, err)
 			continue
 		}
-		switch {
-		case dead >= sr.records:
+		switch tiering.SegmentFate(sr.records, dead) {
+		case tiering.RetireSegment:
 			errs = append(errs, e.retireSegment(ctx, d, seg, lease, nil))
-		case float64(sr.records-dead) < compactBelow*float64(sr.records):
+		case tiering.CompactSegment:
 			errs = append(errs, e.compactSegment(ctx, d, seg, lease))
 		}
 	}
@@ -80,7 +78,7 @@ func (e *Engine) countDead(ctx context.Context, d did, seg segRef, limit int64) 
 // in it too (a compaction's swaps).
 func (e *Engine) retireSegment(ctx context.Context, d did, seg segRef, lease *tierLease, extra func(kv.Txn) error) error {
 	return e.store.Update(ctx, func(tx kv.Txn) error {
-		if err := e.renewLease(ctx, tx, d, seg.shard, lease); err != nil {
+		if err := e.tierLeases.renew(ctx, tx, d, seg.shard, lease); err != nil {
 			return err
 		}
 		if extra != nil {
@@ -265,7 +263,7 @@ func (e *Engine) sweepOrphans(ctx context.Context, d did, shard uint8, lease *ti
 		return err
 	}
 	lease.orphanAt = e.clock().UnixMilli()
-	return e.saveLease(ctx, d, shard, lease)
+	return e.tierLeases.save(ctx, d, shard, lease)
 }
 
 // namedSegments returns the shard's segments that a segment record or a
