@@ -89,6 +89,16 @@ func (g *Gate) Admit(api API, t Tenant, action string) (*Call, error) {
 	return c, nil
 }
 
+// Unauthenticated meters a call of action refused by authentication
+// although it named an access key of account (a bad signature, a wrong
+// region, a suspended tenant). Calls whose key is unknown name no
+// account and are not metered.
+func (g *Gate) Unauthenticated(api API, account, action string) {
+	if g.meter != nil && account != "" {
+		g.meter.Count(Usage{API: api, Action: action, Account: account, Unauthenticated: true})
+	}
+}
+
 // Call is one admitted call on its way through. Its methods are for the
 // one goroutine serving the call.
 type Call struct {

@@ -31,6 +31,9 @@ type Usage struct {
 	Code string
 	// Throttled calls were refused by a rate quota before they ran.
 	Throttled bool
+	// Unauthenticated calls were refused by authentication, signed with
+	// an access key of Account.
+	Unauthenticated bool
 }
 
 // FIFO reports whether the call acted on a FIFO queue (SQS requires their
