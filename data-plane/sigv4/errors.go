@@ -52,6 +52,9 @@ type Error struct {
 	Code    string
 	Message string
 	Status  int
+	// AccessKeyID names the access key a request was signed with when the
+	// key exists but the signature is wrong; "" otherwise.
+	AccessKeyID string
 
 	cause error
 }

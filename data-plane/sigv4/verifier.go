@@ -120,6 +120,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (Id
 	}
 	unsigned, err := v.checkSignature(r, query, body, c, secret)
 	if err != nil {
+		if e, ok := err.(*Error); ok {
+			e.AccessKeyID = c.accessKeyID
+		}
 		return Identity{}, err
 	}
 	return Identity{

@@ -36,6 +36,9 @@ type Principal struct {
 
 // Authenticator checks a request's signature and says who made it. Its
 // errors should be *Error; any other error is answered as InternalFailure.
+// With an error, the Principal may name the AccountID of the access key
+// the request was signed with (it exists, but the request was refused):
+// the call is metered as unauthenticated for that account.
 type Authenticator interface {
 	Authenticate(ctx context.Context, r *http.Request, body []byte) (Principal, error)
 }
@@ -128,6 +131,7 @@ func (c *call) run(ctx context.Context) (any, error) {
 	}
 	p, err := c.h.auth.Authenticate(ctx, c.r, c.body)
 	if err != nil {
+		c.h.gate.Unauthenticated(admission.SQS, p.AccountID, c.action)
 		return nil, err
 	}
 	c.principal = p

@@ -46,20 +46,22 @@ func (s secrets) SecretFor(ctx context.Context, id string) (string, error) {
 	return cred.Secret, nil
 }
 
-// Authenticate verifies the request and names its tenant.
+// Authenticate verifies the request and names its tenant. A refusal of a
+// request signed with an existing key (a wrong signature or region, a
+// suspended tenant) still names the key's account, for metering.
 func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte) (sqsapi.Principal, error) {
 	id, err := a.verifier.Verify(ctx, r, body)
 	var se *sigv4.Error
 	if errors.As(err, &se) {
 		we := sqsapi.NewError(se.Code, "%s", se.Message)
 		we.Status, we.Server = se.Status, se.Status >= 500
-		return sqsapi.Principal{}, we
+		return a.knownAccount(ctx, se.AccessKeyID), we
 	}
 	if err != nil {
 		return sqsapi.Principal{}, err
 	}
 	if id.Region != a.region {
-		return sqsapi.Principal{}, sqsapi.NewError(sigv4.CodeSignatureDoesNotMatch,
+		return a.knownAccount(ctx, id.AccessKeyID), sqsapi.NewError(sigv4.CodeSignatureDoesNotMatch,
 			"Credential should be scoped to a valid region, not '%s'. This endpoint serves '%s'.", id.Region, a.region)
 	}
 	cred, err := a.catalog.Resolve(ctx, id.AccessKeyID)
@@ -67,7 +69,20 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 		return sqsapi.Principal{}, fmt.Errorf("resolve access key after verifying: %w", err)
 	}
 	if cred.TenantStatus != tenants.StatusActive {
-		return sqsapi.Principal{}, sqsapi.NewError("AccessDenied", "The account %s is suspended.", cred.AccountID)
+		return sqsapi.Principal{AccountID: cred.AccountID}, sqsapi.NewError("AccessDenied", "The account %s is suspended.", cred.AccountID)
 	}
 	return sqsapi.Principal{AccountID: cred.AccountID, AccessKeyID: id.AccessKeyID, Region: id.Region, Quotas: cred.Quotas}, nil
+}
+
+// knownAccount names the account of an existing access key (Resolve is
+// cached), in an otherwise empty Principal.
+func (a *Authenticator) knownAccount(ctx context.Context, keyID string) sqsapi.Principal {
+	if keyID == "" {
+		return sqsapi.Principal{}
+	}
+	cred, err := a.catalog.Resolve(ctx, keyID)
+	if err != nil {
+		return sqsapi.Principal{}
+	}
+	return sqsapi.Principal{AccountID: cred.AccountID}
 }
