@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"github.com/sluice-mq/sluice/billing/meter"
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/sigv4"
@@ -24,7 +26,20 @@ type dataPlane struct {
 	engine  *engine.Engine
 	catalog *tenants.Catalog
 	gate    *admission.Gate
+	meter   *meter.Meter
+	sampler *meter.Sampler
 	sqs     http.Handler
+}
+
+// close flushes the usage counted (graceful stop: nothing is lost) and
+// closes the engine.
+func (dp *dataPlane) close(log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := dp.meter.Close(ctx); err != nil {
+		log.Warn("final usage flush failed", "error", err)
+	}
+	closeLogged(log, "queue engine", dp.engine.Close)
 }
 
 // startDataPlane starts the engine's background work on store and builds
@@ -41,7 +56,10 @@ func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringO
 	if err != nil {
 		return nil, fmt.Errorf("queue engine: %w", err)
 	}
-	gate := admission.New(admission.Options{Counts: eng})
+	// Usage metering: every call counted in memory, flushed every 2 s;
+	// the storage sampler runs under a lease, one node at a time.
+	m := meter.New(meter.Options{Store: store, Logger: log})
+	gate := admission.New(admission.Options{Counts: eng, Meter: m})
 	h, err := sqsapi.New(sqsapi.Options{
 		Engine:  eng,
 		Catalog: eng.Catalog(),
@@ -54,7 +72,10 @@ func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringO
 		return nil, err
 	}
 	eng.Start(ctx)
-	return &dataPlane{engine: eng, catalog: catalog, gate: gate, sqs: h}, nil
+	m.Start(ctx)
+	sampler := meter.NewSampler(meter.SamplerOptions{Store: store, Meter: m, Storage: eng.Stats(), Logger: log})
+	go sampler.Run(ctx)
+	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sampler: sampler, sqs: h}, nil
 }
 
 // newCatalog opens the tenant catalog, sealing secrets with masterKey.

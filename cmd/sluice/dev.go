@@ -81,7 +81,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer closeLogged(log, "queue engine", dp.engine.Close)
+	defer dp.close(log)
 	tenant, err := ensureDevTenant(ctx, store, catalog, f.accessKey, f.secretKey)
 	if err != nil {
 		return err

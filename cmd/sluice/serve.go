@@ -151,7 +151,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 			if err != nil {
 				return err
 			}
-			defer closeLogged(log, "queue engine", dp.engine.Close)
+			defer dp.close(log)
 			n.sqs, queueCatalog, queueData, gate = dp.sqs, dp.engine.Catalog(), dp.engine.Stats(), dp.gate
 		}
 		if controlPlane {
