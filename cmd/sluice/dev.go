@@ -99,7 +99,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, dp.engine.Catalog(), dp.engine.Stats(), f.region, jwtKey, nil, log).WithGate(dp.gate)}
+	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, dp.engine.Catalog(), dp.engine.Stats(), f.region, jwtKey, nil, log).WithGate(dp.gate).WithUsage(store)}
 	go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 	endpoint := "http://" + l.Addr().String()
 	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "account", tenant.accountID, "store", kvDir, "blobs", blobDir)

@@ -159,7 +159,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				queueCatalog = queues.New(store, nil)
 				queueData = engine.NewStats(store, queueCatalog, engine.StatsOptions{})
 			}
-			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log)
+			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log).WithUsage(store)
 			if gate != nil {
 				n.control.WithGate(gate)
 			}

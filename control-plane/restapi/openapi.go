@@ -144,6 +144,16 @@ func openAPIDocument() obj {
 					merge(obj{"201": reply("The token; keep its id to revoke it.", ref("Token"))}, withErrors("400", "404")),
 					obj{"requestBody": jsonBody(ref("CreateToken"))}),
 			}, account),
+			"/v1/tenants/{account}/usage": merge(obj{
+				"get": op("Read the tenant's metered usage (request units, throttled and unauthenticated calls, bytes in and out, storage byte-hours, queue-hours) in hour or day buckets (UTC), the open hour included; usage is readable within seconds of the calls.", "operator, the tenant's tenant-admin",
+					merge(obj{"200": reply("The usage.", ref("Usage"))}, withErrors("400", "404")),
+					obj{"parameters": []obj{
+						{"name": "from", "in": "query", "schema": obj{"type": "string", "format": "date-time"}, "description": "Truncated to the hour; default: the start of the current UTC month."},
+						{"name": "to", "in": "query", "schema": obj{"type": "string", "format": "date-time"}, "description": "Exclusive, truncated to the hour; default: through the current hour. At most 367 days after from."},
+						{"name": "granularity", "in": "query", "schema": obj{"type": "string", "enum": []string{"hour", "day"}, "default": "day"}},
+						{"name": "groupBy", "in": "query", "schema": obj{"type": "string"}, "description": "Comma-separated: queue, action."},
+					}}),
+			}, account),
 			"/v1/tokens/revoke": obj{
 				"post": op("Revoke a token: every node refuses it (401) within 2 s, this one at once. Give the token, or (operators only) its id (the jti claim) with an optional expiresAt; the revocation is kept until the token would have expired anyway.",
 					"operator (any token); a tenant-admin, for tenant-admin tokens of its own account, given whole",
@@ -234,6 +244,21 @@ func openAPIDocument() obj {
 				"Revocation": obj{"type": "object", "properties": obj{
 					"id": obj{"type": "string"}, "accountId": obj{"type": "string", "description": "The token's account, when known."},
 					"expiresAt": obj{"type": "string", "format": "date-time"}, "revokedAt": obj{"type": "string", "format": "date-time"}}},
+				"Usage": obj{"type": "object", "properties": obj{
+					"accountId":   obj{"type": "string"},
+					"from":        obj{"type": "string", "format": "date-time"},
+					"to":          obj{"type": "string", "format": "date-time"},
+					"granularity": obj{"type": "string", "description": "hour or day."},
+					"buckets":     obj{"type": "array", "items": ref("UsageBucket")}}},
+				"UsageBucket": obj{"type": "object", "properties": obj{
+					"start":      obj{"type": "string", "format": "date-time"},
+					"end":        obj{"type": "string", "format": "date-time"},
+					"quantities": obj{"type": "array", "items": ref("UsageQuantity")}}},
+				"UsageQuantity": obj{"type": "object", "properties": obj{
+					"meter":      obj{"type": "string", "description": "requests, throttled_requests, unauthenticated_requests, ingress_bytes, egress_bytes, storage_byte_hours or queue_hours."},
+					"dimensions": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "queue, queueType (standard, fifo), action (send, receive, delete, admin), tier (hot, cold), where they apply and were asked for."},
+					"quantity":   obj{"type": "integer"},
+					"unit":       obj{"type": "string"}}},
 				"UpdateAccessKey": obj{"type": "object", "required": []string{"status"}, "properties": obj{
 					"status": obj{"type": "string", "enum": []string{"active", "inactive"}}}},
 			},

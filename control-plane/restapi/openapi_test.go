@@ -53,6 +53,9 @@ var schemaTypes = map[string]reflect.Type{
 	"Token":           reflect.TypeFor[api.Token](),
 	"RevokeToken":     reflect.TypeFor[api.RevokeTokenRequest](),
 	"Revocation":      reflect.TypeFor[api.Revocation](),
+	"Usage":           reflect.TypeFor[api.Usage](),
+	"UsageBucket":     reflect.TypeFor[api.UsageBucket](),
+	"UsageQuantity":   reflect.TypeFor[api.UsageQuantity](),
 }
 
 // inlineTypes are api struct types the document describes inline, inside

@@ -23,6 +23,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
 )
@@ -33,6 +34,7 @@ type API struct {
 	queues  *queues.Catalog
 	data    QueueData
 	gate    *admission.Gate // quotas and metering of the queue routes
+	usage   kv.Store        // usage records; nil serves none
 	region  string          // queues provisioned here live in this region
 	key     *jwtauth.Key
 	clock   func() time.Time
@@ -89,6 +91,7 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/tenants/:account/queues/:queue", a.getQueue, sameTenant, a.admit("GetQueueAttributes"))
 	v1.PATCH("/tenants/:account/queues/:queue", a.updateQueue, sameTenant, a.admit("SetQueueAttributes"))
 	v1.DELETE("/tenants/:account/queues/:queue", a.deleteQueue, sameTenant, a.admit("DeleteQueue"))
+	v1.GET("/tenants/:account/usage", a.getUsage, sameTenant)
 	v1.POST("/tenants/:account/tokens", a.createToken, operatorOnly)
 	v1.POST("/tokens/revoke", a.revokeToken) // the handler checks who may revoke what
 }

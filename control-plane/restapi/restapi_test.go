@@ -28,6 +28,7 @@ type fixture struct {
 	e      *echo.Echo
 	key    *jwtauth.Key
 	engine *engine.Engine
+	store  kv.Store
 }
 
 func newFixture(t *testing.T, store kv.Store) *fixture {
@@ -46,8 +47,8 @@ func newFixture(t *testing.T, store kv.Store) *fixture {
 	}
 	t.Cleanup(func() { _ = eng.Close() })
 	e := echo.New()
-	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil).Register(e)
-	return &fixture{e: e, key: key, engine: eng}
+	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil).WithUsage(store).Register(e)
+	return &fixture{e: e, key: key, engine: eng, store: store}
 }
 
 func (f *fixture) token(t *testing.T, role jwtauth.Role, tenant string) string {

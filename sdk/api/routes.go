@@ -31,6 +31,10 @@ const (
 	PathQueue = "/v1/tenants/{account}/queues/{queue}"
 	// PathTenantTokens: POST mints a tenant-admin token.
 	PathTenantTokens = "/v1/tenants/{account}/tokens"
+	// PathTenantUsage: GET reads a tenant's metered usage; query
+	// parameters from, to (RFC 3339), granularity (hour or day) and
+	// groupBy (queue, action, comma-separated).
+	PathTenantUsage = "/v1/tenants/{account}/usage"
 	// PathRevokeToken: POST revokes a token.
 	PathRevokeToken = "/v1/tokens/revoke"
 )
@@ -70,6 +74,7 @@ var Routes = []Route{
 	{http.MethodPatch, PathQueue, (*UpdateQueueRequest)(nil), (*Queue)(nil), http.StatusOK},
 	{http.MethodDelete, PathQueue, nil, nil, http.StatusNoContent},
 	{http.MethodPost, PathTenantTokens, (*CreateTokenRequest)(nil), (*Token)(nil), http.StatusCreated},
+	{http.MethodGet, PathTenantUsage, nil, (*Usage)(nil), http.StatusOK},
 	{http.MethodPost, PathRevokeToken, (*RevokeTokenRequest)(nil), (*Revocation)(nil), http.StatusOK},
 }
 
