@@ -53,6 +53,13 @@ var schemaTypes = map[string]reflect.Type{
 	"Token":           reflect.TypeFor[api.Token](),
 	"RevokeToken":     reflect.TypeFor[api.RevokeTokenRequest](),
 	"Revocation":      reflect.TypeFor[api.Revocation](),
+	"PricePlan":       reflect.TypeFor[api.PricePlan](),
+	"PricePlanList":   reflect.TypeFor[api.PricePlanList](),
+	"PutPricePlan":    reflect.TypeFor[api.PutPricePlanRequest](),
+	"Invoice":         reflect.TypeFor[api.Invoice](),
+	"InvoiceList":     reflect.TypeFor[api.InvoiceList](),
+	"InvoiceLine":     reflect.TypeFor[api.InvoiceLine](),
+	"QueueUsage":      reflect.TypeFor[api.QueueUsage](),
 }
 
 // inlineTypes are api struct types the document describes inline, inside
@@ -71,6 +78,7 @@ var enums = map[string][]string{
 	"TenantDeletion.status":  {string(api.TenantDeleting)},
 	"AccessKey.status":       {string(api.KeyActive), string(api.KeyInactive)},
 	"UpdateAccessKey.status": {string(api.KeyActive), string(api.KeyInactive)},
+	"Invoice.status":         {string(api.InvoiceDraft), string(api.InvoiceFinalized)},
 }
 
 func servedOpenAPI(t *testing.T) (jsonObj, *fixture) {
@@ -93,7 +101,7 @@ func TestOpenAPIRoutesAreServed(t *testing.T) {
 			continue // echo's own catch-all of the group
 		}
 		path := r.Path
-		for _, p := range []string{"account", "key", "queue"} {
+		for _, p := range []string{"account", "key", "queue", "invoice", "name"} {
 			path = strings.ReplaceAll(path, ":"+p, "{"+p+"}")
 		}
 		served[strings.ToLower(r.Method)+" "+path] = true

@@ -19,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-mq/sluice/billing/invoices"
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
@@ -32,8 +33,9 @@ type API struct {
 	catalog *tenants.Catalog
 	queues  *queues.Catalog
 	data    QueueData
-	gate    *admission.Gate // quotas and metering of the queue routes
-	region  string          // queues provisioned here live in this region
+	gate    *admission.Gate  // quotas and metering of the queue routes
+	billing *invoices.Biller // nil: the billing routes answer 503
+	region  string           // queues provisioned here live in this region
 	key     *jwtauth.Key
 	clock   func() time.Time
 	log     *slog.Logger
@@ -91,6 +93,14 @@ func (a *API) Register(e *echo.Echo) {
 	v1.DELETE("/tenants/:account/queues/:queue", a.deleteQueue, sameTenant, a.admit("DeleteQueue"))
 	v1.POST("/tenants/:account/tokens", a.createToken, operatorOnly)
 	v1.POST("/tokens/revoke", a.revokeToken) // the handler checks who may revoke what
+	// Billing: a tenant-admin reads its own account's invoices; every
+	// token may read the price plans (a price list is no secret); only
+	// operators change them.
+	v1.GET("/tenants/:account/invoices", a.listInvoices, sameTenant, a.needsBilling)
+	v1.GET("/tenants/:account/invoices/:invoice", a.getInvoice, sameTenant, a.needsBilling)
+	v1.GET("/plans", a.listPlans, a.needsBilling)
+	v1.GET("/plans/:name", a.getPlan, a.needsBilling)
+	v1.PUT("/plans/:name", a.putPlan, operatorOnly, a.needsBilling)
 }
 
 // fail answers an error: every error reply is an api.Error.
