@@ -4,6 +4,9 @@
 // manage every tenant; a tenant-admin token reaches only its own account,
 // and is refused (403) elsewhere whether or not the account exists. Tokens
 // can be revoked, and a tenant-admin token dies with its tenant (401).
+// With WithBilling it also serves invoices (operators, and a tenant-admin
+// for its own account) and price plans (read by any token, changed by
+// operators only).
 package restapi
 
 import (
