@@ -41,6 +41,8 @@ func withErrors(codes ...string) obj {
 			out[c] = reply("No such tenant, access key or queue.", ref("Error"))
 		case "409":
 			out[c] = reply("Already exists.", ref("Error"))
+		case "503":
+			out[c] = reply("BillingUnavailable: billing is not configured on this node.", ref("Error"))
 		case "429":
 			out[c] = reply("RequestThrottled: the tenant's admin rate quota is used up for now; retry with backoff.", ref("Error"))
 		}
@@ -67,6 +69,8 @@ var (
 	accountParam = obj{"name": "account", "in": "path", "required": true, "schema": obj{"type": "string", "pattern": "^[0-9]{12}$"}}
 	keyParam     = obj{"name": "key", "in": "path", "required": true, "schema": obj{"type": "string"}}
 	queueParam   = obj{"name": "queue", "in": "path", "required": true, "schema": obj{"type": "string", "maxLength": 80}}
+	invoiceParam = obj{"name": "invoice", "in": "path", "required": true, "schema": obj{"type": "string", "pattern": "^inv_[0-9]{12}_[0-9]{4}-[0-9]{2}$"}, "description": "An invoice id, inv_{account}_{YYYY-MM}."}
+	planParam    = obj{"name": "name", "in": "path", "required": true, "schema": obj{"type": "string", "enum": []string{"free", "standard", "large"}}}
 )
 
 // openAPIDocument describes every route Register mounts and, in its
@@ -80,7 +84,7 @@ func openAPIDocument() obj {
 		"info": obj{
 			"title":       "Sluice control plane",
 			"version":     "1",
-			"description": "Tenants, access keys, quotas and queues. Bearer JWTs from `sluice token create`: role operator for every tenant, tenant-admin for one account. A revoked token, or a tenant-admin token whose tenant was deleted (even if its account id was taken again since), is refused with 401.",
+			"description": "Tenants, access keys, quotas, queues, invoices and price plans. Bearer JWTs from `sluice token create`: role operator for every tenant, tenant-admin for one account. A revoked token, or a tenant-admin token whose tenant was deleted (even if its account id was taken again since), is refused with 401.",
 		},
 		"paths": obj{
 			"/v1/openapi.json": obj{"get": obj{"summary": "This document.", "responses": obj{"200": reply("The OpenAPI document.", obj{"type": "object"})}}},
@@ -160,6 +164,28 @@ func openAPIDocument() obj {
 					merge(obj{"200": reply("Revoked (revoking again changes nothing).", ref("Revocation"))}, withErrors("400")),
 					obj{"requestBody": jsonBody(ref("RevokeToken"))}),
 			},
+			"/v1/tenants/{account}/invoices": merge(obj{
+				"get": op("List the tenant's invoices, oldest first: the finalized ones, then drafts of the current month and, until it is finalized, the month before.", "operator, the tenant's tenant-admin",
+					merge(obj{"200": reply("The invoices.", ref("InvoiceList"))}, withErrors("404", "503")), nil),
+			}, account),
+			"/v1/tenants/{account}/invoices/{invoice}": merge(obj{
+				"get": op("Get an invoice: one per tenant and calendar month (UTC), a draft computed on read until 48 h after the month ends, then finalized and immutable. With Accept: text/csv the reply is its lines as CSV (text/csv) instead.", "operator, the tenant's tenant-admin",
+					merge(obj{"200": obj{"description": "The invoice.", "content": obj{
+						"application/json": obj{"schema": ref("Invoice")},
+						"text/csv":         obj{"schema": obj{"type": "string"}}}}}, withErrors("404", "503")), nil),
+			}, obj{"parameters": []obj{accountParam, invoiceParam}}),
+			"/v1/plans": obj{
+				"get": op("List the price plans, each at its current version.", "operator, any tenant-admin",
+					merge(obj{"200": reply("The plans.", ref("PricePlanList"))}, withErrors("503")), nil),
+			},
+			"/v1/plans/{name}": merge(obj{
+				"get": op("Get a price plan at its current version, or at ?version=N (0 is the built-in default).", "operator, any tenant-admin",
+					merge(obj{"200": reply("The plan.", ref("PricePlan"))}, withErrors("400", "404", "503")),
+					obj{"parameters": []obj{{"name": "version", "in": "query", "schema": obj{"type": "integer", "minimum": 0}}}}),
+				"put": op("Store the next version of a price plan: the current version's values, changed where the body says. Invoices keep the version they were rated with.", "operator",
+					merge(obj{"200": reply("The new version.", ref("PricePlan"))}, withErrors("400", "404", "503")),
+					obj{"requestBody": jsonBody(ref("PutPricePlan"))}),
+			}, obj{"parameters": []obj{planParam}}),
 			"/v1/tenants/{account}/keys/{key}": merge(obj{
 				"patch": op("Enable or disable an access key.", "operator, the tenant's tenant-admin",
 					merge(obj{"200": reply("The key.", ref("AccessKey"))}, withErrors("400", "404")),
@@ -259,9 +285,47 @@ func openAPIDocument() obj {
 					"dimensions": obj{"type": "object", "additionalProperties": obj{"type": "string"}, "description": "queue, queueType (standard, fifo), action (send, receive, delete, admin), tier (hot, cold), where they apply and were asked for."},
 					"quantity":   obj{"type": "integer"},
 					"unit":       obj{"type": "string"}}},
+				"PricePlan": obj{"type": "object", "description": "Money in micros: integer millionths of the currency's unit.", "properties": pricePlanProps(obj{
+					"name": obj{"type": "string"}, "version": obj{"type": "integer", "minimum": 0},
+					"createdAt": obj{"type": "string", "format": "date-time"}})},
+				"PutPricePlan":  obj{"type": "object", "description": "Absent fields keep the current version's value. Prices must not be negative.", "properties": pricePlanProps(obj{})},
+				"PricePlanList": obj{"type": "object", "properties": obj{"plans": obj{"type": "array", "items": ref("PricePlan")}}},
+				"Invoice": obj{"type": "object", "properties": obj{
+					"id": obj{"type": "string"}, "number": obj{"type": "string"}, "accountId": obj{"type": "string"},
+					"periodStart": obj{"type": "string", "format": "date-time"}, "periodEnd": obj{"type": "string", "format": "date-time"},
+					"status":      obj{"type": "string", "enum": []string{"draft", "finalized"}},
+					"finalizedAt": obj{"type": "string", "format": "date-time"},
+					"currency":    obj{"type": "string"}, "plan": obj{"type": "string"}, "planVersion": obj{"type": "integer"},
+					"lines":          obj{"type": "array", "items": ref("InvoiceLine")},
+					"subtotalMicros": obj{"type": "integer"}, "totalMicros": obj{"type": "integer"},
+					"queues": obj{"type": "array", "items": ref("QueueUsage")}}},
+				"InvoiceLine": obj{"type": "object", "description": "One meter's charge; each amount is rounded once, to the nearest micro, halves up. Adjustment lines (correctionOf) bill usage of a finalized month that arrived late, at that invoice's prices.", "properties": obj{
+					"meter": obj{"type": "string"}, "queueType": obj{"type": "string"}, "tier": obj{"type": "string"},
+					"description": obj{"type": "string"}, "quantity": obj{"type": "integer"}, "unit": obj{"type": "string"},
+					"freeUnits": obj{"type": "integer"}, "unitPriceMicros": obj{"type": "integer"}, "priceUnit": obj{"type": "string"},
+					"amountMicros": obj{"type": "integer"}, "informational": obj{"type": "boolean"}, "correctionOf": obj{"type": "string"}}},
+				"QueueUsage": obj{"type": "object", "properties": obj{
+					"queue": obj{"type": "string"}, "meter": obj{"type": "string"}, "queueType": obj{"type": "string"},
+					"class": obj{"type": "string"}, "tier": obj{"type": "string"}, "quantity": obj{"type": "integer"}}},
+				"InvoiceList": obj{"type": "object", "properties": obj{"invoices": obj{"type": "array", "items": ref("Invoice")}}},
 				"UpdateAccessKey": obj{"type": "object", "required": []string{"status"}, "properties": obj{
 					"status": obj{"type": "string", "enum": []string{"active", "inactive"}}}},
 			},
 		},
 	}
+}
+
+// pricePlanProps are a price plan's prices, added to extra.
+func pricePlanProps(extra obj) obj {
+	micros := func(desc string) obj { return obj{"type": "integer", "minimum": 0, "description": desc} }
+	return merge(extra, obj{
+		"currency":                    obj{"type": "string", "pattern": "^[A-Z]{3}$"},
+		"freeRequestUnits":            obj{"type": "integer", "minimum": 0, "description": "Per month, shared: standard requests first, then FIFO."},
+		"standardPerMillionMicros":    micros("Per million standard request units."),
+		"fifoPerMillionMicros":        micros("Per million FIFO request units."),
+		"hotStoragePerGBMonthMicros":  micros("Per GB-month (2^30 bytes for a whole month) hot."),
+		"coldStoragePerGBMonthMicros": micros("Per GB-month cold."),
+		"egressPerGBMicros":           micros("Per GB (2^30 bytes) delivered."),
+		"queuePerMonthMicros":         micros("Per queue existing a whole month."),
+	})
 }

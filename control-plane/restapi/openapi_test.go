@@ -56,6 +56,13 @@ var schemaTypes = map[string]reflect.Type{
 	"Usage":           reflect.TypeFor[api.Usage](),
 	"UsageBucket":     reflect.TypeFor[api.UsageBucket](),
 	"UsageQuantity":   reflect.TypeFor[api.UsageQuantity](),
+	"PricePlan":       reflect.TypeFor[api.PricePlan](),
+	"PricePlanList":   reflect.TypeFor[api.PricePlanList](),
+	"PutPricePlan":    reflect.TypeFor[api.PutPricePlanRequest](),
+	"Invoice":         reflect.TypeFor[api.Invoice](),
+	"InvoiceList":     reflect.TypeFor[api.InvoiceList](),
+	"InvoiceLine":     reflect.TypeFor[api.InvoiceLine](),
+	"QueueUsage":      reflect.TypeFor[api.QueueUsage](),
 }
 
 // inlineTypes are api struct types the document describes inline, inside
@@ -74,6 +81,7 @@ var enums = map[string][]string{
 	"TenantDeletion.status":  {string(api.TenantDeleting)},
 	"AccessKey.status":       {string(api.KeyActive), string(api.KeyInactive)},
 	"UpdateAccessKey.status": {string(api.KeyActive), string(api.KeyInactive)},
+	"Invoice.status":         {string(api.InvoiceDraft), string(api.InvoiceFinalized)},
 }
 
 func servedOpenAPI(t *testing.T) (jsonObj, *fixture) {
@@ -96,7 +104,7 @@ func TestOpenAPIRoutesAreServed(t *testing.T) {
 			continue // echo's own catch-all of the group
 		}
 		path := r.Path
-		for _, p := range []string{"account", "key", "queue"} {
+		for _, p := range []string{"account", "key", "queue", "invoice", "name"} {
 			path = strings.ReplaceAll(path, ":"+p, "{"+p+"}")
 		}
 		served[strings.ToLower(r.Method)+" "+path] = true

@@ -4,6 +4,9 @@
 // manage every tenant; a tenant-admin token reaches only its own account,
 // and is refused (403) elsewhere whether or not the account exists. Tokens
 // can be revoked, and a tenant-admin token dies with its tenant (401).
+// With WithBilling it also serves invoices (operators, and a tenant-admin
+// for its own account) and price plans (read by any token, changed by
+// operators only).
 package restapi
 
 import (
@@ -19,6 +22,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-mq/sluice/billing/invoices"
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
@@ -33,9 +37,10 @@ type API struct {
 	catalog *tenants.Catalog
 	queues  *queues.Catalog
 	data    QueueData
-	gate    *admission.Gate // quotas and metering of the queue routes
-	usage   kv.Store        // usage records; nil serves none
-	region  string          // queues provisioned here live in this region
+	gate    *admission.Gate  // quotas and metering of the queue routes
+	usage   kv.Store         // usage records; nil serves none
+	billing *invoices.Biller // nil: the billing routes answer 503
+	region  string           // queues provisioned here live in this region
 	key     *jwtauth.Key
 	clock   func() time.Time
 	log     *slog.Logger
@@ -94,6 +99,14 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/tenants/:account/usage", a.getUsage, sameTenant)
 	v1.POST("/tenants/:account/tokens", a.createToken, operatorOnly)
 	v1.POST("/tokens/revoke", a.revokeToken) // the handler checks who may revoke what
+	// Billing: a tenant-admin reads its own account's invoices; every
+	// token may read the price plans (a price list is no secret); only
+	// operators change them.
+	v1.GET("/tenants/:account/invoices", a.listInvoices, sameTenant, a.needsBilling)
+	v1.GET("/tenants/:account/invoices/:invoice", a.getInvoice, sameTenant, a.needsBilling)
+	v1.GET("/plans", a.listPlans, a.needsBilling)
+	v1.GET("/plans/:name", a.getPlan, a.needsBilling)
+	v1.PUT("/plans/:name", a.putPlan, operatorOnly, a.needsBilling)
 }
 
 // fail answers an error: every error reply is an api.Error.

@@ -1,7 +1,7 @@
 // Package api holds the request and reply bodies of the Sluice control
 // plane's REST API (the routes under /v1 that the server describes at
-// /v1/openapi.json): tenants, their quotas, access keys, queues and
-// tokens.
+// /v1/openapi.json): tenants, their quotas, access keys, queues,
+// tokens, invoices and price plans.
 //
 // The server encodes its replies from these types and decodes requests
 // into them, so their JSON is the wire format; a test in the server holds

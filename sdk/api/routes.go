@@ -37,6 +37,16 @@ const (
 	PathTenantUsage = "/v1/tenants/{account}/usage"
 	// PathRevokeToken: POST revokes a token.
 	PathRevokeToken = "/v1/tokens/revoke"
+	// PathInvoices: GET lists a tenant's invoices.
+	PathInvoices = "/v1/tenants/{account}/invoices"
+	// PathInvoice: GET one invoice ({invoice} is its id), as JSON or, with
+	// Accept: text/csv, its lines as CSV.
+	PathInvoice = "/v1/tenants/{account}/invoices/{invoice}"
+	// PathPlans: GET lists the price plans.
+	PathPlans = "/v1/plans"
+	// PathPlan: GET a price plan ({name}; ?version=N for an old version),
+	// PUT stores its next version.
+	PathPlan = "/v1/plans/{name}"
 )
 
 // Route is one operation of the API: an HTTP method on a path template.
@@ -76,6 +86,11 @@ var Routes = []Route{
 	{http.MethodPost, PathTenantTokens, (*CreateTokenRequest)(nil), (*Token)(nil), http.StatusCreated},
 	{http.MethodGet, PathTenantUsage, nil, (*Usage)(nil), http.StatusOK},
 	{http.MethodPost, PathRevokeToken, (*RevokeTokenRequest)(nil), (*Revocation)(nil), http.StatusOK},
+	{http.MethodGet, PathInvoices, nil, (*InvoiceList)(nil), http.StatusOK},
+	{http.MethodGet, PathInvoice, nil, (*Invoice)(nil), http.StatusOK},
+	{http.MethodGet, PathPlans, nil, (*PricePlanList)(nil), http.StatusOK},
+	{http.MethodGet, PathPlan, nil, (*PricePlan)(nil), http.StatusOK},
+	{http.MethodPut, PathPlan, (*PutPricePlanRequest)(nil), (*PricePlan)(nil), http.StatusOK},
 }
 
 // Expand fills a path template's parameters, in the order they appear,
