@@ -84,11 +84,11 @@ func TestSamplerStorageAndQueueHours(t *testing.T) {
 		}
 		t.Logf("%d minutes of 90 sampled", minutes)
 		want := map[usage.Quantity]int64{
-			{Meter: usage.StorageByteHours, Queue: "a", Tier: usage.Hot}:      100 * minutes / 60,
-			{Meter: usage.StorageByteHours, Queue: "a", Tier: usage.Cold}:     7 * minutes / 60,
-			{Meter: usage.StorageByteHours, Queue: "b.fifo", Tier: usage.Hot}: minutes / 60,
-			{Meter: usage.QueueHours, Queue: "a"}:                             minutes / 60,
-			{Meter: usage.QueueHours, Queue: "b.fifo"}:                        minutes / 60,
+			{Meter: usage.StorageByteHours, Queue: "a", Region: "r", Tier: usage.Hot}:      100 * minutes / 60,
+			{Meter: usage.StorageByteHours, Queue: "a", Region: "r", Tier: usage.Cold}:     7 * minutes / 60,
+			{Meter: usage.StorageByteHours, Queue: "b.fifo", Region: "r", Tier: usage.Hot}: minutes / 60,
+			{Meter: usage.QueueHours, Queue: "a", Region: "r"}:                             minutes / 60,
+			{Meter: usage.QueueHours, Queue: "b.fifo", Region: "r"}:                        minutes / 60,
 		}
 		equal(t, got, want)
 	})

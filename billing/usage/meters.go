@@ -46,6 +46,7 @@ const (
 type Quantity struct {
 	Meter     Meter
 	Queue     string // "" when summed over queues, or for calls on no queue
+	Region    string // the queue's region, set with Queue
 	QueueType string // Standard or FIFO (Requests, ThrottledRequests)
 	Class     string // Send, Receive, Delete or Admin (Requests)
 	Tier      string // Hot or Cold (StorageByteHours)

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -13,16 +14,27 @@ import (
 const scanPage = 1000
 
 // eachRecord calls fn for every record of account for hours in [from, to)
-// (both truncated to the hour).
+// (both truncated to the hour): the raw records of those hours, then the
+// day records of the days that start in [from, to), so a compacted day
+// counts where its first hour falls.
 func eachRecord(ctx context.Context, r kv.Reader, account string, from, to time.Time, fn func(RecordRef, *Record) error) error {
 	start, end := accountRange(account, from, to)
+	if err := scanRecords(ctx, r, account, start, end, ParseRecordKey, fn); err != nil {
+		return err
+	}
+	start, end = accountDayRange(account, from, to)
+	return scanRecords(ctx, r, account, start, end, ParseDayKey, fn)
+}
+
+func scanRecords(ctx context.Context, r kv.Reader, account string, start, end []byte,
+	parse func([]byte) (RecordRef, bool), fn func(RecordRef, *Record) error) error {
 	for {
 		kvs, err := r.Scan(ctx, start, end, scanPage)
 		if err != nil {
 			return fmt.Errorf("scan usage of %s: %w", account, err)
 		}
 		for _, p := range kvs {
-			ref, ok := ParseRecordKey(p.Key)
+			ref, ok := parse(p.Key)
 			if !ok || ref.Account != account {
 				continue
 			}
@@ -40,6 +52,10 @@ func eachRecord(ctx context.Context, r kv.Reader, account string, from, to time.
 		start = append(kvs[len(kvs)-1].Key, 0)
 	}
 }
+
+// ErrHourlyCompacted is returned (wrapped) by an hour-granular read that
+// meets a compacted day: its hours are no longer kept apart.
+var ErrHourlyCompacted = errors.New("usage: hourly usage of a compacted day is gone")
 
 // Quantities sums account's usage of the hours in [from, to) (truncated
 // to the hour, so the open hour counts as far as it was flushed) over
@@ -76,7 +92,10 @@ type Bucket struct {
 }
 
 // Buckets reads account's usage of the hours in [from, to) in buckets of
-// opts.Width, in time order; buckets without usage are left out.
+// opts.Width, in time order; buckets without usage are left out. A
+// compacted day counts in Total and Day buckets; an Hour read that meets
+// one fails with ErrHourlyCompacted (HourlyHorizon says how far back
+// hours are surely kept).
 func Buckets(ctx context.Context, r kv.Reader, account string, from, to time.Time, opts BucketOptions) ([]Bucket, error) {
 	from = time.Unix(hourOf(from), 0).UTC()
 	to = time.Unix(hourOf(to), 0).UTC()
@@ -84,8 +103,8 @@ func Buckets(ctx context.Context, r kv.Reader, account string, from, to time.Tim
 		return nil, nil
 	}
 	type group struct {
-		start int64
-		queue string
+		start         int64
+		region, queue string
 	}
 	sums := map[group]*Counters{}
 	err := eachRecord(ctx, r, account, from, to, func(ref RecordRef, rec *Record) error {
@@ -94,13 +113,16 @@ func Buckets(ctx context.Context, r kv.Reader, account string, from, to time.Tim
 		case Total:
 			g.start = from.Unix()
 		case Hour:
+			if ref.Day {
+				return fmt.Errorf("%w: %s (read it by day)", ErrHourlyCompacted, ref.Hour.Format(time.DateOnly))
+			}
 			g.start = ref.Hour.Unix()
 		case Day:
 			y, m, d := ref.Hour.Date()
 			g.start = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix()
 		}
 		if opts.ByQueue {
-			g.queue = ref.Queue
+			g.region, g.queue = ref.Region, ref.Queue
 		}
 		c := sums[g]
 		if c == nil {
@@ -121,11 +143,14 @@ func Buckets(ctx context.Context, r kv.Reader, account string, from, to time.Tim
 		if groups[i].start != groups[j].start {
 			return groups[i].start < groups[j].start
 		}
-		return groups[i].queue < groups[j].queue
+		if groups[i].queue != groups[j].queue {
+			return groups[i].queue < groups[j].queue
+		}
+		return groups[i].region < groups[j].region
 	})
 	var out []Bucket
 	for _, g := range groups {
-		qs := sums[g].Quantities(g.queue)
+		qs := sums[g].Quantities(g.region, g.queue)
 		if !opts.ByClass {
 			qs = sumClasses(qs)
 		}

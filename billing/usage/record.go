@@ -21,6 +21,14 @@ import (
 // an empty region and queue.
 const recordsPrefix = "U/r/"
 
+// Day records are what the compaction (rollup.go) leaves of a UTC day
+// whose late window has passed: one per (account, day, region, queue),
+// the sum of every raw record of that day, in the same JSON as a raw
+// record, its written time the last compaction that added to it.
+//
+//	U/d/{account}/{day: 16 hex digits of Unix seconds of 00:00 UTC}/{region}/{queue}
+const daysPrefix = "U/d/"
+
 // Incarnation is a node process's random id, 16 hex digits.
 const incarnationLen = 16
 
@@ -39,6 +47,45 @@ func accountRange(account string, from, to time.Time) (start, end []byte) {
 		fmt.Appendf(nil, "%s%s/%016x/", recordsPrefix, account, hourOf(to))
 }
 
+// DayKey returns the key of the day record of (account, region, queue,
+// day); day is truncated to its UTC day.
+func DayKey(account, region, queue string, day time.Time) []byte {
+	return fmt.Appendf(nil, "%s%s/%016x/%s/%s", daysPrefix, account, dayOf(day), region, queue)
+}
+
+// DaysPrefix is the prefix of every day record.
+func DaysPrefix() []byte { return []byte(daysPrefix) }
+
+// accountDayRange is the key range of account's day records of days that
+// start in [from, to).
+func accountDayRange(account string, from, to time.Time) (start, end []byte) {
+	return fmt.Appendf(nil, "%s%s/%016x/", daysPrefix, account, from.Unix()),
+		fmt.Appendf(nil, "%s%s/%016x/", daysPrefix, account, to.Unix())
+}
+
+// ParseDayKey parses a day record's key; the ref's Hour is the day's
+// start and its Incarnation is empty.
+func ParseDayKey(k []byte) (RecordRef, bool) {
+	rest, ok := strings.CutPrefix(string(k), daysPrefix)
+	if !ok {
+		return RecordRef{}, false
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 4 || len(parts[1]) != 16 {
+		return RecordRef{}, false
+	}
+	d, err := strconv.ParseInt(parts[1], 16, 64)
+	if err != nil || d%86400 != 0 {
+		return RecordRef{}, false
+	}
+	return RecordRef{Account: parts[0], Hour: time.Unix(d, 0).UTC(), Region: parts[2], Queue: parts[3], Day: true}, true
+}
+
+func dayOf(t time.Time) int64 {
+	s := t.Unix()
+	return s - ((s%86400)+86400)%86400
+}
+
 func hourOf(t time.Time) int64 {
 	s := t.Unix()
 	return s - ((s%3600)+3600)%3600
@@ -49,6 +96,9 @@ type RecordRef struct {
 	Account, Region, Queue string
 	Hour                   time.Time
 	Incarnation            string
+	// Day marks a day record: Hour is the day's start and the counts are
+	// the whole UTC day's.
+	Day bool
 }
 
 // ParseRecordKey parses a record's key.
@@ -131,7 +181,8 @@ type Record struct {
 	// Version is the format, 1.
 	Version int `json:"v"`
 	// Written is when the record was last written (ingestion time, Unix
-	// ms): retention goes by it, never by the hour it counts.
+	// ms): retention goes by it, never by the hour it counts. A day
+	// record's is the latest of the raw records it holds.
 	Written int64 `json:"written"`
 	Counters
 }
@@ -160,13 +211,13 @@ func DecodeRecord(v []byte) (*Record, error) {
 	return &r, nil
 }
 
-// Quantities turns summed counters into quantities with queue as their
-// queue dimension; zero amounts are left out.
-func (c *Counters) Quantities(queue string) []Quantity {
+// Quantities turns summed counters into quantities with region and queue
+// as their dimensions; zero amounts are left out.
+func (c *Counters) Quantities(region, queue string) []Quantity {
 	var qs []Quantity
 	add := func(q Quantity) {
 		if q.Amount != 0 {
-			q.Queue = queue
+			q.Region, q.Queue = region, queue
 			qs = append(qs, q)
 		}
 	}

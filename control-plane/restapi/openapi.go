@@ -154,8 +154,8 @@ func openAPIDocument() obj {
 					obj{"parameters": []obj{
 						{"name": "from", "in": "query", "schema": obj{"type": "string", "format": "date-time"}, "description": "Truncated to the hour; default: the start of the current UTC month."},
 						{"name": "to", "in": "query", "schema": obj{"type": "string", "format": "date-time"}, "description": "Exclusive, truncated to the hour; default: through the current hour. At most 367 days after from."},
-						{"name": "granularity", "in": "query", "schema": obj{"type": "string", "enum": []string{"hour", "day"}, "default": "day"}},
-						{"name": "groupBy", "in": "query", "schema": obj{"type": "string"}, "description": "Comma-separated: queue, action."},
+						{"name": "granularity", "in": "query", "schema": obj{"type": "string", "enum": []string{"hour", "day"}, "default": "day"}, "description": "Hours are kept until a day is rolled up, 48 h after it ends: hour is refused (400) for a from before the start of the UTC day that was open 48 h ago, and then defaults from to that day's start."},
+						{"name": "groupBy", "in": "query", "schema": obj{"type": "string"}, "description": "Comma-separated: queue (also gives the queue's region), action."},
 					}}),
 			}, account),
 			"/v1/tokens/revoke": obj{

@@ -1,6 +1,7 @@
 package restapi
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -53,6 +54,17 @@ func (a *API) getUsage(c echo.Context) error {
 		granularity = "day"
 	case "hour":
 		opts.Width = usage.Hour
+		// Days past their late window are compacted into day records
+		// (billing/usage rollups): their hours are gone.
+		h := usage.HourlyHorizon(now, usage.DefaultLateWindow)
+		if c.QueryParam("from") == "" && from.Before(h) {
+			from = h // the default: this month, as far as its hours are kept
+		}
+		if from.Before(h) {
+			return fail(c, http.StatusBadRequest, "InvalidParameterValue",
+				"Hourly usage is kept only from "+h.Format(time.RFC3339)+
+					" on (older days are rolled up into days): use granularity=day, or a later from.")
+		}
 	default:
 		return fail(c, http.StatusBadRequest, "InvalidParameterValue", "granularity must be hour or day.")
 	}
@@ -74,6 +86,9 @@ func (a *API) getUsage(c echo.Context) error {
 		buckets, err = usage.Buckets(c.Request().Context(), r, account, from, to, opts)
 		return err
 	})
+	if errors.Is(err, usage.ErrHourlyCompacted) {
+		return fail(c, http.StatusBadRequest, "InvalidParameterValue", "Hourly usage of a rolled-up day was asked for: use granularity=day.")
+	}
 	if err != nil {
 		a.log.Error("read usage", "account", account, "error", err)
 		return fail(c, http.StatusInternalServerError, "InternalFailure", "The usage could not be read.")
@@ -91,7 +106,7 @@ func (a *API) getUsage(c echo.Context) error {
 
 func wireQuantity(q usage.Quantity) api.UsageQuantity {
 	dims := map[string]string{}
-	for k, v := range map[string]string{"queue": q.Queue, "queueType": q.QueueType, "action": q.Class, "tier": q.Tier} {
+	for k, v := range map[string]string{"queue": q.Queue, "region": q.Region, "queueType": q.QueueType, "action": q.Class, "tier": q.Tier} {
 		if v != "" {
 			dims[k] = v
 		}

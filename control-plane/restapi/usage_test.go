@@ -2,10 +2,12 @@ package restapi_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluice-mq/sluice/billing/meter"
+	"github.com/sluice-mq/sluice/billing/usage"
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
@@ -73,4 +75,25 @@ func TestUsageRoute(t *testing.T) {
 		t.Fatalf("no per-queue send units: %+v", grouped.Buckets[0].Quantities)
 	}
 	f.do(t, adminA, "GET", "/v1/tenants/"+a.AccountID+"/usage?granularity=week", "", 400, nil)
+
+	// Hours older than the rollup horizon are refused; by day they are
+	// read, and hourly without from starts at the horizon.
+	horizon := usage.HourlyHorizon(now, usage.DefaultLateWindow)
+	var failure api.Error
+	f.do(t, op, "GET", "/v1/tenants/"+a.AccountID+"/usage?granularity=hour&from="+
+		horizon.Add(-time.Hour).Format(time.RFC3339), "", 400, &failure)
+	if !strings.Contains(failure.Error.Message, "granularity=day") {
+		t.Fatalf("hourly before the horizon: %+v", failure)
+	}
+	f.do(t, op, "GET", "/v1/tenants/"+a.AccountID+"/usage?granularity=day&from="+
+		horizon.Add(-time.Hour).Format(time.RFC3339), "", 200, nil)
+	var hourly api.Usage
+	f.do(t, op, "GET", "/v1/tenants/"+a.AccountID+"/usage?granularity=hour", "", 200, &hourly)
+	want := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	if horizon.After(want) {
+		want = horizon
+	}
+	if !hourly.From.Equal(want) {
+		t.Fatalf("hourly default from %v, want %v", hourly.From, want)
+	}
 }

@@ -22,7 +22,8 @@ type UsageBucket struct {
 
 // UsageQuantity is an amount of one meter (requests, throttled_requests,
 // unauthenticated_requests, ingress_bytes, egress_bytes,
-// storage_byte_hours, queue_hours) with its dimensions: queue, queueType
+// storage_byte_hours, queue_hours) with its dimensions: queue and region
+// (grouped by queue; absent for calls on no queue), queueType
 // (standard, fifo), action (send, receive, delete, admin) and tier (hot,
 // cold), each present where it applies and was asked for.
 type UsageQuantity struct {
