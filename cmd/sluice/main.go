@@ -21,6 +21,7 @@ Commands:
   dev       run the whole service in one process on a local store (./.sluice)
   serve     run a node on TiKV and S3-compatible storage
   token     control-plane tokens: token create --role operator|tenant-admin, token revoke
+  billing   billing export --from --to [--format cloudevents|csv]: usage for OpenMeter, Lago or a spreadsheet
   version   print the version
 
 Run "sluice <command> -h" for a command's flags. Every flag can also be set
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = runServe(ctx, env, args[1:])
 	case "token":
 		err = runToken(ctx, env, args[1:])
+	case "billing":
+		err = runBilling(ctx, env, args[1:])
 	case "version", "--version", "-version":
 		err = runVersion(env)
 	case "help", "-h", "--help":
