@@ -55,6 +55,9 @@ func (c *Catalog) ImportAccessKey(ctx context.Context, accountID, id, secret str
 		if existing.AccountID != accountID {
 			return fmt.Errorf("%w: %s belongs to another account", ErrAccessKeyExists, id)
 		}
+		if c.sealer == nil {
+			return ErrNoSealer
+		}
 		stored, err := c.sealer.Open(sealed, []byte(id))
 		if err != nil {
 			return fmt.Errorf("open stored secret: %w", err)
@@ -75,6 +78,9 @@ func (c *Catalog) ImportAccessKey(ctx context.Context, accountID, id, secret str
 // is already taken it writes nothing: onTaken decides, from the stored key
 // and sealed secret, between an error and returning the stored key.
 func (c *Catalog) insertAccessKey(ctx context.Context, k AccessKey, secret string, onTaken func(existing AccessKey, sealed []byte) error) (AccessKey, error) {
+	if c.sealer == nil {
+		return AccessKey{}, ErrNoSealer
+	}
 	sealed, err := c.sealer.Seal([]byte(secret), []byte(k.ID))
 	if err != nil {
 		return AccessKey{}, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/tenants"
 	"github.com/sluice-mq/sluice/tenants/seal"
 )
@@ -312,4 +313,32 @@ func TestDeleteAccessKey(t *testing.T) {
 			t.Fatalf("delete again: %v, want ErrAccessKeyNotFound", err)
 		}
 	})
+}
+
+// A catalog without a sealer (the billing role's, no master key) reads
+// tenants but neither creates nor resolves access keys.
+func TestCatalogWithoutSealer(t *testing.T) {
+	store := kvtest.OpenLocal(t)
+	full := tenants.New(store, newSealer(t), tenants.Options{})
+	tn, err := full.CreateTenant(ctx, tenants.CreateTenantInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _, err := full.CreateAccessKey(ctx, tn.AccountID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro := tenants.New(store, nil, tenants.Options{})
+	if got, err := ro.GetTenant(ctx, tn.AccountID); err != nil || got.AccountID != tn.AccountID {
+		t.Fatalf("GetTenant: %v, %v", got, err)
+	}
+	if list, _, err := ro.ListTenants(ctx, 10, ""); err != nil || len(list) != 1 {
+		t.Fatalf("ListTenants: %v, %v", list, err)
+	}
+	if _, _, err := ro.CreateAccessKey(ctx, tn.AccountID); !errors.Is(err, tenants.ErrNoSealer) {
+		t.Fatalf("CreateAccessKey: %v, want ErrNoSealer", err)
+	}
+	if _, err := ro.Resolve(ctx, k.ID); !errors.Is(err, tenants.ErrNoSealer) {
+		t.Fatalf("Resolve: %v, want ErrNoSealer", err)
+	}
 }

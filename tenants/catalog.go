@@ -41,11 +41,14 @@ type Catalog struct {
 	tokens *ttlCache[tokenLookup] // CheckToken's, by token id
 }
 
-// New returns a Catalog over store that seals secrets with sealer. Both
-// are required; New panics without them, as a programming error.
+// New returns a Catalog over store that seals secrets with sealer. The
+// store is required; New panics without it, as a programming error. A nil
+// sealer gives a catalog that reads and changes tenants but neither
+// creates nor resolves access keys (ErrNoSealer): the billing role's, on a
+// node that holds no master key.
 func New(store kv.Store, sealer *seal.Sealer, opts Options) *Catalog {
-	if store == nil || sealer == nil {
-		panic("tenants.New: store and sealer are required")
+	if store == nil {
+		panic("tenants.New: store is required")
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
@@ -64,6 +67,10 @@ func New(store kv.Store, sealer *seal.Sealer, opts Options) *Catalog {
 		tokens: newTTLCache[tokenLookup](opts.KeyCacheTTL, opts.KeyCacheSize),
 	}
 }
+
+// ErrNoSealer: the catalog was built without a sealer (no master key), so
+// it cannot seal or open access-key secrets.
+var ErrNoSealer = errors.New("tenants: no master key on this node to seal or open access-key secrets")
 
 // timestamp is the time recorded in records: UTC, to the millisecond,
 // without a monotonic reading, so it compares equal after a round trip.

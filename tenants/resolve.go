@@ -77,6 +77,9 @@ func (c *Catalog) lookup(ctx context.Context, id string) (Credential, error) {
 	if err != nil {
 		return Credential{}, wrap("resolve access key "+id, err)
 	}
+	if c.sealer == nil {
+		return Credential{}, ErrNoSealer
+	}
 	secret, err := c.sealer.Open(sealed, []byte(id))
 	if err != nil {
 		return Credential{}, fmt.Errorf("tenants: resolve access key %s: %w", id, err)

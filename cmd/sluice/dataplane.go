@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/sluice-mq/sluice/billing/meter"
 	"github.com/sluice-mq/sluice/data-plane/admission"
@@ -26,19 +25,14 @@ type dataPlane struct {
 	engine  *engine.Engine
 	catalog *tenants.Catalog
 	gate    *admission.Gate
-	meter   *meter.Meter
-	sampler *meter.Sampler
+	meter   *meter.Meter // nil with --metering=false
 	sqs     http.Handler
 }
 
 // close flushes the usage counted (graceful stop: nothing is lost) and
 // closes the engine.
 func (dp *dataPlane) close(log *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := dp.meter.Close(ctx); err != nil {
-		log.Warn("final usage flush failed", "error", err)
-	}
+	closeMeter(dp.meter, log)
 	closeLogged(log, "queue engine", dp.engine.Close)
 }
 
@@ -46,8 +40,9 @@ func (dp *dataPlane) close(log *slog.Logger) {
 // the SQS handler. Close the engine when done.
 // soleWriter says this process is the store's only writer (sluice dev), so
 // receives need no margin for other nodes' late commits. Older message
-// bodies roll into segments on tiering.Blobs.
-func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringOptions, catalog *tenants.Catalog, masterKey []byte, region string, soleWriter bool, log *slog.Logger) (*dataPlane, error) {
+// bodies roll into segments on tiering.Blobs. metering false builds the
+// gate without a meter and runs no sampler (--metering=false).
+func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringOptions, catalog *tenants.Catalog, masterKey []byte, region string, soleWriter, metering bool, log *slog.Logger) (*dataPlane, error) {
 	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log, Tiering: tiering}
 	if soleWriter {
 		opts.ScanMargin = -1
@@ -56,10 +51,13 @@ func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringO
 	if err != nil {
 		return nil, fmt.Errorf("queue engine: %w", err)
 	}
-	// Usage metering: every call counted in memory, flushed every 2 s;
-	// the storage sampler runs under a lease, one node at a time.
-	m := meter.New(meter.Options{Store: store, Logger: log})
-	gate := admission.New(admission.Options{Counts: eng, Meter: m})
+	// Usage metering: every call counted in memory, flushed every 2 s
+	// (started below, with the engine).
+	var m *meter.Meter
+	if metering {
+		m = meter.New(meter.Options{Store: store, Logger: log})
+	}
+	gate := newGate(eng, m)
 	h, err := sqsapi.New(sqsapi.Options{
 		Engine:  eng,
 		Catalog: eng.Catalog(),
@@ -72,10 +70,15 @@ func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringO
 		return nil, err
 	}
 	eng.Start(ctx)
-	m.Start(ctx)
-	sampler := meter.NewSampler(meter.SamplerOptions{Store: store, Meter: m, Storage: eng.Stats(), Logger: log})
-	go sampler.Run(ctx)
-	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sampler: sampler, sqs: h}, nil
+	if m != nil {
+		m.Start(ctx)
+		// Every data-plane node runs the storage sampler too, so a
+		// cluster without a billing node still samples; the sampler's
+		// lease lets one node at a time sample each minute.
+		sampler := meter.NewSampler(meter.SamplerOptions{Store: store, Meter: m, Storage: eng.Stats(), Logger: log})
+		go sampler.Run(ctx)
+	}
+	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sqs: h}, nil
 }
 
 // newCatalog opens the tenant catalog, sealing secrets with masterKey.

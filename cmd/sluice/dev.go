@@ -27,6 +27,7 @@ type devFlags struct {
 	data      string
 	accessKey string
 	secretKey string
+	metering  bool
 }
 
 func newDevFlags() (*flag.FlagSet, *devFlags) {
@@ -36,6 +37,7 @@ func newDevFlags() (*flag.FlagSet, *devFlags) {
 	fs.StringVar(&f.data, "data", ".sluice", "directory for the store and blobs; created if missing")
 	fs.StringVar(&f.accessKey, "access-key", "", "access key id of the dev tenant (with --secret-key; default: generated once and kept)")
 	fs.StringVar(&f.secretKey, "secret-key", "", "secret access key for --access-key")
+	fs.BoolVar(&f.metering, "metering", true, meteringUsage)
 	return fs, &f
 }
 
@@ -77,7 +79,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, true, log)
+	dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, true, f.metering, log)
 	if err != nil {
 		return err
 	}
@@ -99,10 +101,16 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, dp.engine.Catalog(), dp.engine.Stats(), f.region, jwtKey, nil, log).WithGate(dp.gate).WithUsage(store)}
+	// Billing in-process: invoices on the control plane, the finalizer
+	// (under its lease) here; the data plane samples storage.
+	biller := newBiller(store, catalog)
+	stopBilling := billingLoops(ctx, store, biller, false, log)
+	defer stopBilling()
+	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, dp.engine.Catalog(), dp.engine.Stats(), f.region, jwtKey, nil, log).
+		WithGate(dp.gate).WithUsage(store).WithBilling(biller)}
 	go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 	endpoint := "http://" + l.Addr().String()
-	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "account", tenant.accountID, "store", kvDir, "blobs", blobDir)
+	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "account", tenant.accountID, "store", kvDir, "blobs", blobDir, "metering", f.metering)
 	fmt.Fprintf(env.stdout, `Sluice dev is running.
   endpoint:    %[1]s
   region:      %[2]s

@@ -21,12 +21,13 @@ import (
 	"github.com/sluice-mq/sluice/internal/config"
 	"github.com/sluice-mq/sluice/internal/kv/tikv"
 	"github.com/sluice-mq/sluice/internal/periodic"
+	"github.com/sluice-mq/sluice/tenants"
 	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
-// roles a node may take. billing joins them with the billing service; until
-// then a node started for it would serve nothing, so it is refused.
-var roles = []string{"all", "data-plane", "control-plane"}
+// roles a node may take. all is data-plane, control-plane and billing in
+// one process.
+var roles = []string{"all", "data-plane", "control-plane", "billing"}
 
 type serveFlags struct {
 	commonFlags
@@ -45,6 +46,7 @@ type serveFlags struct {
 	masterFile  string
 	jwtKey      string
 	jwtKeyFile  string
+	metering    bool
 }
 
 func newServeFlags() (*flag.FlagSet, *serveFlags) {
@@ -65,6 +67,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.StringVar(&f.masterKey, "master-key", "", "32-byte key sealing access-key secrets, as 64 hex digits or base64; the same on every node")
 	fs.StringVar(&f.masterFile, "master-key-file", "", "file holding --master-key")
 	registerJWTKeyFlags(fs, &f.jwtKey, &f.jwtKeyFile)
+	fs.BoolVar(&f.metering, "metering", true, meteringUsage)
 	return fs, &f
 }
 
@@ -73,9 +76,6 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	fs, f := newServeFlags()
 	if err := parseFlags(fs, env, args); err != nil {
 		return err
-	}
-	if f.role == "billing" {
-		return fmt.Errorf("--role billing: there is no billing service yet; want one of %s", strings.Join(roles, ", "))
 	}
 	if !slices.Contains(roles, f.role) {
 		return fmt.Errorf("--role %q: want one of %s", f.role, strings.Join(roles, ", "))
@@ -86,6 +86,10 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	}
 	dataPlane := f.role == "all" || f.role == "data-plane"
 	controlPlane := f.role == "all" || f.role == "control-plane"
+	// The billing role needs only the store: it reads tenants (no
+	// secrets, so no master key) and usage, and writes usage samples,
+	// invoices and its leases.
+	billingRole := f.role == "all" || f.role == "billing"
 	var (
 		masterKey []byte // the planes that read or write access-key secrets
 		jwtKey    *jwtauth.Key
@@ -133,11 +137,16 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	}
 
 	n := &node{kv: store, blobs: blobs, log: log}
+	var catalog *tenants.Catalog
 	if masterKey != nil {
-		catalog, err := newCatalog(store, masterKey)
-		if err != nil {
+		if catalog, err = newCatalog(store, masterKey); err != nil {
 			return err
 		}
+	} else {
+		catalog = tenants.New(store, nil, tenants.Options{}) // reads tenants only
+	}
+	biller := newBiller(store, catalog)
+	if dataPlane || controlPlane {
 		// A control-plane-only node administers queues through the
 		// catalog and reads what they hold through a Stats: no engine, so
 		// no receipt key and no background work, which data-plane nodes run.
@@ -147,7 +156,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 			gate         *admission.Gate
 		)
 		if dataPlane {
-			dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, false, log)
+			dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, false, f.metering, log)
 			if err != nil {
 				return err
 			}
@@ -159,19 +168,31 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				queueCatalog = queues.New(store, nil)
 				queueData = engine.NewStats(store, queueCatalog, engine.StatsOptions{})
 			}
-			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log).WithUsage(store)
-			if gate != nil {
-				n.control.WithGate(gate)
+			if gate == nil {
+				// A control-plane-only node meters its REST queue
+				// calls on a meter of its own, flushed on shutdown.
+				m := newMeter(ctx, store, f.metering, log)
+				defer closeMeter(m, log)
+				gate = newGate(nil, m)
 			}
+			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log).
+				WithGate(gate).WithUsage(store).WithBilling(biller)
 			go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 		}
+	}
+
+	if billingRole {
+		// The invoice finalizer, and on a billing-only node the usage
+		// sampler (data-plane nodes run theirs), each under its lease.
+		stop := billingLoops(ctx, store, biller, f.role == "billing" && f.metering, log)
+		defer stop()
 	}
 
 	l, err := listen(f.listen)
 	if err != nil {
 		return err
 	}
-	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "pd", f.pd, "s3", f.s3Endpoint)
+	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "pd", f.pd, "s3", f.s3Endpoint, "metering", f.metering)
 	return serveHTTP(ctx, l, n.routes(), f.http, log)
 }
 

@@ -2,13 +2,16 @@
 # Runs the standard and FIFO workloads against a fresh `sluice dev` (durable
 # local store), each after the same workload against the null server:
 #   e2e/bench/against-dev.sh [path/to/sluice] [extra sluice-bench flags]
+# SLUICE_DEV_FLAGS adds flags to the `sluice dev` command line, e.g.
+#   SLUICE_DEV_FLAGS=--metering=false  (to measure the metering overhead)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 bin="${1:-$root/bin/sluice}"
 shift || true
 data="$(mktemp -d)"
 out="$data/banner"
-"$bin" dev --data "$data/store" --listen 127.0.0.1:0 >"$out" 2>"$data/log" &
+# shellcheck disable=SC2086 # SLUICE_DEV_FLAGS is split into flags on purpose
+"$bin" dev --data "$data/store" --listen 127.0.0.1:0 ${SLUICE_DEV_FLAGS:-} >"$out" 2>"$data/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 100); do grep -q Ctrl-C "$out" 2>/dev/null && break; sleep 0.1; done
