@@ -20,6 +20,8 @@ test: test-root test-modules
 
 test-root:
 	$(GO) test -count=1 -timeout 20m ./...
+	# cmd/sluice's tests of `serve` on client-go's mock store (--pd mock://)
+	$(GO) test -count=1 -tags sluice_mocktikv -timeout 5m ./cmd/sluice/
 	$(GO) test -count=1 -race -short -tags sluice_invariants -timeout 20m $(RACE_PKGS)
 
 test-modules:
@@ -46,8 +48,12 @@ e2e:
 lint:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
+	$(GO) vet -tags sluice_mocktikv ./cmd/sluice/
+	$(GO) vet -tags sluice_invariants ./data-plane/engine/
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
 	staticcheck ./...
+	staticcheck -tags sluice_mocktikv ./cmd/sluice/
+	staticcheck -tags sluice_invariants ./data-plane/engine/
 	@set -e; for m in $(MODULES); do (cd $$m && staticcheck ./...); done
 
 # tools installs what the tests and lint need but Go modules do not bring.
