@@ -2,6 +2,7 @@ package sqsapi_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,14 +10,41 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluice-mq/sluice/billing/meter"
+	"github.com/sluice-mq/sluice/data-plane/admission"
+	"github.com/sluice-mq/sluice/data-plane/sqsapi"
+	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
 
 // BenchmarkHandler measures the server's cost per call, without a client
 // or a network: JSON requests straight into the handler on the durable
 // local store, signatures trusted (sigv4 has its own benchmark).
-func BenchmarkHandler(b *testing.B) {
-	h, e := newHandler(b, kvtest.OpenLocal(b))
+func BenchmarkHandler(b *testing.B) { benchmarkHandler(b, kvtest.OpenLocal(b)) }
+
+// BenchmarkMetering is BenchmarkHandler with and without a usage meter
+// (flushing every 2 s, as on a node), alternated in one run so the
+// difference is the meter's cost and not the machine's mood.
+func BenchmarkMetering(b *testing.B) {
+	for _, metered := range []bool{false, true} {
+		b.Run(fmt.Sprintf("metered=%t", metered), func(b *testing.B) {
+			store := kvtest.OpenLocal(b)
+			if !metered {
+				benchmarkHandler(b, store)
+				return
+			}
+			m := meter.New(meter.Options{Store: store})
+			m.Start(context.Background())
+			defer func() { _ = m.Close(context.Background()) }()
+			benchmarkHandler(b, store, func(o *sqsapi.Options) {
+				o.Gate = admission.New(admission.Options{Counts: o.Engine, Meter: m})
+			})
+		})
+	}
+}
+
+func benchmarkHandler(b *testing.B, store kv.Store, with ...func(*sqsapi.Options)) {
+	h, e := newHandler(b, store, with...)
 	if _, err := e.Catalog().Create(ctx, refA("bench"), nil, nil); err != nil {
 		b.Fatal(err)
 	}
