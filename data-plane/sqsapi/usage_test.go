@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,4 +152,67 @@ func wantUsage(t *testing.T, who string, got, want map[usage.Quantity]int64) {
 			t.Errorf("%s: unexpected %+v = %d", who, q, a)
 		}
 	}
+}
+
+// TestTwoNodesMeterOneTenant: two nodes (engines, gates and meters of
+// their own) on one store serve one tenant's concurrent calls; once both
+// meters close, the usage read is exactly what the clients did, on both
+// store drivers.
+func TestTwoNodesMeterOneTenant(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		const perNode, senders, size = 60, 3, 70000 // 2 units a send
+		var meters []*meter.Meter
+		var nodes []*server
+		for range 2 {
+			m := meter.New(meter.Options{Store: store})
+			m.Start(ctx)
+			meters = append(meters, m)
+			nodes = append(nodes, newServer(t, store, func(o *sqsapi.Options) {
+				o.Gate = admission.New(admission.Options{Counts: o.Engine, Meter: m})
+			}))
+		}
+		out, err := nodes[0].client("KEYA").CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("shared")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := aws.String(strings.Repeat("x", size))
+		var wg sync.WaitGroup
+		for _, n := range nodes {
+			c := n.client("KEYA")
+			for range senders {
+				wg.Go(func() {
+					for range perNode / senders {
+						if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: out.QueueUrl, MessageBody: body}); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				})
+			}
+		}
+		wg.Wait()
+		for _, m := range meters {
+			if err := m.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := map[usage.Quantity]int64{}
+		now := time.Now()
+		if err := store.View(ctx, func(r kv.Reader) error {
+			qs, err := usage.Quantities(ctx, r, accountA, now.Add(-time.Hour), now.Add(time.Hour), false)
+			for _, q := range qs {
+				a := q.Amount
+				q.Amount = 0
+				got[q] += a
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		wantUsage(t, "A", got, map[usage.Quantity]int64{
+			{Meter: usage.Requests, QueueType: usage.Standard, Class: usage.Admin}: 1,
+			{Meter: usage.Requests, QueueType: usage.Standard, Class: usage.Send}:  2 * perNode * 2,
+			{Meter: usage.IngressBytes}:                                            2 * perNode * size,
+		})
+	})
 }
