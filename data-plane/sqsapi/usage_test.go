@@ -212,7 +212,7 @@ func TestTwoNodesMeterOneTenant(t *testing.T) {
 		wantUsage(t, "A", got, map[usage.Quantity]int64{
 			{Meter: usage.Requests, QueueType: usage.Standard, Class: usage.Admin}: 1,
 			{Meter: usage.Requests, QueueType: usage.Standard, Class: usage.Send}:  2 * perNode * 2,
-			{Meter: usage.IngressBytes}:                                            2 * perNode * size,
+			{Meter: usage.IngressBytes}: 2 * perNode * size,
 		})
 	})
 }
