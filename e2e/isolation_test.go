@@ -204,6 +204,11 @@ func TestTenantIsolation(t *testing.T) {
 		{"GET", "/v1/tenants/" + acct + "/queues/no-such-queue", ""},
 		{"PATCH", "/v1/tenants/" + acct + "/queues/a-src", `{"attributes":{"DelaySeconds":"900"}}`},
 		{"DELETE", "/v1/tenants/" + acct + "/queues/a-src", ""},
+		{"GET", "/v1/tenants/" + acct + "/usage", ""},
+		{"GET", "/v1/tenants/" + acct + "/usage?granularity=hour&groupBy=queue,action", ""},
+		{"GET", "/v1/tenants/" + acct + "/invoices", ""},
+		{"GET", "/v1/tenants/" + acct + "/invoices/inv_" + acct + "_" + time.Now().UTC().Format("2006-01"), ""},
+		{"PUT", "/v1/plans/standard", `{"freeRequestUnits":0}`},
 		{"POST", "/v1/tenants", `{}`},
 		{"GET", "/v1/tenants", ""},
 	} {
