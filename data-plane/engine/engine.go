@@ -44,7 +44,11 @@ type Options struct {
 	ScanMargin time.Duration
 	// Tiering configures the cold tier (cold.go); off without a blob store.
 	Tiering TieringOptions
-	Logger  *slog.Logger
+	// QueueRecreateDelay is how long after a delete a queue's name cannot
+	// be taken again (QueueDeletedRecently): 0 means SQS's 60 s, a
+	// negative value none (see queues.Options.RecreateDelay).
+	QueueRecreateDelay time.Duration
+	Logger             *slog.Logger
 }
 
 // Engine is one node's queue engine.
@@ -141,7 +145,7 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		stop:     func() {},
 	}
 	e.tierLeases = tierLeases{store: e.store, clock: opts.Clock, node: opts.NodeID, term: opts.Tiering.Lease}
-	e.catalog = queues.New(e.store, opts.Clock)
+	e.catalog = queues.NewWithOptions(e.store, queues.Options{Clock: opts.Clock, RecreateDelay: opts.QueueRecreateDelay})
 	e.stats = &Stats{store: e.store, catalog: e.catalog, clock: opts.Clock, shards: opts.Shards, counts: e.counts,
 		gone: func(_ context.Context, d did) error { e.waiters.notify(d); return nil }}
 	e.waiters.attach(e)

@@ -17,15 +17,47 @@ import (
 type Catalog struct {
 	store kv.Store
 	clock func() time.Time
-	cache recordCache
+	// recreateDelay is the QueueDeletedRecently window in seconds; 0 lets
+	// a deleted queue's name be taken again at once.
+	recreateDelay int64
+	cache         recordCache
 }
 
-// New returns a catalog over store. clock nil means time.Now.
+// DefaultRecreateDelay is SQS's QueueDeletedRecently window: how long after
+// deleting a queue its name cannot be taken again.
+const DefaultRecreateDelay = 60 * time.Second
+
+// Options configure a Catalog; the zero value is SQS's behaviour.
+type Options struct {
+	// Clock returns the current time; nil means time.Now.
+	Clock func() time.Time
+	// RecreateDelay is how long after a delete a queue of the same name
+	// cannot be created (QueueDeletedRecently), rounded up to whole
+	// seconds. 0 means DefaultRecreateDelay; a negative value means none,
+	// for test environments that delete and recreate fixtures. Every
+	// node sharing a store should use the same setting.
+	RecreateDelay time.Duration
+}
+
+// New returns a catalog over store with SQS's settings. clock nil means
+// time.Now.
 func New(store kv.Store, clock func() time.Time) *Catalog {
-	if clock == nil {
-		clock = time.Now
+	return NewWithOptions(store, Options{Clock: clock})
+}
+
+// NewWithOptions returns a catalog over store.
+func NewWithOptions(store kv.Store, opts Options) *Catalog {
+	c := &Catalog{store: store, clock: opts.Clock}
+	if c.clock == nil {
+		c.clock = time.Now
 	}
-	return &Catalog{store: store, clock: clock}
+	switch d := opts.RecreateDelay; {
+	case d == 0:
+		c.recreateDelay = int64(DefaultRecreateDelay / time.Second)
+	case d > 0:
+		c.recreateDelay = int64((d + time.Second - 1) / time.Second)
+	}
+	return c
 }
 
 const maxListResults = 1000

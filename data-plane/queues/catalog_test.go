@@ -3,11 +3,14 @@ package queues_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
 
 func TestListQueuesAndIsolation(t *testing.T) {
@@ -126,6 +129,53 @@ func TestDeleteAndPurgeLeaveTheOldRangeToTheSweeper(t *testing.T) {
 		clock.AdvanceSeconds(61)
 		if _, err := c.Create(ctx, q, nil, nil); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestRecreateDelay: the QueueDeletedRecently window is a setting. Its
+// text names the window; 0 (a negative RecreateDelay) lets a name be taken
+// again at once; a custom window holds for its length; the sweeper keeps
+// markers at least SQS's 60 s, for nodes that still honour it.
+func TestRecreateDelay(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, s kv.Store) {
+		clock := newFakeClock()
+		none := queues.NewWithOptions(s, queues.Options{Clock: clock.Now, RecreateDelay: -1})
+		q := mustCreate(t, none, "again", nil)
+		for range 3 {
+			if _, err := none.Delete(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := none.Create(ctx, q, nil, nil); err != nil {
+				t.Fatalf("recreate with no delay: %v", err)
+			}
+		}
+
+		short := queues.NewWithOptions(s, queues.Options{Clock: clock.Now, RecreateDelay: 5 * time.Second})
+		if _, err := short.Delete(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		_, err := short.Create(ctx, q, nil, nil)
+		wantCode(t, err, sqserr.CodeQueueDeletedRecently)
+		if want := "You must wait 5 seconds after deleting a queue before you can create another with the same name."; !strings.Contains(err.Error(), want) {
+			t.Fatalf("text %q", err)
+		}
+		// The default catalog on the same store still honours 60 s.
+		_, err = queues.New(s, clock.Now).Create(ctx, q, nil, nil)
+		wantCode(t, err, sqserr.CodeQueueDeletedRecently)
+		if !strings.Contains(err.Error(), "You must wait 60 seconds") {
+			t.Fatalf("text %q", err)
+		}
+		clock.AdvanceSeconds(5)
+		// A sweep by the short-window catalog leaves the marker: it is
+		// younger than 60 s.
+		if err := short.SweepDeletedMarkers(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err = queues.New(s, clock.Now).Create(ctx, q, nil, nil)
+		wantCode(t, err, sqserr.CodeQueueDeletedRecently)
+		if _, err := short.Create(ctx, q, nil, nil); err != nil {
+			t.Fatalf("recreate after the 5 s window: %v", err)
 		}
 	})
 }

@@ -10,9 +10,6 @@ import (
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
-// deletedQuietSecs is SQS's QueueDeletedRecently window.
-const deletedQuietSecs = 60
-
 // NewQueue is what creating a queue takes besides its name.
 type NewQueue struct {
 	Attributes map[string]string
@@ -122,8 +119,8 @@ func (c *Catalog) checkNotDeletedRecently(ctx context.Context, tx kv.Txn, ref Re
 		return err
 	}
 	var deletedAt int64
-	if json.Unmarshal(v, &deletedAt) == nil && c.clock().Unix()-deletedAt < deletedQuietSecs {
-		return sqserr.Errorf(sqserr.CodeQueueDeletedRecently, "You must wait 60 seconds after deleting a queue before you can create another with the same name.")
+	if json.Unmarshal(v, &deletedAt) == nil && c.clock().Unix()-deletedAt < c.recreateDelay {
+		return sqserr.Errorf(sqserr.CodeQueueDeletedRecently, "You must wait %d seconds after deleting a queue before you can create another with the same name.", c.recreateDelay)
 	}
 	return tx.Delete(deletedKey(ref))
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -97,11 +98,14 @@ func (c *Catalog) DeleteAccount(ctx context.Context, account string) ([]DataID, 
 const sweepBatch = 500
 
 // SweepDeletedMarkers deletes a batch of deleted-queue markers older than
-// the QueueDeletedRecently window; the engine's sweeper calls it with its
-// own work, so no node needs a loop of its own for it.
+// the QueueDeletedRecently window, and never younger than SQS's (so a node
+// with a shorter window takes none that another node still honours); the
+// engine's sweeper calls it with its own work, so no node needs a loop of
+// its own for it.
 func (c *Catalog) SweepDeletedMarkers(ctx context.Context) error {
 	prefix := []byte("C/d/")
 	now := c.clock().Unix()
+	keep := max(c.recreateDelay, int64(DefaultRecreateDelay/time.Second))
 	return c.store.Update(ctx, func(tx kv.Txn) error {
 		kvs, err := tx.Scan(ctx, prefix, prefixEnd(prefix), sweepBatch)
 		if err != nil {
@@ -109,7 +113,7 @@ func (c *Catalog) SweepDeletedMarkers(ctx context.Context) error {
 		}
 		for _, p := range kvs {
 			var at int64
-			if json.Unmarshal(p.Value, &at) == nil && now-at < deletedQuietSecs {
+			if json.Unmarshal(p.Value, &at) == nil && now-at < keep {
 				continue
 			}
 			if err := tx.Delete(p.Key); err != nil {

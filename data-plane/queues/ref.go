@@ -23,6 +23,11 @@ const maxQueueNameLen = 80
 
 var queueNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
 
+// ValidName reports whether name is a valid queue name: 1 to 80
+// alphanumeric characters, hyphens or underscores, the last 5 of them
+// ".fifo" for a FIFO queue.
+func ValidName(name string) bool { return validQueueName(name) }
+
 func validQueueName(name string) bool {
 	return queueNameRe.MatchString(strings.TrimSuffix(name, ".fifo")) && len(name) <= maxQueueNameLen
 }

@@ -44,9 +44,14 @@ var actions = map[string]actionFunc{
 // queueRef resolves a QueueUrl to the caller's queue. Only the path
 // /{account}/{name} counts, whatever host the client put in the URL; an
 // empty QueueUrl falls back to the request path, where old Query clients
-// put it. Another account's queue is answered as missing, so a tenant
-// cannot learn whether it exists.
+// put it. A bare queue name (no scheme, no slash), which SQS also takes,
+// is the caller's queue of that name in the request's region. Another
+// account's queue is answered as missing, so a tenant cannot learn
+// whether it exists.
 func (c *call) queueRef(queueURL string) (queues.Ref, error) {
+	if queueURL != "" && !strings.Contains(queueURL, "/") && queues.ValidName(queueURL) {
+		return c.ref(queueURL), nil
+	}
 	path := queueURL
 	if queueURL == "" {
 		path = c.r.URL.Path
