@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/sluice-mq/sluice/billing/meter"
 	"github.com/sluice-mq/sluice/data-plane/admission"
@@ -36,15 +37,27 @@ func (dp *dataPlane) close(log *slog.Logger) {
 	closeLogged(log, "queue engine", dp.engine.Close)
 }
 
+// dataPlaneConfig is what the data plane takes from the command line.
+type dataPlaneConfig struct {
+	// tiering rolls older message bodies into segments on tiering.Blobs.
+	tiering engine.TieringOptions
+	// regions are the regions clients may sign for.
+	regions []string
+	// recreateDelay is engine.Options.QueueRecreateDelay.
+	recreateDelay time.Duration
+	// soleWriter says this process is the store's only writer (sluice
+	// dev), so receives need no margin for other nodes' late commits.
+	soleWriter bool
+	// metering false builds the gate without a meter and runs no sampler
+	// (--metering=false).
+	metering bool
+}
+
 // startDataPlane starts the engine's background work on store and builds
 // the SQS handler. Close the engine when done.
-// soleWriter says this process is the store's only writer (sluice dev), so
-// receives need no margin for other nodes' late commits. Older message
-// bodies roll into segments on tiering.Blobs. metering false builds the
-// gate without a meter and runs no sampler (--metering=false).
-func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringOptions, catalog *tenants.Catalog, masterKey []byte, region string, soleWriter, metering bool, log *slog.Logger) (*dataPlane, error) {
-	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log, Tiering: tiering}
-	if soleWriter {
+func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalog, masterKey []byte, cfg dataPlaneConfig, log *slog.Logger) (*dataPlane, error) {
+	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log, Tiering: cfg.tiering, QueueRecreateDelay: cfg.recreateDelay}
+	if cfg.soleWriter {
 		opts.ScanMargin = -1
 	}
 	eng, err := engine.New(store, opts)
@@ -54,14 +67,14 @@ func startDataPlane(ctx context.Context, store kv.Store, tiering engine.TieringO
 	// Usage metering: every call counted in memory, flushed every 2 s
 	// (started below, with the engine).
 	var m *meter.Meter
-	if metering {
+	if cfg.metering {
 		m = meter.New(meter.Options{Store: store, Logger: log})
 	}
 	gate := newGate(eng, m)
 	h, err := sqsapi.New(sqsapi.Options{
 		Engine:  eng,
 		Catalog: eng.Catalog(),
-		Auth:    sqsauth.New(catalog, region, sigv4.Options{}),
+		Auth:    sqsauth.NewForRegions(catalog, cfg.regions, sigv4.Options{}),
 		Gate:    gate,
 		Logger:  log,
 	})

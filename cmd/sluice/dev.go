@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
@@ -27,16 +29,18 @@ type devFlags struct {
 	data      string
 	accessKey string
 	secretKey string
+	accountID string
 	metering  bool
 }
 
 func newDevFlags() (*flag.FlagSet, *devFlags) {
 	var f devFlags
 	fs := flag.NewFlagSet("sluice dev", flag.ContinueOnError)
-	f.register(fs, devDefaultListen)
+	f.register(fs, devDefaultListen, "every AWS commercial region")
 	fs.StringVar(&f.data, "data", ".sluice", "directory for the store and blobs; created if missing")
 	fs.StringVar(&f.accessKey, "access-key", "", "access key id of the dev tenant (with --secret-key; default: generated once and kept)")
 	fs.StringVar(&f.secretKey, "secret-key", "", "secret access key for --access-key")
+	fs.StringVar(&f.accountID, "account-id", "", "12-digit account id of the dev tenant, fixed when --data is first used (default: random)")
 	fs.BoolVar(&f.metering, "metering", true, meteringUsage)
 	return fs, &f
 }
@@ -50,6 +54,13 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	}
 	if (f.accessKey == "") != (f.secretKey == "") {
 		return errors.New("--access-key and --secret-key go together: set both or neither")
+	}
+	if f.accountID != "" && !validAccountID(f.accountID) {
+		return fmt.Errorf("--account-id %q: want 12 digits, like 000000000000", f.accountID)
+	}
+	regions, err := f.servedRegions(awsRegions)
+	if err != nil {
+		return err
 	}
 	log, err := f.logger(env)
 	if err != nil {
@@ -79,12 +90,15 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, true, f.metering, log)
+	dp, err := startDataPlane(ctx, store, catalog, masterKey, dataPlaneConfig{
+		tiering: engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, regions: regions,
+		recreateDelay: f.engineRecreateDelay(), soleWriter: true, metering: f.metering,
+	}, log)
 	if err != nil {
 		return err
 	}
 	defer dp.close(log)
-	tenant, err := ensureDevTenant(ctx, store, catalog, f.accessKey, f.secretKey)
+	tenant, err := ensureDevTenant(ctx, store, catalog, f.accountID, f.accessKey, f.secretKey)
 	if err != nil {
 		return err
 	}
@@ -110,10 +124,19 @@ func runDev(ctx context.Context, env environment, args []string) error {
 		WithGate(dp.gate).WithUsage(store).WithBilling(biller)}
 	go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 	endpoint := "http://" + l.Addr().String()
-	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "account", tenant.accountID, "store", kvDir, "blobs", blobDir, "metering", f.metering)
+	regionsLine := strings.Join(regions, ",")
+	if f.regions == "" {
+		regionsLine = "every AWS commercial region"
+		if !slices.Contains(awsRegions, f.region) {
+			regionsLine += " and " + f.region
+		}
+	}
+	regionsLine += " (a client may sign for any; --regions)"
+	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "regions", regions, "account", tenant.accountID, "store", kvDir, "blobs", blobDir, "metering", f.metering)
 	fmt.Fprintf(env.stdout, `Sluice dev is running.
   endpoint:    %[1]s
   region:      %[2]s
+  regions:     %[11]s
   account id:  %[3]s
   access key:  %[4]s
   secret key:  %[5]s
@@ -128,7 +151,7 @@ Try it with the AWS CLI:
   aws --endpoint-url %[1]s sqs create-queue --queue-name demo
 Stop it with Ctrl-C.
 `, endpoint, f.region, tenant.accountID, tenant.accessKey, tenant.secretKey, kvDir, blobDir,
-		endpoint+restapi.OpenAPIPath, int(devTokenTTL/(24*time.Hour)), operatorToken)
+		endpoint+restapi.OpenAPIPath, int(devTokenTTL/(24*time.Hour)), operatorToken, regionsLine)
 	return serveHTTP(ctx, l, n.routes(), f.http, log)
 }
 

@@ -18,10 +18,11 @@ type devTenant struct {
 }
 
 // ensureDevTenant returns the dev tenant and a key to sign with, creating
-// them on first start. With accessKey and secretKey set it imports that key
-// (idempotently) so scripts can fix their credentials.
-func ensureDevTenant(ctx context.Context, store kv.Store, catalog *tenants.Catalog, accessKey, secretKey string) (devTenant, error) {
-	account, err := devAccount(ctx, store, catalog)
+// them on first start, with accountID when it is set. With accessKey and
+// secretKey set it imports that key (idempotently) so scripts can fix
+// their credentials.
+func ensureDevTenant(ctx context.Context, store kv.Store, catalog *tenants.Catalog, accountID, accessKey, secretKey string) (devTenant, error) {
+	account, err := devAccount(ctx, store, catalog, accountID)
 	if err != nil {
 		return devTenant{}, err
 	}
@@ -56,8 +57,23 @@ func ensureDevTenant(ctx context.Context, store kv.Store, catalog *tenants.Catal
 	return t, nil
 }
 
-// devAccount returns the dev tenant's account id, creating the tenant once.
-func devAccount(ctx context.Context, store kv.Store, catalog *tenants.Catalog) (string, error) {
+// validAccountID reports whether id is 12 decimal digits.
+func validAccountID(id string) bool {
+	if len(id) != 12 {
+		return false
+	}
+	for _, c := range id {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// devAccount returns the dev tenant's account id, creating the tenant once
+// (with want, when set). A want other than the existing tenant's fails:
+// the account id is fixed when the data directory is first used.
+func devAccount(ctx context.Context, store kv.Store, catalog *tenants.Catalog, want string) (string, error) {
 	var account string
 	err := store.View(ctx, func(r kv.Reader) error {
 		v, err := r.Get(ctx, devTenantKey)
@@ -65,12 +81,16 @@ func devAccount(ctx context.Context, store kv.Store, catalog *tenants.Catalog) (
 		return err
 	})
 	if err == nil {
+		if want != "" && want != account {
+			return "", fmt.Errorf("--account-id %s: the dev tenant in this --data already has account id %s, fixed when it was created; "+
+				"pass --account-id %s (or none), or use a fresh --data for %s", want, account, account, want)
+		}
 		return account, nil
 	}
 	if !errors.Is(err, kv.ErrNotFound) {
 		return "", fmt.Errorf("dev tenant: %w", err)
 	}
-	tenant, err := catalog.CreateTenant(ctx, tenants.CreateTenantInput{Name: "dev"})
+	tenant, err := catalog.CreateTenant(ctx, tenants.CreateTenantInput{Name: "dev", AccountID: want})
 	if err != nil {
 		return "", fmt.Errorf("create dev tenant: %w", err)
 	}

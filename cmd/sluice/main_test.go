@@ -141,6 +141,9 @@ func TestBadInputNamesTheSetting(t *testing.T) {
 		{"short master key", []string{"serve", "--pd", closedAddr, "--master-key", "abcd"}, 1, "--master-key"},
 		{"access key without secret", []string{"dev", "--data", filepath.Join(dir, "k"), "--access-key", "AKIDEXAMPLE12345"}, 1, "--secret-key"},
 		{"bad role", []string{"serve", "--role", "chef"}, 1, "--role"},
+		{"bad region in --regions", []string{"dev", "--data", filepath.Join(dir, "r"), "--regions", "us-east-1,EU_WEST"}, 1, `--regions: "EU_WEST"`},
+		{"bad region in serve's --regions", []string{"serve", "--regions", "eu west"}, 1, "--regions"},
+		{"negative recreate delay", []string{"dev", "--queue-recreate-delay", "-1s"}, 1, "-queue-recreate-delay"},
 		{"billing role without PD", []string{"serve", "--role", "billing"}, 1, "--pd"},
 		{"billing role needs no master or jwt key", []string{"serve", "--role", "billing", "--pd", closedAddr, "--pd-timeout", "1s"}, 1, "--pd"},
 	}

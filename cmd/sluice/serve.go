@@ -52,7 +52,7 @@ type serveFlags struct {
 func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	var f serveFlags
 	fs := flag.NewFlagSet("sluice serve", flag.ContinueOnError)
-	f.register(fs, ":9324")
+	f.register(fs, ":9324", "--region alone")
 	fs.StringVar(&f.role, "role", "all", "what this node does: "+strings.Join(roles, ", "))
 	fs.StringVar(&f.pd, "pd", "", "TiKV PD addresses, comma-separated host:port")
 	fs.DurationVar(&f.pdTimeout, "pd-timeout", 10*time.Second, "how long to try reaching PD at startup")
@@ -79,6 +79,10 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	}
 	if !slices.Contains(roles, f.role) {
 		return fmt.Errorf("--role %q: want one of %s", f.role, strings.Join(roles, ", "))
+	}
+	regions, err := f.servedRegions(nil)
+	if err != nil {
+		return err
 	}
 	log, err := f.logger(env)
 	if err != nil {
@@ -156,7 +160,10 @@ func runServe(ctx context.Context, env environment, args []string) error {
 			gate         *admission.Gate
 		)
 		if dataPlane {
-			dp, err := startDataPlane(ctx, store, engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, catalog, masterKey, f.region, false, f.metering, log)
+			dp, err := startDataPlane(ctx, store, catalog, masterKey, dataPlaneConfig{
+				tiering: engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, regions: regions,
+				recreateDelay: f.engineRecreateDelay(), metering: f.metering,
+			}, log)
 			if err != nil {
 				return err
 			}
@@ -165,7 +172,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 		}
 		if controlPlane {
 			if queueCatalog == nil {
-				queueCatalog = queues.New(store, nil)
+				queueCatalog = queues.NewWithOptions(store, queues.Options{RecreateDelay: f.engineRecreateDelay()})
 				queueData = engine.NewStats(store, queueCatalog, engine.StatsOptions{})
 			}
 			if gate == nil {
@@ -192,7 +199,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "pd", f.pd, "s3", f.s3Endpoint, "metering", f.metering)
+	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "regions", regions, "pd", f.pd, "s3", f.s3Endpoint, "metering", f.metering)
 	return serveHTTP(ctx, l, n.routes(), f.http, log)
 }
 

@@ -1,6 +1,6 @@
 // Package sqsauth authenticates SQS requests: a SigV4 signature made with
-// one of a tenant's active access keys, scoped to this node's region, by a
-// tenant that is not suspended.
+// one of a tenant's active access keys, scoped to one of the regions this
+// node serves, by a tenant that is not suspended.
 package sqsauth
 
 import (
@@ -18,12 +18,21 @@ import (
 type Authenticator struct {
 	catalog  *tenants.Catalog
 	verifier *sigv4.Verifier
-	region   string
+	regions  map[string]bool
 }
 
 // New returns an Authenticator for requests signed for region.
 func New(catalog *tenants.Catalog, region string, opts sigv4.Options) *Authenticator {
-	a := &Authenticator{catalog: catalog, region: region}
+	return NewForRegions(catalog, []string{region}, opts)
+}
+
+// NewForRegions returns an Authenticator for requests signed for any of
+// regions; a request's region is the one it was signed for.
+func NewForRegions(catalog *tenants.Catalog, regions []string, opts sigv4.Options) *Authenticator {
+	a := &Authenticator{catalog: catalog, regions: make(map[string]bool, len(regions))}
+	for _, r := range regions {
+		a.regions[r] = true
+	}
 	a.verifier = sigv4.NewVerifier(secrets{catalog}, opts)
 	return a
 }
@@ -60,9 +69,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, body 
 	if err != nil {
 		return sqsapi.Principal{}, err
 	}
-	if id.Region != a.region {
+	if !a.regions[id.Region] {
+		// SQS's words (see sigv4's error sources), trailing space included.
 		return a.knownAccount(ctx, id.AccessKeyID), sqsapi.NewError(sigv4.CodeSignatureDoesNotMatch,
-			"Credential should be scoped to a valid region, not '%s'. This endpoint serves '%s'.", id.Region, a.region)
+			"Credential should be scoped to a valid region, not '%s'. ", id.Region)
 	}
 	cred, err := a.catalog.Resolve(ctx, id.AccessKeyID)
 	if err != nil {
