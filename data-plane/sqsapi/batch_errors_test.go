@@ -203,3 +203,46 @@ func TestTagValidation(t *testing.T) {
 		t.Fatalf("ListQueueTags = %d tags, %v", len(tags.Tags), err)
 	}
 }
+
+// TestMessageErrorTexts: the texts of an invalid receipt handle, a
+// non-ASCII attribute name, an invalid attribute data type and a too-large
+// message, with code and status, through aws-sdk-go-v2 and Query.
+// Sources: the receipt handle text is AWS's SQS developer guide
+// (sqs-troubleshooting-api-errors); the data type text is recorded from
+// real SQS by the Ballerina SQS connector's tests (msgattr/value.go); the
+// too-large text is recorded ("Message must be shorter than 262144
+// bytes.", localstack test_sqs.snapshot.json,
+// test_send_message_with_updated_maximum_message_size); the attribute name
+// text has no recorded source (msgattr/name.go).
+func TestMessageErrorTexts(t *testing.T) {
+	s := newServer(t, kvtest.OpenLocal(t))
+	c := s.client("KEYA")
+	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("texts"), Attributes: map[string]string{"MaximumMessageSize": "1024"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := out.QueueUrl
+	const (
+		handleText = `The input receipt handle "nonsense" is not a valid receipt handle.`
+		nameText   = "Message (user) attributes name can only contain upper and lower score characters, digits, periods, hyphens and underscores. "
+		typeText   = "The type of message (user) attribute 'a' is invalid. You must use only the following supported type prefixes: Binary, Number, String."
+		sizeText   = "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes."
+	)
+	_, err = c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q, ReceiptHandle: aws.String("nonsense")})
+	wantWireError(t, err, "ReceiptHandleIsInvalid", 404, handleText)
+	_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String("x"),
+		MessageAttributes: map[string]types.MessageAttributeValue{"attrø": {DataType: aws.String("String"), StringValue: aws.String("v")}}})
+	wantWireError(t, err, "InvalidParameterValue", 400, nameText)
+	_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String("x"),
+		MessageAttributes: map[string]types.MessageAttributeValue{"a": {DataType: aws.String("InvalidType"), StringValue: aws.String("v")}}})
+	wantWireError(t, err, "InvalidParameterValue", 400, typeText)
+	_, err = c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String(strings.Repeat("x", 1025))})
+	wantWireError(t, err, "InvalidParameterValue", 400, sizeText)
+
+	wantQueryError(t, s.queryPost(t, "KEYA", action("DeleteMessage", "QueueUrl", *q, "ReceiptHandle", "nonsense")), "ReceiptHandleIsInvalid", 404, handleText)
+	wantQueryError(t, s.queryPost(t, "KEYA", action("SendMessage", "QueueUrl", *q, "MessageBody", "x",
+		"MessageAttribute.1.Name", "attrø", "MessageAttribute.1.Value.DataType", "String", "MessageAttribute.1.Value.StringValue", "v")), "InvalidParameterValue", 400, nameText)
+	wantQueryError(t, s.queryPost(t, "KEYA", action("SendMessage", "QueueUrl", *q, "MessageBody", "x",
+		"MessageAttribute.1.Name", "a", "MessageAttribute.1.Value.DataType", "InvalidType", "MessageAttribute.1.Value.StringValue", "v")), "InvalidParameterValue", 400, typeText)
+	wantQueryError(t, s.queryPost(t, "KEYA", action("SendMessage", "QueueUrl", *q, "MessageBody", strings.Repeat("x", 1025))), "InvalidParameterValue", 400, sizeText)
+}
