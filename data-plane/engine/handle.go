@@ -49,7 +49,15 @@ func (h handleSealer) open(ref queues.Ref, handle string) (receipt, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(handle)
 	if err != nil || len(raw) != handleBodyLen+handleMACLen || raw[0] != handleVersion ||
 		!hmac.Equal(raw[handleBodyLen:], h.mac(ref, raw[:handleBodyLen])) {
-		return receipt{}, errorf(sqserr.CodeReceiptHandleIsInvalid, "The input receipt handle %q is not a valid receipt handle.", truncate(handle, 64))
+		// SQS's words, the handle in plain double quotes: AWS's SQS
+		// developer guide, "Troubleshoot Amazon SQS API errors"
+		// (sqs-troubleshooting-api-errors), quotes "The input receipt handle
+		// <YOUR RECEIPT HANDLE> is not a valid receipt handle." The double
+		// quotes around the handle are not in that example: ours, kept
+		// from before (no recorded response with a real handle found).
+		// Handles over 1 KiB (SQS's own are shorter) are cut, so a
+		// request cannot have megabytes echoed.
+		return receipt{}, errorf(sqserr.CodeReceiptHandleIsInvalid, "The input receipt handle \"%s\" is not a valid receipt handle.", truncate(handle, 1024))
 	}
 	var r receipt
 	copy(r.d[:], raw[1:])

@@ -157,6 +157,9 @@ func (e *Engine) newRecord(q *queues.Record, in SendInput, now int64) (*messageR
 		return nil, asEngineError(err)
 	}
 	if size := len(in.Body) + msgattr.Size(in.Attributes); size > q.Attributes.MaximumMessageSize {
+		// Recorded from real SQS: localstack/localstack
+		// tests/aws/services/sqs/test_sqs.snapshot.json,
+		// test_send_message_with_updated_maximum_message_size (400).
 		return nil, errorf(sqserr.CodeInvalidParameterValue, "One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.Attributes.MaximumMessageSize)
 	}
 	group, dedupID, err := checkFIFOIDs(q, in)

@@ -38,11 +38,17 @@ func (c *Catalog) setAttributes(ctx context.Context, tx kv.Txn, ref Ref, q *Reco
 
 // Tag adds or replaces tags.
 func (c *Catalog) Tag(ctx context.Context, ref Ref, tags map[string]string) error {
+	if len(tags) == 0 {
+		return errNoTags("Tags")
+	}
 	return c.update(ctx, ref, func(_ kv.Txn, q *Record) error { return addTags(q, tags) })
 }
 
 // Untag removes tags; missing keys are ignored.
 func (c *Catalog) Untag(ctx context.Context, ref Ref, keys []string) error {
+	if len(keys) == 0 {
+		return errNoTags("TagKeys")
+	}
 	return c.update(ctx, ref, func(_ kv.Txn, q *Record) error {
 		removeTags(q, keys)
 		return nil

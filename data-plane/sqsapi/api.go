@@ -262,9 +262,10 @@ func (c *call) writeError(w http.ResponseWriter, err error) {
 	var b bytes.Buffer
 	if c.json {
 		w.Header().Set("Content-Type", jsonContentType)
-		if c.r.Header.Get("x-amzn-query-mode") == "true" {
-			w.Header().Set("x-amzn-query-error", we.Code+";"+we.fault())
-		}
+		// SQS sends the Query code on every JSON error, whether or not the
+		// request said x-amzn-query-mode: SDKs from before late 2024 (Go v1
+		// 1.47-1.55 among them) read it without sending query-mode.
+		w.Header().Set("x-amzn-query-error", we.Code+";"+we.fault())
 		namespace := "com.amazonaws.sqs#"
 		if _, isCommon := common[we.Code]; isCommon {
 			namespace = "com.amazon.coral.service#"
