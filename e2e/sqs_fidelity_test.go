@@ -92,3 +92,50 @@ func tail(s string) string {
 	}
 	return s
 }
+
+// TestBoto3Errors: SQS's error codes (the legacy codes boto3 reads from
+// x-amzn-query-error), HTTP statuses and texts, as boto3 sees them, for a
+// missing queue, an invalid receipt handle, an over-long delay in one batch
+// entry, empty and repeated batch entries and TagQueue without tags.
+func TestBoto3Errors(t *testing.T) {
+	python := requireTool(t, "python3")
+	p := sluiceproc.StartDev(t, "--data", t.TempDir())
+	script := `
+import os, boto3, botocore
+from botocore.config import Config
+sqs = boto3.client("sqs", endpoint_url=os.environ["SLUICE_ENDPOINT"],
+                   config=Config(retries={"max_attempts": 1}, parameter_validation=False))
+def fails(code, status, text, call, **kw):
+    try:
+        call(**kw)
+    except botocore.exceptions.ClientError as e:
+        err = e.response["Error"]
+        got = (err["Code"], e.response["ResponseMetadata"]["HTTPStatusCode"], err["Message"])
+        assert got == (code, status, text), (call.__name__, got)
+        return
+    raise SystemExit("%s succeeded" % call.__name__)
+fails("AWS.SimpleQueueService.NonExistentQueue", 400, "The specified queue does not exist.",
+      sqs.get_queue_url, QueueName="missing")
+q = sqs.create_queue(QueueName="errors")["QueueUrl"]
+fails("ReceiptHandleIsInvalid", 404, 'The input receipt handle "nonsense" is not a valid receipt handle.',
+      sqs.delete_message, QueueUrl=q, ReceiptHandle="nonsense")
+fails("AWS.SimpleQueueService.EmptyBatchRequest", 400,
+      "There should be at least one SendMessageBatchRequestEntry in the request.",
+      sqs.send_message_batch, QueueUrl=q, Entries=[])
+fails("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400, "Id a repeated.",
+      sqs.send_message_batch, QueueUrl=q, Entries=[{"Id": "a", "MessageBody": "x"}, {"Id": "a", "MessageBody": "y"}])
+fails("MissingParameter", 400, "The request must contain the parameter Tags.",
+      sqs.tag_queue, QueueUrl=q, Tags={})
+r = sqs.send_message_batch(QueueUrl=q, Entries=[{"Id": "late", "MessageBody": "x", "DelaySeconds": 901},
+                                                 {"Id": "ok", "MessageBody": "y"}])
+assert [s["Id"] for s in r["Successful"]] == ["ok"], r
+f = r["Failed"][0]
+assert (f["Id"], f["Code"], f["SenderFault"], f["Message"]) == ("late", "InvalidParameterValue", True,
+    "Value 901 for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."), f
+print("ok", botocore.__version__)
+`
+	out, errOut, err := runTool(t, clientEnv(t, p), "", python, "-c", script)
+	if err != nil || !strings.HasPrefix(out, "ok") {
+		t.Fatalf("boto3: %v\n%s%s", err, out, errOut)
+	}
+}
