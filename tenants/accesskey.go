@@ -131,7 +131,7 @@ func (c *Catalog) ListAccessKeys(ctx context.Context, accountID string) ([]Acces
 			return err
 		}
 		prefix := accountKeysPrefix(accountID)
-		index, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		index, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 		if err != nil {
 			return err
 		}

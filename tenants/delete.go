@@ -35,7 +35,7 @@ func (c *Catalog) DeleteTenant(ctx context.Context, accountID string) error {
 		} else if err != nil {
 			return err
 		}
-		index, err := tx.Scan(ctx, accountKeysPrefix(accountID), prefixEnd(accountKeysPrefix(accountID)), 0)
+		index, err := tx.Scan(ctx, accountKeysPrefix(accountID), kv.PrefixEnd(accountKeysPrefix(accountID)), 0)
 		if err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func (c *Catalog) DeleteTenant(ctx context.Context, accountID string) error {
 func (c *Catalog) PendingDeletions(ctx context.Context) ([]string, error) {
 	var accounts []string
 	err := c.store.View(ctx, func(r kv.Reader) error {
-		kvs, err := r.Scan(ctx, deletionPrefix, prefixEnd(deletionPrefix), 0)
+		kvs, err := r.Scan(ctx, deletionPrefix, kv.PrefixEnd(deletionPrefix), 0)
 		for _, p := range kvs {
 			accounts = append(accounts, string(p.Key[len(deletionPrefix):]))
 		}

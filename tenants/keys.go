@@ -19,10 +19,3 @@ func accessKeyKey(id string) []byte { return []byte("T/k/" + id) }
 func accountKeysPrefix(accountID string) []byte { return []byte("T/a/" + accountID + "/k/") }
 
 func accountKeyKey(accountID, id string) []byte { return []byte("T/a/" + accountID + "/k/" + id) }
-
-// prefixEnd is the first key after every key that starts with prefix.
-func prefixEnd(prefix []byte) []byte {
-	end := append([]byte(nil), prefix...)
-	end[len(end)-1]++ // every prefix here ends in '/', never 0xff
-	return end
-}

@@ -137,7 +137,7 @@ func (c *Catalog) ListTenants(ctx context.Context, limit int, after string) (ten
 	var page []kv.KV
 	err = c.store.View(ctx, func(r kv.Reader) (err error) {
 		// One more than asked tells whether another page follows.
-		page, err = r.Scan(ctx, start, prefixEnd(tenantPrefix), limit+1)
+		page, err = r.Scan(ctx, start, kv.PrefixEnd(tenantPrefix), limit+1)
 		return err
 	})
 	if err != nil {

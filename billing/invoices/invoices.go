@@ -135,12 +135,6 @@ func invoiceKey(account string, month time.Time) []byte {
 	return append(accountPrefix(account), month.Format("2006-01")...)
 }
 
-func prefixEnd(p []byte) []byte {
-	end := append([]byte(nil), p...)
-	end[len(end)-1]++ // the prefixes end in '/'
-	return end
-}
-
 func decodeRecord(raw []byte) (*record, error) {
 	var r record
 	if err := json.Unmarshal(raw, &r); err != nil {
@@ -271,7 +265,7 @@ func (b *Biller) List(ctx context.Context, account string) ([]api.Invoice, error
 	have := map[string]bool{}
 	err = b.store.View(ctx, func(r kv.Reader) error {
 		out = out[:0]
-		page, err := r.Scan(ctx, accountPrefix(account), prefixEnd(accountPrefix(account)), 0)
+		page, err := r.Scan(ctx, accountPrefix(account), kv.PrefixEnd(accountPrefix(account)), 0)
 		if err != nil {
 			return err
 		}
@@ -332,7 +326,7 @@ func (b *Biller) Finalize(ctx context.Context, now time.Time) (int, error) {
 func (b *Biller) finalizeTenant(ctx context.Context, t tenants.Tenant, now time.Time) (int, error) {
 	var start time.Time
 	err := b.store.View(ctx, func(r kv.Reader) error {
-		last, err := r.ReverseScan(ctx, accountPrefix(t.AccountID), prefixEnd(accountPrefix(t.AccountID)), 1)
+		last, err := r.ReverseScan(ctx, accountPrefix(t.AccountID), kv.PrefixEnd(accountPrefix(t.AccountID)), 1)
 		if err != nil || len(last) == 0 {
 			return err
 		}

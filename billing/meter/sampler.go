@@ -106,7 +106,7 @@ func (s *Sampler) SampleOnce(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	at := time.Unix(minute*60, 0)
-	start, end := queues.RecordsPrefix(), prefixEnd(queues.RecordsPrefix())
+	start, end := queues.RecordsPrefix(), kv.PrefixEnd(queues.RecordsPrefix())
 	for {
 		var page []kv.KV
 		err := s.opts.Store.View(ctx, func(r kv.Reader) error {
@@ -157,15 +157,4 @@ func (s *Sampler) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-}
-
-func prefixEnd(prefix []byte) []byte {
-	end := append([]byte(nil), prefix...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
 }

@@ -130,12 +130,6 @@ func versionKey(name string, version int) []byte {
 	return fmt.Appendf(namePrefix(name), "%010d", version)
 }
 
-func prefixEnd(p []byte) []byte {
-	end := slices.Clone(p)
-	end[len(end)-1]++ // prefixes here end in '/', never 0xff
-	return end
-}
-
 func known(name string) bool { return slices.Contains(Names(), name) }
 
 // Current returns the current version of the plan name.
@@ -153,7 +147,7 @@ func (s *Store) Current(ctx context.Context, name string) (Plan, error) {
 }
 
 func current(ctx context.Context, r kv.Reader, name string) (Plan, error) {
-	last, err := r.ReverseScan(ctx, namePrefix(name), prefixEnd(namePrefix(name)), 1)
+	last, err := r.ReverseScan(ctx, namePrefix(name), kv.PrefixEnd(namePrefix(name)), 1)
 	if err != nil {
 		return Plan{}, fmt.Errorf("read price plan %s: %w", name, err)
 	}

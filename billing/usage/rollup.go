@@ -93,7 +93,7 @@ func nextAccount(ctx context.Context, store kv.Store, start []byte) (string, err
 	var account string
 	err := store.View(ctx, func(r kv.Reader) error {
 		account = ""
-		kvs, err := r.Scan(ctx, start, prefixEnd([]byte(recordsPrefix)), 1)
+		kvs, err := r.Scan(ctx, start, kv.PrefixEnd([]byte(recordsPrefix)), 1)
 		if err != nil || len(kvs) == 0 {
 			return err
 		}
@@ -202,7 +202,7 @@ func Expire(ctx context.Context, store kv.Store, now time.Time, retention time.D
 	before := now.Add(-retention).UnixMilli()
 	deleted := 0
 	for _, prefix := range []string{recordsPrefix, daysPrefix} {
-		start, end := []byte(prefix), prefixEnd([]byte(prefix))
+		start, end := []byte(prefix), kv.PrefixEnd([]byte(prefix))
 		for {
 			n, scanned := 0, 0
 			var last []byte
@@ -239,12 +239,6 @@ func Expire(ctx context.Context, store kv.Store, now time.Time, retention time.D
 		}
 	}
 	return deleted, nil
-}
-
-func prefixEnd(p []byte) []byte {
-	end := bytes.Clone(p)
-	end[len(end)-1]++ // prefixes end in '/'
-	return end
 }
 
 // CompactorOptions configure a Compactor.

@@ -170,7 +170,7 @@ func readCount(ctx context.Context, r kv.Reader, key []byte) (delta, error) {
 // storedCount sums every node's flushed count for the data range.
 func storedCount(ctx context.Context, r kv.Reader, d did) (delta, error) {
 	prefix := countPrefix(d)
-	kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+	kvs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 	if err != nil {
 		return delta{}, err
 	}

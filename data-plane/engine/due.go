@@ -307,7 +307,7 @@ func (e *Engine) nextVisit(ctx context.Context, q *queues.Record, out tierOutcom
 			if err != nil {
 				return err
 			}
-			first, err := r.Scan(ctx, indexBound(d, shard, floor), prefixEnd(shardPrefix(d, shard)), 1)
+			first, err := r.Scan(ctx, indexBound(d, shard, floor), kv.PrefixEnd(shardPrefix(d, shard)), 1)
 			if err != nil {
 				return err
 			}
@@ -324,7 +324,7 @@ func (e *Engine) nextVisit(ctx context.Context, q *queues.Record, out tierOutcom
 				return err
 			}
 			start := tierScanStart(d, shard, floor, lease.resume)
-			pending, err := r.Scan(ctx, start, prefixEnd(shardPrefix(d, shard)), 1)
+			pending, err := r.Scan(ctx, start, kv.PrefixEnd(shardPrefix(d, shard)), 1)
 			if err != nil {
 				return err
 			}
@@ -349,7 +349,7 @@ func (e *Engine) nextVisit(ctx context.Context, q *queues.Record, out tierOutcom
 			consider(now + e.opts.Tiering.OrphanAge.Milliseconds() + e.passInterval().Milliseconds())
 		}
 		for _, prefix := range [][]byte{expiryPrefix(d), blobDeletePrefix(d)} {
-			first, err := r.Scan(ctx, prefix, prefixEnd(prefix), 1)
+			first, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 1)
 			if err != nil {
 				return err
 			}
@@ -416,7 +416,7 @@ func (e *Engine) rescanIfDue(ctx context.Context) error {
 				work := false
 				if !hasDue {
 					for _, prefix := range [][]byte{append(dataPrefix(d), 'v', '/'), expiryPrefix(d), blobDeletePrefix(d)} {
-						first, err := r.Scan(ctx, prefix, prefixEnd(prefix), 1)
+						first, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 1)
 						if err != nil {
 							return err
 						}

@@ -286,7 +286,7 @@ func (f *fifoGroups) finish(ctx context.Context) error {
 // again once the head is visible and none of its messages is in flight.
 func (f *fifoGroups) reindex(ctx context.Context, ref groupRef, st *groupState) error {
 	prefix := orderPrefix(ref.d, ref.group)
-	kvs, err := f.tx.Scan(ctx, prefix, prefixEnd(prefix), reindexScan)
+	kvs, err := f.tx.Scan(ctx, prefix, kv.PrefixEnd(prefix), reindexScan)
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func (f *fifoGroups) reindex(ctx context.Context, ref groupRef, st *groupState) 
 // scanOrder returns up to limit order entries of the group from seq on.
 func scanOrder(ctx context.Context, r kv.Reader, d did, group string, from uint64, limit int) ([]orderEntry, error) {
 	prefix := orderPrefix(d, group)
-	kvs, err := r.Scan(ctx, orderKey(d, group, from), prefixEnd(prefix), limit)
+	kvs, err := r.Scan(ctx, orderKey(d, group, from), kv.PrefixEnd(prefix), limit)
 	if err != nil {
 		return nil, err
 	}

@@ -134,7 +134,7 @@ type liveQueue struct {
 // use of the queue catalog.
 func liveQueues(ctx context.Context, r kv.Reader) ([]liveQueue, error) {
 	prefix := queues.RecordsPrefix()
-	kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+	kvs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func checkInvariants(ctx context.Context, store kv.Store, shards int, blobs blob
 			return err
 		}
 		garbagePrefix := queues.GarbagePrefix()
-		garbage, err := r.Scan(ctx, garbagePrefix, prefixEnd(garbagePrefix), 0)
+		garbage, err := r.Scan(ctx, garbagePrefix, kv.PrefixEnd(garbagePrefix), 0)
 		if err != nil {
 			return err
 		}
@@ -217,7 +217,7 @@ func (c *invChecker) checkQueue(ctx context.Context, r kv.Reader, q liveQueue) e
 	// One scan of the data range, split by kind (the letter after the
 	// data id): one read per queue.
 	prefix := dataPrefix(d)
-	all, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+	all, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func (env *invEnv) forEachRecord(t *testing.T, d did, fn func(msgID, *messageRec
 	t.Helper()
 	prefix := append(dataPrefix(d), "m/"...)
 	err := env.e.store.View(t.Context(), func(r kv.Reader) error {
-		kvs, err := r.Scan(t.Context(), prefix, prefixEnd(prefix), 0)
+		kvs, err := r.Scan(t.Context(), prefix, kv.PrefixEnd(prefix), 0)
 		for _, p := range kvs {
 			var id msgID
 			copy(id[:], p.Key[len(prefix):])

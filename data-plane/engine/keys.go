@@ -163,15 +163,3 @@ func moveTaskPrefix(tenant, region, name string) []byte {
 func moveTaskKey(tenant, region, name string, id msgID) []byte {
 	return append(moveTaskPrefix(tenant, region, name), id[:]...)
 }
-
-// prefixEnd is the first key after every key with the prefix.
-func prefixEnd(prefix []byte) []byte {
-	end := append([]byte(nil), prefix...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
-}

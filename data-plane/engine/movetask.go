@@ -268,7 +268,7 @@ type storedMoveTask struct {
 // queue keeps about moveTaskHistory of them, so reading all is cheap.
 func scanMoveTasks(ctx context.Context, r kv.Reader, source queues.Ref) ([]storedMoveTask, error) {
 	prefix := moveTaskPrefix(source.Account, source.Region, source.Name)
-	kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+	kvs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 	if err != nil {
 		return nil, err
 	}

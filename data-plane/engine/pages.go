@@ -25,7 +25,7 @@ func (e *Engine) forEachKey(ctx context.Context, prefix []byte, fn func(kv.KV) e
 
 // forEachPage is forEachKey a page at a time.
 func (e *Engine) forEachPage(ctx context.Context, prefix []byte, fn func([]kv.KV) error) error {
-	start, end := prefix, prefixEnd(prefix)
+	start, end := prefix, kv.PrefixEnd(prefix)
 	for {
 		var page []kv.KV
 		err := e.store.View(ctx, func(r kv.Reader) (err error) {

@@ -66,7 +66,7 @@ func (e *Engine) StoredBytes(ctx context.Context, account string) (total int64, 
 	// One read for every queue: a read per queue would cost TiKV a
 	// timestamp each.
 	err = e.store.View(ctx, func(r kv.Reader) error {
-		kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		kvs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 		if err != nil {
 			return err
 		}

@@ -153,7 +153,7 @@ func (s *Stats) readCounts(ctx context.Context, r kv.Reader, d did) (messageCoun
 	var mc messageCounts
 	now := s.clock().UnixMilli()
 	for shard := range uint8(s.shards) {
-		end := prefixEnd(shardPrefix(d, shard))
+		end := kv.PrefixEnd(shardPrefix(d, shard))
 		kvs, err := r.Scan(ctx, indexBound(d, shard, now+1), end, maxCountScan)
 		if err != nil {
 			return messageCounts{}, err
@@ -196,7 +196,7 @@ func (s *Stats) QueueStorage(ctx context.Context, ref queues.Ref) (QueueStorage,
 		stored = stored.plus(s.pending(d))
 		out = QueueStorage{Messages: max(stored.n, 0), HotBytes: max(stored.hot(), 0), ColdBytes: max(stored.cold, 0)}
 		prefix := segmentPrefix(d)
-		segs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		segs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 		out.Segments = int64(len(segs))
 		return err
 	})

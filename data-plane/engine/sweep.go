@@ -24,7 +24,7 @@ func (e *Engine) Sweep(ctx context.Context) error {
 func (e *Engine) sweepGarbage(ctx context.Context) error {
 	var ranges []kv.KV
 	err := e.store.View(ctx, func(r kv.Reader) (err error) {
-		ranges, err = r.Scan(ctx, queues.GarbagePrefix(), prefixEnd(queues.GarbagePrefix()), 100)
+		ranges, err = r.Scan(ctx, queues.GarbagePrefix(), kv.PrefixEnd(queues.GarbagePrefix()), 100)
 		return err
 	})
 	if err != nil {
@@ -39,7 +39,7 @@ func (e *Engine) sweepGarbage(ctx context.Context) error {
 		prefix := dataPrefix(d)
 		for done := false; !done; {
 			err := e.store.Update(ctx, func(tx kv.Txn) error {
-				kvs, err := tx.Scan(ctx, prefix, prefixEnd(prefix), sweepBatch)
+				kvs, err := tx.Scan(ctx, prefix, kv.PrefixEnd(prefix), sweepBatch)
 				if err != nil {
 					return err
 				}

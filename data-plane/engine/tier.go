@@ -127,7 +127,7 @@ func (e *Engine) shardsWithTierWork(ctx context.Context, q *queues.Record, shard
 	var busy []uint8
 	err := e.store.View(ctx, func(r kv.Reader) error {
 		busy = busy[:0]
-		deletions, err := r.Scan(ctx, blobDeletePrefix(d), prefixEnd(blobDeletePrefix(d)), 1)
+		deletions, err := r.Scan(ctx, blobDeletePrefix(d), kv.PrefixEnd(blobDeletePrefix(d)), 1)
 		if err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (e *Engine) shardsWithTierWork(ctx context.Context, q *queues.Record, shard
 				continue
 			}
 			segs := append(segmentPrefix(d), shard)
-			kvs, err := r.Scan(ctx, segs, prefixEnd(segs), 1)
+			kvs, err := r.Scan(ctx, segs, kv.PrefixEnd(segs), 1)
 			if err != nil {
 				return err
 			}
@@ -371,7 +371,7 @@ func (e *Engine) tierCandidates(ctx context.Context, r kv.Reader, q *queues.Reco
 		if len(start) == 0 || !bytes.HasPrefix(start, prefix) {
 			start = prefix
 		}
-		kvs, err := r.Scan(ctx, start, prefixEnd(prefix), tierPage)
+		kvs, err := r.Scan(ctx, start, kv.PrefixEnd(prefix), tierPage)
 		if err != nil {
 			return nil, nil, false, err
 		}

@@ -29,7 +29,7 @@ func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease 
 	prefix := append(segmentPrefix(d), shard)
 	var segs []kv.KV
 	err := e.store.View(ctx, func(r kv.Reader) (err error) {
-		segs, err = r.Scan(ctx, prefix, prefixEnd(prefix), maxSegmentsScanned)
+		segs, err = r.Scan(ctx, prefix, kv.PrefixEnd(prefix), maxSegmentsScanned)
 		return err
 	})
 	if err != nil {
@@ -66,7 +66,7 @@ func (e *Engine) countDead(ctx context.Context, d did, seg segRef, limit int64) 
 	var n int64
 	prefix := deadPrefix(d, seg)
 	err := e.store.View(ctx, func(r kv.Reader) error {
-		kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), int(limit)+1)
+		kvs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), int(limit)+1)
 		n = int64(len(kvs))
 		return err
 	})
@@ -87,7 +87,7 @@ func (e *Engine) retireSegment(ctx context.Context, d did, seg segRef, lease *ti
 			}
 		}
 		prefix := deadPrefix(d, seg)
-		markers, err := tx.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		markers, err := tx.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 		if err != nil {
 			return err
 		}
@@ -125,7 +125,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 	deadIDs := map[msgID]bool{}
 	prefix := deadPrefix(d, old)
 	err = e.store.View(ctx, func(r kv.Reader) error {
-		kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		kvs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 		for _, p := range kvs {
 			var id msgID
 			copy(id[:], p.Key[len(prefix):])
@@ -272,7 +272,7 @@ func (e *Engine) namedSegments(ctx context.Context, d did, shard uint8) (map[seg
 	named := map[segRef]bool{}
 	err := e.store.View(ctx, func(r kv.Reader) error {
 		prefix := append(segmentPrefix(d), shard)
-		recs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		recs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 		if err != nil {
 			return err
 		}
@@ -282,7 +282,7 @@ func (e *Engine) namedSegments(ctx context.Context, d did, shard uint8) (map[seg
 			}
 		}
 		prefix = blobDeletePrefix(d)
-		pending, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+		pending, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 		for _, p := range pending {
 			if rest := p.Key[len(prefix):]; len(rest) == 8+9 && rest[8] == shard {
 				named[segRef{shard: shard, id: binary.BigEndian.Uint64(rest[9:])}] = true

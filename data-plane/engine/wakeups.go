@@ -148,7 +148,7 @@ func (ws *waiters) recentChanges(start int64, seen map[string]int64) ([]did, err
 	var kvs []kv.KV
 	err := ws.e.store.View(ws.ctx, func(r kv.Reader) error {
 		kvs = kvs[:0]
-		from, end := recentKey(start, did{}, [8]byte{}), prefixEnd(recentPrefix)
+		from, end := recentKey(start, did{}, [8]byte{}), kv.PrefixEnd(recentPrefix)
 		for {
 			page, err := r.Scan(ws.ctx, from, end, recentPage)
 			if err != nil {

@@ -88,7 +88,7 @@ func (c *Catalog) List(ctx context.Context, account, region, prefix string, maxR
 	}
 	base := regionPrefix(account, region)
 	start := append(append([]byte(nil), base...), prefix...)
-	end := prefixEnd(start)
+	end := kv.PrefixEnd(start)
 	if nextToken != "" {
 		after, err := base64.RawURLEncoding.DecodeString(nextToken)
 		if err != nil || !strings.HasPrefix(string(after), prefix) {
@@ -150,7 +150,7 @@ func (c *Catalog) ListDeadLetterSources(ctx context.Context, ref Ref, maxResults
 		start = append(append(append([]byte(nil), base...), after...), 0)
 	}
 	err = c.store.View(ctx, func(r kv.Reader) error {
-		kvs, err := r.Scan(ctx, start, prefixEnd(base), 0)
+		kvs, err := r.Scan(ctx, start, kv.PrefixEnd(base), 0)
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ const scanPage = 200
 // forEachPage hands fn the pairs under prefix a page at a time, each page
 // read in its own short read so fn may write between pages.
 func (c *Catalog) forEachPage(ctx context.Context, prefix []byte, fn func([]kv.KV) error) error {
-	start, end := prefix, prefixEnd(prefix)
+	start, end := prefix, kv.PrefixEnd(prefix)
 	for {
 		var page []kv.KV
 		err := c.store.View(ctx, func(r kv.Reader) (err error) {

@@ -35,7 +35,7 @@ func queueCount(ctx context.Context, r kv.Reader, account string) (int64, error)
 		return 0, fmt.Errorf("queue count of %s: %w", account, err)
 	}
 	prefix := AccountPrefix(account)
-	kvs, err := r.Scan(ctx, prefix, prefixEnd(prefix), 0)
+	kvs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
 	if err != nil {
 		return 0, fmt.Errorf("count queues of %s: %w", account, err)
 	}

@@ -107,7 +107,7 @@ func (c *Catalog) SweepDeletedMarkers(ctx context.Context) error {
 	now := c.clock().Unix()
 	keep := max(c.recreateDelay, int64(DefaultRecreateDelay/time.Second))
 	return c.store.Update(ctx, func(tx kv.Txn) error {
-		kvs, err := tx.Scan(ctx, prefix, prefixEnd(prefix), sweepBatch)
+		kvs, err := tx.Scan(ctx, prefix, kv.PrefixEnd(prefix), sweepBatch)
 		if err != nil {
 			return fmt.Errorf("sweep deleted-queue markers: %w", err)
 		}

@@ -58,15 +58,3 @@ func ParseKey(k []byte) (Ref, bool) {
 	region, name, ok2 := strings.Cut(rest, "/")
 	return Ref{Account: account, Region: region, Name: name}, ok1 && ok2
 }
-
-// prefixEnd is the first key after every key with the prefix.
-func prefixEnd(prefix []byte) []byte {
-	end := append([]byte(nil), prefix...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
-}

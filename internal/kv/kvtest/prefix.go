@@ -41,20 +41,9 @@ func (p prefixReader) key(k []byte) []byte {
 func (p prefixReader) bounds(start, end []byte) ([]byte, []byte) {
 	s := append(bytes.Clone(p.prefix), start...)
 	if end == nil {
-		return s, prefixEnd(p.prefix)
+		return s, kv.PrefixEnd(p.prefix)
 	}
 	return s, append(bytes.Clone(p.prefix), end...)
-}
-
-func prefixEnd(prefix []byte) []byte {
-	end := bytes.Clone(prefix)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
-	}
-	return nil
 }
 
 func (p prefixReader) strip(kvs []kv.KV) []kv.KV {
