@@ -106,17 +106,7 @@ func (s *Sampler) SampleOnce(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	at := time.Unix(minute*60, 0)
-	start, end := queues.RecordsPrefix(), kv.PrefixEnd(queues.RecordsPrefix())
-	for {
-		var page []kv.KV
-		err := s.opts.Store.View(ctx, func(r kv.Reader) error {
-			var err error
-			page, err = r.Scan(ctx, start, end, 500)
-			return err
-		})
-		if err != nil {
-			return true, fmt.Errorf("scan queues: %w", err)
-		}
+	err = kv.ForEachPage(ctx, s.opts.Store, queues.RecordsPrefix(), 500, func(page []kv.KV) error {
 		for _, p := range page {
 			ref, ok := queues.ParseKey(p.Key)
 			if !ok {
@@ -128,18 +118,19 @@ func (s *Sampler) SampleOnce(ctx context.Context) (bool, error) {
 			st, err := s.opts.Storage.QueueStorage(ctx, ref)
 			if err != nil {
 				if ctx.Err() != nil {
-					return true, ctx.Err()
+					return ctx.Err()
 				}
 				s.opts.Logger.Debug("sample queue storage", "queue", ref.Name, "error", err)
 				continue // deleted meanwhile
 			}
 			s.opts.Meter.Sample(ref.Account, ref.Region, ref.Name, st.HotBytes, st.ColdBytes, at)
 		}
-		if len(page) < 500 {
-			return true, nil
-		}
-		start = append(page[len(page)-1].Key, 0)
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		err = fmt.Errorf("scan queues: %w", err)
 	}
+	return true, err
 }
 
 // Run samples every minute (trying every 10 s, so a lease taken over is

@@ -25,22 +25,5 @@ func (e *Engine) forEachKey(ctx context.Context, prefix []byte, fn func(kv.KV) e
 
 // forEachPage is forEachKey a page at a time.
 func (e *Engine) forEachPage(ctx context.Context, prefix []byte, fn func([]kv.KV) error) error {
-	start, end := prefix, kv.PrefixEnd(prefix)
-	for {
-		var page []kv.KV
-		err := e.store.View(ctx, func(r kv.Reader) (err error) {
-			page, err = r.Scan(ctx, start, end, scanPage)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if err := fn(page); err != nil {
-			return err
-		}
-		if len(page) < scanPage {
-			return nil
-		}
-		start = append(page[len(page)-1].Key, 0)
-	}
+	return kv.ForEachPage(ctx, e.store, prefix, scanPage, fn)
 }

@@ -179,22 +179,5 @@ const scanPage = 200
 // forEachPage hands fn the pairs under prefix a page at a time, each page
 // read in its own short read so fn may write between pages.
 func (c *Catalog) forEachPage(ctx context.Context, prefix []byte, fn func([]kv.KV) error) error {
-	start, end := prefix, kv.PrefixEnd(prefix)
-	for {
-		var page []kv.KV
-		err := c.store.View(ctx, func(r kv.Reader) (err error) {
-			page, err = r.Scan(ctx, start, end, scanPage)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if err := fn(page); err != nil {
-			return err
-		}
-		if len(page) < scanPage {
-			return nil
-		}
-		start = append(page[len(page)-1].Key, 0)
-	}
+	return kv.ForEachPage(ctx, c.store, prefix, scanPage, fn)
 }
