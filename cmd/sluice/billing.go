@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"sort"
 	"strconv"
@@ -169,42 +168,6 @@ func parseExportTime(name, v, granularity string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%s %s: want the start of a UTC %s, so every window is whole", name, v, granularity)
 	}
 	return t, nil
-}
-
-// controlPlane calls the control plane's REST API with a bearer token.
-type controlPlane struct{ base, token string }
-
-func (c controlPlane) get(ctx context.Context, path string, query url.Values, out any) error {
-	target := c.base + path
-	if len(query) > 0 {
-		target += "?" + query.Encode()
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	req.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	reply, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return fmt.Errorf("read the reply: %w", err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var e api.Error
-		if json.Unmarshal(reply, &e) == nil && e.Error.Code != "" {
-			return fmt.Errorf("%s: %s %s", resp.Status, e.Error.Code, e.Error.Message)
-		}
-		return fmt.Errorf("%s: %.200s", resp.Status, reply)
-	}
-	if err := json.Unmarshal(reply, out); err != nil {
-		return fmt.Errorf("reply %.200q: %w", reply, err)
-	}
-	return nil
 }
 
 // accounts lists every tenant's account id, page by page, in order.

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -181,45 +178,11 @@ func runTokenRevoke(ctx context.Context, env environment, args []string) error {
 	var rev api.Revocation
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
-	if err := postJSON(ctx, strings.TrimSuffix(endpoint, "/")+api.PathRevokeToken, caller, body, &rev); err != nil {
+	cp := controlPlane{base: strings.TrimSuffix(endpoint, "/"), token: caller}
+	if err := cp.call(ctx, http.MethodPost, api.PathRevokeToken, nil, body, &rev); err != nil {
 		return fmt.Errorf("--endpoint %s: %w", endpoint, err)
 	}
 	fmt.Fprintf(env.stdout, "revoked token %s (refused by every node within seconds; the revocation is kept until %s)\n",
 		rev.ID, rev.ExpiresAt.Format(time.RFC3339))
-	return nil
-}
-
-// postJSON posts in as JSON with a bearer token and decodes a 2xx reply
-// into out; any other status is an error carrying the API's message.
-func postJSON(ctx context.Context, target, bearer string, in, out any) error {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+bearer)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	reply, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("read the reply: %w", err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var e api.Error
-		if json.Unmarshal(reply, &e) == nil && e.Error.Code != "" {
-			return fmt.Errorf("%s: %s %s", resp.Status, e.Error.Code, e.Error.Message)
-		}
-		return fmt.Errorf("%s: %.200s", resp.Status, reply)
-	}
-	if err := json.Unmarshal(reply, out); err != nil {
-		return fmt.Errorf("reply %.200q: %w", reply, err)
-	}
 	return nil
 }
