@@ -7,8 +7,15 @@ MODULES   := sdk terraform e2e
 RACE_PKGS := ./internal/kv/... ./data-plane/... ./tenants/... ./control-plane/...
 BENCHTIME ?= 1s
 FUZZTIME  ?= 60s
+# Go's bin dir, where `go install` (and so test-deps) puts versitygw and
+# terraform, goes first on PATH, so the tests find them there.
+GOBIN_DIR := $(shell $(GO) env GOBIN)
+ifeq ($(GOBIN_DIR),)
+GOBIN_DIR := $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin
+endif
+export PATH := $(GOBIN_DIR):$(PATH)
 
-.PHONY: run build test test-root test-modules bench loadtest e2e fuzz lint tools clean
+.PHONY: run build test test-deps test-root test-modules test-pkg bench loadtest e2e fuzz lint tools clean
 
 run: build
 	./$(BIN) dev
@@ -17,6 +24,21 @@ build:
 	$(GO) build -o $(BIN) ./cmd/sluice
 
 test: test-root test-modules
+
+# test-deps installs what the tests need and Go modules do not bring, each
+# only when missing: versitygw, terraform, the AWS CLI, boto3, Node.js and
+# e2e/js's node_modules (.ci/deps says how). A test whose dependency is
+# still missing fails, or skips with SLUICE_TEST_SKIP_MISSING=1.
+test-deps:
+	@GO=$(GO) .ci/deps
+
+test-root test-modules test-pkg e2e: test-deps
+
+# test-pkg runs one package's tests with the same setup, e.g.
+# `make test-pkg PKG=./internal/blob/s3/` (a package of the root module).
+PKG ?= ./...
+test-pkg:
+	$(GO) test -count=1 $(PKG)
 
 test-root:
 	$(GO) test -count=1 -timeout 20m ./...
@@ -57,8 +79,7 @@ lint:
 	@set -e; for m in $(MODULES); do (cd $$m && staticcheck ./...); done
 
 # tools installs what the tests and lint need but Go modules do not bring.
-tools:
-	command -v versitygw >/dev/null || $(GO) install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+tools: test-deps
 	command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 
 clean:

@@ -22,19 +22,32 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/sluice-mq/sluice/e2e/internal/sluiceproc"
+	"github.com/sluice-mq/sluice/e2e/internal/testenv"
 )
 
-// requireTool finds a client program; under CI its absence fails the test.
+// requireTool finds a client program; its absence fails the test (see
+// testenv). `make test-deps` installs them all.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI: %v", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
+	return testenv.LookPath(t, name, toolInstall[name])
+}
+
+// toolInstall says how to install each client requireTool looks for, on
+// Debian or Ubuntu.
+var toolInstall = map[string]string{
+	"aws":  "apt-get install awscli",
+	"node": "apt-get install nodejs npm",
+}
+
+// requireBoto3 finds a python3 that can import boto3.
+func requireBoto3(t *testing.T) string {
+	t.Helper()
+	const install = "apt-get install python3-boto3"
+	python := testenv.LookPath(t, "python3", install)
+	if out, err := exec.Command(python, "-c", "import boto3").CombinedOutput(); err != nil {
+		testenv.Missing(t, "boto3 ("+python+": "+strings.TrimSpace(string(out))+")", install)
 	}
-	return path
+	return python
 }
 
 // clientEnv is the environment a user would set for the dev tenant, with
@@ -118,7 +131,7 @@ func TestAWSCLI(t *testing.T) {
 
 // TestBoto3 runs a batch round trip through boto3, which checks digests.
 func TestBoto3(t *testing.T) {
-	python := requireTool(t, "python3")
+	python := requireBoto3(t)
 	p := sluiceproc.StartDev(t, "--data", t.TempDir())
 	script := `
 import os, boto3, botocore
@@ -159,7 +172,7 @@ print("ok", botocore.__version__)
 // TestBoto3FIFO uses a FIFO queue from boto3: sequence numbers, group
 // order, deduplication, the attempt-id retry and SQS's error codes.
 func TestBoto3FIFO(t *testing.T) {
-	python := requireTool(t, "python3")
+	python := requireBoto3(t)
 	p := sluiceproc.StartDev(t, "--data", t.TempDir())
 	script := `
 import os, boto3, botocore
@@ -209,10 +222,7 @@ func TestJavaScriptSDK(t *testing.T) {
 	_, file, _, _ := runtime.Caller(0)
 	dir := filepath.Join(filepath.Dir(file), "js")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@aws-sdk", "client-sqs")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("@aws-sdk/client-sqs not installed (npm ci in e2e/js): %v", err)
-		}
-		t.Skipf("run `npm ci` in e2e/js first: %v", err)
+		testenv.Missing(t, "@aws-sdk/client-sqs (e2e/js/node_modules)", "`npm ci` in e2e/js")
 	}
 	p := sluiceproc.StartDev(t, "--data", t.TempDir())
 	out, errOut, err := runTool(t, clientEnv(t, p), dir, node, "roundtrip.mjs")

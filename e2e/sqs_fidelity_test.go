@@ -50,7 +50,7 @@ func TestAWSCLIQueueNameAsURL(t *testing.T) {
 // (`sluice dev --regions`) get two queues of one name, each in its region;
 // a region the endpoint does not serve is refused as SQS refuses it.
 func TestBoto3Regions(t *testing.T) {
-	python := requireTool(t, "python3")
+	python := requireBoto3(t)
 	p := sluiceproc.StartDev(t, "--data", t.TempDir(), "--regions", "us-east-1,eu-west-1")
 	script := `
 import os, boto3, botocore

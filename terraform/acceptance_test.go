@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/terraform/internal/provider"
+	"github.com/sluice-mq/sluice/terraform/internal/testenv"
 )
 
 // TestTerraformCLI builds the provider binary and drives the real terraform
@@ -76,18 +77,10 @@ type terraform struct {
 	path string
 }
 
-// terraformCLI finds terraform on PATH. Without it the test skips locally
-// but fails in CI, where a missing binary means a broken setup.
+// terraformCLI finds terraform on PATH (`make test-deps` installs it).
 func terraformCLI(t *testing.T) terraform {
 	t.Helper()
-	path, err := exec.LookPath("terraform")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("terraform not found on PATH (required when CI is set): %v", err)
-		}
-		t.Skipf("terraform not found on PATH: %v", err)
-	}
-	return terraform{path: path}
+	return terraform{path: testenv.LookPath(t, "terraform", "go install github.com/hashicorp/terraform@v1.5.7")}
 }
 
 // env returns the environment for terraform: the test's own, minus anything

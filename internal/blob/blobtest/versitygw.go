@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluice-mq/sluice/internal/testenv"
 )
 
 const (
@@ -32,7 +34,7 @@ const (
 // SLUICE_TEST_S3_ENDPOINT is set it returns that server instead (with
 // SLUICE_TEST_S3_ACCESS_KEY, SLUICE_TEST_S3_SECRET_KEY and the optional
 // SLUICE_TEST_S3_BUCKET and SLUICE_TEST_S3_SECURE). Without a versitygw
-// binary the test is skipped, or fails when $CI is set.
+// binary the test fails, or skips under testenv's opt-out.
 func StartVersityGW(t testing.TB) S3Server {
 	t.Helper()
 	if srv, ok := externalS3Server(t); ok {
@@ -40,11 +42,7 @@ func StartVersityGW(t testing.TB) S3Server {
 	}
 	bin := findVersityGW()
 	if bin == "" {
-		msg := "versitygw not found in $PATH, $GOBIN or $(go env GOPATH)/bin; install it with: " + versityGWInstall
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testenv.Missing(t, "versitygw (looked in $PATH, $GOBIN and $(go env GOPATH)/bin)", versityGWInstall)
 	}
 	dir := t.TempDir()
 	var errs []error
