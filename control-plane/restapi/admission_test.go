@@ -5,15 +5,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
 	"github.com/sluice-mq/sluice/data-plane/admission"
-	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/tenants"
-	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
 type meterLog struct {
@@ -32,18 +28,10 @@ func (m *meterLog) Count(u admission.Usage) {
 // RequestThrottled past it), its queue quota is the gate's decision, and
 // every admitted call is metered with the code it was answered with.
 func TestQueueRoutesPassTheGate(t *testing.T) {
-	store := kvtest.OpenLocal(t)
-	sealer, _ := seal.New(seal.GenerateKey())
-	key, _ := jwtauth.ParseKey(jwtSecret)
-	eng, err := engine.New(store, engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
 	meter := &meterLog{}
-	f := &fixture{e: echo.New(), key: key, engine: eng}
-	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil).
-		WithGate(admission.New(admission.Options{Counts: eng, Meter: meter})).Register(f.e)
+	f := newFixtureWith(t, kvtest.OpenLocal(t), func(api *restapi.API, _ *tenants.Catalog) {
+		api.WithGate(admission.New(admission.Options{Meter: meter}))
+	})
 	op := f.token(t, jwtauth.RoleOperator, "")
 	var tenant tenantReply
 	f.do(t, op, "POST", "/v1/tenants", `{"quotas":{"maxQueues":1,"adminPerSecond":4}}`, 201, &tenant)

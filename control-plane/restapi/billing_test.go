@@ -8,19 +8,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/sluice-mq/sluice/billing/invoices"
 	"github.com/sluice-mq/sluice/billing/plans"
 	"github.com/sluice-mq/sluice/billing/usage"
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
-	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
-	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
 // staticUsage reports the same quantities for every account and span.
@@ -38,24 +34,9 @@ func (s staticUsage) Quantities(_ context.Context, _ string, _, _ time.Time, byQ
 
 func newBillingFixture(t *testing.T, store kv.Store, src invoices.UsageSource) *fixture {
 	t.Helper()
-	sealer, err := seal.New(seal.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := jwtauth.ParseKey(jwtSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(store, engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
-	catalog := tenants.New(store, sealer, tenants.Options{})
-	biller := invoices.New(store, plans.NewStore(store, nil), src, catalog, invoices.Options{})
-	e := echo.New()
-	restapi.New(catalog, eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil).WithBilling(biller).Register(e)
-	return &fixture{e: e, key: key, engine: eng}
+	return newFixtureWith(t, store, func(api *restapi.API, catalog *tenants.Catalog) {
+		api.WithBilling(invoices.New(store, plans.NewStore(store, nil), src, catalog, invoices.Options{}))
+	})
 }
 
 func TestInvoiceRoutes(t *testing.T) {

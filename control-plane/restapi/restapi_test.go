@@ -33,6 +33,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, store kv.Store) *fixture {
 	t.Helper()
+	return newFixtureWith(t, store, func(api *restapi.API, _ *tenants.Catalog) { api.WithUsage(store) })
+}
+
+// newFixtureWith is newFixture with the API configured by configure before
+// its routes are registered.
+func newFixtureWith(t *testing.T, store kv.Store, configure func(*restapi.API, *tenants.Catalog)) *fixture {
+	t.Helper()
 	sealer, err := seal.New(seal.GenerateKey())
 	if err != nil {
 		t.Fatal(err)
@@ -46,8 +53,11 @@ func newFixture(t *testing.T, store kv.Store) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = eng.Close() })
+	catalog := tenants.New(store, sealer, tenants.Options{})
+	api := restapi.New(catalog, eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil)
+	configure(api, catalog)
 	e := echo.New()
-	restapi.New(tenants.New(store, sealer, tenants.Options{}), eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil).WithUsage(store).Register(e)
+	api.Register(e)
 	return &fixture{e: e, key: key, engine: eng, store: store}
 }
 
