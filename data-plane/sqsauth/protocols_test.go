@@ -22,14 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
-	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sigv4"
-	"github.com/sluice-mq/sluice/data-plane/sqsapi"
-	"github.com/sluice-mq/sluice/data-plane/sqsauth"
-	"github.com/sluice-mq/sluice/internal/kv/kvtest"
-	"github.com/sluice-mq/sluice/tenants"
-	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
 // The sqsapi tests stand in a trusting authenticator for speed. This test is
@@ -43,39 +37,15 @@ import (
 func TestEveryProtocolPathChecksSignatures(t *testing.T) {
 	const region = "us-east-1"
 	ctx := context.Background()
-	store := kvtest.OpenLocal(t)
-	sealer, err := seal.New(seal.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog := tenants.New(store, sealer, tenants.Options{KeyCacheTTL: -1})
-	tenant, err := catalog.CreateTenant(ctx, tenants.CreateTenantInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, secret, err := catalog.CreateAccessKey(ctx, tenant.AccountID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(store, engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef"), PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Start(ctx)
-	t.Cleanup(func() { _ = eng.Close() })
-	h, err := sqsapi.New(sqsapi.Options{Engine: eng, Catalog: eng.Catalog(), Auth: sqsauth.New(catalog, region, sigv4.Options{})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	creds := aws.Credentials{AccessKeyID: key.ID, SecretAccessKey: secret}
+	s := newSignedServer(t, region)
+	eng, srv := s.engine, s.Server
+	creds := aws.Credentials{AccessKeyID: s.key, SecretAccessKey: s.secret}
 
 	// queueExists asks the engine directly, so no path's answer is trusted
 	// to say what a request did.
 	queueExists := func(name string) bool {
 		t.Helper()
-		_, err := eng.GetQueueAttributes(ctx, queues.Ref{Account: tenant.AccountID, Region: region, Name: name}, nil)
+		_, err := eng.GetQueueAttributes(ctx, queues.Ref{Account: s.account, Region: region, Name: name}, nil)
 		return err == nil
 	}
 
@@ -84,7 +54,7 @@ func TestEveryProtocolPathChecksSignatures(t *testing.T) {
 		client := sqs.New(sqs.Options{
 			Region:           region,
 			BaseEndpoint:     aws.String(srv.URL),
-			Credentials:      credentials.NewStaticCredentialsProvider(key.ID, secret, ""),
+			Credentials:      credentials.NewStaticCredentialsProvider(s.key, s.secret, ""),
 			HTTPClient:       tc,
 			RetryMaxAttempts: 1,
 		})

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -15,14 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	"github.com/sluice-mq/sluice/data-plane/engine"
-	"github.com/sluice-mq/sluice/data-plane/sigv4"
-	"github.com/sluice-mq/sluice/data-plane/sqsapi"
-	"github.com/sluice-mq/sluice/data-plane/sqsauth"
-	"github.com/sluice-mq/sluice/internal/kv/kvtest"
-	"github.com/sluice-mq/sluice/tenants"
-	"github.com/sluice-mq/sluice/tenants/seal"
 )
 
 // One endpoint serves several regions: aws-sdk-go-v2 clients configured
@@ -32,38 +22,13 @@ import (
 // endpoint does not serve is refused as SQS refuses it.
 func TestOneEndpointServesSeveralRegions(t *testing.T) {
 	ctx := context.Background()
-	store := kvtest.OpenLocal(t)
-	sealer, err := seal.New(seal.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	catalog := tenants.New(store, sealer, tenants.Options{KeyCacheTTL: -1})
-	tenant, err := catalog.CreateTenant(ctx, tenants.CreateTenantInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, secret, err := catalog.CreateAccessKey(ctx, tenant.AccountID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.New(store, engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef"), PollInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.Start(ctx)
-	t.Cleanup(func() { _ = eng.Close() })
-	auth := sqsauth.NewForRegions(catalog, []string{"us-east-1", "eu-west-1"}, sigv4.Options{})
-	h, err := sqsapi.New(sqsapi.Options{Engine: eng, Catalog: eng.Catalog(), Auth: auth})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
+	s := newSignedServer(t, "us-east-1", "eu-west-1")
+	srv := s.Server
 	client := func(region string) *sqs.Client {
 		return sqs.New(sqs.Options{
 			Region:           region,
 			BaseEndpoint:     aws.String(srv.URL),
-			Credentials:      credentials.NewStaticCredentialsProvider(key.ID, secret, ""),
+			Credentials:      credentials.NewStaticCredentialsProvider(s.key, s.secret, ""),
 			HTTPClient:       srv.Client(),
 			RetryMaxAttempts: 1,
 		})
@@ -77,12 +42,12 @@ func TestOneEndpointServesSeveralRegions(t *testing.T) {
 			t.Fatalf("%s: create: %v", region, err)
 		}
 		// The URL is on the host the client called, whatever its region.
-		if want := srv.URL + "/" + tenant.AccountID + "/orders"; aws.ToString(out.QueueUrl) != want {
+		if want := srv.URL + "/" + s.account + "/orders"; aws.ToString(out.QueueUrl) != want {
 			t.Fatalf("%s: QueueUrl %s, want %s", region, aws.ToString(out.QueueUrl), want)
 		}
 		urls[region] = aws.ToString(out.QueueUrl)
 		attrs, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: out.QueueUrl, AttributeNames: []types.QueueAttributeName{"QueueArn"}})
-		if want := "arn:aws:sqs:" + region + ":" + tenant.AccountID + ":orders"; err != nil || attrs.Attributes["QueueArn"] != want {
+		if want := "arn:aws:sqs:" + region + ":" + s.account + ":orders"; err != nil || attrs.Attributes["QueueArn"] != want {
 			t.Fatalf("%s: QueueArn %v (%v), want %s", region, attrs, err, want)
 		}
 	}
@@ -96,13 +61,13 @@ func TestOneEndpointServesSeveralRegions(t *testing.T) {
 		}
 		return strings.Join(out.QueueUrls, " ")
 	}
-	if got, want := list(us), srv.URL+"/"+tenant.AccountID+"/orders"; got != want {
+	if got, want := list(us), srv.URL+"/"+s.account+"/orders"; got != want {
 		t.Fatalf("us-east-1 lists %q, want %q", got, want)
 	}
-	if got, want := list(eu), srv.URL+"/"+tenant.AccountID+"/eu-only "+srv.URL+"/"+tenant.AccountID+"/orders"; got != want {
+	if got, want := list(eu), srv.URL+"/"+s.account+"/eu-only "+srv.URL+"/"+s.account+"/orders"; got != want {
 		t.Fatalf("eu-west-1 lists %q, want %q", got, want)
 	}
-	_, err = us.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("eu-only")})
+	_, err := us.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("eu-only")})
 	wantReply(t, err, "AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.")
 
 	if _, err := us.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(urls["us-east-1"]), MessageBody: aws.String("to us-east-1")}); err != nil {
