@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -18,10 +17,10 @@ import (
 // across the nodes that run a sampler.
 var LeaseKey = []byte("U/lease/sampler")
 
-// StorageReader reads a queue's stored bytes: an engine's Stats, or
-// engine.NewStats on a node without an engine.
+// StorageReader reads a queue's stored bytes inside a read of the store:
+// an engine's Stats, or engine.NewStats on a node without an engine.
 type StorageReader interface {
-	QueueStorage(ctx context.Context, ref queues.Ref) (engine.QueueStorage, error)
+	QueueBytes(ctx context.Context, r kv.Reader, q *queues.Record) (hot, cold int64, err error)
 }
 
 // SamplerOptions configures a Sampler.
@@ -106,26 +105,37 @@ func (s *Sampler) SampleOnce(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	at := time.Unix(minute*60, 0)
+	// One read per page of queues, not one per queue: an idle cluster's
+	// queues cost the sampler a read of their count records each minute.
+	type sample struct {
+		ref       queues.Ref
+		hot, cold int64
+	}
 	err = kv.ForEachPage(ctx, s.opts.Store, queues.RecordsPrefix(), 500, func(page []kv.KV) error {
-		for _, p := range page {
-			ref, ok := queues.ParseKey(p.Key)
-			if !ok {
-				continue
-			}
-			if _, err := queues.Decode(p.Value); err != nil {
-				continue
-			}
-			st, err := s.opts.Storage.QueueStorage(ctx, ref)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
+		var samples []sample
+		err := s.opts.Store.View(ctx, func(r kv.Reader) error {
+			samples = samples[:0]
+			for _, p := range page {
+				ref, ok := queues.ParseKey(p.Key)
+				if !ok {
+					continue
 				}
-				s.opts.Logger.Debug("sample queue storage", "queue", ref.Name, "error", err)
-				continue // deleted meanwhile
+				rec, err := queues.Decode(p.Value)
+				if err != nil {
+					continue
+				}
+				hot, cold, err := s.opts.Storage.QueueBytes(ctx, r, rec)
+				if err != nil {
+					return fmt.Errorf("queue %s: %w", ref.Name, err)
+				}
+				samples = append(samples, sample{ref, hot, cold})
 			}
-			s.opts.Meter.Sample(ref.Account, ref.Region, ref.Name, st.HotBytes, st.ColdBytes, at)
+			return nil
+		})
+		for _, x := range samples {
+			s.opts.Meter.Sample(x.ref.Account, x.ref.Region, x.ref.Name, x.hot, x.cold, at)
 		}
-		return nil
+		return err
 	})
 	if err != nil && ctx.Err() == nil {
 		err = fmt.Errorf("scan queues: %w", err)

@@ -15,8 +15,15 @@ import (
 
 type fixedStorage map[string]engine.QueueStorage
 
-func (f fixedStorage) QueueStorage(_ context.Context, ref queues.Ref) (engine.QueueStorage, error) {
-	return f[ref.Name], nil
+// QueueBytes answers by the queue's data range, as the store names it.
+func (f fixedStorage) QueueBytes(ctx context.Context, r kv.Reader, q *queues.Record) (int64, int64, error) {
+	v, err := r.Get(ctx, queues.NameKey(q.DID()))
+	if err != nil {
+		return 0, 0, err
+	}
+	ref, _ := queues.ParseKey(v)
+	st := f[ref.Name]
+	return st.HotBytes, st.ColdBytes, nil
 }
 
 // TestSamplerStorageAndQueueHours: two nodes run samplers for 90 minutes

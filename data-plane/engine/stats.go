@@ -181,6 +181,19 @@ type QueueStorage struct {
 
 // QueueStorage returns the queue's stored messages and bytes, hot and
 // cold, as far as every node has flushed its counts (about a second).
+// QueueBytes returns the hot and cold bytes of the queue whose record is
+// q, read in r: for a caller walking many queues in one read (the usage
+// sampler), without QueueStorage's segment count.
+func (s *Stats) QueueBytes(ctx context.Context, r kv.Reader, q *queues.Record) (hot, cold int64, err error) {
+	d := q.DID()
+	stored, err := storedCount(ctx, r, d)
+	if err != nil {
+		return 0, 0, err
+	}
+	stored = stored.plus(s.pending(d))
+	return max(stored.hot(), 0), max(stored.cold, 0), nil
+}
+
 func (s *Stats) QueueStorage(ctx context.Context, ref queues.Ref) (QueueStorage, error) {
 	var out QueueStorage
 	err := s.store.View(ctx, func(r kv.Reader) error {
