@@ -22,6 +22,10 @@ type Client struct {
 	httpClient *http.Client
 	token      string
 	userAgent  string
+	retry      RetryPolicy
+	// lookupEnv, when set (FromEnvironment, WithEnvironment), fills an
+	// empty endpoint or token.
+	lookupEnv func(string) (string, bool)
 }
 
 // Option configures a Client in New.
@@ -62,22 +66,28 @@ func WithUserAgent(userAgent string) Option {
 
 // New returns a Client for the server at endpoint, an absolute http or https
 // URL such as "https://sluice.example.com" or "http://localhost:8080/sluice".
-// A trailing slash is ignored.
+// A trailing slash is ignored. With [FromEnvironment] an empty endpoint is
+// read from SLUICE_ENDPOINT and a missing token from SLUICE_TOKEN.
 func New(endpoint string, opts ...Option) (*Client, error) {
-	normalized, err := normalizeEndpoint(endpoint)
-	if err != nil {
-		return nil, fmt.Errorf("sluice client: %w", err)
-	}
 	c := &Client{
-		endpoint:   normalized,
 		httpClient: &http.Client{Timeout: defaultTimeout},
 		userAgent:  DefaultUserAgent,
+		retry:      DefaultRetryPolicy,
 	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
 			return nil, fmt.Errorf("sluice client: %w", err)
 		}
 	}
+	endpoint, c.token = c.fromEnvironment(endpoint, c.token)
+	normalized, err := normalizeEndpoint(endpoint)
+	if err != nil && c.lookupEnv != nil && endpoint == "" {
+		return nil, fmt.Errorf("sluice client: %w (pass one or set %s)", err, EnvEndpoint)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sluice client: %w", err)
+	}
+	c.endpoint = normalized
 	return c, nil
 }
 

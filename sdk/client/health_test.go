@@ -187,3 +187,11 @@ func TestHealthReportsUnreachableServer(t *testing.T) {
 		t.Errorf("error %q does not name the URL %s/healthz", err, endpoint)
 	}
 }
+
+// newRawServer starts an httptest server for h.
+func newRawServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
