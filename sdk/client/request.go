@@ -123,7 +123,7 @@ func (c *Client) attempt(ctx context.Context, r call, body []byte) ([]byte, time
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s %s: read HTTP %d response: %w", r.method, r.path, resp.StatusCode, err)
 		}
-		return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), newAPIError(resp.StatusCode, b)
+		return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), newError(resp.StatusCode, b)
 	}
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
