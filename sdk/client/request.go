@@ -150,3 +150,26 @@ func path(template string, params ...string) (string, error) {
 	}
 	return api.Expand(template, params...), nil
 }
+
+// callFor expands r.path, a template, with params, sends r and decodes the
+// reply into a T.
+func callFor[T any](ctx context.Context, c *Client, r call, params ...string) (T, error) {
+	var out T
+	p, err := path(r.path, params...)
+	if err != nil {
+		return out, err
+	}
+	r.path = p
+	err = c.do(ctx, r, &out)
+	return out, err
+}
+
+// callNoReply is callFor for routes that answer no body (204).
+func callNoReply(ctx context.Context, c *Client, r call, params ...string) error {
+	p, err := path(r.path, params...)
+	if err != nil {
+		return err
+	}
+	r.path = p
+	return c.do(ctx, r, nil)
+}
