@@ -66,10 +66,6 @@ func TestColdTierWithSDK(t *testing.T) {
 	}
 	p = sluiceproc.StartDev(t, "--data", data, "--tier-interval", "300ms")
 	c = sqsClient(p, p.SecretKey)
-	// Receives of 4 keep each reply under 4 KiB: replies the server sends
-	// chunked failed here now and then with "use of closed network
-	// connection", hot or cold alike, with the SDK's HTTP client and a
-	// plain one — a finding of its own, recorded in docs/architecture.md §6.
 	url = mustOK(c.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("backlog")}))(t).QueueUrl
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -79,7 +75,7 @@ func TestColdTierWithSDK(t *testing.T) {
 
 	seen := map[string]bool{}
 	for len(seen) < n {
-		out := mustOK(c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 4,
+		out := mustOK(c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10,
 			MessageAttributeNames: []string{"All"}, WaitTimeSeconds: 1}))(t)
 		if len(out.Messages) == 0 {
 			t.Fatalf("queue empty after %d of %d", len(seen), n)

@@ -61,7 +61,7 @@ func TestFIFOWithSDK(t *testing.T) {
 		go func() {
 			cc := sqsClient(p, p.SecretKey)
 			for empty := 0; empty < 3; {
-				out, err := cc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 4, WaitTimeSeconds: 1})
+				out, err := cc.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 				if err != nil {
 					errs <- err
 					return

@@ -95,7 +95,7 @@ func TestServeOnMockTiKVAndS3(t *testing.T) {
 
 	seen := map[int]bool{}
 	for len(seen) < n {
-		out := mustOK(c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 4,
+		out := mustOK(c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10,
 			MessageAttributeNames: []string{"All"}, WaitTimeSeconds: 1}))(t)
 		if len(out.Messages) == 0 {
 			t.Fatalf("queue empty after %d of %d", len(seen), n)

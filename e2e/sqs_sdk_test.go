@@ -15,6 +15,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sluice-mq/sluice/e2e/internal/sluiceproc"
+	"github.com/sluice-mq/sluice/sdk/awshttp"
 )
 
 // sqsClient is aws-sdk-go-v2's SQS client for the dev server's tenant.
@@ -22,13 +23,16 @@ func sqsClient(p *sluiceproc.Process, secret string) *sqs.Client {
 	return sqsClientFor(p, p.AccessKey, secret)
 }
 
-// sqsClientFor signs with any access key, without retries.
+// sqsClientFor signs with any access key, without retries, over
+// sdk/awshttp's transport as Sluice advises Go users (see
+// docs/architecture.md §6, "Large replies").
 func sqsClientFor(p *sluiceproc.Process, id, secret string) *sqs.Client {
 	return sqs.New(sqs.Options{
 		Region:           p.Region,
 		BaseEndpoint:     aws.String(p.Endpoint),
 		Credentials:      credentials.NewStaticCredentialsProvider(id, secret, ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       awshttp.NewClient(nil),
 	})
 }
 

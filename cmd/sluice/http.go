@@ -38,7 +38,9 @@ func serveHTTP(ctx context.Context, l net.Listener, e *echo.Echo, cfg httpserve.
 	}
 	srv := httpserve.NewServer(e, cfg, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(httpserve.LimitListener(l, cfg.MaxConnsPerAddr, log)) }()
+	go func() {
+		served <- srv.Serve(httpserve.LimitListener(httpserve.QuickAckListener(l), cfg.MaxConnsPerAddr, log))
+	}()
 	select {
 	case err := <-served:
 		return fmt.Errorf("http server: %w", err)

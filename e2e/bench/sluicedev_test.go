@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awstransport "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
 	"github.com/sluice-mq/sluice/e2e/bench/load"
 	"github.com/sluice-mq/sluice/e2e/internal/sluiceproc"
+	"github.com/sluice-mq/sluice/sdk/awshttp"
 )
 
 // devConfig is a small workload against the dev server's tenant, with the
@@ -41,6 +42,7 @@ func requireSQS(t *testing.T, cfg load.Config) {
 		Region:       cfg.Region,
 		BaseEndpoint: aws.String(cfg.Endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, ""),
+		HTTPClient:   awshttp.NewClient(nil),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -48,7 +50,7 @@ func requireSQS(t *testing.T, cfg load.Config) {
 	if err == nil {
 		return
 	}
-	var resp *awshttp.ResponseError
+	var resp *awstransport.ResponseError
 	if errors.As(err, &resp) && (resp.HTTPStatusCode() == 404 || resp.HTTPStatusCode() == 405) {
 		t.Fatalf("sluice dev does not route the SQS API (CreateQueue: HTTP %d): %v", resp.HTTPStatusCode(), err)
 	}

@@ -2,7 +2,6 @@ package load
 
 import (
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -13,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sluice-mq/sluice/sdk/awshttp"
 )
 
 // NewHTTPClient returns a client keeping an idle connection per worker, so
@@ -54,34 +55,16 @@ func newRetryer(retries *atomic.Int64, maxBackoff time.Duration) aws.RetryerV2 {
 	return countingRetryer{RetryerV2: standard, retries: retries}
 }
 
-// bodyShieldedClient works around a race between smithy-go and net/http
-// that a fast server wins often: the SDK closes the request body as soon
-// as response headers arrive, and its closed body's WriteTo returns
-// io.EOF. net/http's writer, still doing its final "any bytes beyond
-// Content-Length?" read, takes that EOF for a write error and closes the
-// connection — sometimes under the response body being read, which the
-// SDK then retries although the server acted on the request. Hiding
-// WriteTo makes that last read a plain Read, which reports a clean EOF.
-type bodyShieldedClient struct{ client *http.Client }
-
-func (c bodyShieldedClient) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		req.Body = readCloserOnly{req.Body}
-	}
-	return c.client.Do(req)
-}
-
-// readCloserOnly exposes Read and Close and nothing else.
-type readCloserOnly struct{ io.ReadCloser }
-
 // newSQSClient builds a client with static credentials against cfg's
-// endpoint, sharing httpClient.
+// endpoint, sharing httpClient's transport under sdk/awshttp's, which
+// keeps the SDK's closed request bodies away from net/http's connections
+// (docs/architecture.md §6, "Large replies").
 func newSQSClient(cfg Config, httpClient *http.Client, retries *atomic.Int64) *sqs.Client {
 	return sqs.New(sqs.Options{
 		Region:       cfg.Region,
 		BaseEndpoint: aws.String(cfg.Endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(cfg.AccessKey, cfg.SecretKey, ""),
-		HTTPClient:   bodyShieldedClient{client: httpClient},
+		HTTPClient:   awshttp.NewClient(httpClient),
 		Retryer:      newRetryer(retries, cfg.maxRetryBackoff),
 	})
 }

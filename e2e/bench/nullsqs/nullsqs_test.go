@@ -17,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sluice-mq/sluice/e2e/bench/nullsqs"
+	"github.com/sluice-mq/sluice/sdk/awshttp"
 )
 
 func start(t *testing.T, opts nullsqs.Options) (*nullsqs.Server, *sqs.Client) {
@@ -34,6 +35,7 @@ func start(t *testing.T, opts nullsqs.Options) (*nullsqs.Server, *sqs.Client) {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.Endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("k", "s", ""),
+		HTTPClient:   awshttp.NewClient(nil),
 	})
 	return srv, client
 }
@@ -194,6 +196,7 @@ func TestSDKRejectsAWrongMD5(t *testing.T) {
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(liar.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("k", "s", ""),
+		HTTPClient:   awshttp.NewClient(nil),
 	})
 	_, err := client.SendMessage(testContext(t), &sqs.SendMessageInput{QueueUrl: aws.String(liar.URL + "/q"), MessageBody: aws.String("x")})
 	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "checksum") {

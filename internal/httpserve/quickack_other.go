@@ -1,0 +1,7 @@
+//go:build !linux
+
+package httpserve
+
+const quickAckSupported = false
+
+func setQuickAck(uintptr) {}
