@@ -1,0 +1,64 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// receiveErrorPause keeps a failing receive from spinning; the SDK has
+// retried already.
+const receiveErrorPause = time.Second
+
+// poll receives until ctx ends, asking only for messages it has slots for.
+// ctx cancels the long poll itself, so shutdown does not wait it out.
+func (r *consumerRun) poll(ctx context.Context) {
+	o := r.c.opts
+	in := &sqs.ReceiveMessageInput{
+		QueueUrl:                    aws.String(r.c.queueURL),
+		WaitTimeSeconds:             int32(o.WaitTime / time.Second),
+		VisibilityTimeout:           visibilitySeconds(o.VisibilityTimeout),
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
+	}
+	for {
+		n := r.slots.take(ctx, o.MaxMessages)
+		if n == 0 {
+			return
+		}
+		call := *in
+		call.MaxNumberOfMessages = int32(n)
+		out, err := r.c.client.ReceiveMessage(ctx, &call)
+		received := time.Now()
+		if err != nil {
+			r.slots.put(n)
+			if ctx.Err() != nil {
+				return
+			}
+			r.c.opts.OnError(fmt.Errorf("queue: ReceiveMessage: %w", err))
+			sleep(ctx, receiveErrorPause)
+			continue
+		}
+		r.slots.put(n - min(n, len(out.Messages)))
+		for _, msg := range out.Messages {
+			m := &inflight{msg: fromSQS(msg), deadline: received.Add(o.VisibilityTimeout)}
+			r.tracker.add(m)
+			if !r.dispatch.add(m) {
+				r.giveBack(m, 0)
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
