@@ -26,10 +26,10 @@ type fakeSQS struct {
 	srv *httptest.Server
 
 	mu        sync.Mutex
-	sendCalls [][]fakeEntry           // entries of each SendMessageBatch
+	sendCalls [][]fakeEntry            // entries of each SendMessageBatch
 	failSend  func(e fakeEntry) string // an error code fails the entry
-	failCall  func(action string) int // an HTTP status fails the whole call
-	sendHold  chan struct{}           // if set, SendMessageBatch waits on it
+	failCall  func(action string) int  // an HTTP status fails the whole call
+	sendHold  chan struct{}            // if set, SendMessageBatch waits on it
 	msgs      []*fakeMsg
 	nextID    int
 	deleted   map[string]time.Time // message id -> when

@@ -95,9 +95,3 @@ func (t *tracker) extended(ms []*inflight, ok []bool, deadline time.Time) {
 		m.extending = nil
 	}
 }
-
-func (t *tracker) len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.set)
-}
