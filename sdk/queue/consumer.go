@@ -41,6 +41,13 @@ type ConsumerOptions struct {
 	// context ends (30 s); then their contexts are cancelled and their
 	// messages returned to the queue.
 	DrainTimeout time.Duration
+	// ShutdownPollGrace is how long a receive already sent may still
+	// answer once Run's context ends, before it is cancelled (250 ms;
+	// negative: cancel at once). A reply cancelled on the wire would hide
+	// its messages for the visibility timeout; the grace lets a busy
+	// queue's replies land (their messages are then given back), while an
+	// idle long poll is still cut short.
+	ShutdownPollGrace time.Duration
 	// AckLinger is how long a delete or visibility change waits for nine
 	// more to share its request (10 ms).
 	AckLinger time.Duration
@@ -72,6 +79,8 @@ func (o ConsumerOptions) withDefaults() (ConsumerOptions, error) {
 	defDur(&o.HeartbeatThreshold, min(5*time.Second, o.VisibilityTimeout/2))
 	defDur(&o.DrainTimeout, 30*time.Second)
 	defDur(&o.AckLinger, 10*time.Millisecond)
+	defDur(&o.ShutdownPollGrace, 250*time.Millisecond)
+	o.ShutdownPollGrace = max(o.ShutdownPollGrace, 0)
 	defDur(&o.CallTimeout, 30*time.Second)
 	if o.Backoff == nil {
 		o.Backoff = ExponentialBackoff(time.Second, 5*time.Minute)
@@ -117,7 +126,7 @@ func NewConsumer(client API, queueURL string, opts ConsumerOptions) (*Consumer, 
 }
 
 // Run consumes until ctx ends, then shuts down gracefully: polling stops
-// at once (the long poll is cancelled), received messages not yet started
+// at once (an open long poll is cancelled after ShutdownPollGrace), received messages not yet started
 // go back to the queue (visibility 0), running handlers have DrainTimeout
 // to finish, and Run returns after the last delete and visibility change.
 // It returns nil after such a shutdown.

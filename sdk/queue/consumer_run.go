@@ -20,6 +20,7 @@ type consumerRun struct {
 
 	handlerCtx    context.Context
 	cancelHandler context.CancelFunc
+	cancelPolls   context.CancelFunc
 	stopWorkers   chan struct{}
 	stopHeartbeat chan struct{}
 	heartbeatDone chan struct{}
@@ -53,14 +54,24 @@ func (r *consumerRun) start(ctx context.Context) {
 	for range r.c.opts.Concurrency {
 		r.wg.workers.Go(func() { r.work(r.handlerCtx, r.stopWorkers) })
 	}
+	// Receives run under their own context, cancelled ShutdownPollGrace
+	// after ctx, so a reply already on its way is read, not dropped.
+	pollCtx, cancelPolls := context.WithCancel(context.WithoutCancel(ctx))
+	r.cancelPolls = cancelPolls
+	go func() {
+		<-ctx.Done()
+		sleep(pollCtx, r.c.opts.ShutdownPollGrace)
+		cancelPolls()
+	}()
 	for range r.c.opts.Pollers {
-		r.wg.pollers.Go(func() { r.poll(ctx) })
+		r.wg.pollers.Go(func() { r.poll(ctx, pollCtx) })
 	}
 }
 
 // shutdown runs once ctx has ended: see Consumer.Run.
 func (r *consumerRun) shutdown() {
 	r.wg.pollers.Wait()
+	r.cancelPolls()
 	for _, m := range r.dispatch.stop() {
 		r.giveBack(m, 0)
 	}

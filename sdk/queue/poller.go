@@ -15,8 +15,9 @@ import (
 const receiveErrorPause = time.Second
 
 // poll receives until ctx ends, asking only for messages it has slots for.
-// ctx cancels the long poll itself, so shutdown does not wait it out.
-func (r *consumerRun) poll(ctx context.Context) {
+// Each receive runs under callCtx, which ends shortly after ctx, so
+// shutdown does not wait out a long poll.
+func (r *consumerRun) poll(ctx, callCtx context.Context) {
 	o := r.c.opts
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(r.c.queueURL),
@@ -25,18 +26,18 @@ func (r *consumerRun) poll(ctx context.Context) {
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
 		MessageAttributeNames:       []string{"All"},
 	}
-	for {
+	for ctx.Err() == nil {
 		n := r.slots.take(ctx, o.MaxMessages)
 		if n == 0 {
 			return
 		}
 		call := *in
 		call.MaxNumberOfMessages = int32(n)
-		out, err := r.c.client.ReceiveMessage(ctx, &call)
+		out, err := r.c.client.ReceiveMessage(callCtx, &call)
 		received := time.Now()
 		if err != nil {
 			r.slots.put(n)
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || callCtx.Err() != nil {
 				return
 			}
 			r.c.opts.OnError(fmt.Errorf("queue: ReceiveMessage: %w", err))
