@@ -50,8 +50,9 @@ type Received struct {
 	Body          string
 	ReceiptHandle string
 	Attributes    map[string]Attribute
-	// System holds the system attributes the queue returned
-	// (ApproximateReceiveCount, SentTimestamp, SequenceNumber, …).
+	// System holds the system attributes the queue returned of those
+	// the consumer asks for: ApproximateReceiveCount, MessageGroupId,
+	// AWSTraceHeader, SequenceNumber and SentTimestamp.
 	System map[string]string
 	// GroupID is the FIFO message group, "" on a standard queue.
 	GroupID string

@@ -14,6 +14,17 @@ import (
 // retried already.
 const receiveErrorPause = time.Second
 
+// receivedSystemAttributes are what Received needs and handlers most
+// often want; asking for All would make the server render and send every
+// system attribute of every message.
+var receivedSystemAttributes = []types.MessageSystemAttributeName{
+	types.MessageSystemAttributeNameApproximateReceiveCount,
+	types.MessageSystemAttributeNameMessageGroupId,
+	types.MessageSystemAttributeNameAWSTraceHeader,
+	types.MessageSystemAttributeNameSequenceNumber,
+	types.MessageSystemAttributeNameSentTimestamp,
+}
+
 // poll receives until ctx ends, asking only for messages it has slots for.
 // Each receive runs under callCtx, which ends shortly after ctx, so
 // shutdown does not wait out a long poll.
@@ -23,7 +34,7 @@ func (r *consumerRun) poll(ctx, callCtx context.Context) {
 		QueueUrl:                    aws.String(r.c.queueURL),
 		WaitTimeSeconds:             int32(o.WaitTime / time.Second),
 		VisibilityTimeout:           visibilitySeconds(o.VisibilityTimeout),
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+		MessageSystemAttributeNames: receivedSystemAttributes,
 		MessageAttributeNames:       []string{"All"},
 	}
 	for ctx.Err() == nil {
