@@ -31,6 +31,13 @@ type Config struct {
 	// SequenceNumber they receive. 0 means a standard queue.
 	Groups int
 
+	// SDK runs the same workload through sdk/queue: one Producer shared by
+	// Producers goroutines, each keeping Batch sends outstanding, and one
+	// Consumer with Consumers pollers and Consumers×Batch handlers that
+	// acknowledge at once. Receive and delete call latencies are then not
+	// measured (the Consumer makes those calls).
+	SDK bool
+
 	// WaitTimeSeconds is the receive long poll, 0–20; 0 is a short poll.
 	WaitTimeSeconds int
 	// Verify makes Run fail when a message acknowledged as sent was never
@@ -104,6 +111,7 @@ func (c Config) validate() error {
 	check(c.Rate >= 0, "Rate must not be negative")
 	check(c.Groups >= 0, "Groups must not be negative")
 	check(c.WaitTimeSeconds >= 0 && c.WaitTimeSeconds <= 20, "WaitTimeSeconds must be 0 to 20, not %d", c.WaitTimeSeconds)
+	check(!c.SDK || c.WaitTimeSeconds >= 1, "SDK mode long-polls: WaitTimeSeconds must be 1 to 20")
 	check(c.Timeout > 0, "Timeout is required: every run is bounded in time")
 	check(c.DrainTimeout >= 0, "DrainTimeout must not be negative")
 	return errors.Join(problems...)

@@ -106,6 +106,9 @@ type measured struct {
 
 // workload runs producers and consumers to the end.
 func (r *run) workload(runCtx context.Context) measured {
+	if r.cfg.SDK {
+		return r.sdkWorkload(runCtx)
+	}
 	stopConsumers, stop := context.WithCancel(runCtx)
 	defer stop()
 

@@ -67,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&c.Verify, "verify", c.Verify, "fail if an acknowledged message is never received")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "bound on each run; at it the run stops and reports what it got")
 	fs.DurationVar(&c.DrainTimeout, "drain-timeout", 0, "stop once sends are done and nothing arrived for this long (0 = 2×wait+5s)")
+	fs.BoolVar(&c.SDK, "sdk", false, "send and consume through sdk/queue's Producer and Consumer instead of raw batch calls")
 	fs.BoolVar(&c.Purge, "purge", false, "purge the queue before sending")
 	fs.BoolVar(&c.DeleteQueue, "delete-queue", false, "delete the queue after the run")
 	fs.BoolVar(&o.null, "null", false, "first run the workload against an in-process null server")
