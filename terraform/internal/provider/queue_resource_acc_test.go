@@ -184,11 +184,7 @@ func setVisibility(t *testing.T, s *sluicedev.Server, name, value string) {
 // checkQueueAttr checks an attribute on the server, behind Terraform's back.
 func checkQueueAttr(s *sluicedev.Server, name, attr, want string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		c, err := client.New(s.Endpoint, client.WithToken(s.OperatorToken))
-		if err != nil {
-			return err
-		}
-		q, err := c.GetQueue(context.Background(), s.AccountID, name)
+		q, err := operatorClient(s).GetQueue(context.Background(), s.AccountID, name)
 		if err != nil {
 			return fmt.Errorf("queue %s: %w", name, err)
 		}
@@ -202,10 +198,7 @@ func checkQueueAttr(s *sluicedev.Server, name, attr, want string) resource.TestC
 // checkQueuesGone checks that the server has none of the queues.
 func checkQueuesGone(s *sluicedev.Server, names ...string) func(*terraform.State) error {
 	return func(*terraform.State) error {
-		c, err := client.New(s.Endpoint, client.WithToken(s.OperatorToken))
-		if err != nil {
-			return err
-		}
+		c := operatorClient(s)
 		for _, name := range names {
 			_, err := c.GetQueue(context.Background(), s.AccountID, name)
 			if !client.IsNotFound(err) {
