@@ -15,7 +15,19 @@ import (
 // The DLQ pair refers both ways: the source's redrive policy names the
 // dead-letter queue, whose allow policy names the source. With the
 // policies as separate resources there is no cycle.
-func dlqPairConfig(s *sluicedev.Server, maxReceives int) string {
+// redrive spells the redrive policy: with jsonencode, or by hand with
+// keys out of order and extra whitespace, which must make no diff.
+func dlqPairConfig(s *sluicedev.Server, maxReceives int, byHand bool) string {
+	redrive := fmt.Sprintf(`jsonencode({
+    maxReceiveCount     = %d
+    deadLetterTargetArn = sluice_queue.dlq.arn
+  })`, maxReceives)
+	if byHand {
+		redrive = fmt.Sprintf(`<<-EOT
+    {  "maxReceiveCount" : %d,
+       "deadLetterTargetArn": "${sluice_queue.dlq.arn}"  }
+  EOT`, maxReceives)
+	}
 	return providerConfig(s, s.OperatorToken, s.AccountID) + fmt.Sprintf(`
 resource "sluice_queue" "source" {
   name = "acc-pair-source"
@@ -27,10 +39,7 @@ resource "sluice_queue" "dlq" {
 
 resource "sluice_queue_redrive_policy" "source" {
   queue_url = sluice_queue.source.url
-  redrive_policy = jsonencode({
-    maxReceiveCount     = %d
-    deadLetterTargetArn = sluice_queue.dlq.arn
-  })
+  redrive_policy = %s
 }
 
 resource "sluice_queue_redrive_allow_policy" "dlq" {
@@ -40,7 +49,7 @@ resource "sluice_queue_redrive_allow_policy" "dlq" {
     redrivePermission = "byQueue"
   })
 }
-`, maxReceives)
+`, redrive)
 }
 
 func TestAccQueueDLQPairWithSeparatePolicies(t *testing.T) {
@@ -50,8 +59,8 @@ func TestAccQueueDLQPairWithSeparatePolicies(t *testing.T) {
 		ProtoV6ProviderFactories: factories(),
 		CheckDestroy:             checkQueuesGone(s, "acc-pair-source", "acc-pair-dlq"),
 		Steps: []resource.TestStep{
-			{
-				Config: dlqPairConfig(s, 3),
+			{ // the server answers its own spelling; the plan after apply is still empty
+				Config: dlqPairConfig(s, 3, true),
 				Check: resource.ComposeTestCheckFunc(
 					checkQueueJSON(s, "acc-pair-source", "RedrivePolicy",
 						fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":3}`, arn("acc-pair-dlq"))),
@@ -59,8 +68,12 @@ func TestAccQueueDLQPairWithSeparatePolicies(t *testing.T) {
 						fmt.Sprintf(`{"redrivePermission":"byQueue","sourceQueueArns":[%q]}`, arn("acc-pair-source"))),
 				),
 			},
+			{ // the same document spelled by jsonencode plans nothing
+				Config: dlqPairConfig(s, 3, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
 			{
-				Config: dlqPairConfig(s, 7),
+				Config: dlqPairConfig(s, 7, false),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					expectOnlyChanged("sluice_queue_redrive_policy.source", "redrive_policy"),
 					plancheck.ExpectResourceAction("sluice_queue.source", plancheck.ResourceActionNoop),
