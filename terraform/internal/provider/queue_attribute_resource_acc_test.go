@@ -69,7 +69,7 @@ func TestAccQueueDLQPairWithSeparatePolicies(t *testing.T) {
 				),
 			},
 			{ // the same document spelled by jsonencode plans nothing
-				Config: dlqPairConfig(s, 3, false),
+				Config:           dlqPairConfig(s, 3, false),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 			{
