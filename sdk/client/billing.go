@@ -15,25 +15,14 @@ import (
 // ListInvoices reads the tenant's invoices, oldest first: the finalized
 // ones, then the drafts.
 func (c *Client) ListInvoices(ctx context.Context, account string) ([]api.Invoice, error) {
-	var l api.InvoiceList
-	p, err := path(api.PathInvoices, account)
-	if err != nil {
-		return nil, err
-	}
-	err = c.do(ctx, call{method: http.MethodGet, path: p}, &l)
+	l, err := callFor[api.InvoiceList](ctx, c, call{method: http.MethodGet, path: api.PathInvoices}, account)
 	return l.Invoices, err
 }
 
 // GetInvoice reads one invoice by id (inv_{account}_{YYYY-MM}); a draft is
 // computed on each read.
 func (c *Client) GetInvoice(ctx context.Context, account, id string) (api.Invoice, error) {
-	var inv api.Invoice
-	p, err := path(api.PathInvoice, account, id)
-	if err != nil {
-		return inv, err
-	}
-	err = c.do(ctx, call{method: http.MethodGet, path: p}, &inv)
-	return inv, err
+	return callFor[api.Invoice](ctx, c, call{method: http.MethodGet, path: api.PathInvoice}, account, id)
 }
 
 // GetInvoiceCSV reads an invoice's lines as CSV, with a header row.
@@ -47,41 +36,25 @@ func (c *Client) GetInvoiceCSV(ctx context.Context, account, id string) ([]byte,
 
 // ListPlans reads every price plan at its current version.
 func (c *Client) ListPlans(ctx context.Context) ([]api.PricePlan, error) {
-	var l api.PricePlanList
-	err := c.do(ctx, call{method: http.MethodGet, path: api.PathPlans}, &l)
+	l, err := callFor[api.PricePlanList](ctx, c, call{method: http.MethodGet, path: api.PathPlans})
 	return l.Plans, err
 }
 
 // GetPlan reads a price plan at its current version.
 func (c *Client) GetPlan(ctx context.Context, name api.Plan) (api.PricePlan, error) {
-	return c.getPlan(ctx, name, nil)
+	return callFor[api.PricePlan](ctx, c, call{method: http.MethodGet, path: api.PathPlan}, string(name))
 }
 
 // GetPlanVersion reads one version of a price plan; 0 is the built-in
 // default.
 func (c *Client) GetPlanVersion(ctx context.Context, name api.Plan, version int) (api.PricePlan, error) {
-	return c.getPlan(ctx, name, url.Values{"version": {strconv.Itoa(version)}})
-}
-
-func (c *Client) getPlan(ctx context.Context, name api.Plan, q url.Values) (api.PricePlan, error) {
-	var pp api.PricePlan
-	p, err := path(api.PathPlan, string(name))
-	if err != nil {
-		return pp, err
-	}
-	err = c.do(ctx, call{method: http.MethodGet, path: p, query: q}, &pp)
-	return pp, err
+	q := url.Values{"version": {strconv.Itoa(version)}}
+	return callFor[api.PricePlan](ctx, c, call{method: http.MethodGet, path: api.PathPlan, query: q}, string(name))
 }
 
 // PutPlan stores the next version of a price plan (operator): the current
 // version's prices, changed where req says. Invoices keep the version
 // they were rated with.
 func (c *Client) PutPlan(ctx context.Context, name api.Plan, req api.PutPricePlanRequest) (api.PricePlan, error) {
-	var pp api.PricePlan
-	p, err := path(api.PathPlan, string(name))
-	if err != nil {
-		return pp, err
-	}
-	err = c.do(ctx, call{method: http.MethodPut, path: p, body: req}, &pp)
-	return pp, err
+	return callFor[api.PricePlan](ctx, c, call{method: http.MethodPut, path: api.PathPlan, body: req}, string(name))
 }

@@ -72,7 +72,7 @@ func New(endpoint string, opts ...Option) (*Client, error) {
 	c := &Client{
 		httpClient: &http.Client{Timeout: defaultTimeout},
 		userAgent:  DefaultUserAgent,
-		retry:      DefaultRetryPolicy,
+		retry:      DefaultRetryPolicy(),
 	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {

@@ -78,11 +78,11 @@ func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }
 // a rate quota refused the call, even after the client's retries.
 func IsThrottled(err error) bool { return errors.Is(err, ErrThrottled) }
 
-// newAPIError builds an Error from a non-2xx response body. Bodies that
+// newError builds an Error from a non-2xx response body. Bodies that
 // are not the server's JSON error shape (a proxy's HTML page, plain text)
 // fall back to the status text rather than failing, so the caller still
 // learns the status code.
-func newAPIError(statusCode int, body []byte) *Error {
+func newError(statusCode int, body []byte) *Error {
 	apiErr := &Error{StatusCode: statusCode}
 	var parsed api.Error
 	if err := json.Unmarshal(body, &parsed); err == nil {

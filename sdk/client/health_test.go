@@ -98,13 +98,13 @@ func TestHealthReturnsAPIErrorFromJSONBody(t *testing.T) {
 	})
 
 	_, err := c.Health(context.Background())
-	var apiErr *client.APIError
+	var apiErr *client.Error
 	if !errors.As(err, &apiErr) {
-		t.Fatalf("Health error = %v (%T), want *client.APIError", err, err)
+		t.Fatalf("Health error = %v (%T), want *client.Error", err, err)
 	}
-	want := client.APIError{StatusCode: 500, Code: "internal", Message: "metadata store unavailable"}
+	want := client.Error{StatusCode: 500, Code: "internal", Message: "metadata store unavailable"}
 	if *apiErr != want {
-		t.Errorf("APIError = %+v, want %+v", *apiErr, want)
+		t.Errorf("Error = %+v, want %+v", *apiErr, want)
 	}
 	for _, part := range []string{"health check", "/healthz", "500", "internal", "metadata store unavailable"} {
 		if !strings.Contains(err.Error(), part) {
@@ -121,13 +121,13 @@ func TestHealthReturnsAPIErrorFromNonJSONBody(t *testing.T) {
 	})
 
 	_, err := c.Health(context.Background())
-	var apiErr *client.APIError
+	var apiErr *client.Error
 	if !errors.As(err, &apiErr) {
-		t.Fatalf("Health error = %v (%T), want *client.APIError", err, err)
+		t.Fatalf("Health error = %v (%T), want *client.Error", err, err)
 	}
-	want := client.APIError{StatusCode: 502, Message: "Bad Gateway"}
+	want := client.Error{StatusCode: 502, Message: "Bad Gateway"}
 	if *apiErr != want {
-		t.Errorf("APIError = %+v, want %+v", *apiErr, want)
+		t.Errorf("Error = %+v, want %+v", *apiErr, want)
 	}
 }
 
@@ -140,7 +140,7 @@ func TestHealthRejectsMalformedSuccessBody(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "decode response") {
 		t.Fatalf("Health error = %v, want a decode error", err)
 	}
-	var apiErr *client.APIError
+	var apiErr *client.Error
 	if errors.As(err, &apiErr) {
 		t.Errorf("a 200 with a bad body must not be an APIError, got %+v", apiErr)
 	}

@@ -10,42 +10,21 @@ import (
 // CreateAccessKey gives the tenant a new SQS access key. The reply holds
 // the secret, which cannot be read again.
 func (c *Client) CreateAccessKey(ctx context.Context, account string) (api.AccessKey, error) {
-	var k api.AccessKey
-	p, err := path(api.PathAccessKeys, account)
-	if err != nil {
-		return k, err
-	}
-	err = c.do(ctx, call{method: http.MethodPost, path: p}, &k)
-	return k, err
+	return callFor[api.AccessKey](ctx, c, call{method: http.MethodPost, path: api.PathAccessKeys}, account)
 }
 
 // ListAccessKeys reads the tenant's access keys, without their secrets.
 func (c *Client) ListAccessKeys(ctx context.Context, account string) ([]api.AccessKey, error) {
-	var l api.AccessKeyList
-	p, err := path(api.PathAccessKeys, account)
-	if err != nil {
-		return nil, err
-	}
-	err = c.do(ctx, call{method: http.MethodGet, path: p}, &l)
+	l, err := callFor[api.AccessKeyList](ctx, c, call{method: http.MethodGet, path: api.PathAccessKeys}, account)
 	return l.Keys, err
 }
 
 // UpdateAccessKey enables or disables an access key.
 func (c *Client) UpdateAccessKey(ctx context.Context, account, keyID string, req api.UpdateAccessKeyRequest) (api.AccessKey, error) {
-	var k api.AccessKey
-	p, err := path(api.PathAccessKey, account, keyID)
-	if err != nil {
-		return k, err
-	}
-	err = c.do(ctx, call{method: http.MethodPatch, path: p, body: req}, &k)
-	return k, err
+	return callFor[api.AccessKey](ctx, c, call{method: http.MethodPatch, path: api.PathAccessKey, body: req}, account, keyID)
 }
 
 // DeleteAccessKey deletes an access key; IsNotFound when there is none.
 func (c *Client) DeleteAccessKey(ctx context.Context, account, keyID string) error {
-	p, err := path(api.PathAccessKey, account, keyID)
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, call{method: http.MethodDelete, path: p}, nil)
+	return callNoReply(ctx, c, call{method: http.MethodDelete, path: api.PathAccessKey}, account, keyID)
 }

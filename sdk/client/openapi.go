@@ -11,7 +11,5 @@ import (
 // OpenAPI reads the OpenAPI 3 document the server serves for its control
 // plane (no token needed).
 func (c *Client) OpenAPI(ctx context.Context) (json.RawMessage, error) {
-	var doc json.RawMessage
-	err := c.do(ctx, call{method: http.MethodGet, path: api.PathOpenAPI}, &doc)
-	return doc, err
+	return callFor[json.RawMessage](ctx, c, call{method: http.MethodGet, path: api.PathOpenAPI})
 }

@@ -17,24 +17,13 @@ import (
 // CreateQueue creates a queue, as SQS CreateQueue: creating one that
 // exists with the same attributes succeeds.
 func (c *Client) CreateQueue(ctx context.Context, account string, req api.CreateQueueRequest) (api.Queue, error) {
-	var q api.Queue
-	p, err := path(api.PathQueues, account)
-	if err != nil {
-		return q, err
-	}
-	err = c.do(ctx, call{method: http.MethodPost, path: p, body: req}, &q)
-	return q, err
+	return callFor[api.Queue](ctx, c, call{method: http.MethodPost, path: api.PathQueues, body: req}, account)
 }
 
 // ListQueuesPage reads one page of the tenant's queue names starting with
 // prefix: limit of them (0: the server's default, 1000) from token next
 // ("" for the first page). The reply's Next, when set, is the next page's.
 func (c *Client) ListQueuesPage(ctx context.Context, account, prefix string, limit int, next string) (api.QueueList, error) {
-	var l api.QueueList
-	p, err := path(api.PathQueues, account)
-	if err != nil {
-		return l, err
-	}
 	q := url.Values{}
 	if prefix != "" {
 		q.Set("prefix", prefix)
@@ -45,8 +34,7 @@ func (c *Client) ListQueuesPage(ctx context.Context, account, prefix string, lim
 	if next != "" {
 		q.Set("next", next)
 	}
-	err = c.do(ctx, call{method: http.MethodGet, path: p, query: q}, &l)
-	return l, err
+	return callFor[api.QueueList](ctx, c, call{method: http.MethodGet, path: api.PathQueues, query: q}, account)
 }
 
 // ListQueues yields the names of the tenant's queues starting with prefix,
@@ -61,31 +49,16 @@ func (c *Client) ListQueues(ctx context.Context, account, prefix string, pageSiz
 
 // GetQueue reads a queue's attributes, tags, tiering settings and storage.
 func (c *Client) GetQueue(ctx context.Context, account, name string) (api.Queue, error) {
-	return c.queueCall(ctx, http.MethodGet, account, name, nil)
+	return callFor[api.Queue](ctx, c, call{method: http.MethodGet, path: api.PathQueue}, account, name)
 }
 
 // UpdateQueue sets attributes, adds or removes tags and changes tiering
 // settings; req must set at least one.
 func (c *Client) UpdateQueue(ctx context.Context, account, name string, req api.UpdateQueueRequest) (api.Queue, error) {
-	return c.queueCall(ctx, http.MethodPatch, account, name, req)
+	return callFor[api.Queue](ctx, c, call{method: http.MethodPatch, path: api.PathQueue, body: req}, account, name)
 }
 
 // DeleteQueue deletes a queue, as SQS DeleteQueue.
 func (c *Client) DeleteQueue(ctx context.Context, account, name string) error {
-	p, err := path(api.PathQueue, account, name)
-	if err != nil {
-		return err
-	}
-	return c.do(ctx, call{method: http.MethodDelete, path: p}, nil)
-}
-
-// queueCall is a call on one queue that answers the queue.
-func (c *Client) queueCall(ctx context.Context, method, account, name string, body any) (api.Queue, error) {
-	var q api.Queue
-	p, err := path(api.PathQueue, account, name)
-	if err != nil {
-		return q, err
-	}
-	err = c.do(ctx, call{method: method, path: p, body: body}, &q)
-	return q, err
+	return callNoReply(ctx, c, call{method: http.MethodDelete, path: api.PathQueue}, account, name)
 }

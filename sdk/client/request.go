@@ -123,7 +123,7 @@ func (c *Client) attempt(ctx context.Context, r call, body []byte) ([]byte, time
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s %s: read HTTP %d response: %w", r.method, r.path, resp.StatusCode, err)
 		}
-		return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), newAPIError(resp.StatusCode, b)
+		return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), newError(resp.StatusCode, b)
 	}
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
@@ -149,4 +149,27 @@ func path(template string, params ...string) (string, error) {
 		rest = rest[end+1:]
 	}
 	return api.Expand(template, params...), nil
+}
+
+// callFor expands r.path, a template, with params, sends r and decodes the
+// reply into a T.
+func callFor[T any](ctx context.Context, c *Client, r call, params ...string) (T, error) {
+	var out T
+	p, err := path(r.path, params...)
+	if err != nil {
+		return out, err
+	}
+	r.path = p
+	err = c.do(ctx, r, &out)
+	return out, err
+}
+
+// callNoReply is callFor for routes that answer no body (204).
+func callNoReply(ctx context.Context, c *Client, r call, params ...string) error {
+	p, err := path(r.path, params...)
+	if err != nil {
+		return err
+	}
+	r.path = p
+	return c.do(ctx, r, nil)
 }

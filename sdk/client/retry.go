@@ -24,8 +24,11 @@ type RetryPolicy struct {
 }
 
 // DefaultRetryPolicy is the policy of a Client made without
-// WithRetryPolicy: four attempts over at most about 1.4 s of backoff.
-var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second}
+// WithRetryPolicy: four attempts over at most about 1.4 s of backoff. (A
+// function, not a variable, so no program can change every client's.)
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, BaseDelay: 200 * time.Millisecond, MaxDelay: 5 * time.Second}
+}
 
 // WithRetryPolicy replaces DefaultRetryPolicy.
 func WithRetryPolicy(p RetryPolicy) Option {

@@ -151,3 +151,14 @@ func TestRejectsBadRetryPolicies(t *testing.T) {
 		}
 	}
 }
+
+func TestDefaultPolicyRetries(t *testing.T) {
+	h, n := failing(t, 429, 1, nil)
+	c := newServer(t, h)
+	if _, err := c.CreateTenant(context.Background(), api.CreateTenantRequest{}); err != nil || n.Load() != 2 {
+		t.Fatalf("%v after %d attempts, want success on the second", err, n.Load())
+	}
+	if p := client.DefaultRetryPolicy(); p.MaxAttempts != 4 || p.MaxDelay < p.BaseDelay {
+		t.Errorf("DefaultRetryPolicy() = %+v", p)
+	}
+}

@@ -13,9 +13,7 @@ import (
 // CreateTenant creates a tenant (operator). The account id is generated
 // unless req gives one; a taken one is a conflict (IsConflict).
 func (c *Client) CreateTenant(ctx context.Context, req api.CreateTenantRequest) (api.Tenant, error) {
-	var t api.Tenant
-	err := c.do(ctx, call{method: http.MethodPost, path: api.PathTenants, body: req}, &t)
-	return t, err
+	return callFor[api.Tenant](ctx, c, call{method: http.MethodPost, path: api.PathTenants, body: req})
 }
 
 // ListTenantsPage reads one page of tenants by account id (operator):
@@ -30,9 +28,7 @@ func (c *Client) ListTenantsPage(ctx context.Context, limit int, after string) (
 	if after != "" {
 		q.Set("after", after)
 	}
-	var l api.TenantList
-	err := c.do(ctx, call{method: http.MethodGet, path: api.PathTenants, query: q}, &l)
-	return l, err
+	return callFor[api.TenantList](ctx, c, call{method: http.MethodGet, path: api.PathTenants, query: q})
 }
 
 // ListTenants yields every tenant, a page of pageSize (0: the server's
@@ -47,45 +43,28 @@ func (c *Client) ListTenants(ctx context.Context, pageSize int) iter.Seq2[api.Te
 
 // GetTenant reads a tenant; IsNotFound when there is none.
 func (c *Client) GetTenant(ctx context.Context, account string) (api.Tenant, error) {
-	return c.tenantCall(ctx, http.MethodGet, api.PathTenant, account, nil)
+	return callFor[api.Tenant](ctx, c, call{method: http.MethodGet, path: api.PathTenant}, account)
 }
 
 // UpdateTenant sets a tenant's plan, its quota overrides (all of them), or
 // both (operator).
 func (c *Client) UpdateTenant(ctx context.Context, account string, req api.UpdateTenantRequest) (api.Tenant, error) {
-	return c.tenantCall(ctx, http.MethodPatch, api.PathTenant, account, req)
+	return callFor[api.Tenant](ctx, c, call{method: http.MethodPatch, path: api.PathTenant, body: req}, account)
 }
 
 // DeleteTenant starts deleting a tenant (operator): its keys stop working
 // at once, its queues and messages are removed in the background.
 func (c *Client) DeleteTenant(ctx context.Context, account string) (api.TenantDeletion, error) {
-	var d api.TenantDeletion
-	p, err := path(api.PathTenant, account)
-	if err != nil {
-		return d, err
-	}
-	err = c.do(ctx, call{method: http.MethodDelete, path: p}, &d)
-	return d, err
+	return callFor[api.TenantDeletion](ctx, c, call{method: http.MethodDelete, path: api.PathTenant}, account)
 }
 
 // SuspendTenant refuses the tenant's SQS calls until ResumeTenant
 // (operator); nothing is deleted.
 func (c *Client) SuspendTenant(ctx context.Context, account string) (api.Tenant, error) {
-	return c.tenantCall(ctx, http.MethodPost, api.PathTenantSuspend, account, nil)
+	return callFor[api.Tenant](ctx, c, call{method: http.MethodPost, path: api.PathTenantSuspend}, account)
 }
 
 // ResumeTenant serves a suspended tenant's SQS calls again (operator).
 func (c *Client) ResumeTenant(ctx context.Context, account string) (api.Tenant, error) {
-	return c.tenantCall(ctx, http.MethodPost, api.PathTenantResume, account, nil)
-}
-
-// tenantCall is a call on one tenant that answers the tenant.
-func (c *Client) tenantCall(ctx context.Context, method, template, account string, body any) (api.Tenant, error) {
-	var t api.Tenant
-	p, err := path(template, account)
-	if err != nil {
-		return t, err
-	}
-	err = c.do(ctx, call{method: method, path: p, body: body}, &t)
-	return t, err
+	return callFor[api.Tenant](ctx, c, call{method: http.MethodPost, path: api.PathTenantResume}, account)
 }

@@ -53,11 +53,5 @@ func (q UsageQuery) values() url.Values {
 // GetUsage reads the tenant's metered usage in hour or day buckets (UTC);
 // usage is readable within seconds of the calls.
 func (c *Client) GetUsage(ctx context.Context, account string, q UsageQuery) (api.Usage, error) {
-	var u api.Usage
-	p, err := path(api.PathTenantUsage, account)
-	if err != nil {
-		return u, err
-	}
-	err = c.do(ctx, call{method: http.MethodGet, path: p, query: q.values()}, &u)
-	return u, err
+	return callFor[api.Usage](ctx, c, call{method: http.MethodGet, path: api.PathTenantUsage, query: q.values()}, account)
 }
