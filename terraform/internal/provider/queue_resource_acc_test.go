@@ -165,6 +165,20 @@ func TestAccQueueValidation(t *testing.T) {
 	}
 }
 
+// An operator token manages every tenant: without an account anywhere,
+// the plan says so instead of guessing.
+func TestAccQueueNeedsAnAccount(t *testing.T) {
+	s := accServer(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories(),
+		Steps: []resource.TestStep{{
+			Config:      providerConfig(s, s.OperatorToken, "") + "resource \"sluice_queue\" \"q\" {\n  name = \"acc-no-account\"\n}\n",
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`No account to act on`),
+		}},
+	})
+}
+
 func setVisibility(t *testing.T, s *sluicedev.Server, name, value string) {
 	t.Helper()
 	ctx := context.Background()
