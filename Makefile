@@ -46,8 +46,10 @@ test-root:
 	$(GO) test -count=1 -tags sluice_mocktikv -timeout 5m ./cmd/sluice/
 	$(GO) test -count=1 -race -short -tags sluice_invariants -timeout 20m $(RACE_PKGS)
 
+# TF_ACC=1 runs the Terraform provider's acceptance tests (the real
+# terraform binary against a real `sluice dev`, a few minutes).
 test-modules:
-	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && $(GO) test -count=1 ./...); done
+	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && TF_ACC=1 $(GO) test -count=1 -timeout 20m ./...); done
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./internal/kv/ ./data-plane/engine/ ./data-plane/sqsapi/ ./data-plane/sigv4/

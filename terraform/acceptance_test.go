@@ -199,7 +199,8 @@ output "status" {
 	return dir
 }
 
-// fakeSluice answers GET /healthz like `sluice dev` and records the
+// fakeSluice answers GET /healthz like `sluice dev`, and GET /v1/tenants
+// (the provider's credential check) with no tenants, and records the
 // Authorization header of every request.
 type fakeSluice struct {
 	*httptest.Server
@@ -214,12 +215,15 @@ func newFakeSluice(t *testing.T, version string) *fakeSluice {
 		f.mu.Lock()
 		f.auth = append(f.auth, r.Header.Get("Authorization"))
 		f.mu.Unlock()
-		if r.Method != http.MethodGet || r.URL.Path != "/healthz" {
-			http.NotFound(w, r)
-			return
-		}
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"status":"ok","version":"`+version+`"}`)
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/healthz":
+			io.WriteString(w, `{"status":"ok","version":"`+version+`"}`)
+		case r.Method == http.MethodGet && r.URL.Path == "/v1/tenants":
+			io.WriteString(w, `{"tenants":[]}`)
+		default:
+			http.NotFound(w, r)
+		}
 	}))
 	t.Cleanup(f.Close)
 	return f

@@ -24,6 +24,7 @@ const typeName = "sluice"
 const (
 	EnvEndpoint = "SLUICE_ENDPOINT"
 	EnvToken    = "SLUICE_TOKEN"
+	EnvAccount  = "SLUICE_ACCOUNT"
 )
 
 // New returns the constructor providerserver expects. version is reported
@@ -67,6 +68,13 @@ func (p *sluiceProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 				Optional:  true,
 				Sensitive: true,
 			},
+			"account": schema.StringAttribute{
+				Description: "12-digit account id of the tenant that queues and access keys belong to unless they " +
+					"name their own. Defaults to the " + EnvAccount + " environment variable, then to the account " +
+					"of a tenant-admin token. An operator token without an account manages tenants only, " +
+					"or resources that set account themselves.",
+				Optional: true,
+			},
 		},
 	}
 }
@@ -74,10 +82,19 @@ func (p *sluiceProvider) Schema(_ context.Context, _ provider.SchemaRequest, res
 func (p *sluiceProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{
 		newServerDataSource,
+		newQueueDataSource,
+		newQueuesDataSource,
+		newTenantDataSource,
 	}
 }
 
-// Resources is empty until the server has a control-plane API to manage.
 func (p *sluiceProvider) Resources(_ context.Context) []func() resource.Resource {
-	return nil
+	return []func() resource.Resource{
+		newQueueResource,
+		newQueueRedrivePolicyResource,
+		newQueueRedriveAllowPolicyResource,
+		newQueuePolicyResource,
+		newTenantResource,
+		newAccessKeyResource,
+	}
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -20,11 +21,12 @@ func TestProviderSchemaHasEndpointAndToken(t *testing.T) {
 	if token == nil || !token.Optional || !token.Sensitive || !token.Type.Is(tftypes.String) {
 		t.Errorf("token attribute = %+v, want optional, sensitive string", token)
 	}
-	if len(attrs) != 2 {
-		t.Errorf("provider has attributes %v, want only endpoint and token", keys(attrs))
+	account := attrs["account"]
+	if account == nil || !account.Optional || account.Sensitive || !account.Type.Is(tftypes.String) {
+		t.Errorf("account attribute = %+v, want optional, non-sensitive string", account)
 	}
-	if len(resp.ResourceSchemas) != 0 {
-		t.Errorf("resources = %v, want none until the control plane exists", resp.ResourceSchemas)
+	if len(attrs) != 3 {
+		t.Errorf("provider has attributes %v, want only endpoint, token and account", keys(attrs))
 	}
 }
 
@@ -45,18 +47,29 @@ func TestProviderSchemaHasServerDataSource(t *testing.T) {
 	}
 }
 
-func TestProviderMetadataListsServerDataSource(t *testing.T) {
+func TestProviderMetadataListsResourcesAndDataSources(t *testing.T) {
 	server := newProtocolServer(t, nil)
 	resp, err := server.GetMetadata(t.Context(), &tfprotov6.GetMetadataRequest{})
 	if err != nil {
 		t.Fatalf("GetMetadata: %v", err)
 	}
 	requireNoErrors(t, resp.Diagnostics)
-	if len(resp.DataSources) != 1 || resp.DataSources[0].TypeName != "sluice_server" {
-		t.Errorf("data sources = %+v, want only sluice_server", resp.DataSources)
+	var dataSources, resources []string
+	for _, d := range resp.DataSources {
+		dataSources = append(dataSources, d.TypeName)
 	}
-	if len(resp.Resources) != 0 {
-		t.Errorf("resources = %+v, want none", resp.Resources)
+	for _, r := range resp.Resources {
+		resources = append(resources, r.TypeName)
+	}
+	slices.Sort(dataSources)
+	slices.Sort(resources)
+	if want := []string{"sluice_queue", "sluice_queues", "sluice_server", "sluice_tenant"}; !slices.Equal(dataSources, want) {
+		t.Errorf("data sources = %v, want %v", dataSources, want)
+	}
+	want := []string{"sluice_access_key", "sluice_queue", "sluice_queue_policy", "sluice_queue_redrive_allow_policy",
+		"sluice_queue_redrive_policy", "sluice_tenant"}
+	if !slices.Equal(resources, want) {
+		t.Errorf("resources = %v, want %v", resources, want)
 	}
 }
 

@@ -2,19 +2,16 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-
-	"github.com/sluice-mq/sluice/sdk/client"
 )
 
 // serverDataSource exposes the server's health check (sluice_server), so a
 // configuration can read or assert on the server version.
 type serverDataSource struct {
-	client *client.Client
+	pd *providerData
 }
 
 var _ datasource.DataSourceWithConfigure = (*serverDataSource)(nil)
@@ -49,26 +46,14 @@ func (d *serverDataSource) Schema(_ context.Context, _ datasource.SchemaRequest,
 }
 
 func (d *serverDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	// ProviderData is nil when Terraform validates before configuring.
-	if req.ProviderData == nil {
-		return
-	}
-	c, ok := req.ProviderData.(*client.Client)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data",
-			fmt.Sprintf("Expected *client.Client, got %T. This is a bug in the provider.", req.ProviderData))
-		return
-	}
-	d.client = c
+	d.pd = configureFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (d *serverDataSource) Read(ctx context.Context, _ datasource.ReadRequest, resp *datasource.ReadResponse) {
-	if d.client == nil {
-		resp.Diagnostics.AddError("Provider not configured",
-			"The sluice provider was not configured before reading sluice_server. This is a bug in the provider.")
+	if notConfigured(d.pd, &resp.Diagnostics) {
 		return
 	}
-	health, err := d.client.Health(ctx)
+	health, err := d.pd.api.Health(ctx)
 	if err != nil {
 		resp.Diagnostics.AddError("Unable to read Sluice server health", err.Error())
 		return

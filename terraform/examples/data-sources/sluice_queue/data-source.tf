@@ -1,0 +1,3 @@
+data "sluice_queue" "orders" {
+  name = "orders"
+}

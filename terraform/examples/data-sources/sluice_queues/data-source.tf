@@ -1,0 +1,3 @@
+data "sluice_queues" "orders" {
+  queue_name_prefix = "orders"
+}
