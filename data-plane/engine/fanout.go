@@ -1,0 +1,103 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqserr"
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// Delivery is one message for one queue of a Fanout.
+type Delivery struct {
+	Queue   queues.Ref
+	Message SendInput
+}
+
+// FanoutResult is what became of one Delivery: the new message's id, or
+// Skipped when the queue does not exist (or is a FIFO queue, which a
+// fan-out does not yet serve).
+type FanoutResult struct {
+	MessageID string
+	Skipped   bool
+}
+
+// Fanout sends messages to several queues in one store transaction, the
+// way a topic publishes: plan reads what it needs in that transaction
+// (the topic and its subscriptions) and names the deliveries, and every
+// one of them is stored in the same transaction. When Fanout returns nil,
+// every delivered message is durably in its queue; with an error, none
+// is. A message its queue refuses (too large, bad attributes) fails the
+// whole call. plan may run more than once (the transaction is retried on
+// conflict).
+func (e *Engine) Fanout(ctx context.Context, plan func(ctx context.Context, r kv.Reader) ([]Delivery, error)) ([]FanoutResult, error) {
+	type sent struct {
+		d       did
+		n       delta
+		visible bool
+	}
+	var (
+		results []FanoutResult
+		done    map[did]*sent
+	)
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
+		done = map[did]*sent{}
+		deliveries, err := plan(ctx, tx)
+		if err != nil {
+			return err
+		}
+		results = make([]FanoutResult, len(deliveries))
+		now := e.clock().UnixMilli()
+		for i, dl := range deliveries {
+			q, err := e.catalog.Read(ctx, tx, dl.Queue)
+			if errors.Is(err, sqserr.ErrQueueDoesNotExist) {
+				results[i].Skipped = true
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if q.Attributes.FifoQueue {
+				results[i].Skipped = true
+				continue
+			}
+			rec, err := e.newRecord(q, dl.Message, now)
+			if err != nil {
+				return err
+			}
+			d := q.DID()
+			entry := entrySent
+			s := done[d]
+			if s == nil {
+				s = &sent{d: d}
+				done[d] = s
+			}
+			if rec.VisibleAt > now {
+				entry = entryDelayed
+			} else {
+				s.visible = true
+			}
+			id := newMessageID()
+			if err := rec.put(tx, d, id, entry); err != nil {
+				return err
+			}
+			s.n = s.n.plus(one(rec))
+			results[i].MessageID = formatMessageID(id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range done {
+		e.counts.add(s.d, s.n)
+		switch {
+		case s.visible:
+			e.waiters.notify(s.d)
+		case s.n.n > 0:
+			e.waiters.changed(s.d)
+		}
+	}
+	return results, nil
+}
