@@ -13,8 +13,10 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/sigv4"
+	"github.com/sluice-mq/sluice/data-plane/snsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsauth"
+	"github.com/sluice-mq/sluice/data-plane/topics"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/tenants"
 	"github.com/sluice-mq/sluice/tenants/seal"
@@ -82,6 +84,19 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 		_ = eng.Close()
 		return nil, err
 	}
+	// SNS topics share the endpoint: requests signed for service sns go
+	// to their handler (snsapi.Route).
+	sns, err := snsapi.New(snsapi.Options{
+		Engine: eng,
+		Topics: topics.New(store, topics.Options{}),
+		Auth:   sqsauth.NewForRegions(catalog, cfg.regions, sigv4.Options{Service: "sns"}),
+		Gate:   gate,
+		Logger: log,
+	})
+	if err != nil {
+		_ = eng.Close()
+		return nil, err
+	}
 	eng.Start(ctx)
 	if m != nil {
 		m.Start(ctx)
@@ -91,7 +106,7 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 		sampler := meter.NewSampler(meter.SamplerOptions{Store: store, Meter: m, Storage: eng.Stats(), Logger: log})
 		go sampler.Run(ctx)
 	}
-	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sqs: h}, nil
+	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sqs: snsapi.Route(sns, h)}, nil
 }
 
 // newCatalog opens the tenant catalog, sealing secrets with masterKey.

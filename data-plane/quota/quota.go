@@ -18,7 +18,7 @@ import (
 type Class uint8
 
 const (
-	Send    Class = iota // SendMessage, SendMessageBatch
+	Send    Class = iota // SendMessage, SendMessageBatch, SNS Publish, PublishBatch
 	Receive              // ReceiveMessage
 	Delete               // DeleteMessage(Batch), ChangeMessageVisibility(Batch)
 	Admin                // every other action
@@ -32,7 +32,7 @@ func (c Class) String() string {
 // ClassOf returns the class of an SQS action.
 func ClassOf(action string) Class {
 	switch action {
-	case "SendMessage", "SendMessageBatch":
+	case "SendMessage", "SendMessageBatch", "Publish", "PublishBatch": // SNS publishes send
 		return Send
 	case "ReceiveMessage":
 		return Receive

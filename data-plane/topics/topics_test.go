@@ -357,7 +357,7 @@ func TestPublishFansOutInOneTransaction(t *testing.T) {
 		}
 		var n struct {
 			Type, MessageId, TopicArn, Subject, Message, Timestamp, SignatureVersion string
-			MessageAttributes                                                       map[string]struct{ Type, Value string }
+			MessageAttributes                                                        map[string]struct{ Type, Value string }
 		}
 		for _, m := range envs {
 			if err := json.Unmarshal([]byte(m.Body), &n); err != nil {
