@@ -103,7 +103,7 @@ func TestSNSTopicsFanOutToQueues(t *testing.T) {
 	}
 	var n struct {
 		Type, MessageId, TopicArn, Subject, Message, Timestamp, SignatureVersion string
-		MessageAttributes                                                       map[string]struct{ Type, Value string }
+		MessageAttributes                                                        map[string]struct{ Type, Value string }
 	}
 	if err := json.Unmarshal([]byte(*filtered[0].Body), &n); err != nil {
 		t.Fatalf("envelope %s: %v", *filtered[0].Body, err)
