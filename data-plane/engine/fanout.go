@@ -15,12 +15,14 @@ type Delivery struct {
 	Message SendInput
 }
 
-// FanoutResult is what became of one Delivery: the new message's id, or
-// Skipped when the queue does not exist (or is a FIFO queue, which a
-// fan-out does not yet serve).
+// FanoutResult is what became of one Delivery: the new message's id (on
+// a FIFO queue, the first message's when the delivery was a duplicate
+// within the deduplication window, and its sequence number), or Skipped
+// when the queue does not exist.
 type FanoutResult struct {
-	MessageID string
-	Skipped   bool
+	MessageID      string
+	SequenceNumber string
+	Skipped        bool
 }
 
 // Fanout sends messages to several queues in one store transaction, the
@@ -49,6 +51,7 @@ func (e *Engine) Fanout(ctx context.Context, plan func(ctx context.Context, r kv
 		}
 		results = make([]FanoutResult, len(deliveries))
 		now := e.clock().UnixMilli()
+		var groups *fifoGroups // shared by every FIFO queue of the fan-out
 		for i, dl := range deliveries {
 			q, err := e.catalog.Read(ctx, tx, dl.Queue)
 			if errors.Is(err, sqserr.ErrQueueDoesNotExist) {
@@ -58,21 +61,35 @@ func (e *Engine) Fanout(ctx context.Context, plan func(ctx context.Context, r kv
 			if err != nil {
 				return err
 			}
-			if q.Attributes.FifoQueue {
-				results[i].Skipped = true
-				continue
-			}
 			rec, err := e.newRecord(q, dl.Message, now)
 			if err != nil {
 				return err
 			}
 			d := q.DID()
-			entry := entrySent
 			s := done[d]
 			if s == nil {
 				s = &sent{d: d}
 				done[d] = s
 			}
+			if q.Attributes.FifoQueue {
+				if err := checkFIFOEntries(q, []SendInput{dl.Message}, true); err != nil {
+					return err
+				}
+				if groups == nil {
+					groups = newFIFOGroups(tx, e.opts.Shards, now)
+				}
+				id := newMessageID()
+				res, added, err := (&fifoSender{groups: groups, q: q, d: d}).send(ctx, id, rec)
+				if err != nil {
+					return err
+				}
+				if added {
+					s.n = s.n.plus(one(rec))
+				}
+				results[i].MessageID, results[i].SequenceNumber = res.MessageID, res.SequenceNumber
+				continue
+			}
+			entry := entrySent
 			if rec.VisibleAt > now {
 				entry = entryDelayed
 			} else {
@@ -84,6 +101,14 @@ func (e *Engine) Fanout(ctx context.Context, plan func(ctx context.Context, r kv
 			}
 			s.n = s.n.plus(one(rec))
 			results[i].MessageID = formatMessageID(id)
+		}
+		if groups != nil {
+			if err := groups.finish(ctx); err != nil {
+				return err
+			}
+			for _, d := range groups.notify {
+				done[d].visible = true
+			}
 		}
 		return nil
 	})

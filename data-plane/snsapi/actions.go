@@ -215,9 +215,6 @@ func createTopic(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if attrs["FifoTopic"] == "true" || strings.HasSuffix(name, ".fifo") {
-		return nil, newError(topics.CodeInvalidParameter, "Invalid parameter: FifoTopic Reason: FIFO topics are not supported yet")
-	}
 	ref := topics.Ref{Account: c.principal.AccountID, Region: c.principal.Region, Name: name}
 	limit := c.principal.Quotas.MaxQueues
 	t, err := c.h.topics.Create(ctx, ref, attrs, c.tagsParam(), func(n int64) error {
@@ -403,10 +400,8 @@ func setSubscriptionAttributes(ctx context.Context, c *call) (any, error) {
 // message reads one message's parameters under prefix ("" or a batch
 // entry's).
 func (c *call) message(prefix string) (topics.Message, error) {
-	m := topics.Message{Body: c.param(prefix + "Message"), Subject: c.param(prefix + "Subject")}
-	if c.param(prefix+"MessageGroupId") != "" || c.param(prefix+"MessageDeduplicationId") != "" {
-		return m, newError(topics.CodeInvalidParameter, "Invalid parameter: The MessageGroupId and MessageDeduplicationId parameters are only valid for FIFO topics")
-	}
+	m := topics.Message{Body: c.param(prefix + "Message"), Subject: c.param(prefix + "Subject"),
+		GroupID: c.param(prefix + "MessageGroupId"), DeduplicationID: c.param(prefix + "MessageDeduplicationId")}
 	switch c.param(prefix + "MessageStructure") {
 	case "":
 	case "json":

@@ -207,3 +207,31 @@ func TestRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestFIFOTopicQuery(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, s kv.Store) {
+		srv := newServer(t, s)
+		srv.call("", "Action", "CreateTopic", "Name", "e.fifo").wantError(t, 400, "InvalidParameter")
+		r := srv.call("", "Action", "CreateTopic", "Name", "e.fifo", "Attributes.entry.1.key", "FifoTopic", "Attributes.entry.1.value", "true")
+		arn := r.field(t, "TopicArn")
+		q := queues.Ref{Account: account, Region: region, Name: "q.fifo"}
+		if _, err := srv.eng.Catalog().Create(context.Background(), q, map[string]string{"FifoQueue": "true"}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if r := srv.call("", "Action", "Subscribe", "TopicArn", arn, "Protocol", "sqs", "Endpoint", q.ARN()); r.status != 200 {
+			t.Fatal(r.body)
+		}
+		srv.call("", "Action", "Publish", "TopicArn", arn, "Message", "x").wantError(t, 400, "InvalidParameter")
+		srv.call("", "Action", "Publish", "TopicArn", arn, "Message", "x", "MessageGroupId", "g").wantError(t, 400, "InvalidParameter")
+		for _, id := range []string{"d1", "d2", "d1"} {
+			if r := srv.call("", "Action", "Publish", "TopicArn", arn, "Message", id, "MessageGroupId", "g", "MessageDeduplicationId", id); r.status != 200 {
+				t.Fatal(r.body)
+			}
+		}
+		zero := 0
+		msgs, err := srv.eng.ReceiveMessage(context.Background(), q, engine.ReceiveInput{MaxNumberOfMessages: 10, WaitTimeSeconds: &zero})
+		if err != nil || len(msgs) != 2 || !strings.Contains(msgs[0].Body, `"Message":"d1"`) || !strings.Contains(msgs[1].Body, `"Message":"d2"`) {
+			t.Fatalf("received %v %v", msgs, err)
+		}
+	})
+}

@@ -3,7 +3,9 @@ package topics
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"time"
@@ -25,6 +27,9 @@ type Message struct {
 	Body       string
 	Subject    string
 	Attributes msgattr.Attributes
+	// GroupID and DeduplicationID are FIFO topics' (MessageGroupId and
+	// MessageDeduplicationId); "" is not given.
+	GroupID, DeduplicationID string
 }
 
 // PublishResult is what one published message became.
@@ -105,7 +110,8 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 	var owners []int // entry index of each delivery
 	results, err := eng.Fanout(ctx, func(ctx context.Context, r kv.Reader) ([]engine.Delivery, error) {
 		owners = owners[:0]
-		if _, err := readTopic(ctx, r, topic); err != nil {
+		t, err := readTopic(ctx, r, topic)
+		if err != nil {
 			return nil, err
 		}
 		subs, err := readSubs(ctx, r, topic)
@@ -126,6 +132,11 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 			if out[i].Err != nil {
 				continue
 			}
+			group, dedup, err := fifoIDs(t, m)
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
 			fattrs := filterAttributes(m.Attributes)
 			for j, s := range subs {
 				if s.Protocol != "sqs" || (policies[j] != nil && !policies[j].Match(fattrs, m.Body)) {
@@ -136,6 +147,9 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 					continue // never another tenant's queue
 				}
 				in := engine.SendInput{SenderID: topic.Account}
+				if topic.FIFO() {
+					in.MessageGroupID, in.DeduplicationID = &group, &dedup
+				}
 				if s.RawDelivery() {
 					in.Body, in.Attributes = m.Body, m.Attributes
 				} else {
@@ -161,6 +175,33 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 		}
 	}
 	return out, nil
+}
+
+// fifoIDs checks a message's group and deduplication ids against the
+// topic and returns the ones its deliveries carry: on a FIFO topic the
+// group id is required and the deduplication id is the given one or,
+// with ContentBasedDeduplication, the SHA-256 of the body. Each FIFO
+// queue then deduplicates on it for 5 minutes, so a duplicate publish
+// delivers nothing new.
+func fifoIDs(t *Topic, m Message) (group, dedup string, err error) {
+	if !t.Ref.FIFO() {
+		if m.GroupID != "" || m.DeduplicationID != "" {
+			return "", "", invalidParameter("The MessageGroupId and MessageDeduplicationId parameters are only valid for FIFO topics")
+		}
+		return "", "", nil
+	}
+	if m.GroupID == "" {
+		return "", "", invalidParameter("The MessageGroupId parameter is required for FIFO topics")
+	}
+	dedup = m.DeduplicationID
+	if dedup == "" {
+		if t.Attributes["ContentBasedDeduplication"] != "true" {
+			return "", "", invalidParameter("The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+		}
+		sum := sha256.Sum256([]byte(m.Body))
+		dedup = hex.EncodeToString(sum[:])
+	}
+	return m.GroupID, dedup, nil
 }
 
 func isSNSCode(code string) bool {

@@ -415,3 +415,83 @@ func TestPublishFansOutInOneTransaction(t *testing.T) {
 		}
 	})
 }
+
+func TestFIFOTopic(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, e env) {
+		ft := tref("events.fifo")
+		if _, err := e.cat.Create(ctx, ft, map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		mkFIFO := func(name string) queues.Ref {
+			r := queues.Ref{Account: account, Region: region, Name: name}
+			if _, err := e.eng.Catalog().Create(ctx, r, map[string]string{"FifoQueue": "true"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		a, b := mkFIFO("a.fifo"), mkFIFO("b.fifo")
+		if _, err := e.cat.Subscribe(ctx, ft, "sqs", a.ARN(), map[string]string{"RawMessageDelivery": "true"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.cat.Subscribe(ctx, ft, "sqs", b.ARN(), map[string]string{"RawMessageDelivery": "true", "FilterPolicy": `{"n":[{"numeric":[">=",3]}]}`}); err != nil {
+			t.Fatal(err)
+		}
+		std := mustQueue(t, e, "std")
+		_, err := e.cat.Subscribe(ctx, ft, "sqs", std.ARN(), nil)
+		wantCode(t, err, topics.CodeInvalidParameter)
+
+		for i := 1; i <= 5; i++ {
+			m := topics.Message{Body: fmt.Sprint("m", i), GroupID: "g", Attributes: msgattr.Attributes{"n": {DataType: "Number", StringValue: fmt.Sprint(i)}}}
+			if _, err := e.cat.Publish(ctx, e.eng, ft, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A duplicate (content-based) within the window delivers nothing new.
+		if _, err := e.cat.Publish(ctx, e.eng, ft, topics.Message{Body: "m2", GroupID: "g", Attributes: msgattr.Attributes{"n": {DataType: "Number", StringValue: "2"}}}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.cat.Publish(ctx, e.eng, ft, topics.Message{Body: "x"})
+		wantCode(t, err, topics.CodeInvalidParameter)
+		_, err = e.cat.Publish(ctx, e.eng, tref("missing.fifo"), topics.Message{Body: "x", GroupID: "g"})
+		wantCode(t, err, topics.CodeNotFound)
+
+		order := func(q queues.Ref) []string {
+			var got []string
+			for {
+				msgs := receiveAll(t, e, q)
+				if len(msgs) == 0 {
+					return got
+				}
+				for _, m := range msgs {
+					got = append(got, m.Body)
+					if err := e.eng.DeleteMessage(ctx, q, m.ReceiptHandle); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		if got := fmt.Sprint(order(a)); got != "[m1 m2 m3 m4 m5]" {
+			t.Fatalf("a.fifo got %s", got)
+		}
+		if got := fmt.Sprint(order(b)); got != "[m3 m4 m5]" {
+			t.Fatalf("b.fifo got %s", got)
+		}
+
+		// Without content-based deduplication an id is required.
+		plain := tref("plain.fifo")
+		if _, err := e.cat.Create(ctx, plain, map[string]string{"FifoTopic": "true"}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.cat.Publish(ctx, e.eng, plain, topics.Message{Body: "x", GroupID: "g"})
+		wantCode(t, err, topics.CodeInvalidParameter)
+		if _, err := e.cat.Publish(ctx, e.eng, plain, topics.Message{Body: "x", GroupID: "g", DeduplicationID: "d1"}); err != nil {
+			t.Fatal(err)
+		}
+		// A standard topic refuses FIFO ids.
+		if _, err := e.cat.Create(ctx, tref("s"), nil, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err = e.cat.Publish(ctx, e.eng, tref("s"), topics.Message{Body: "x", GroupID: "g"})
+		wantCode(t, err, topics.CodeInvalidParameter)
+	})
+}
