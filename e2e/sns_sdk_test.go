@@ -183,3 +183,41 @@ func TestSNSTopicsFanOutToQueues(t *testing.T) {
 		t.Fatalf("publish to a deleted topic: %v", err)
 	}
 }
+
+// TestSNSFIFOTopic: a FIFO topic delivers to two FIFO queues in group
+// order; a duplicate publish (content-based deduplication) adds nothing.
+func TestSNSFIFOTopic(t *testing.T) {
+	p := sluiceproc.StartDev(t, "--data", t.TempDir())
+	ctx := context.Background()
+	q := sqsClient(p, p.SecretKey)
+	s := snsClientFor(p, p.AccessKey, p.SecretKey)
+	topic := mustOK(s.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("events.fifo"),
+		Attributes: map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"}}))(t).TopicArn
+	var urls []string
+	for _, name := range []string{"one.fifo", "two.fifo"} {
+		u := mustOK(q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: map[string]string{"FifoQueue": "true"}}))(t).QueueUrl
+		a := mustOK(q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: u, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}}))(t)
+		mustOK(s.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic, Protocol: aws.String("sqs"), Endpoint: aws.String(a.Attributes["QueueArn"]),
+			Attributes: map[string]string{"RawMessageDelivery": "true"}}))(t)
+		urls = append(urls, *u)
+	}
+	for _, body := range []string{"a", "b", "c", "b"} {
+		mustOK(s.Publish(ctx, &sns.PublishInput{TopicArn: topic, Message: aws.String(body), MessageGroupId: aws.String("g")}))(t)
+	}
+	_, err := s.Publish(ctx, &sns.PublishInput{TopicArn: topic, Message: aws.String("no group")})
+	wantCode(t, err, "InvalidParameter")
+	for _, u := range urls {
+		out := mustOK(q.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(u), MaxNumberOfMessages: 10,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{"MessageGroupId"}}))(t)
+		var got []string
+		for _, m := range out.Messages {
+			got = append(got, *m.Body)
+			if m.Attributes["MessageGroupId"] != "g" {
+				t.Fatalf("group %v", m.Attributes)
+			}
+		}
+		if len(got) != 3 || got[0] != "a" || got[1] != "b" || got[2] != "c" {
+			t.Fatalf("%s got %q", u, got)
+		}
+	}
+}
