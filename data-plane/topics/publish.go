@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/data-plane/topics/filter"
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -127,6 +128,18 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 			}
 		}
 		now := c.clock()
+		denied := map[queues.Ref]bool{}
+		policyDenied := func(q queues.Ref) (bool, error) {
+			if d, ok := denied[q]; ok {
+				return d, nil
+			}
+			rec, err := eng.Catalog().Read(ctx, r, q)
+			if err != nil && !errors.Is(err, sqserr.ErrQueueDoesNotExist) {
+				return false, err
+			}
+			denied[q] = rec != nil && queueDenies(rec.Attributes.Policy, topic)
+			return denied[q], nil
+		}
 		var ds []engine.Delivery
 		for i, m := range msgs {
 			if out[i].Err != nil {
@@ -145,6 +158,11 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 				q, err := parseQueueEndpoint(s.Endpoint)
 				if err != nil || q.Account != topic.Account {
 					continue // never another tenant's queue
+				}
+				if denied, err := policyDenied(q); err != nil {
+					return nil, err
+				} else if denied {
+					continue // as SNS, a denied delivery is dropped
 				}
 				in := engine.SendInput{SenderID: topic.Account}
 				if topic.FIFO() {

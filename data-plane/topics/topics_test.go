@@ -392,6 +392,25 @@ func TestPublishFansOutInOneTransaction(t *testing.T) {
 			t.Fatalf("a failed publish reached another queue: %d messages", len(got))
 		}
 
+		// A queue whose policy denies the topic gets nothing; the others do.
+		deny := `{"Statement":[{"Effect":"Deny","Principal":{"Service":"sns.amazonaws.com"},"Action":"sqs:SendMessage","Condition":{"ArnEquals":{"aws:SourceArn":"` + tref("t").ARN() + `"}}}]}`
+		if err := e.eng.Catalog().SetAttributes(ctx, env1, map[string]string{"MaximumMessageSize": "262144", "Policy": deny}); err != nil {
+			t.Fatal(err)
+		}
+		res, err = e.cat.Publish(ctx, e.eng, tref("t"), topics.Message{Body: "denied"})
+		if err != nil || res.Delivered != 1 {
+			t.Fatalf("publish past a denying policy: %+v %v", res, err)
+		}
+		if got := receiveAll(t, e, env1); len(got) != 0 {
+			t.Fatalf("the denying queue got %d", len(got))
+		}
+		if got := receiveAll(t, e, raw); len(got) != 1 {
+			t.Fatalf("raw got %d", len(got))
+		}
+		if err := e.eng.Catalog().SetAttributes(ctx, env1, map[string]string{"Policy": ""}); err != nil {
+			t.Fatal(err)
+		}
+
 		// Errors.
 		_, err = e.cat.Publish(ctx, e.eng, tref("missing"), topics.Message{Body: "x"})
 		wantCode(t, err, topics.CodeNotFound)
