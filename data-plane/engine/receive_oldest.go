@@ -7,39 +7,25 @@ import (
 	"slices"
 )
 
-// maxOldestRounds bounds the scans of one oldest-first claim: a round
-// falls short of the batch only when it met expired or dead-lettered
-// messages past a shard's window.
-const maxOldestRounds = 4
-
 // claimOldest claims the queue's oldest ready messages, oldest first: the
 // shards' ready entries merged in index order, visible-at time and then
 // message id (ids sort in the order a node made them, msgid.go), so fresh
 // sends through one node come out in send order. It is the claim of a
-// receive alone on its queue (contention.go); when it meets another
-// receiver after all, one on another node, it fills the rest of the batch
-// as a contended receive does.
+// receive alone on its queue (contention.go). When it meets another
+// receiver after all (one on another node), or falls short of the batch
+// with more entries unread (it dropped expired messages, dead-lettered
+// some, or could not read cold ones), it fills the rest of the batch as a
+// contended receive does, which reads further.
 func (c *claimer) claimOldest(ctx context.Context, held *heldShards) error {
-	for range maxOldestRounds {
-		need := c.in.MaxNumberOfMessages - len(c.out.msgs)
-		if need <= 0 {
-			return nil
-		}
-		entries, complete, err := c.oldestReady(ctx, need)
-		if err != nil || len(entries) == 0 {
-			return err
-		}
-		took, skipped, err := c.lockAndTake(ctx, entries)
-		switch {
-		case err != nil:
-			return err
-		case skipped > 0:
-			return c.claimShards(ctx, held)
-		case complete || took == 0:
-			return nil
-		}
+	entries, complete, err := c.oldestReady(ctx, c.in.MaxNumberOfMessages-len(c.out.msgs))
+	if err != nil || len(entries) == 0 {
+		return err
 	}
-	return nil
+	_, skipped, err := c.lockAndTake(ctx, entries)
+	if err != nil || (skipped == 0 && complete) || len(c.out.msgs) == c.in.MaxNumberOfMessages {
+		return err
+	}
+	return c.claimShards(ctx, held)
 }
 
 // oldestReady returns, in index order, the ready entries that are surely
