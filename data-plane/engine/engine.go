@@ -25,8 +25,8 @@ type Options struct {
 	// NodeID names this node in count records; random by default.
 	NodeID string
 	// Shards is the number of visibility-index shards per queue (1–64,
-	// default 8): receivers start at a random shard, so concurrent
-	// receivers rarely contend for the same messages.
+	// default 8): contended receivers start at a random shard, so they
+	// rarely contend for the same messages; a lone one reads them all.
 	Shards int
 	// PollInterval bounds how long a long-polling receive takes to notice
 	// a message sent through another node (default 100 ms).
