@@ -25,8 +25,8 @@ type Options struct {
 	// NodeID names this node in count records; random by default.
 	NodeID string
 	// Shards is the number of visibility-index shards per queue (1–64,
-	// default 8): receivers start at a random shard, so concurrent
-	// receivers rarely contend for the same messages.
+	// default 8): contended receivers start at a random shard, so they
+	// rarely contend for the same messages; a lone one reads them all.
 	Shards int
 	// PollInterval bounds how long a long-polling receive takes to notice
 	// a message sent through another node (default 100 ms).
@@ -67,6 +67,11 @@ type Engine struct {
 	waiters *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
+	// receivers tells a receive whether it is alone on its queue, and so
+	// claims oldest-first (contention.go).
+	receivers *receivers
+	// ids makes message ids that sort in the order they were made (msgid.go).
+	ids *idSource
 	// movers are the message move tasks this node runs.
 	movers *moveRunners
 	// cold reads and writes segments; nil without a blob store.
@@ -130,19 +135,21 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 	}
 	guard := newWriteGuard()
 	e := &Engine{
-		cold:     cold,
-		store:    guardedStore{Store: store, guard: guard, clock: opts.Clock},
-		guard:    guard,
-		opts:     opts,
-		clock:    opts.Clock,
-		log:      opts.Logger,
-		handles:  handleSealer{key: opts.ReceiptKey},
-		counts:   newCountDeltas(opts.Clock),
-		floors:   newFloorCache(),
-		waiters:  newWaiters(),
-		claiming: &shardLocks{},
-		movers:   newMoveRunners(),
-		stop:     func() {},
+		cold:      cold,
+		store:     guardedStore{Store: store, guard: guard, clock: opts.Clock},
+		guard:     guard,
+		opts:      opts,
+		clock:     opts.Clock,
+		log:       opts.Logger,
+		handles:   handleSealer{key: opts.ReceiptKey},
+		counts:    newCountDeltas(opts.Clock),
+		floors:    newFloorCache(),
+		waiters:   newWaiters(),
+		claiming:  &shardLocks{},
+		receivers: newReceivers(time.Now),
+		ids:       newIDSource(opts.Clock),
+		movers:    newMoveRunners(),
+		stop:      func() {},
 	}
 	e.tierLeases = tierLeases{store: e.store, clock: opts.Clock, node: opts.NodeID, term: opts.Tiering.Lease}
 	e.catalog = queues.NewWithOptions(e.store, queues.Options{Clock: opts.Clock, RecreateDelay: opts.QueueRecreateDelay})
