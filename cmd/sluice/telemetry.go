@@ -22,7 +22,6 @@ type telemetryFlags struct {
 	metricsAddr    string
 	queueSeries    int
 	queueSeriesOff string
-	getenv         func(string) string
 }
 
 func (t *telemetryFlags) registerTelemetry(fs *flag.FlagSet, defaultAddr string) {
