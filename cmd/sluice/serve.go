@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqsotel"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
 	"github.com/sluice-mq/sluice/internal/config"
@@ -193,7 +194,12 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				// calls on a meter of its own, flushed on shutdown.
 				m := newMeter(ctx, store, f.metering, log)
 				defer closeMeter(m, log)
-				gate = newGate(nil, m)
+				// Its calls count in the per-tenant metrics too.
+				calls, err := sqsotel.New(sqsotel.Options{Telemetry: tel})
+				if err != nil {
+					return err
+				}
+				gate = newGate(nil, m, calls)
 			}
 			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log).
 				WithGate(gate).WithUsage(store).WithBilling(biller)

@@ -112,7 +112,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		c.writeResult(w, out)
 	}
-	tel.End(c.telemetry(out, err))
+	if tel != nil {
+		tel.End(c.telemetry(out, err))
+	}
 }
 
 // call is one request on its way through the handler.
