@@ -15,7 +15,9 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/sigv4"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsauth"
+	"github.com/sluice-mq/sluice/data-plane/sqsotel"
 	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/telemetry"
 	"github.com/sluice-mq/sluice/tenants"
 	"github.com/sluice-mq/sluice/tenants/seal"
 )
@@ -51,6 +53,11 @@ type dataPlaneConfig struct {
 	// metering false builds the gate without a meter and runs no sampler
 	// (--metering=false).
 	metering bool
+	// telemetry traces and measures the node (nil: nothing); kvDriver
+	// names the store in spans.
+	telemetry *telemetry.Telemetry
+	telFlags  *telemetryFlags
+	kvDriver  string
 }
 
 // startDataPlane starts the engine's background work on store and builds
@@ -60,9 +67,17 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 	if cfg.soleWriter {
 		opts.ScanMargin = -1
 	}
-	eng, err := engine.New(store, opts)
+	opts.Tiering.Blobs = telemetry.WrapBlob(cfg.telemetry, opts.Tiering.Blobs, "blob")
+	eng, err := engine.New(telemetry.WrapKV(cfg.telemetry, store, cfg.kvDriver), opts)
 	if err != nil {
 		return nil, fmt.Errorf("queue engine: %w", err)
+	}
+	var calls *sqsotel.Calls
+	if cfg.telFlags != nil {
+		if calls, err = cfg.telFlags.calls(cfg.telemetry, &dataPlane{engine: eng}); err != nil {
+			_ = eng.Close()
+			return nil, err
+		}
 	}
 	// Usage metering: every call counted in memory, flushed every 2 s
 	// (started below, with the engine).
@@ -70,13 +85,14 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 	if cfg.metering {
 		m = meter.New(meter.Options{Store: store, Logger: log})
 	}
-	gate := newGate(eng, m)
+	gate := newGate(eng, m, calls)
 	h, err := sqsapi.New(sqsapi.Options{
-		Engine:  eng,
-		Catalog: eng.Catalog(),
-		Auth:    sqsauth.NewForRegions(catalog, cfg.regions, sigv4.Options{}),
-		Gate:    gate,
-		Logger:  log,
+		Engine:    eng,
+		Catalog:   eng.Catalog(),
+		Auth:      sqsauth.NewForRegions(catalog, cfg.regions, sigv4.Options{}),
+		Gate:      gate,
+		Logger:    log,
+		Telemetry: calls,
 	})
 	if err != nil {
 		_ = eng.Close()

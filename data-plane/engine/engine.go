@@ -83,6 +83,8 @@ type Engine struct {
 	// node; lastRescan is when its last rescan ran (unix ms).
 	visiting   sync.Mutex
 	lastRescan atomic.Int64
+	// lastTier is when this node's last tiering pass ended (unix ms).
+	lastTier atomic.Int64
 
 	stop context.CancelFunc
 	bg   sync.WaitGroup

@@ -47,6 +47,9 @@ type Message struct {
 	MD5OfMessageAttributes string
 	Attributes             map[string]string
 	MessageAttributes      msgattr.Attributes
+	// TraceHeader is the AWSTraceHeader the message was sent with, asked
+	// for or not: the API's receive span links to it.
+	TraceHeader string
 }
 
 // System attribute names a receiver may ask for.
@@ -498,6 +501,7 @@ func (c *claimer) message(id msgID, rec *messageRecord) Message {
 		MD5OfBody:              rec.MD5Body,
 		MD5OfMessageAttributes: msgattr.MD5OfAttributes(attrs),
 		MessageAttributes:      attrs,
+		TraceHeader:            rec.SysAttrs[SysAWSTraceHeader].StringValue,
 	}
 	if len(c.in.AttributeNames) > 0 {
 		m.Attributes = selectSystem(rec, c.in.AttributeNames)
