@@ -113,13 +113,13 @@ func TestBrokenChartsFail(t *testing.T) {
 		{"bad quantity", "values.yaml", "memory: 512Mi}", "memory: 512 megabytes}", "quantit", ""},
 		{"removed API version", "templates/hpa.yaml", "autoscaling/v2", "autoscaling/v2beta2", "autoscaling/v2beta2", ""},
 		{"selector misses pods", "templates/deployment.yaml", "{{- include \"sluice.selectorLabels\" $ctx | nindent 6 }}", "app: other", "does not match", ""},
-		{"probe names no port", "templates/deployment.yaml", "port: http\n            periodSeconds: 5", "port: metrics\n            periodSeconds: 5", "metrics", ""},
+		{"probe names no port", "templates/deployment.yaml", "port: http\n            periodSeconds: 5", "port: admin\n            periodSeconds: 5", "admin", ""},
 		{"flag the binary lacks", "templates/deployment.yaml", "- name: SLUICE_PD_TIMEOUT", "- name: SLUICE_PD_TIMEOUTS", "--pd-timeouts", ""},
 		{"argument the binary lacks", "templates/deployment.yaml", `args: ["serve", "--role", {{ $role | quote }}]`, `args: ["serve", "--roles", {{ $role | quote }}]`, "--roles", ""},
 		{"missing label", "templates/_helpers.tpl", "app.kubernetes.io/part-of: sluice\n", "", "part-of", ""},
 		{"secret key missing", "templates/secret.yaml", "jwt-key: {{", "jwt-keys: {{", `"jwt-key"`, ""},
 		{"values break the schema", "", "", "", "replicas", "controlPlane:\n  replicas: two\n"},
-		{"ServiceMonitor on no port", "templates/servicemonitor.yaml", "- port: http", "- port: metrics", "metrics", "serviceMonitor:\n  enabled: true\n"},
+		{"ServiceMonitor on no port", "templates/servicemonitor.yaml", "- port: metrics", "- port: admin", "admin", "serviceMonitor:\n  enabled: true\n"},
 		{"HPA fights replicas", "templates/deployment.yaml", "{{- if not (and (eq $role \"data-plane\") $plane.autoscaling.enabled) }}", "{{- if true }}", "replicas", ""},
 	}
 	for _, c := range cases {
