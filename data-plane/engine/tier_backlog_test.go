@@ -131,8 +131,9 @@ func runBacklog(t *testing.T, n int, open func(*testing.T) kv.Store, blobs blob.
 }
 
 type backlogNode struct {
-	e     *engine.Engine
-	store kv.Store
+	e       *engine.Engine
+	store   kv.Store
+	stopped bool
 }
 
 func startBacklogNode(t *testing.T, open func(*testing.T) kv.Store, blobs blob.Store) *backlogNode {
@@ -143,10 +144,19 @@ func startBacklogNode(t *testing.T, open func(*testing.T) kv.Store, blobs blob.S
 		t.Fatal(err)
 	}
 	e.Start(ctx)
-	return &backlogNode{e: e, store: store}
+	b := &backlogNode{e: e, store: store}
+	// A failed test skips stop: close the engine before the store goes,
+	// or its loops log errors against a closed store for the rest of the run.
+	t.Cleanup(func() {
+		if !b.stopped {
+			_ = e.Close()
+		}
+	})
+	return b
 }
 
 func (b *backlogNode) stop(t *testing.T) {
+	b.stopped = true
 	if err := b.e.Close(); err != nil {
 		t.Fatal(err)
 	}
