@@ -85,6 +85,9 @@ type Engine struct {
 	lastRescan atomic.Int64
 	// lastTier is when this node's last tiering pass ended (unix ms).
 	lastTier atomic.Int64
+	// flushing lets one Flush run at a time (the background loop,
+	// Close, and callers that then read counts).
+	flushing sync.Mutex
 
 	stop context.CancelFunc
 	bg   sync.WaitGroup
@@ -206,6 +209,14 @@ func (e *Engine) Close() error {
 
 // Flush writes this node's count deltas and scan floors to the store, and
 // marks the queues its calls changed due for background work (due.go).
+//
+// Flushes run one at a time: a flush takes the deltas out of memory before
+// it writes them, so a Flush that ran beside another could return while
+// that one still held deltas committed before the call, and a reader that
+// flushed and then read the counts would miss them (a drained queue read
+// as still holding its last messages).
 func (e *Engine) Flush(ctx context.Context) error {
+	e.flushing.Lock()
+	defer e.flushing.Unlock()
 	return errors.Join(e.flushCounts(ctx), e.flushFloors(ctx), e.markTouched(ctx))
 }
