@@ -15,7 +15,7 @@ GOBIN_DIR := $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin
 endif
 export PATH := $(GOBIN_DIR):$(PATH)
 
-.PHONY: run build test test-deps test-root test-modules test-pkg bench loadtest e2e fuzz lint tools clean
+.PHONY: run build test test-deps test-root test-modules test-deploy test-pkg bench loadtest e2e fuzz lint tools clean
 
 run: build
 	./$(BIN) dev
@@ -23,7 +23,7 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/sluice
 
-test: test-root test-modules
+test: test-root test-modules test-deploy
 
 # test-deps installs what the tests need and Go modules do not bring, each
 # only when missing: versitygw, terraform, the AWS CLI, boto3, Node.js and
@@ -51,6 +51,13 @@ test-root:
 test-modules:
 	@set -e; for m in $(MODULES); do echo "== $$m"; (cd $$m && TF_ACC=1 $(GO) test -count=1 -timeout 20m ./...); done
 
+# deploy/check renders the Helm chart and parses the Compose file and
+# Dockerfile offline (no cluster, no Docker). It is a module of its own
+# outside go.work, so Helm and k8s.io stay out of the server's dependency
+# graph: GOWORK=off. It builds cmd/sluice (in the workspace) to read flags.
+test-deploy:
+	cd deploy/check && GOWORK=off $(GO) test -count=1 ./...
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) ./internal/kv/ ./data-plane/engine/ ./data-plane/sqsapi/ ./data-plane/sigv4/
 
@@ -75,10 +82,12 @@ lint:
 	$(GO) vet -tags sluice_mocktikv ./cmd/sluice/
 	$(GO) vet -tags sluice_invariants ./data-plane/engine/
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) vet ./...); done
+	cd deploy/check && GOWORK=off $(GO) vet ./...
 	staticcheck ./...
 	staticcheck -tags sluice_mocktikv ./cmd/sluice/
 	staticcheck -tags sluice_invariants ./data-plane/engine/
 	@set -e; for m in $(MODULES); do (cd $$m && staticcheck ./...); done
+	cd deploy/check && GOWORK=off staticcheck ./...
 
 # tools installs what the tests and lint need but Go modules do not bring.
 tools: test-deps

@@ -13,6 +13,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqsotel"
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
@@ -51,12 +52,12 @@ func closeMeter(m *meter.Meter, log *slog.Logger) {
 // newGate returns an admission gate that counts calls on m (none when m is
 // nil) and checks the stored-message quotas against counts (none when nil:
 // the control plane's).
-func newGate(counts admission.Counts, m *meter.Meter) *admission.Gate {
-	opts := admission.Options{Counts: counts}
-	if m != nil { // a nil *Meter in the interface would be called
-		opts.Meter = m
+func newGate(counts admission.Counts, m *meter.Meter, calls ...*sqsotel.Calls) *admission.Gate {
+	meters := []admission.Meter{m} // a nil *Meter is skipped
+	for _, c := range calls {
+		meters = append(meters, c)
 	}
-	return admission.New(opts)
+	return admission.New(admission.Options{Counts: counts, Meter: sqsotel.Meters(meters...)})
 }
 
 // billingLoops are the billing role's background work: the invoice

@@ -25,7 +25,7 @@ func TestBillingRoleStartsOnTheStoreAlone(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--role", "billing", "--pd", mockPD, "--listen", "127.0.0.1:0"}, &stdout, &stderr, noEnv)
+		done <- run(ctx, []string{"serve", "--role", "billing", "--pd", mockPD, "--listen", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, &stdout, &stderr, noEnv)
 	}()
 	deadline := time.Now().Add(15 * time.Second)
 	var addr string
@@ -71,7 +71,7 @@ func startServe(t *testing.T, ctx context.Context, args ...string) (addr string,
 	exit := make(chan int, 1)
 	var stdout syncBuffer
 	go func() {
-		exit <- run(ctx, append([]string{"serve", "--pd", mockPD, "--listen", "127.0.0.1:0"}, args...), &stdout, stderr, noEnv)
+		exit <- run(ctx, append([]string{"serve", "--pd", mockPD, "--listen", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, args...), &stdout, stderr, noEnv)
 	}()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {

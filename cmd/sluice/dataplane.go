@@ -16,8 +16,10 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/snsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsauth"
+	"github.com/sluice-mq/sluice/data-plane/sqsotel"
 	"github.com/sluice-mq/sluice/data-plane/topics"
 	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/telemetry"
 	"github.com/sluice-mq/sluice/tenants"
 	"github.com/sluice-mq/sluice/tenants/seal"
 )
@@ -53,6 +55,11 @@ type dataPlaneConfig struct {
 	// metering false builds the gate without a meter and runs no sampler
 	// (--metering=false).
 	metering bool
+	// telemetry traces and measures the node (nil: nothing); kvDriver
+	// names the store in spans.
+	telemetry *telemetry.Telemetry
+	telFlags  *telemetryFlags
+	kvDriver  string
 }
 
 // startDataPlane starts the engine's background work on store and builds
@@ -62,9 +69,18 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 	if cfg.soleWriter {
 		opts.ScanMargin = -1
 	}
-	eng, err := engine.New(store, opts)
+	opts.Tiering.Blobs = telemetry.WrapBlob(cfg.telemetry, opts.Tiering.Blobs, "blob")
+	traced := telemetry.WrapKV(cfg.telemetry, store, cfg.kvDriver)
+	eng, err := engine.New(traced, opts)
 	if err != nil {
 		return nil, fmt.Errorf("queue engine: %w", err)
+	}
+	var calls *sqsotel.Calls
+	if cfg.telFlags != nil {
+		if calls, err = cfg.telFlags.calls(cfg.telemetry, &dataPlane{engine: eng}); err != nil {
+			_ = eng.Close()
+			return nil, err
+		}
 	}
 	// Usage metering: every call counted in memory, flushed every 2 s
 	// (started below, with the engine).
@@ -72,13 +88,14 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 	if cfg.metering {
 		m = meter.New(meter.Options{Store: store, Logger: log})
 	}
-	gate := newGate(eng, m)
+	gate := newGate(eng, m, calls)
 	h, err := sqsapi.New(sqsapi.Options{
-		Engine:  eng,
-		Catalog: eng.Catalog(),
-		Auth:    sqsauth.NewForRegions(catalog, cfg.regions, sigv4.Options{}),
-		Gate:    gate,
-		Logger:  log,
+		Engine:    eng,
+		Catalog:   eng.Catalog(),
+		Auth:      sqsauth.NewForRegions(catalog, cfg.regions, sigv4.Options{}),
+		Gate:      gate,
+		Logger:    log,
+		Telemetry: calls,
 	})
 	if err != nil {
 		_ = eng.Close()
@@ -88,7 +105,7 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 	// to their handler (snsapi.Route).
 	sns, err := snsapi.New(snsapi.Options{
 		Engine: eng,
-		Topics: topics.New(store, topics.Options{}),
+		Topics: topics.New(traced, topics.Options{}),
 		Auth:   sqsauth.NewForRegions(catalog, cfg.regions, sigv4.Options{Service: "sns"}),
 		Gate:   gate,
 		Logger: log,

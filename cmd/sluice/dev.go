@@ -31,6 +31,7 @@ type devFlags struct {
 	secretKey string
 	accountID string
 	metering  bool
+	telemetryFlags
 }
 
 func newDevFlags() (*flag.FlagSet, *devFlags) {
@@ -42,6 +43,7 @@ func newDevFlags() (*flag.FlagSet, *devFlags) {
 	fs.StringVar(&f.secretKey, "secret-key", "", "secret access key for --access-key")
 	fs.StringVar(&f.accountID, "account-id", "", "12-digit account id of the dev tenant, fixed when --data is first used (default: random)")
 	fs.BoolVar(&f.metering, "metering", true, meteringUsage)
+	f.registerTelemetry(fs, "")
 	return fs, &f
 }
 
@@ -66,6 +68,11 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	tel, err := f.start(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel, log)
 	dataDir, err := prepareDataDir(f.data)
 	if err != nil {
 		return err
@@ -93,6 +100,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	dp, err := startDataPlane(ctx, store, catalog, masterKey, dataPlaneConfig{
 		tiering: engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, regions: regions,
 		recreateDelay: f.engineRecreateDelay(), soleWriter: true, metering: f.metering,
+		telemetry: tel, telFlags: &f.telemetryFlags, kvDriver: "pebble",
 	}, log)
 	if err != nil {
 		return err
@@ -124,6 +132,11 @@ func runDev(ctx context.Context, env environment, args []string) error {
 		WithGate(dp.gate).WithUsage(store).WithBilling(biller)}
 	go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 	endpoint := "http://" + l.Addr().String()
+	n.telemetry = tel
+	metricsURL, err := f.metricsURL(ctx, n, endpoint, tel, log)
+	if err != nil {
+		return err
+	}
 	regionsLine := strings.Join(regions, ",")
 	if f.regions == "" {
 		regionsLine = "every AWS commercial region"
@@ -132,7 +145,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 		}
 	}
 	regionsLine += " (a client may sign for any; --regions)"
-	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "regions", regions, "account", tenant.accountID, "store", kvDir, "blobs", blobDir, "metering", f.metering)
+	log.Info("sluice dev started", "endpoint", endpoint, "region", f.region, "regions", regions, "account", tenant.accountID, "store", kvDir, "blobs", blobDir, "metering", f.metering, "metrics", metricsURL, "tracing", tel.Tracing())
 	fmt.Fprintf(env.stdout, `Sluice dev is running.
   endpoint:    %[1]s
   region:      %[2]s
@@ -144,6 +157,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
   operator token: %[10]s
     (a bearer token for the control plane, valid %[9]d days)
   health:      %[1]s/healthz
+  metrics:     %[12]s
   store:       %[6]s (Pebble, fsync on commit)
   blobs:       %[7]s
 Try it with the AWS CLI:
@@ -151,7 +165,7 @@ Try it with the AWS CLI:
   aws --endpoint-url %[1]s sqs create-queue --queue-name demo
 Stop it with Ctrl-C.
 `, endpoint, f.region, tenant.accountID, tenant.accessKey, tenant.secretKey, kvDir, blobDir,
-		endpoint+restapi.OpenAPIPath, int(devTokenTTL/(24*time.Hour)), operatorToken, regionsLine)
+		endpoint+restapi.OpenAPIPath, int(devTokenTTL/(24*time.Hour)), operatorToken, regionsLine, metricsURL)
 	return serveHTTP(ctx, l, n.routes(), f.http, log)
 }
 

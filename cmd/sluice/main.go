@@ -3,6 +3,7 @@
 //	sluice dev       one process on an embedded store, for trying Sluice out
 //	sluice serve     a production node on TiKV and S3-compatible storage
 //	sluice token     mint or revoke a control-plane token
+//	sluice healthcheck  exit 0 when a node's /healthz answers 200 (for images)
 //	sluice version   print the version
 package main
 
@@ -22,6 +23,7 @@ Commands:
   serve     run a node on TiKV and S3-compatible storage
   token     control-plane tokens: token create --role operator|tenant-admin, token revoke
   billing   billing export --from --to [--format cloudevents|csv]: usage for OpenMeter, Lago or a spreadsheet
+  healthcheck [--url URL]  exit 0 when a node's /healthz answers 200 (Docker HEALTHCHECK)
   version   print the version
 
 Run "sluice <command> -h" for a command's flags. Every flag can also be set
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		err = runToken(ctx, env, args[1:])
 	case "billing":
 		err = runBilling(ctx, env, args[1:])
+	case "healthcheck":
+		err = runHealthcheck(ctx, env, args[1:])
 	case "version", "--version", "-version":
 		err = runVersion(env)
 	case "help", "-h", "--help":

@@ -189,7 +189,7 @@ func TestHelpExitsZero(t *testing.T) {
 		{"dev", "--help"}, {"dev", "-h"}, {"serve", "--help"}, {"serve", "-help"},
 		{"token", "--help"}, {"token", "-h"}, {"token", "help"},
 		{"token", "create", "--help"}, {"token", "revoke", "-h"},
-		{"version", "--help"},
+		{"version", "--help"}, {"healthcheck", "--help"},
 	} {
 		var stdout, stderr syncBuffer
 		code := run(context.Background(), args, &stdout, &stderr, noEnv)

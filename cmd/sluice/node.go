@@ -14,7 +14,11 @@ import (
 	"github.com/sluice-mq/sluice/internal/buildinfo"
 	"github.com/sluice-mq/sluice/internal/health"
 	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/telemetry"
 )
+
+// metricsPath serves the Prometheus metrics.
+const metricsPath = "/metrics"
 
 // healthProbeKey is read, never written, to prove the store answers.
 var healthProbeKey = []byte("H/probe")
@@ -31,6 +35,10 @@ type node struct {
 	// control serves the control plane's /v1 routes; nil for roles
 	// without it.
 	control *restapi.API
+	// telemetry traces the control plane's routes; metrics, when set, is
+	// served at /metrics on this listener (--metrics-addr empty).
+	telemetry *telemetry.Telemetry
+	metrics   http.Handler
 }
 
 func (n *node) routes() *echo.Echo {
@@ -40,6 +48,13 @@ func (n *node) routes() *echo.Echo {
 		checks = append(checks, health.Check{Name: "blobs", Probe: n.probeBlobs})
 	}
 	e.GET(health.Path, health.Handler(buildinfo.Version(), checks...))
+	if n.metrics != nil {
+		e.GET(metricsPath, echo.WrapHandler(n.metrics))
+	}
+	e.Use(telemetry.EchoMiddleware(n.telemetry, func(route string) bool {
+		// The SQS API traces its own calls.
+		return route == "/" || route == "/*" || route == health.Path || route == metricsPath
+	}))
 	if n.control != nil {
 		n.control.Register(e)
 	}

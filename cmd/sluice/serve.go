@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqsotel"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
 	"github.com/sluice-mq/sluice/internal/config"
@@ -24,6 +25,11 @@ import (
 	"github.com/sluice-mq/sluice/tenants"
 	"github.com/sluice-mq/sluice/tenants/seal"
 )
+
+// defaultServeMetricsAddr is the admin port of /metrics on production
+// nodes (the OpenTelemetry Prometheus exporter's customary port), apart
+// from the tenants' SQS listener.
+const defaultServeMetricsAddr = ":9464"
 
 // roles a node may take. all is data-plane, control-plane and billing in
 // one process.
@@ -47,6 +53,7 @@ type serveFlags struct {
 	jwtKey      string
 	jwtKeyFile  string
 	metering    bool
+	telemetryFlags
 }
 
 func newServeFlags() (*flag.FlagSet, *serveFlags) {
@@ -68,6 +75,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.StringVar(&f.masterFile, "master-key-file", "", "file holding --master-key")
 	registerJWTKeyFlags(fs, &f.jwtKey, &f.jwtKeyFile)
 	fs.BoolVar(&f.metering, "metering", true, meteringUsage)
+	f.registerTelemetry(fs, defaultServeMetricsAddr)
 	return fs, &f
 }
 
@@ -88,6 +96,11 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	tel, err := f.start(ctx, env)
+	if err != nil {
+		return err
+	}
+	defer shutdownTelemetry(tel, log)
 	dataPlane := f.role == "all" || f.role == "data-plane"
 	controlPlane := f.role == "all" || f.role == "control-plane"
 	// The billing role needs only the store: it reads tenants (no
@@ -140,7 +153,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 		blobs = s3store
 	}
 
-	n := &node{kv: store, blobs: blobs, log: log}
+	n := &node{kv: store, blobs: blobs, log: log, telemetry: tel}
 	var catalog *tenants.Catalog
 	if masterKey != nil {
 		if catalog, err = newCatalog(store, masterKey); err != nil {
@@ -163,6 +176,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 			dp, err := startDataPlane(ctx, store, catalog, masterKey, dataPlaneConfig{
 				tiering: engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, regions: regions,
 				recreateDelay: f.engineRecreateDelay(), metering: f.metering,
+				telemetry: tel, telFlags: &f.telemetryFlags, kvDriver: "tikv",
 			}, log)
 			if err != nil {
 				return err
@@ -180,7 +194,12 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				// calls on a meter of its own, flushed on shutdown.
 				m := newMeter(ctx, store, f.metering, log)
 				defer closeMeter(m, log)
-				gate = newGate(nil, m)
+				// Its calls count in the per-tenant metrics too.
+				calls, err := sqsotel.New(sqsotel.Options{Telemetry: tel})
+				if err != nil {
+					return err
+				}
+				gate = newGate(nil, m, calls)
 			}
 			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log).
 				WithGate(gate).WithUsage(store).WithBilling(biller)
@@ -199,7 +218,12 @@ func runServe(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "regions", regions, "pd", f.pd, "s3", f.s3Endpoint, "metering", f.metering)
+	metricsURL, err := f.metricsURL(ctx, n, "http://"+l.Addr().String(), tel, log)
+	if err != nil {
+		return err
+	}
+	log.Info("sluice serve started", "role", f.role, "listen", l.Addr().String(), "regions", regions, "pd", f.pd, "s3", f.s3Endpoint, "metering", f.metering,
+		"metrics", metricsURL, "tracing", tel.Tracing())
 	return serveHTTP(ctx, l, n.routes(), f.http, log)
 }
 

@@ -22,6 +22,18 @@ type countDeltas struct {
 	mu      sync.Mutex
 	deltas  map[did]delta
 	touched map[did]int64
+	// flushing hands a queue's delta from memory to its count record
+	// atomically for readers: a flush holds its stripe's write lock from
+	// taking the delta until the record is committed, and a count read
+	// (Stats.counted) holds the read lock from before its snapshot until it
+	// has added the delta. Without it a read between the two found the
+	// delta in neither place: a dead-letter queue read 0 after 27 moves.
+	flushing [64]sync.RWMutex
+}
+
+// stripe is the flush lock of d's stripe.
+func (c *countDeltas) stripe(d did) *sync.RWMutex {
+	return &c.flushing[int(d[0])%len(c.flushing)]
 }
 
 // delta is a change in messages, in their stored bytes (body plus
@@ -97,32 +109,57 @@ func (c *countDeltas) pending(d did) delta {
 	return c.deltas[d]
 }
 
-func (c *countDeltas) take() map[did]delta {
+// queues returns the queues with a delta to flush.
+func (c *countDeltas) queues() []did {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.deltas
-	c.deltas = map[did]delta{}
+	out := make([]did, 0, len(c.deltas))
+	for d := range c.deltas {
+		out = append(out, d)
+	}
 	return out
 }
 
+// take returns and forgets d's delta.
+func (c *countDeltas) take(d did) delta {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.deltas[d]
+	delete(c.deltas, d)
+	return out
+}
+
+// flushCounts adds each queue's delta to this node's count record, one
+// queue at a time. On an error the deltas not written, the failed one's
+// and those of the queues not reached, stay for the next flush.
 func (e *Engine) flushCounts(ctx context.Context) error {
-	pending := e.counts.take()
-	for d, n := range pending {
-		if n == (delta{}) {
-			continue
+	for _, d := range e.counts.queues() {
+		if err := e.flushCount(ctx, d); err != nil {
+			return err
 		}
-		key := countKey(d, e.opts.NodeID)
-		err := e.store.Update(ctx, func(tx kv.Txn) error {
-			cur, err := readCount(ctx, tx, key)
-			if err != nil {
-				return err
-			}
-			return tx.Set(key, cur.plus(n).encode())
-		})
+	}
+	return nil
+}
+
+func (e *Engine) flushCount(ctx context.Context, d did) error {
+	mu := e.counts.stripe(d)
+	mu.Lock()
+	defer mu.Unlock()
+	n := e.counts.take(d)
+	if n == (delta{}) {
+		return nil
+	}
+	key := countKey(d, e.opts.NodeID)
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
+		cur, err := readCount(ctx, tx, key)
 		if err != nil {
-			e.counts.addFromVisit(d, n) // keep it for the next flush
-			return fmt.Errorf("flush count: %w", err)
+			return err
 		}
+		return tx.Set(key, cur.plus(n).encode())
+	})
+	if err != nil {
+		e.counts.addFromVisit(d, n) // keep it for the next flush
+		return fmt.Errorf("flush count: %w", err)
 	}
 	return nil
 }

@@ -20,6 +20,9 @@
 //   - handle.go: receipt and handleSealer, sealed receipt handles
 //   - send.go: SendMessage(Batch)
 //   - receive.go: ReceiveMessage and claimer, one receive's transaction
+//   - receive_oldest.go: claimer.claimOldest, a lone receive's oldest-first claim
+//   - contention.go: receivers, whether a receive is alone on its queue
+//   - msgid.go: idSource, message ids that sort in the order they were made
 //   - ack.go: DeleteMessage(Batch), ChangeMessageVisibility(Batch)
 //   - deadletter.go: moving a message past maxReceiveCount to its DLQ
 //   - fifo.go: FIFO groups: groupRecord, orderEntry, groupRef, fifoGroups

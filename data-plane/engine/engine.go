@@ -25,8 +25,8 @@ type Options struct {
 	// NodeID names this node in count records; random by default.
 	NodeID string
 	// Shards is the number of visibility-index shards per queue (1–64,
-	// default 8): receivers start at a random shard, so concurrent
-	// receivers rarely contend for the same messages.
+	// default 8): contended receivers start at a random shard, so they
+	// rarely contend for the same messages; a lone one reads them all.
 	Shards int
 	// PollInterval bounds how long a long-polling receive takes to notice
 	// a message sent through another node (default 100 ms).
@@ -67,6 +67,11 @@ type Engine struct {
 	waiters *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
+	// receivers tells a receive whether it is alone on its queue, and so
+	// claims oldest-first (contention.go).
+	receivers *receivers
+	// ids makes message ids that sort in the order they were made (msgid.go).
+	ids *idSource
 	// movers are the message move tasks this node runs.
 	movers *moveRunners
 	// cold reads and writes segments; nil without a blob store.
@@ -78,6 +83,11 @@ type Engine struct {
 	// node; lastRescan is when its last rescan ran (unix ms).
 	visiting   sync.Mutex
 	lastRescan atomic.Int64
+	// lastTier is when this node's last tiering pass ended (unix ms).
+	lastTier atomic.Int64
+	// flushing lets one Flush run at a time (the background loop,
+	// Close, and callers that then read counts).
+	flushing sync.Mutex
 
 	stop context.CancelFunc
 	bg   sync.WaitGroup
@@ -130,19 +140,21 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 	}
 	guard := newWriteGuard()
 	e := &Engine{
-		cold:     cold,
-		store:    guardedStore{Store: store, guard: guard, clock: opts.Clock},
-		guard:    guard,
-		opts:     opts,
-		clock:    opts.Clock,
-		log:      opts.Logger,
-		handles:  handleSealer{key: opts.ReceiptKey},
-		counts:   newCountDeltas(opts.Clock),
-		floors:   newFloorCache(),
-		waiters:  newWaiters(),
-		claiming: &shardLocks{},
-		movers:   newMoveRunners(),
-		stop:     func() {},
+		cold:      cold,
+		store:     guardedStore{Store: store, guard: guard, clock: opts.Clock},
+		guard:     guard,
+		opts:      opts,
+		clock:     opts.Clock,
+		log:       opts.Logger,
+		handles:   handleSealer{key: opts.ReceiptKey},
+		counts:    newCountDeltas(opts.Clock),
+		floors:    newFloorCache(),
+		waiters:   newWaiters(),
+		claiming:  &shardLocks{},
+		receivers: newReceivers(time.Now),
+		ids:       newIDSource(opts.Clock),
+		movers:    newMoveRunners(),
+		stop:      func() {},
 	}
 	e.tierLeases = tierLeases{store: e.store, clock: opts.Clock, node: opts.NodeID, term: opts.Tiering.Lease}
 	e.catalog = queues.NewWithOptions(e.store, queues.Options{Clock: opts.Clock, RecreateDelay: opts.QueueRecreateDelay})
@@ -197,6 +209,14 @@ func (e *Engine) Close() error {
 
 // Flush writes this node's count deltas and scan floors to the store, and
 // marks the queues its calls changed due for background work (due.go).
+//
+// Flushes run one at a time: a flush takes the deltas out of memory before
+// it writes them, so a Flush that ran beside another could return while
+// that one still held deltas committed before the call, and a reader that
+// flushed and then read the counts would miss them (a drained queue read
+// as still holding its last messages).
 func (e *Engine) Flush(ctx context.Context) error {
+	e.flushing.Lock()
+	defer e.flushing.Unlock()
 	return errors.Join(e.flushCounts(ctx), e.flushFloors(ctx), e.markTouched(ctx))
 }

@@ -78,7 +78,7 @@ func (e *Engine) Fanout(ctx context.Context, plan func(ctx context.Context, r kv
 				if groups == nil {
 					groups = newFIFOGroups(tx, e.opts.Shards, now)
 				}
-				id := newMessageID()
+				id := e.ids.next()
 				res, added, err := (&fifoSender{groups: groups, q: q, d: d}).send(ctx, id, rec)
 				if err != nil {
 					return err
@@ -95,7 +95,7 @@ func (e *Engine) Fanout(ctx context.Context, plan func(ctx context.Context, r kv
 			} else {
 				s.visible = true
 			}
-			id := newMessageID()
+			id := e.ids.next()
 			if err := rec.put(tx, d, id, entry); err != nil {
 				return err
 			}

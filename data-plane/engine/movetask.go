@@ -158,7 +158,7 @@ func (e *Engine) StartMessageMoveTask(ctx context.Context, source queues.Ref, de
 	if len(sources) == 0 {
 		return "", errorf(sqserr.CodeInvalidParameterValue, "Source queue must be configured as a Dead Letter queues.Queue.")
 	}
-	task := moveTaskRef{queue: source, id: newMessageID()}
+	task := moveTaskRef{queue: source, id: e.ids.next()}
 	var rate int
 	err = e.store.Update(ctx, func(tx kv.Txn) error {
 		src, err := queues.Load(ctx, tx, source)

@@ -169,19 +169,20 @@ func (m *mover) moveVisible(ctx context.Context) (found bool, err error) {
 // moveEntries locks the entries' messages a few at a time, as a receive
 // does, and moves those still at the entry scanned: a receiver may have
 // taken one since (LockSkip skips what another transaction holds).
-func (m *mover) moveEntries(ctx context.Context, shard uint8, entries []readyEntry) error {
+func (m *mover) moveEntries(ctx context.Context, _ uint8, entries []readyEntry) error {
 	want := func() int {
 		if m.full() {
 			return 0
 		}
 		return m.limit - m.taken
 	}
-	return lockIndexed(ctx, m.tx, m.d, shard, entries, want, func(id msgID, rec *messageRecord) error {
+	_, err := lockIndexed(ctx, m.tx, m.d, entries, want, func(id msgID, rec *messageRecord) error {
 		if m.failure != "" {
 			return nil // the task failed on an earlier message: move no more
 		}
 		return m.moveOne(ctx, id, rec)
 	})
+	return err
 }
 
 // moveOne deletes the message from the source and inserts it in its
@@ -269,7 +270,7 @@ func (m *mover) target(ctx context.Context, rec *messageRecord) (*moveTarget, er
 // group in a FIFO queue, anywhere in a standard one.
 func (m *mover) putFresh(ctx context.Context, target *moveTarget, fresh *messageRecord) error {
 	if target.fifo {
-		return m.groups.appendMessage(ctx, target.d, newMessageID(), fresh)
+		return m.groups.appendMessage(ctx, target.d, m.e.ids.next(), fresh)
 	}
 	fresh.Group, fresh.DedupID = "", ""
 	entry := entrySent
@@ -278,7 +279,7 @@ func (m *mover) putFresh(ctx context.Context, target *moveTarget, fresh *message
 	} else {
 		m.out.notify = append(m.out.notify, target.d)
 	}
-	return fresh.put(m.tx, target.d, newMessageID(), entry)
+	return fresh.put(m.tx, target.d, m.e.ids.next(), entry)
 }
 
 // moveGroups moves the messages of a FIFO queue's ready groups in group

@@ -47,6 +47,9 @@ type Message struct {
 	MD5OfMessageAttributes string
 	Attributes             map[string]string
 	MessageAttributes      msgattr.Attributes
+	// TraceHeader is the AWSTraceHeader the message was sent with, asked
+	// for or not: the API's receive span links to it.
+	TraceHeader string
 }
 
 // System attribute names a receiver may ask for.
@@ -221,6 +224,7 @@ type readyEntry struct {
 	visibleAt int64
 	id        msgID
 	group     string // a FIFO queue's entries stand for a whole group
+	shard     uint8  // set by scanReady
 }
 
 // indexEntries parses scanned index keys of one shard.
@@ -229,7 +233,7 @@ func indexEntries(kvs []kv.KV, prefixLen int) []readyEntry {
 	for _, p := range kvs {
 		if at, id, ok := parseIndexKey(p.Key, prefixLen); ok {
 			_, _, group := parseEntryValue(p.Value)
-			entries = append(entries, readyEntry{at, id, group})
+			entries = append(entries, readyEntry{visibleAt: at, id: id, group: group})
 		}
 	}
 	return entries
@@ -248,6 +252,9 @@ func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8,
 		return nil, err
 	}
 	entries := indexEntries(kvs, len(shardPrefix(d, shard)))
+	for i := range entries {
+		entries[i].shard = shard
+	}
 	next, hint := now-maxClockSkew, now-e.opts.ScanMargin.Milliseconds()
 	if len(entries) > 0 {
 		next = min(next, entries[0].visibleAt)
@@ -269,15 +276,22 @@ type claimOutcome struct {
 
 func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, error) {
 	var (
-		out  claimOutcome
-		held heldShards
+		out      claimOutcome
+		held     heldShards
+		attempts int
 	)
+	alone := e.receivers.begin(ref)
+	defer e.receivers.end(ref)
 	// A claim need not be durable before the messages go out: if a crash
 	// loses it, they are visible again and delivered again (at least
 	// once), and a later durable commit, such as their delete, makes it
 	// durable first.
 	err := kv.UpdateLazy(ctx, e.store, func(tx kv.Txn) error {
 		out = claimOutcome{deltas: map[did]delta{}}
+		if attempts++; attempts > 1 { // a conflict: another receiver, likely
+			e.receivers.contended(ref)
+			alone = false
+		}
 		q, err := e.catalog.Read(ctx, tx, ref)
 		if err != nil {
 			return err
@@ -289,6 +303,9 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		}
 		if q.Attributes.FifoQueue {
 			c.groups = newFIFOGroups(tx, e.opts.Shards, c.now)
+		}
+		if c.groups == nil && alone {
+			return c.claimOldest(ctx, &held)
 		}
 		if c.groups == nil {
 			return c.claimShards(ctx, &held)
@@ -361,52 +378,70 @@ func (c *claimer) claimShard(ctx context.Context, shard uint8) error {
 		return err
 	}
 	mrand.Shuffle(len(entries), func(i, j int) { entries[i], entries[j] = entries[j], entries[i] })
-	return lockIndexed(ctx, c.tx, c.d, shard, entries,
+	_, _, err = c.lockAndTake(ctx, entries)
+	return err
+}
+
+// lockAndTake locks and takes the entries' messages in order until the
+// batch is full, and reports how many it took and how many it could not
+// lock; one it could not lock means another receiver is at work on the
+// queue.
+func (c *claimer) lockAndTake(ctx context.Context, entries []readyEntry) (took, skipped int, err error) {
+	skipped, err = lockIndexed(ctx, c.tx, c.d, entries,
 		func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) },
 		func(id msgID, rec *messageRecord) error {
+			took++
 			_, err := c.take(ctx, id, rec)
 			return err
 		})
+	if skipped > 0 {
+		c.e.receivers.contended(c.ref)
+	}
+	return took, skipped, err
 }
 
-// lockIndexed locks the messages of scanned index entries, in order and
-// only as many as want() still asks for (on TiKV each lock is a request,
-// and most candidates past the first few are taken anyway), and hands use
-// each one whose record still points at the entry scanned: a record that
-// moved since the scan left that entry behind.
-func lockIndexed(ctx context.Context, tx kv.Txn, d did, shard uint8, entries []readyEntry, want func() int, use func(msgID, *messageRecord) error) error {
-	at := make(map[msgID]int64, len(entries))
+// lockIndexed locks the messages of scanned index entries (of any
+// shards), in order and only as many as want() still asks for (on TiKV
+// each lock is a request, and most candidates past the first few are taken
+// anyway), and hands use each one whose record still points at the entry
+// scanned: a record that moved since the scan left that entry behind. It
+// returns how many of the entries it tried were locked elsewhere or had
+// moved.
+func lockIndexed(ctx context.Context, tx kv.Txn, d did, entries []readyEntry, want func() int, use func(msgID, *messageRecord) error) (skipped int, err error) {
+	byID := make(map[msgID]readyEntry, len(entries))
 	keys := make([][]byte, len(entries))
 	for i, en := range entries {
-		at[en.id] = en.visibleAt
+		byID[en.id] = en
 		keys[i] = messageKey(d, en.id)
 	}
 	for len(keys) > 0 {
 		n := min(want(), len(keys))
 		if n <= 0 {
-			return nil
+			return skipped, nil
 		}
 		locked, err := tx.LockSkip(ctx, keys[:n])
 		if err != nil {
-			return err
+			return skipped, err
 		}
 		keys = keys[n:]
+		skipped += n - len(locked)
 		for _, p := range locked {
 			var id msgID
 			copy(id[:], p.Key[len(p.Key)-msgIDLen:])
 			rec, err := decodeMessage(p.Value)
 			if err != nil {
-				return err
+				return skipped, err
 			}
-			if rec.Shard != shard || rec.VisibleAt != at[id] {
+			if en := byID[id]; rec.Shard != en.shard || rec.VisibleAt != en.visibleAt {
+				skipped++
 				continue
 			}
 			if err := use(id, rec); err != nil {
-				return err
+				return skipped, err
 			}
 		}
 	}
-	return nil
+	return skipped, nil
 }
 
 // take drops an expired message, moves one received too often to the
@@ -466,6 +501,7 @@ func (c *claimer) message(id msgID, rec *messageRecord) Message {
 		MD5OfBody:              rec.MD5Body,
 		MD5OfMessageAttributes: msgattr.MD5OfAttributes(attrs),
 		MessageAttributes:      attrs,
+		TraceHeader:            rec.SysAttrs[SysAWSTraceHeader].StringValue,
 	}
 	if len(c.in.AttributeNames) > 0 {
 		m.Attributes = selectSystem(rec, c.in.AttributeNames)

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	mrand "math/rand/v2"
 
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
@@ -65,7 +63,7 @@ func (e *Engine) sendBatch(ctx context.Context, ref queues.Ref, entries []SendIn
 	results := make([]BatchResult[SendResult], len(entries))
 	ids := make([]msgID, len(entries))
 	for i := range entries {
-		ids[i] = newMessageID()
+		ids[i] = e.ids.next()
 	}
 	var (
 		d       did
@@ -196,17 +194,4 @@ func asEngineError(err error) error {
 		return &sqserr.Error{Code: me.Code, Message: me.Message}
 	}
 	return err
-}
-
-// newMessageID returns a random version-4 UUID, the shape of SQS ids.
-func newMessageID() msgID {
-	var id msgID
-	_, _ = rand.Read(id[:])
-	id[6] = id[6]&0x0f | 0x40
-	id[8] = id[8]&0x3f | 0x80
-	return id
-}
-
-func formatMessageID(id msgID) string {
-	return fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:16])
 }

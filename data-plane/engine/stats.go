@@ -92,6 +92,7 @@ func (s *Stats) GetQueueAttributes(ctx context.Context, ref queues.Ref, names []
 	all := slices.Contains(names, queues.AttrAll)
 	want := func(n string) bool { return all || slices.Contains(names, n) }
 	out := map[string]string{}
+	var d did
 	err := s.store.View(ctx, func(r kv.Reader) error {
 		q, err := queues.Load(ctx, r, ref)
 		if err != nil {
@@ -111,24 +112,46 @@ func (s *Stats) GetQueueAttributes(ctx context.Context, ref queues.Ref, names []
 		if want(queues.AttrLastModifiedTimestamp) {
 			out[queues.AttrLastModifiedTimestamp] = strconv.FormatInt(q.LastModified, 10)
 		}
-		if want(queues.AttrApproximateNumberOfMessages) || want(queues.AttrApproximateNumberOfMessagesNotVisible) || want(queues.AttrApproximateNumberOfMessagesDelayed) {
-			c, err := s.readCounts(ctx, r, q.DID())
-			if err != nil {
-				return err
-			}
-			for n, v := range map[string]int64{
-				queues.AttrApproximateNumberOfMessages:           c.visible,
-				queues.AttrApproximateNumberOfMessagesNotVisible: c.inFlight,
-				queues.AttrApproximateNumberOfMessagesDelayed:    c.delayed,
-			} {
-				if want(n) {
-					out[n] = strconv.FormatInt(v, 10)
-				}
-			}
-		}
+		d = q.DID()
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	if want(queues.AttrApproximateNumberOfMessages) || want(queues.AttrApproximateNumberOfMessagesNotVisible) || want(queues.AttrApproximateNumberOfMessagesDelayed) {
+		var c messageCounts
+		err := s.counted(ctx, d, func(r kv.Reader) (err error) {
+			c, err = s.readCounts(ctx, r, d)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for n, v := range map[string]int64{
+			queues.AttrApproximateNumberOfMessages:           c.visible,
+			queues.AttrApproximateNumberOfMessagesNotVisible: c.inFlight,
+			queues.AttrApproximateNumberOfMessagesDelayed:    c.delayed,
+		} {
+			if want(n) {
+				out[n] = strconv.FormatInt(v, 10)
+			}
+		}
+	}
+	return out, nil
+}
+
+// counted runs fn, which adds this node's unflushed delta of d to the
+// flushed counts, on a snapshot taken while no flush of d is between
+// taking the delta and committing it (countDeltas.flushing): fn finds the
+// delta in memory or in the snapshot, never in neither. Not for use inside
+// a transaction: a flush holds the lock while it waits to commit.
+func (s *Stats) counted(ctx context.Context, d did, fn func(r kv.Reader) error) error {
+	if s.counts != nil {
+		mu := s.counts.stripe(d)
+		mu.RLock()
+		defer mu.RUnlock()
+	}
+	return s.store.View(ctx, fn)
 }
 
 // pending is the engine's unflushed count delta of d; none without one.
@@ -195,13 +218,21 @@ func (s *Stats) QueueBytes(ctx context.Context, r kv.Reader, q *queues.Record) (
 }
 
 func (s *Stats) QueueStorage(ctx context.Context, ref queues.Ref) (QueueStorage, error) {
-	var out QueueStorage
+	var (
+		out QueueStorage
+		d   did
+	)
 	err := s.store.View(ctx, func(r kv.Reader) error {
 		q, err := s.catalog.Read(ctx, r, ref)
-		if err != nil {
-			return err
+		if err == nil {
+			d = q.DID()
 		}
-		d := q.DID()
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	err = s.counted(ctx, d, func(r kv.Reader) error {
 		stored, err := storedCount(ctx, r, d)
 		if err != nil {
 			return err

@@ -33,7 +33,11 @@ func (e *Engine) Tier(ctx context.Context) error {
 	if e.cold == nil {
 		return nil
 	}
-	return e.visitDue(ctx)
+	err := e.visitDue(ctx)
+	if err == nil {
+		e.lastTier.Store(e.clock().UnixMilli())
+	}
+	return err
 }
 
 // tierOutcome is what a queue's tiering pass tells its next visit.

@@ -23,6 +23,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqsotel"
 	"github.com/sluice-mq/sluice/tenants"
 )
 
@@ -59,6 +60,8 @@ type Options struct {
 	// The default, 4 MiB, fits a 1 MiB batch even percent-encoded by the
 	// Query protocol, where each byte may take three.
 	MaxBodyBytes int64
+	// Telemetry traces and measures each call; nil records nothing.
+	Telemetry *sqsotel.Calls
 }
 
 const defaultMaxBody = 4 << 20
@@ -71,6 +74,7 @@ type Handler struct {
 	gate    *admission.Gate
 	log     *slog.Logger
 	maxBody int64
+	tel     *sqsotel.Calls
 }
 
 // New returns a Handler.
@@ -78,7 +82,7 @@ func New(opts Options) (*Handler, error) {
 	if opts.Engine == nil || opts.Catalog == nil || opts.Auth == nil {
 		return nil, errors.New("sqsapi: Engine, Catalog and Auth are required")
 	}
-	h := &Handler{engine: opts.Engine, catalog: opts.Catalog, auth: opts.Auth, gate: opts.Gate, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	h := &Handler{engine: opts.Engine, catalog: opts.Catalog, auth: opts.Auth, gate: opts.Gate, log: opts.Logger, maxBody: opts.MaxBodyBytes, tel: opts.Telemetry}
 	if h.gate == nil {
 		h.gate = admission.New(admission.Options{Counts: opts.Engine})
 	}
@@ -101,12 +105,16 @@ const (
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{h: h, r: r, requestID: newRequestID(), json: r.Header.Get("X-Amz-Target") != ""}
 	w.Header().Set("x-amzn-RequestId", c.requestID)
-	out, err := c.run(r.Context())
+	ctx, tel := h.tel.Start(r.Context(), r)
+	out, err := c.run(ctx)
 	if err != nil {
 		c.writeError(w, err)
-		return
+	} else {
+		c.writeResult(w, out)
 	}
-	c.writeResult(w, out)
+	if tel != nil {
+		tel.End(c.telemetry(out, err))
+	}
 }
 
 // call is one request on its way through the handler.
@@ -120,6 +128,11 @@ type call struct {
 	params    url.Values // Query protocol only
 	principal Principal
 	admitted  *admission.Call // once authenticated and admitted
+	// For telemetry (telemetry.go): the queue acted on, the sizes of the
+	// messages stored, the AWSTraceHeaders of those received.
+	queue        queues.Ref
+	sentSizes    []int
+	traceHeaders []string
 }
 
 func (c *call) run(ctx context.Context) (any, error) {

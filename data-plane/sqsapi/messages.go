@@ -131,6 +131,7 @@ func sendMessage(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	room.Settle(size)
+	c.sentSizes = append(c.sentSizes, int(size))
 	return sendOutput(res), nil
 }
 
@@ -189,7 +190,9 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 		}
 		for i, r := range results {
 			if r.Err == nil {
-				stored += int64(len(sends[i].Body) + msgattr.Size(sends[i].Attributes))
+				size := len(sends[i].Body) + msgattr.Size(sends[i].Attributes)
+				stored += int64(size)
+				c.sentSizes = append(c.sentSizes, size)
 			}
 			if r.Err != nil {
 				f, ok := failedEntry(sendIDs[i], r.Err)
@@ -238,6 +241,7 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 			MessageAttributes:      fromAttributes(m.MessageAttributes),
 		}
 		c.admitted.Delivered(int64(len(m.Body) + msgattr.Size(m.MessageAttributes)))
+		c.traceHeaders = append(c.traceHeaders, m.TraceHeader)
 	}
 	return out, nil
 }

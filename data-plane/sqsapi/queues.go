@@ -75,6 +75,7 @@ func (c *call) queueRef(queueURL string) (queues.Ref, error) {
 func (c *call) ref(name string) queues.Ref {
 	ref := queues.Ref{Account: c.principal.AccountID, Region: c.principal.Region, Name: name}
 	c.admitted.Queue(ref)
+	c.queue = ref
 	return ref
 }
 

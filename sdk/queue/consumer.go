@@ -8,6 +8,10 @@ import (
 	"time"
 )
 
+// ShortPoll as ConsumerOptions.WaitTime makes every receive a short poll
+// (WaitTimeSeconds 0): zero there means the 20 s default.
+const ShortPoll time.Duration = -1
+
 // Handler handles one message: nil acknowledges it (it is deleted), an
 // error or a panic returns it to the queue after the Backoff delay.
 type Handler func(ctx context.Context, m *Received) error
@@ -23,7 +27,10 @@ type ConsumerOptions struct {
 	Prefetch int
 	// MaxMessages is asked of each ReceiveMessage, 1–10 (10).
 	MaxMessages int
-	// WaitTime is the long poll, up to 20 s (20 s).
+	// WaitTime is the long poll, up to 20 s (20 s). Zero takes the
+	// default; ShortPoll (any negative value) sends WaitTimeSeconds 0, so
+	// each receive answers at once, empty or not (a queue's own
+	// ReceiveMessageWaitTimeSeconds is then overridden too).
 	WaitTime time.Duration
 	// VisibilityTimeout is asked on receive and set again by each
 	// heartbeat extension, whole seconds (30 s).
@@ -51,6 +58,13 @@ type ConsumerOptions struct {
 	// AckLinger is how long a delete or visibility change waits for nine
 	// more to share its request (10 ms).
 	AckLinger time.Duration
+	// MaxSettleRequests is the most DeleteMessageBatch requests at once,
+	// and separately the most ChangeMessageVisibilityBatch requests
+	// (Pollers, at least 4). Each full receive needs one delete of 10 and
+	// a delete costs the server about what a receive does (a durable
+	// commit), so fewer deletes in flight than pollers caps the consumer
+	// at the delete rate; a handler's ack waits while all are busy.
+	MaxSettleRequests int
 	// CallTimeout bounds each delete and visibility call (30 s).
 	CallTimeout time.Duration
 	// OnError receives errors no handler sees: failed receives, deletes
@@ -74,11 +88,15 @@ func (o ConsumerOptions) withDefaults() (ConsumerOptions, error) {
 	def(&o.MaxMessages, maxBatchEntries)
 	def(&o.Prefetch, o.MaxMessages*o.Pollers)
 	defDur(&o.WaitTime, 20*time.Second)
+	if o.WaitTime < 0 {
+		o.WaitTime = ShortPoll
+	}
 	defDur(&o.VisibilityTimeout, 30*time.Second)
 	defDur(&o.HeartbeatInterval, min(time.Second, o.VisibilityTimeout/6))
 	defDur(&o.HeartbeatThreshold, min(5*time.Second, o.VisibilityTimeout/2))
 	defDur(&o.DrainTimeout, 30*time.Second)
 	defDur(&o.AckLinger, 10*time.Millisecond)
+	def(&o.MaxSettleRequests, max(4, o.Pollers))
 	defDur(&o.ShutdownPollGrace, 250*time.Millisecond)
 	o.ShutdownPollGrace = max(o.ShutdownPollGrace, 0)
 	defDur(&o.CallTimeout, 30*time.Second)
@@ -89,12 +107,12 @@ func (o ConsumerOptions) withDefaults() (ConsumerOptions, error) {
 		o.OnError = func(err error) { slog.Warn("queue consumer", "err", err) }
 	}
 	switch {
-	case o.Pollers < 1 || o.Concurrency < 1 || o.Prefetch < 0:
-		return o, errors.New("queue: Pollers and Concurrency must be at least 1, Prefetch not negative")
+	case o.Pollers < 1 || o.Concurrency < 1 || o.MaxSettleRequests < 1 || o.Prefetch < 0:
+		return o, errors.New("queue: Pollers, Concurrency and MaxSettleRequests must be at least 1, Prefetch not negative")
 	case o.MaxMessages < 1 || o.MaxMessages > maxBatchEntries:
 		return o, fmt.Errorf("queue: MaxMessages %d is not 1 to %d", o.MaxMessages, maxBatchEntries)
-	case o.WaitTime < 0 || o.WaitTime > 20*time.Second:
-		return o, fmt.Errorf("queue: WaitTime %v is not 0 to 20s", o.WaitTime)
+	case o.WaitTime > 20*time.Second:
+		return o, fmt.Errorf("queue: WaitTime %v is over 20s", o.WaitTime)
 	case o.VisibilityTimeout < time.Second || o.VisibilityTimeout%time.Second != 0:
 		return o, fmt.Errorf("queue: VisibilityTimeout %v is not a whole number of seconds", o.VisibilityTimeout)
 	case o.HeartbeatInterval <= 0 || o.HeartbeatThreshold <= o.HeartbeatInterval:

@@ -12,7 +12,7 @@ type consumerRun struct {
 	h  Handler
 	wg struct{ pollers, workers sync.WaitGroup }
 
-	slots      slots
+	slots      *slots
 	tracker    *tracker
 	dispatch   *dispatcher
 	deletes    *settler
@@ -31,15 +31,15 @@ func newConsumerRun(c *Consumer, h Handler) *consumerRun {
 	r := &consumerRun{
 		c:             c,
 		h:             h,
-		slots:         make(slots, capacity),
+		slots:         newSlots(capacity),
 		tracker:       newTracker(),
 		dispatch:      newDispatcher(c.fifo, capacity),
 		stopWorkers:   make(chan struct{}),
 		stopHeartbeat: make(chan struct{}),
 		heartbeatDone: make(chan struct{}),
 	}
-	r.deletes = newSettler(c.opts.AckLinger, r.deleteBatch)
-	r.visibility = newSettler(c.opts.AckLinger, func(ops []settleOp) { r.changeVisibility(ops) })
+	r.deletes = newSettler(c.opts.AckLinger, c.opts.MaxSettleRequests, r.deleteBatch)
+	r.visibility = newSettler(c.opts.AckLinger, c.opts.MaxSettleRequests, func(ops []settleOp) { r.changeVisibility(ops) })
 	return r
 }
 

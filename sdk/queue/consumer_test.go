@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 )
@@ -294,5 +295,53 @@ func TestTracingContinuesTheProducersTrace(t *testing.T) {
 	runConsumer(t, f, "q", ConsumerOptions{WaitTime: time.Second}, h, 5*time.Second, func() bool { return f.remaining() == 0 })
 	if id, _ := got.Load().(trace.TraceID); id != sc.TraceID() {
 		t.Fatalf("handler's trace id %v, want the producer's %v", id, sc.TraceID())
+	}
+}
+
+// waitRecorder records the WaitTimeSeconds of every receive.
+type waitRecorder struct {
+	API
+	mu    sync.Mutex
+	waits []int32
+}
+
+func (w *waitRecorder) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, o ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	w.mu.Lock()
+	w.waits = append(w.waits, in.WaitTimeSeconds)
+	w.mu.Unlock()
+	return w.API.ReceiveMessage(ctx, in, o...)
+}
+
+// WaitTime 0 is the 20 s long poll; ShortPoll sends WaitTimeSeconds 0, so
+// an empty queue answers at once and the poller asks again.
+func TestShortPollIsExpressible(t *testing.T) {
+	for _, tc := range []struct {
+		wait    time.Duration
+		want    int32
+		atLeast int
+	}{{0, 20, 1}, {3 * time.Second, 3, 1}, {ShortPoll, 0, 3}, {-time.Second, 0, 3}} {
+		f := newFakeSQS(t)
+		rec := &waitRecorder{API: f.client()}
+		c, err := NewConsumer(rec, f.url("q"), ConsumerOptions{WaitTime: tc.wait, ShutdownPollGrace: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		_ = c.Run(ctx, func(context.Context, *Received) error { return nil })
+		cancel()
+		rec.mu.Lock()
+		if len(rec.waits) < tc.atLeast {
+			t.Errorf("WaitTime %v: %d receives in 300ms, want at least %d", tc.wait, len(rec.waits), tc.atLeast)
+		}
+		for _, w := range rec.waits {
+			if w != tc.want {
+				t.Errorf("WaitTime %v: WaitTimeSeconds %d, want %d", tc.wait, w, tc.want)
+				break
+			}
+		}
+		rec.mu.Unlock()
+	}
+	if _, err := NewConsumer(newFakeSQS(t).client(), "q", ConsumerOptions{WaitTime: 21 * time.Second}); err == nil {
+		t.Error("WaitTime 21s accepted")
 	}
 }

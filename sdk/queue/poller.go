@@ -32,7 +32,7 @@ func (r *consumerRun) poll(ctx, callCtx context.Context) {
 	o := r.c.opts
 	in := &sqs.ReceiveMessageInput{
 		QueueUrl:                    aws.String(r.c.queueURL),
-		WaitTimeSeconds:             int32(o.WaitTime / time.Second),
+		WaitTimeSeconds:             int32(max(o.WaitTime, 0) / time.Second),
 		VisibilityTimeout:           visibilitySeconds(o.VisibilityTimeout),
 		MessageSystemAttributeNames: receivedSystemAttributes,
 		MessageAttributeNames:       []string{"All"},

@@ -14,18 +14,17 @@ type settleOp struct {
 
 // settler gathers settle operations into batch requests of up to 10, each
 // leaving at most linger after its first operation, with at most
-// maxSettleRequests requests at once.
+// maxRequests requests at once.
 type settler struct {
-	in     chan settleOp
-	linger time.Duration
-	send   func([]settleOp)
-	done   chan struct{}
+	in          chan settleOp
+	linger      time.Duration
+	maxRequests int
+	send        func([]settleOp)
+	done        chan struct{}
 }
 
-const maxSettleRequests = 4
-
-func newSettler(linger time.Duration, send func([]settleOp)) *settler {
-	s := &settler{in: make(chan settleOp, maxBatchEntries), linger: linger, send: send, done: make(chan struct{})}
+func newSettler(linger time.Duration, maxRequests int, send func([]settleOp)) *settler {
+	s := &settler{in: make(chan settleOp, maxBatchEntries), linger: linger, maxRequests: maxRequests, send: send, done: make(chan struct{})}
 	go s.loop()
 	return s
 }
@@ -41,7 +40,7 @@ func (s *settler) close() {
 func (s *settler) loop() {
 	var (
 		requests sync.WaitGroup
-		tokens   = make(chan struct{}, maxSettleRequests)
+		tokens   = make(chan struct{}, s.maxRequests)
 		cur      []settleOp
 	)
 	linger := time.NewTimer(time.Hour)

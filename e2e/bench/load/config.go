@@ -111,7 +111,6 @@ func (c Config) validate() error {
 	check(c.Rate >= 0, "Rate must not be negative")
 	check(c.Groups >= 0, "Groups must not be negative")
 	check(c.WaitTimeSeconds >= 0 && c.WaitTimeSeconds <= 20, "WaitTimeSeconds must be 0 to 20, not %d", c.WaitTimeSeconds)
-	check(!c.SDK || c.WaitTimeSeconds >= 1, "SDK mode long-polls: WaitTimeSeconds must be 1 to 20")
 	check(c.Timeout > 0, "Timeout is required: every run is bounded in time")
 	check(c.DrainTimeout >= 0, "DrainTimeout must not be negative")
 	return errors.Join(problems...)

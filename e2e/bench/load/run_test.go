@@ -116,3 +116,19 @@ func TestConfigIsValidated(t *testing.T) {
 		}
 	}
 }
+
+// SDK mode with --wait 0 short-polls through queue.ShortPoll (it used to be
+// refused, since WaitTime 0 meant the Consumer's 20 s default).
+func TestSDKModeShortPolls(t *testing.T) {
+	cfg := smallConfig()
+	cfg.SDK = true
+	cfg.WaitTimeSeconds = 0
+	cfg.Messages = 500
+	res, err := Run(context.Background(), nullConfig(t, cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Delivered != int64(cfg.Messages) || res.Missing != 0 || res.Errors != 0 {
+		t.Fatalf("SDK short poll: %+v", res)
+	}
+}

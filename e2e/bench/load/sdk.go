@@ -24,7 +24,7 @@ func (r *run) sdkWorkload(runCtx context.Context) measured {
 		Pollers:     r.cfg.Consumers,
 		Concurrency: r.cfg.Consumers * r.cfg.Batch,
 		MaxMessages: r.cfg.Batch,
-		WaitTime:    time.Duration(r.cfg.WaitTimeSeconds) * time.Second,
+		WaitTime:    sdkWaitTime(r.cfg.WaitTimeSeconds),
 		OnError:     func(err error) { r.errs.add(err) },
 	})
 	if err != nil {
@@ -129,4 +129,13 @@ func (r *run) produceSDK(ctx context.Context, p *queue.Producer) []time.Duration
 		settle(o)
 	}
 	return latencies
+}
+
+// sdkWaitTime is ConsumerOptions.WaitTime for a receive wait of seconds:
+// 0 is a short poll (queue.ShortPoll), not the Consumer's 20 s default.
+func sdkWaitTime(seconds int) time.Duration {
+	if seconds == 0 {
+		return queue.ShortPoll
+	}
+	return time.Duration(seconds) * time.Second
 }

@@ -180,7 +180,7 @@ const serveStartTimeout = 30 * time.Second
 // the default, us-east-1, unless args set --region.
 func StartServe(tb testing.TB, bin string, args ...string) *Process {
 	tb.Helper()
-	args = append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)
+	args = append([]string{"serve", "--listen", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(bin, args...)
 	p := &Process{Region: "us-east-1", cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
