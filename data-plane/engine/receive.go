@@ -282,11 +282,18 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	)
 	alone := e.receivers.begin(ref)
 	defer e.receivers.end(ref)
-	// A claim need not be durable before the messages go out: if a crash
-	// loses it, they are visible again and delivered again (at least
-	// once), and a later durable commit, such as their delete, makes it
-	// durable first.
-	err := kv.UpdateLazy(ctx, e.store, func(tx kv.Txn) error {
+	// A standard queue's claim need not be durable before the messages go
+	// out: if a crash loses it, they are visible again and delivered again
+	// (at least once), and a later durable commit, such as their delete,
+	// makes it durable first. A FIFO claim must be: losing it would hand
+	// the group's message to a second consumer while the first still
+	// works on it, breaking the group's one-at-a-time order
+	// (e2e/chaos TestKillDev found such redeliveries after kill -9).
+	update := func(ctx context.Context, fn func(kv.Txn) error) error { return kv.UpdateLazy(ctx, e.store, fn) }
+	if queues.IsFIFOName(ref.Name) {
+		update = e.store.Update
+	}
+	err := update(ctx, func(tx kv.Txn) error {
 		out = claimOutcome{deltas: map[did]delta{}}
 		if attempts++; attempts > 1 { // a conflict: another receiver, likely
 			e.receivers.contended(ref)
