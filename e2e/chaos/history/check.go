@@ -158,7 +158,8 @@ func (c Checker) Check(ops []Op) Report {
 	sends := map[string][]sendRef{}
 	deliveries := map[string][]delivery{}
 	deletes := map[string][]*Op{} // receipt -> acknowledged deletes
-	var tokens []string           // sent or delivered, in first-seen order
+	var faults []*Op
+	var tokens []string // sent or delivered, in first-seen order
 	seen := map[string]bool{}
 	note := func(tok string) {
 		if !seen[tok] {
@@ -168,6 +169,9 @@ func (c Checker) Check(ops []Op) Report {
 	}
 	for i := range ops {
 		op := &ops[i]
+		if op.Kind == Fault {
+			faults = append(faults, op)
+		}
 		for pos, m := range op.Msgs {
 			switch op.Kind {
 			case Send:
@@ -192,6 +196,16 @@ func (c Checker) Check(ops []Op) Report {
 				}
 			}
 		}
+	}
+	// between quotes the faults that overlap [from, to].
+	between := func(from, to time.Duration) []Op {
+		var out []Op
+		for _, f := range faults {
+			if f.Complete >= from && f.Invoke <= to {
+				out = append(out, *f)
+			}
+		}
+		return out
 	}
 	cut := func(op *Op, toks ...string) Op {
 		o := *op
@@ -255,7 +269,7 @@ func (c Checker) Check(ops []Op) Report {
 					add(Anomaly{Kind: DeletedDelivered, Token: tok,
 						Detail: fmt.Sprintf("delete of receipt from #%d acknowledged at %v (receipt valid until ≥ %v), delivered again by #%d invoked at %v",
 							d1.op.Index, del.Complete, d1.deadline(), d2.op.Index, d2.op.Invoke),
-						Ops: []Op{cut(d1.op, tok), cut(del, tok), cut(d2.op, tok)}})
+						Ops: append([]Op{cut(d1.op, tok), cut(del, tok), cut(d2.op, tok)}, between(d1.op.Invoke, d2.op.Complete)...)})
 					continue
 				}
 				if j < i {
@@ -266,8 +280,11 @@ func (c Checker) Check(ops []Op) Report {
 						d2.op.Index, d2.op.Complete, d1.op.Index, d1.deadline())
 					if d1.op == d2.op {
 						detail = fmt.Sprintf("twice in one reply (#%d)", d1.op.Index)
+					} else if d1.msg.Receipt == d2.msg.Receipt {
+						detail += " — with the same receipt handle: the first claim was undone"
 					}
-					add(Anomaly{Kind: DoubleDelivery, Token: tok, Detail: detail, Ops: []Op{cut(d1.op, tok), cut(d2.op, tok)}})
+					add(Anomaly{Kind: DoubleDelivery, Token: tok, Detail: detail,
+						Ops: append([]Op{cut(d1.op, tok), cut(d2.op, tok)}, between(d1.op.Invoke, d2.op.Complete)...)})
 				}
 			}
 		}
@@ -352,7 +369,7 @@ func (c Checker) checkOrder(sends map[string][]sendRef, deliveries map[string][]
 			}
 			cand := latest
 			for p := 0; p < b.send.pos; p++ { // earlier entries of b's batch
-				if a := byTok[b.send.op.Msgs[p].Token]; a != nil && a.send.op == b.send.op {
+				if a := byTok[b.send.op.Msgs[p].Token]; a != nil && a.send.op == b.send.op && a.send.msg.Group == b.send.msg.Group {
 					cand = later(cand, a)
 				}
 			}

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,8 @@ func (x h) recv(inv, done, vis time.Duration, msgs ...Msg) h {
 	}
 	return append(x, Op{Index: len(x), Client: "c", Kind: Receive, Queue: "q", Invoke: inv, Complete: done, Visibility: vis, Msgs: msgs})
 }
+
+func (x h) add(op Op) h { op.Index = len(x); return append(x, op) }
 
 func (x h) del(inv, done time.Duration, out Outcome, receipt string) h {
 	return append(x, Op{Index: len(x), Client: "c", Kind: Delete, Queue: "q", Invoke: inv, Complete: done,
@@ -90,6 +93,10 @@ func TestCheck(t *testing.T) {
 			send("p", 20*ms, 30*ms, okIn("b", "g")).
 			recv(40*ms, 50*ms, vis, got("b")).
 			recv(60*ms, 70*ms, vis, got("a")), nil},
+		{"fifo: a batch's groups are apart", h{}.
+			send("p", 0, 10*ms, okIn("a", "g1"), okIn("b", "g2")).
+			recv(40*ms, 50*ms, vis, got("b")).
+			recv(60*ms, 70*ms, vis, got("a")), nil},
 		{"fifo: other groups interleave freely", h{}.
 			send("p", 0, 10*ms, okIn("a", "g1")).
 			send("p", 20*ms, 30*ms, okIn("b", "g2")).
@@ -111,6 +118,12 @@ func TestCheck(t *testing.T) {
 			send("p", 0, 10*ms, ok("a")).
 			recv(20*ms, 60*ms, vis, got("a")).
 			recv(30*ms, 50*ms, vis, got("a")),
+			map[string]int{DoubleDelivery: 1}},
+		{"double delivery across a fault, quoted", h{}.
+			send("p", 0, 10*ms, ok("a")).
+			recv(20*ms, 30*ms, vis, gotR("a", "r1")).
+			add(Op{Kind: Fault, Client: "nemesis", Invoke: 40 * ms, Complete: 300 * ms, Err: "kill"}).
+			recv(400*ms, 410*ms, vis, gotR("a", "r1")),
 			map[string]int{DoubleDelivery: 1}},
 		{"twice in one reply", h{}.
 			send("p", 0, 10*ms, ok("a")).
@@ -184,6 +197,33 @@ func TestSlack(t *testing.T) {
 	}
 	if r := (Checker{}).Check(ops); r.Counts[DoubleDelivery] != 1 {
 		t.Fatalf("without slack: %s", dump(r))
+	}
+}
+
+// TestCheckFile checks a recorded history named by $SLUICE_CHAOS_CHECK
+// (JSON lines, as e2e/chaos writes them) and prints its anomalies.
+func TestCheckFile(t *testing.T) {
+	path := os.Getenv("SLUICE_CHAOS_CHECK")
+	if path == "" {
+		t.Skip("SLUICE_CHAOS_CHECK names no history file")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ops, err := ReadJSONLines(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Checker{Slack: DefaultSlack}.Check(ops)
+	t.Log(r.Summary())
+	for i, a := range r.Anomalies {
+		if i == 50 {
+			t.Errorf("… and %d more", len(r.Anomalies)-i)
+			break
+		}
+		t.Errorf("%s", a)
 	}
 }
 

@@ -27,6 +27,10 @@ const (
 	Send    Kind = "send"
 	Receive Kind = "receive"
 	Delete  Kind = "delete"
+	// Fault is a fault the test injected (Client names the nemesis, Err
+	// what it did), from its start to its end; the checker only quotes
+	// faults next to the anomalies they bracket.
+	Fault Kind = "fault"
 )
 
 // Outcome is what the client learnt of one message's part in an operation.
@@ -110,6 +114,21 @@ func (r *Recorder) Ops() []Op {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]Op(nil), r.ops...)
+}
+
+// ReadJSONLines reads what WriteJSONLines wrote.
+func ReadJSONLines(r io.Reader) ([]Op, error) {
+	var ops []Op
+	dec := json.NewDecoder(r)
+	for {
+		var op Op
+		if err := dec.Decode(&op); err == io.EOF {
+			return ops, nil
+		} else if err != nil {
+			return ops, err
+		}
+		ops = append(ops, op)
+	}
 }
 
 // WriteJSONLines writes one operation per line.
