@@ -56,6 +56,9 @@ const (
 //   - Lost: only acknowledged sends. Unknown-outcome sends may or may not
 //     be delivered; failed ones must not be (phantom).
 //
+// The model has no ChangeMessageVisibility: a history that changes a
+// receipt's timeout must not be judged by it.
+//
 // Slack shrinks every visibility window, for the server's clock (which
 // measures the timeout, in milliseconds) running against the client's.
 type Checker struct {

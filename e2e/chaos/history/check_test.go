@@ -219,7 +219,7 @@ func TestCheckFile(t *testing.T) {
 	r := Checker{Slack: DefaultSlack}.Check(ops)
 	t.Log(r.Summary())
 	for i, a := range r.Anomalies {
-		if i == 50 {
+		if i == 500 {
 			t.Errorf("… and %d more", len(r.Anomalies)-i)
 			break
 		}
