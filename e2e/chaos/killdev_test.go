@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -126,6 +127,15 @@ func TestKillDev(t *testing.T) {
 	stop()
 	wg.Wait()
 	load := time.Since(began)
+	segments, _ := filepath.Glob(filepath.Join(data, "blobs", "objects", "segments", "*", "*", "*"))
+	var cold []string
+	for _, q := range []string{stdQ, fifoQ, stdDLQ, fifoDLQ} {
+		cold = append(cold, fmt.Sprintf("%s %s", q, storage(t, p, q)))
+	}
+	t.Logf("after the load: %d segment files; %s", len(segments), strings.Join(cold, "; "))
+	if len(segments) == 0 {
+		t.Errorf("no segment files: nothing was tiered")
+	}
 
 	// Every visibility timeout and delay has run out: drain everything.
 	time.Sleep(maxVisibility + 500*time.Millisecond)
@@ -196,6 +206,24 @@ func writeHistory(t *testing.T, path string, ops []history.Op) {
 	if err := history.WriteJSONLines(f, ops); err != nil {
 		t.Error(err)
 	}
+}
+
+// storage is the control plane's storage line for a queue.
+func storage(t *testing.T, p *sluiceproc.Process, name string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", p.Endpoint+"/v1/tenants/"+p.AccountID+"/queues/"+name, nil)
+	req.Header.Set("Authorization", "Bearer "+p.OperatorToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	defer resp.Body.Close()
+	var q struct{ Storage json.RawMessage }
+	if err := json.NewDecoder(resp.Body).Decode(&q); err != nil {
+		t.Error(err)
+	}
+	return string(q.Storage)
 }
 
 // setupQueues creates the queues with their dead-letter queues and sets

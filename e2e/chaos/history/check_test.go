@@ -170,6 +170,12 @@ func TestCheck(t *testing.T) {
 					t.Fatalf("anomalies %v, want %v:\n%s", got, tc.want, dump(r))
 				}
 			}
+			for _, a := range r.Anomalies {
+				if a.Kind == DoubleDelivery && strings.Contains(tc.name, "quoted") &&
+					(a.Ops[len(a.Ops)-1].Kind != Fault || !strings.Contains(a.String(), "same receipt handle")) {
+					t.Fatalf("fault or receipt not quoted: %s", a)
+				}
+			}
 			if r.Counts[Lost]+r.Counts[DoubleDelivery] != got[Lost]+got[DoubleDelivery] {
 				t.Fatalf("counts %v disagree with anomalies %v", r.Counts, got)
 			}
