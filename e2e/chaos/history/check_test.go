@@ -183,6 +183,43 @@ func TestCheck(t *testing.T) {
 	}
 }
 
+// A double delivery across a kill is allowed on a queue with lazy claims
+// only when the fault came soon after the first receive and before the
+// second; anywhere else, and on other queues, it is still an anomaly.
+func TestCrashRedelivery(t *testing.T) {
+	vis := 5000 * ms
+	lazy := Checker{Slack: DefaultSlack, LazyClaims: func(q string) bool { return q == "q" }}
+	kill := func(at time.Duration) Op {
+		return Op{Kind: Fault, Client: "nemesis", Invoke: at, Complete: at + 200*ms, Err: "kill"}
+	}
+	across := h{}.send("p", 0, 10*ms, ok("a")).
+		recv(20*ms, 30*ms, vis, gotR("a", "r1")).
+		add(kill(40 * ms)).
+		recv(400*ms, 410*ms, vis, gotR("a", "r1"))
+	if r := lazy.Check(across); !r.OK() || r.Counts[CrashRedelivery] != 1 {
+		t.Fatalf("lazy claims across a kill: %s", dump(r))
+	}
+	if r := (Checker{Slack: DefaultSlack}).Check(across); r.Counts[DoubleDelivery] != 1 {
+		t.Fatalf("durable claims across a kill must be a double delivery: %s", dump(r))
+	}
+	if r := (Checker{Slack: DefaultSlack, LazyClaims: func(string) bool { return false }}).Check(across); r.Counts[DoubleDelivery] != 1 {
+		t.Fatalf("a queue without lazy claims: %s", dump(r))
+	}
+	late := h{}.send("p", 0, 10*ms, ok("a")).
+		recv(20*ms, 30*ms, vis, gotR("a", "r1")).
+		add(kill(2000 * ms)).
+		recv(2400*ms, 2410*ms, vis, gotR("a", "r1"))
+	if r := lazy.Check(late); r.Counts[DoubleDelivery] != 1 {
+		t.Fatalf("a kill long after the claim cannot excuse it: %s", dump(r))
+	}
+	noFault := h{}.send("p", 0, 10*ms, ok("a")).
+		recv(20*ms, 30*ms, vis, got("a")).
+		recv(400*ms, 410*ms, vis, got("a"))
+	if r := lazy.Check(noFault); r.Counts[DoubleDelivery] != 1 {
+		t.Fatalf("no fault, lazy claims: %s", dump(r))
+	}
+}
+
 func dump(r Report) string {
 	var b strings.Builder
 	b.WriteString(r.Summary())
