@@ -194,7 +194,7 @@ func TestCrashRedelivery(t *testing.T) {
 	}
 	across := h{}.send("p", 0, 10*ms, ok("a")).
 		recv(20*ms, 30*ms, vis, gotR("a", "r1")).
-		add(kill(40 * ms)).
+		add(kill(40*ms)).
 		recv(400*ms, 410*ms, vis, gotR("a", "r1"))
 	if r := lazy.Check(across); !r.OK() || r.Counts[CrashRedelivery] != 1 {
 		t.Fatalf("lazy claims across a kill: %s", dump(r))
@@ -207,7 +207,7 @@ func TestCrashRedelivery(t *testing.T) {
 	}
 	late := h{}.send("p", 0, 10*ms, ok("a")).
 		recv(20*ms, 30*ms, vis, gotR("a", "r1")).
-		add(kill(2000 * ms)).
+		add(kill(2000*ms)).
 		recv(2400*ms, 2410*ms, vis, gotR("a", "r1"))
 	if r := lazy.Check(late); r.Counts[DoubleDelivery] != 1 {
 		t.Fatalf("a kill long after the claim cannot excuse it: %s", dump(r))
