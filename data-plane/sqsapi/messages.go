@@ -260,6 +260,7 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 
 		ReceiveRequestAttemptID: in.ReceiveRequestAttemptId,
 		Admit:                   c.admitted.ClaimAdmitter(),
+		OnMove:                  func(m []engine.MessageMove) { c.moved = append(c.moved, m...) },
 	})
 	if err != nil {
 		return nil, err
