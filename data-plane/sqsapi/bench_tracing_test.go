@@ -8,11 +8,12 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsotel"
-	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+	"github.com/sluice-mq/sluice/internal/kv/local"
 	"github.com/sluice-mq/sluice/internal/telemetry"
 )
 
-// BenchmarkTracing is BenchmarkHandler with metrics on, as on a node, and
+// BenchmarkTracing is BenchmarkHandler (on the local store without fsync)
+// with metrics on, as on a node, and
 // tracing off, sampling 1 % (parentbased_traceidratio 0.01) or 100 %: the
 // production path (OTLP/HTTP exporter behind the batch span processor,
 // kv spans through telemetry.WrapKV) to a local sink that answers 200 and
@@ -49,7 +50,14 @@ func BenchmarkTracing(b *testing.B) {
 			if tel.Tracing() != (mode.sampler != "") {
 				b.Fatalf("tracing %t", tel.Tracing())
 			}
-			store := telemetry.WrapKV(tel, kvtest.OpenLocal(b), "pebble")
+			// Without fsync, so the calls' CPU cost, which tracing adds
+			// to, is not lost in the disk's latency.
+			kvs, err := local.Open(b.TempDir(), local.Options{Sync: local.SyncNone})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { _ = kvs.Close() })
+			store := telemetry.WrapKV(tel, kvs, "pebble")
 			benchmarkHandler(b, store, func(o *sqsapi.Options) {
 				calls, err := sqsotel.New(sqsotel.Options{Telemetry: tel, Engine: o.Engine})
 				if err != nil {
