@@ -19,7 +19,7 @@ func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRe
 		return false, err
 	}
 	if c.groups != nil {
-		return true, c.moveToFIFODeadLetter(ctx, id, rec, dlq)
+		return true, c.moveToFIFODeadLetter(ctx, id, rec, dlq, rp.DeadLetterTargetArn)
 	}
 	if err := rec.remove(c.tx, c.d, id); err != nil {
 		return false, err
@@ -37,7 +37,14 @@ func (c *claimer) moveToDeadLetter(ctx context.Context, id msgID, rec *messageRe
 	c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
 	c.out.deltas[dd] = c.out.deltas[dd].plus(one(&moved))
 	c.out.notify = append(c.out.notify, dd)
+	c.out.moved = append(c.out.moved, c.deadLettered(id, rec, rp.DeadLetterTargetArn))
 	return true, nil
+}
+
+// deadLettered describes a message's move to the dead-letter queue.
+func (c *claimer) deadLettered(id msgID, rec *messageRecord, dlqARN string) MessageMove {
+	return MessageMove{MessageID: formatMessageID(id), Source: c.ref.ARN(), Destination: dlqARN,
+		TraceHeader: rec.SysAttrs[SysAWSTraceHeader].StringValue}
 }
 
 // deadLetterQueue returns the redrive target, or nil when it no longer
@@ -63,7 +70,7 @@ func (c *claimer) deadLetterQueue(ctx context.Context, rp *queues.RedrivePolicy)
 // moveToFIFODeadLetter moves a FIFO message to the end of its group in the
 // dead-letter queue. The claim walks a group in order, so the messages of
 // a group arrive there in the order they were sent.
-func (c *claimer) moveToFIFODeadLetter(ctx context.Context, id msgID, rec *messageRecord, dlq *queues.Record) error {
+func (c *claimer) moveToFIFODeadLetter(ctx context.Context, id msgID, rec *messageRecord, dlq *queues.Record, dlqARN string) error {
 	if err := c.groups.remove(ctx, c.d, id, rec); err != nil {
 		return err
 	}
@@ -78,5 +85,6 @@ func (c *claimer) moveToFIFODeadLetter(ctx context.Context, id msgID, rec *messa
 	}
 	c.out.deltas[c.d] = c.out.deltas[c.d].plus(one(rec).neg())
 	c.out.deltas[dd] = c.out.deltas[dd].plus(one(&moved))
+	c.out.moved = append(c.out.moved, c.deadLettered(id, rec, dlqARN))
 	return nil
 }

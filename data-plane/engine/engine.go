@@ -74,6 +74,8 @@ type Engine struct {
 	ids *idSource
 	// movers are the message move tasks this node runs.
 	movers *moveRunners
+	// moveObserver is told of each move-task batch (ObserveMoveTasks).
+	moveObserver atomic.Pointer[MoveObserver]
 	// cold reads and writes segments; nil without a blob store.
 	cold *coldTier
 	// tierLeases are the tiering leases of the queue shards this node tiers.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	mrand "math/rand/v2"
+	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
@@ -25,6 +26,7 @@ type moveBatchResult struct {
 // task's start remains (COMPLETED).
 func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error) {
 	e, task := t.e, t.ref
+	start := e.clock()
 	var (
 		res moveBatchResult
 		out claimOutcome
@@ -87,6 +89,11 @@ func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error)
 	for _, d := range out.notify {
 		e.waiters.notify(d)
 	}
+	if len(out.moved) > 0 {
+		if observe := e.moveObserver.Load(); observe != nil {
+			(*observe)(start, e.clock(), out.moved)
+		}
+	}
 	return res, nil
 }
 
@@ -115,6 +122,21 @@ type moveTarget struct {
 	d     did
 	delay int
 	fifo  bool
+	arn   string
+}
+
+// MoveObserver is told of each committed batch of a message move task:
+// when it began and ended, and the messages it moved.
+type MoveObserver func(start, end time.Time, moves []MessageMove)
+
+// ObserveMoveTasks sets the observer of this node's move-task batches
+// (telemetry's); nil clears it.
+func (e *Engine) ObserveMoveTasks(fn MoveObserver) {
+	if fn == nil {
+		e.moveObserver.Store(nil)
+		return
+	}
+	e.moveObserver.Store(&fn)
 }
 
 func (m *mover) full() bool {
@@ -229,9 +251,12 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 		DedupID:   rec.DedupID,
 		Body:      rec.Body,
 	}
-	if err := m.putFresh(ctx, target, fresh); err != nil {
+	newID := m.e.ids.next()
+	if err := m.putFresh(ctx, target, newID, fresh); err != nil {
 		return err
 	}
+	m.out.moved = append(m.out.moved, MessageMove{MessageID: formatMessageID(newID), Source: m.task.SourceArn,
+		Destination: target.arn, TraceHeader: rec.SysAttrs[SysAWSTraceHeader].StringValue})
 	m.out.deltas[m.d] = m.out.deltas[m.d].plus(one(rec).neg())
 	m.out.deltas[target.d] = m.out.deltas[target.d].plus(one(fresh))
 	m.taken++
@@ -257,7 +282,7 @@ func (m *mover) target(ctx context.Context, rec *messageRecord) (*moveTarget, er
 		q, err := queues.Load(ctx, m.tx, queues.Ref{Account: a.Account, Region: a.Region, Name: a.Name})
 		switch {
 		case err == nil:
-			t = &moveTarget{d: q.DID(), delay: q.Attributes.DelaySeconds, fifo: q.Attributes.FifoQueue}
+			t = &moveTarget{d: q.DID(), delay: q.Attributes.DelaySeconds, fifo: q.Attributes.FifoQueue, arn: arn}
 		case !errors.Is(err, sqserr.ErrQueueDoesNotExist):
 			return nil, err
 		}
@@ -268,9 +293,9 @@ func (m *mover) target(ctx context.Context, rec *messageRecord) (*moveTarget, er
 
 // putFresh stores a moved message in its destination: at the end of its
 // group in a FIFO queue, anywhere in a standard one.
-func (m *mover) putFresh(ctx context.Context, target *moveTarget, fresh *messageRecord) error {
+func (m *mover) putFresh(ctx context.Context, target *moveTarget, id msgID, fresh *messageRecord) error {
 	if target.fifo {
-		return m.groups.appendMessage(ctx, target.d, m.e.ids.next(), fresh)
+		return m.groups.appendMessage(ctx, target.d, id, fresh)
 	}
 	fresh.Group, fresh.DedupID = "", ""
 	entry := entrySent
@@ -279,7 +304,7 @@ func (m *mover) putFresh(ctx context.Context, target *moveTarget, fresh *message
 	} else {
 		m.out.notify = append(m.out.notify, target.d)
 	}
-	return fresh.put(m.tx, target.d, m.e.ids.next(), entry)
+	return fresh.put(m.tx, target.d, id, entry)
 }
 
 // moveGroups moves the messages of a FIFO queue's ready groups in group

@@ -29,6 +29,22 @@ type ReceiveInput struct {
 	// Admit, when set, admits the claim under a quota once messages are
 	// ready (a long poll holds nothing while it waits).
 	Admit ClaimAdmitter
+	// OnMove, when set, is told of the messages the receive moved to the
+	// dead-letter queue (past the redrive policy's maxReceiveCount), once
+	// the move has committed.
+	OnMove func([]MessageMove)
+}
+
+// MessageMove is a message moved from one queue to another: to its
+// dead-letter queue by a receive, or by a message move task.
+type MessageMove struct {
+	// MessageID is the message's id in the destination (a move task gives
+	// it a new one; a dead-letter move keeps it).
+	MessageID string
+	// Source and Destination are the queues' ARNs.
+	Source, Destination string
+	// TraceHeader is the message's AWSTraceHeader, "" when it has none.
+	TraceHeader string
 }
 
 // ClaimAdmitter decides how many of want messages a receive may claim from
@@ -272,6 +288,7 @@ type claimOutcome struct {
 	claimed []receipt // FIFO: what msgs are, for the attempt record
 	deltas  map[did]delta
 	notify  []did
+	moved   []MessageMove // dead-lettered, or moved by a task
 }
 
 func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, error) {
@@ -331,6 +348,9 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	}
 	for _, d := range out.notify {
 		e.waiters.notify(d)
+	}
+	if len(out.moved) > 0 && in.OnMove != nil {
+		in.OnMove(out.moved)
 	}
 	return out.msgs, nil
 }

@@ -129,10 +129,12 @@ type call struct {
 	principal Principal
 	admitted  *admission.Call // once authenticated and admitted
 	// For telemetry (telemetry.go): the queue acted on, the sizes of the
-	// messages stored, the AWSTraceHeaders of those received.
+	// messages stored, the AWSTraceHeaders of those received, the messages
+	// a receive moved to the dead-letter queue.
 	queue        queues.Ref
 	sentSizes    []int
 	traceHeaders []string
+	moved        []engine.MessageMove
 }
 
 func (c *call) run(ctx context.Context) (any, error) {

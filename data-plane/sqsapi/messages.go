@@ -3,6 +3,7 @@ package sqsapi
 import (
 	"context"
 	"regexp"
+	"strings"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
@@ -92,6 +93,7 @@ func (c *call) sendInput(m messageToSend) (engine.SendInput, error) {
 	if err != nil {
 		return engine.SendInput{}, err
 	}
+	s = c.httpTraceHeader(s)
 	if err := c.admitted.CheckMessage(len(*m.MessageBody) + msgattr.Size(a)); err != nil {
 		return engine.SendInput{}, err
 	}
@@ -101,7 +103,38 @@ func (c *call) sendInput(m messageToSend) (engine.SendInput, error) {
 	}, nil
 }
 
-func sendOutput(r engine.SendResult) sendMessageOutput {
+// httpTraceHeader gives a message sent without an AWSTraceHeader system
+// attribute the request's X-Amzn-Trace-Id header, as SQS does for
+// SendMessage and every entry of SendMessageBatch; the message's own
+// attribute wins [X-Ray developer guide, "Amazon SQS and AWS X-Ray"]. A
+// header the attribute could not hold (a character SQS refuses) is
+// ignored rather than failing the send.
+func (c *call) httpTraceHeader(s msgattr.Attributes) msgattr.Attributes {
+	if _, ok := s[msgattr.SystemAttributeTraceHeader]; ok {
+		return s
+	}
+	h := strings.TrimSpace(c.r.Header.Get("X-Amzn-Trace-Id"))
+	if h == "" {
+		return s
+	}
+	v := msgattr.Attributes{msgattr.SystemAttributeTraceHeader: {DataType: msgattr.TypeString, StringValue: h}}
+	if msgattr.ValidateSystem(v) != nil {
+		return s
+	}
+	if s == nil {
+		return v
+	}
+	s[msgattr.SystemAttributeTraceHeader] = v[msgattr.SystemAttributeTraceHeader]
+	return s
+}
+
+// sendOutput answers a send. MD5OfMessageSystemAttributes is the digest of
+// the system attributes the caller sent: none when it sent none (an
+// AWSTraceHeader copied from X-Amzn-Trace-Id is not the caller's to check).
+func sendOutput(r engine.SendResult, m messageToSend) sendMessageOutput {
+	if len(m.MessageSystemAttributes) == 0 {
+		r.MD5OfMessageSystemAttributes = ""
+	}
 	return sendMessageOutput{
 		MessageId:                    r.MessageID,
 		MD5OfMessageBody:             r.MD5OfMessageBody,
@@ -132,7 +165,7 @@ func sendMessage(ctx context.Context, c *call) (any, error) {
 	}
 	room.Settle(size)
 	c.sentSizes = append(c.sentSizes, int(size))
-	return sendOutput(res), nil
+	return sendOutput(res, in.messageToSend), nil
 }
 
 func sendMessageBatch(ctx context.Context, c *call) (any, error) {
@@ -149,9 +182,10 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 	}
 	out := sendMessageBatchOutput{Successful: []sendMessageBatchResultEntry{}, Failed: []batchResultErrorEntry{}}
 	var (
-		sends   []engine.SendInput
-		sendIDs []string
-		total   int
+		sends    []engine.SendInput
+		sendIDs  []string
+		sendMsgs []messageToSend
+		total    int
 	)
 	for _, e := range in.Entries {
 		if e.MessageBody == nil || *e.MessageBody == "" {
@@ -173,6 +207,7 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 		total += len(send.Body) + msgattr.Size(send.Attributes)
 		sends = append(sends, send)
 		sendIDs = append(sendIDs, e.Id)
+		sendMsgs = append(sendMsgs, e.messageToSend)
 	}
 	if total > maxBatchBytes {
 		return nil, NewError("AWS.SimpleQueueService.BatchRequestTooLong", "Batch requests cannot be longer than %d bytes. You have sent %d bytes.", maxBatchBytes, total)
@@ -202,7 +237,7 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 				out.Failed = append(out.Failed, f)
 				continue
 			}
-			out.Successful = append(out.Successful, sendMessageBatchResultEntry{Id: sendIDs[i], sendMessageOutput: sendOutput(r.Result)})
+			out.Successful = append(out.Successful, sendMessageBatchResultEntry{Id: sendIDs[i], sendMessageOutput: sendOutput(r.Result, sendMsgs[i])})
 		}
 	}
 	return out, nil
@@ -225,6 +260,7 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 
 		ReceiveRequestAttemptID: in.ReceiveRequestAttemptId,
 		Admit:                   c.admitted.ClaimAdmitter(),
+		OnMove:                  func(m []engine.MessageMove) { c.moved = append(c.moved, m...) },
 	})
 	if err != nil {
 		return nil, err

@@ -4,7 +4,7 @@ import "github.com/sluice-mq/sluice/data-plane/sqsotel"
 
 // telemetry describes the finished call for its span and metrics.
 func (c *call) telemetry(out any, err error) sqsotel.Info {
-	info := sqsotel.Info{Action: c.action, Queue: c.queue, SentSizes: c.sentSizes, TraceHeaders: c.traceHeaders}
+	info := sqsotel.Info{Action: c.action, Queue: c.queue, SentSizes: c.sentSizes, TraceHeaders: c.traceHeaders, Moved: c.moved}
 	if err != nil {
 		we, _ := toWire(err)
 		info.Code = we.Code

@@ -96,6 +96,9 @@ func New(opts Options) (*Calls, error) {
 		if err := c.registerGauges(m); err != nil {
 			return nil, err
 		}
+		if c.tracing {
+			opts.Engine.ObserveMoveTasks(c.moveBatch)
+		}
 	}
 	return c, nil
 }
@@ -143,6 +146,9 @@ type Info struct {
 	// TraceHeaders are the AWSTraceHeader values of the messages
 	// received; each valid one becomes a span link.
 	TraceHeaders []string
+	// Moved are the messages a receive moved to the dead-letter queue:
+	// each is an event, and a link when its AWSTraceHeader is valid.
+	Moved []engine.MessageMove
 }
 
 var (
@@ -244,6 +250,51 @@ func (call *Call) endSpan(info Info, action string) {
 			span.AddLink(trace.Link{SpanContext: sc, Attributes: []attribute.KeyValue{attribute.String("messaging.operation.type", "create")}})
 		}
 	}
+	recordMoves(span, EventDeadLetter, info.Moved)
+}
+
+// Span events and attributes of moved messages.
+const (
+	// EventDeadLetter is the receive span's event for each message it
+	// moved to the dead-letter queue.
+	EventDeadLetter = "sluice.dead_letter"
+	// EventMove is a move-task batch span's event for each message moved.
+	EventMove = "sluice.move"
+	// AttrMoveSource and AttrMoveDestination are the queues' ARNs, on the
+	// events and on the links to the moved messages' producers.
+	AttrMoveSource      = "sluice.move.source"
+	AttrMoveDestination = "sluice.move.destination"
+)
+
+// recordMoves adds an event per moved message (its id, source and
+// destination) and a link to each one's AWSTraceHeader context.
+func recordMoves(span trace.Span, event string, moves []engine.MessageMove) {
+	for _, m := range moves {
+		attrs := []attribute.KeyValue{attribute.String("messaging.message.id", m.MessageID),
+			attribute.String(AttrMoveSource, m.Source), attribute.String(AttrMoveDestination, m.Destination)}
+		span.AddEvent(event, trace.WithAttributes(attrs...))
+		if sc, ok := telemetry.ParseXRay(m.TraceHeader); ok {
+			span.AddLink(trace.Link{SpanContext: sc, Attributes: attrs})
+		}
+	}
+}
+
+// moveBatch makes the span of one committed batch of a message move task
+// (a background loop, so a root span): "move {source queue}", from the
+// batch's start to its commit, with an event and a link per message.
+func (c *Calls) moveBatch(start, end time.Time, moves []engine.MessageMove) {
+	if len(moves) == 0 {
+		return
+	}
+	src, _ := queues.ParseARN(moves[0].Source)
+	_, span := c.tracer.Start(context.Background(), "move "+src.Name, trace.WithNewRoot(), trace.WithTimestamp(start),
+		trace.WithSpanKind(trace.SpanKindInternal),
+		trace.WithAttributes(attrSystem, attribute.String("messaging.operation.name", "move"),
+			attribute.String("messaging.destination.name", src.Name), attribute.String(AttrMoveSource, moves[0].Source),
+			attribute.String("cloud.account.id", src.Account), attribute.String("cloud.region", src.Region),
+			attribute.Int("messaging.batch.message_count", len(moves))))
+	recordMoves(span, EventMove, moves)
+	span.End(trace.WithTimestamp(end))
 }
 
 // Count is the per-tenant half of the metrics: as an admission.Meter it
