@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/sluice-mq/sluice/sdk/api"
@@ -112,31 +113,27 @@ func (r *queueAttributeResource) set(ctx context.Context, setter interface {
 }
 
 func (r *queueAttributeResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	plan, diags := r.get(ctx, &req.Plan)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.write(ctx, plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	plan.ID = plan.QueueURL
-	resp.Diagnostics.Append(r.set(ctx, &resp.State, plan)...)
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 func (r *queueAttributeResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	plan, diags := r.get(ctx, &req.Plan)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	r.apply(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+}
+
+// apply writes the planned value to the queue and records it: creating and
+// updating the attribute are the same act.
+func (r *queueAttributeResource) apply(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
+	m, d := r.get(ctx, &plan)
+	diags.Append(d...)
+	if diags.HasError() {
 		return
 	}
-	r.write(ctx, plan, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	r.write(ctx, m, diags)
+	if diags.HasError() {
 		return
 	}
-	plan.ID = plan.QueueURL
-	resp.Diagnostics.Append(r.set(ctx, &resp.State, plan)...)
+	m.ID = m.QueueURL
+	diags.Append(r.set(ctx, state, m)...)
 }
 
 // write sets the attribute on the queue; the server answers the queue,
