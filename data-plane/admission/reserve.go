@@ -39,6 +39,10 @@ type reservedCount struct {
 	readAt  time.Time // when
 	pending int64     // reserved by calls still running
 	settled int64     // used by calls that finished since the read began
+	// reading is closed when the read in progress ends; nil when none
+	// is. Calls that find the count stale while another reads wait for
+	// that read rather than each paying for one of their own.
+	reading chan struct{}
 }
 
 // Reservation is room taken under a count quota. Settle it with what the
@@ -65,17 +69,32 @@ func (r Reservation) Settle(used int64) {
 func (c *reservedCounts[K]) reserve(k K, now time.Time, want, limit int64, partial bool, read func() (int64, error)) (Reservation, int64, bool, error) {
 	c.mu.Lock()
 	e := c.entry(k)
-	if now.Sub(e.readAt) >= c.maxAge {
+	for now.Sub(e.readAt) >= c.maxAge {
+		if e.reading != nil {
+			wait := e.reading
+			c.mu.Unlock()
+			<-wait
+			c.mu.Lock()
+			e = c.entry(k)
+			continue // read again if that read failed
+		}
 		// Calls settled before the read begins are in what it reads;
 		// those settled during it may be counted twice until the next
 		// read, which errs towards refusing.
 		before := e.settled
+		done := make(chan struct{})
+		e.reading = done
 		c.mu.Unlock()
 		n, err := read()
+		c.mu.Lock()
+		if e.reading == done {
+			e.reading = nil
+		}
+		close(done)
 		if err != nil {
+			c.mu.Unlock()
 			return Reservation{}, 0, false, err
 		}
-		c.mu.Lock()
 		e = c.entry(k)
 		e.stored, e.readAt = n, now
 		e.settled -= min(before, e.settled)
