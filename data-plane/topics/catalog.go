@@ -225,16 +225,21 @@ func (c *Catalog) Get(ctx context.Context, ref Ref) (*Topic, error) {
 // TopicAttributes returns every attribute GetTopicAttributes reports.
 func (c *Catalog) TopicAttributes(ctx context.Context, ref Ref) (map[string]string, error) {
 	var (
-		t    *Topic
-		subs int
+		t             *Topic
+		subs, pending int
 	)
 	err := c.store.View(ctx, func(r kv.Reader) (err error) {
 		if t, err = readTopic(ctx, r, ref); err != nil {
 			return err
 		}
-		prefix := subsPrefix(ref)
-		kvs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
-		subs = len(kvs)
+		all, err := readSubs(ctx, r, ref)
+		for _, s := range all {
+			if s.Pending() {
+				pending++
+			} else {
+				subs++
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -245,7 +250,7 @@ func (c *Catalog) TopicAttributes(ctx context.Context, ref Ref) (map[string]stri
 		"Owner":                   ref.Account,
 		"DisplayName":             "",
 		"SubscriptionsConfirmed":  fmt.Sprint(subs),
-		"SubscriptionsPending":    "0",
+		"SubscriptionsPending":    fmt.Sprint(pending),
 		"SubscriptionsDeleted":    "0",
 		"Policy":                  defaultPolicy(ref),
 		"EffectiveDeliveryPolicy": defaultDeliveryPolicy,

@@ -220,6 +220,9 @@ func (c *Catalog) SubscribeHTTP(ctx context.Context, eng *engine.Engine, topic R
 func (c *Catalog) findSub(ctx context.Context, topic Ref, protocol, endpoint string) (*Subscription, error) {
 	var out *Subscription
 	err := c.store.View(ctx, func(r kv.Reader) error {
+		if _, err := readTopic(ctx, r, topic); err != nil {
+			return err
+		}
 		subs, err := readSubs(ctx, r, topic)
 		for _, s := range subs {
 			if s.Protocol == protocol && s.Endpoint == endpoint {

@@ -73,6 +73,9 @@ func TestHTTPSubscriptionLifecycle(t *testing.T) {
 		if n := len(drainPush(t, e, q)); n != 0 {
 			t.Fatalf("%d messages queued for a pending subscription", n)
 		}
+		if ta, err := e.cat.TopicAttributes(ctx, topic); err != nil || ta["SubscriptionsPending"] != "1" || ta["SubscriptionsConfirmed"] != "0" {
+			t.Fatalf("topic attributes while pending: %v (%v)", ta, err)
+		}
 		if _, err := e.cat.Confirm(ctx, topic, sub.Push.Token+"x", false); err == nil {
 			t.Fatal("a wrong token confirmed")
 		}
@@ -89,6 +92,9 @@ func TestHTTPSubscriptionLifecycle(t *testing.T) {
 		attrs, err := e.cat.SubscriptionAttributes(ctx, sub.Ref)
 		if err != nil || attrs["PendingConfirmation"] != "false" || attrs["ConfirmationWasAuthenticated"] != "false" || attrs["SigningSecret"] != sub.Push.Secret {
 			t.Fatalf("attributes %v (%v)", attrs, err)
+		}
+		if ta, _ := e.cat.TopicAttributes(ctx, topic); ta["SubscriptionsPending"] != "0" || ta["SubscriptionsConfirmed"] != "1" {
+			t.Fatalf("topic attributes once confirmed: %v", ta)
 		}
 		res, err := e.cat.Publish(ctx, e.eng, topic, topics.Message{Body: "now"})
 		if err != nil || res.Delivered != 1 {
@@ -153,6 +159,8 @@ func TestHTTPSubscribeRefusals(t *testing.T) {
 			_, err := e.cat.SubscribeHTTP(ctx, e.eng, c.topic, c.proto, c.ep, c.attrs, "http://x")
 			wantCode(t, err, c.code)
 		}
+		_, err := e.cat.SubscribeHTTP(ctx, e.eng, tref("missing"), "http", "http://example.com/", nil, "http://x")
+		wantCode(t, err, topics.CodeNotFound)
 		// Refused subscriptions leave no queue behind.
 		if regs, _ := e.cat.PushSubscriptions(ctx); len(regs) != 0 {
 			t.Fatalf("refusals registered %d push subscriptions", len(regs))
