@@ -189,12 +189,12 @@ func TestDeliverRetriesThenSucceeds(t *testing.T) {
 		return 200
 	})
 	s := h.subscribe(t, rec.URL, map[string]string{"DeliveryPolicy": `{"healthyRetryPolicy":{"numRetries":5,"numNoDelayRetries":5,"minDelayTarget":1,"maxDelayTarget":1}}`})
-	eventually(t, 5*time.Second, "the confirmation", func() bool { return rec.count(topics.TypeConfirmation) == 1 })
+	eventually(t, 15*time.Second, "the confirmation", func() bool { return rec.count(topics.TypeConfirmation) == 1 })
 	res, err := h.cat.Publish(context.Background(), h.eng, h.topic, topics.Message{Body: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, "4 attempts", func() bool { return rec.count(topics.TypeNotification) == 4 })
+	eventually(t, 15*time.Second, "4 attempts", func() bool { return rec.count(topics.TypeNotification) == 4 })
 	select {
 	case u := <-h.usage:
 		if u.Action != admission.ActionDeliver || u.Account != account || u.Queue != "hooks" || u.OutBytes == 0 {
@@ -242,7 +242,7 @@ func TestDeliverGivesUpToDeadLetterQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []engine.Message
-	eventually(t, 5*time.Second, "the dead-lettered message", func() bool {
+	eventually(t, 15*time.Second, "the dead-lettered message", func() bool {
 		wait := 0
 		ms, err := h.eng.ReceiveMessage(ctx, dlq, engine.ReceiveInput{MaxNumberOfMessages: 10, WaitTimeSeconds: &wait})
 		if err != nil {
@@ -313,4 +313,22 @@ func TestUnsubscribedQueueIsRemoved(t *testing.T) {
 		regs, _ := h.cat.PushSubscriptions(ctx)
 		return err != nil && len(regs) == 0
 	})
+}
+
+// throttlePolicy.maxReceivesPerSecond paces a subscription's requests.
+func TestThrottlePolicy(t *testing.T) {
+	h := newHarness(t, true)
+	rec := newRecorder(t, nil)
+	h.subscribe(t, rec.URL, map[string]string{"DeliveryPolicy": `{"throttlePolicy":{"maxReceivesPerSecond":2}}`})
+	eventually(t, 15*time.Second, "the confirmation", func() bool { return rec.count(topics.TypeConfirmation) == 1 })
+	start := time.Now()
+	for range 6 {
+		if _, err := h.cat.Publish(context.Background(), h.eng, h.topic, topics.Message{Body: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, "6 deliveries", func() bool { return rec.count(topics.TypeNotification) == 6 })
+	if d := time.Since(start); d < 1500*time.Millisecond {
+		t.Fatalf("6 deliveries at 2 a second took %s", d)
+	}
 }

@@ -100,10 +100,11 @@ func (d *Dispatcher) work(ctx context.Context, entry topics.PushEntry) {
 			}
 			continue
 		}
+		limiter := w.limiter // the deliveries' own copy: throttle replaces it
 		for _, m := range msgs {
 			go func() {
 				defer func() { <-slots }()
-				w.deliver(ctx, t, s, pol, m)
+				w.deliver(ctx, s, pol, limiter, m)
 			}()
 		}
 	}
@@ -135,12 +136,12 @@ func (d *Dispatcher) remove(ctx context.Context, ref topics.SubRef) {
 // delivered, hidden for the policy's delay when it may be retried, else
 // sent to the dead-letter queue (notifications, when there is one) and
 // deleted.
-func (w *worker) deliver(ctx context.Context, t *topics.Topic, s *topics.Subscription, pol topics.DeliveryPolicy, m engine.Message) {
+func (w *worker) deliver(ctx context.Context, s *topics.Subscription, pol topics.DeliveryPolicy, limiter *rate.Limiter, m engine.Message) {
 	d := w.d
 	queue := topics.PushQueue(s.Ref)
 	typ := m.MessageAttributes[topics.PushAttrType].StringValue
-	if w.limiter != nil {
-		if err := w.limiter.Wait(ctx); err != nil {
+	if limiter != nil {
+		if err := limiter.Wait(ctx); err != nil {
 			return // stopping: the message comes back after its visibility timeout
 		}
 	}
