@@ -274,7 +274,7 @@ func TestSlowEndpointDoesNotDelayOthers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 3*time.Second, "the fast endpoint's 10 messages", func() bool { return fast.count(topics.TypeNotification) == 10 })
+	eventually(t, 10*time.Second, "the fast endpoint's 10 messages", func() bool { return fast.count(topics.TypeNotification) == 10 })
 	if n := slow.count(topics.TypeNotification); n > 4 {
 		t.Fatalf("the slow endpoint has %d requests in flight; at most 4", n)
 	}
