@@ -332,3 +332,39 @@ func TestThrottlePolicy(t *testing.T) {
 		t.Fatalf("6 deliveries at 2 a second took %s", d)
 	}
 }
+
+// Two dispatchers (two nodes) on one store deliver each message once:
+// the queue's claim hands a message to one of them.
+func TestTwoNodesDeliverEachMessageOnce(t *testing.T) {
+	h := newHarness(t, true)
+	ctx, cancel := context.WithCancel(context.Background())
+	second := New(Options{Engine: h.eng, Topics: h.cat, AllowLoopback: true, Scan: 50 * time.Millisecond, Timeout: 2 * time.Second})
+	done := make(chan struct{})
+	go func() { defer close(done); second.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	rec := newRecorder(t, nil)
+	h.subscribe(t, rec.URL, nil)
+	ids := map[string]bool{}
+	for range 30 {
+		res, err := h.cat.Publish(context.Background(), h.eng, h.topic, topics.Message{Body: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[res.MessageID] = true
+	}
+	eventually(t, 15*time.Second, "30 deliveries", func() bool { return rec.count(topics.TypeNotification) >= 30 })
+	time.Sleep(500 * time.Millisecond)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	seen := map[string]int{}
+	for _, r := range rec.reqs {
+		if r.Header.Get("x-amz-sns-message-type") == topics.TypeNotification {
+			seen[r.Header.Get("x-amz-sns-message-id")]++
+		}
+	}
+	for id := range ids {
+		if seen[id] != 1 {
+			t.Fatalf("message %s delivered %d times", id, seen[id])
+		}
+	}
+}
