@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -123,6 +124,14 @@ func checkPushEndpoint(topic Ref, protocol, endpoint string) error {
 	u, err := url.Parse(endpoint)
 	if err != nil || len(endpoint) > 2048 || u.Scheme != protocol || u.Host == "" || u.Hostname() == "" || u.User != nil || u.Fragment != "" {
 		return invalidParameter("Invalid parameter: Endpoint must match the specified protocol")
+	}
+	// An address no delivery could ever reach (push.Guard refuses it at
+	// every dial) is refused now; names are checked when dialled.
+	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil {
+		ip = ip.Unmap()
+		if ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified() || ip.IsMulticast() {
+			return invalidParameter("Invalid parameter: Endpoint Reason: %s is not an address Sluice delivers to", ip)
+		}
 	}
 	return nil
 }
