@@ -152,7 +152,17 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 			}
 			fattrs := filterAttributes(m.Attributes)
 			for j, s := range subs {
-				if s.Protocol != "sqs" || (policies[j] != nil && !policies[j].Match(fattrs, m.Body)) {
+				if policies[j] != nil && !policies[j].Match(fattrs, m.Body) {
+					continue
+				}
+				if IsPush(s.Protocol) {
+					if !s.Pending() { // SNS delivers nothing to a pending subscription
+						ds = append(ds, pushDelivery(topic, s, ids[i], m, now))
+						owners = append(owners, i)
+					}
+					continue
+				}
+				if s.Protocol != "sqs" {
 					continue
 				}
 				q, err := parseQueueEndpoint(s.Endpoint)
