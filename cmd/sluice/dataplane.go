@@ -32,6 +32,7 @@ type dataPlane struct {
 	gate    *admission.Gate
 	meter   *meter.Meter // nil with --metering=false
 	sqs     http.Handler
+	sqsAPI  *sqsapi.Handler // the SQS API alone, which the console calls as a tenant
 }
 
 // close flushes the usage counted (graceful stop: nothing is lost) and
@@ -123,7 +124,7 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 		sampler := meter.NewSampler(meter.SamplerOptions{Store: store, Meter: m, Storage: eng.Stats(), Logger: log})
 		go sampler.Run(ctx)
 	}
-	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sqs: snsapi.Route(sns, h)}, nil
+	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sqs: snsapi.Route(sns, h), sqsAPI: h}, nil
 }
 
 // newCatalog opens the tenant catalog, sealing secrets with masterKey.
