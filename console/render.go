@@ -56,10 +56,18 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"unixms": func(s string) string {
-		var ms int64
-		if _, err := fmt.Sscan(s, &ms); err != nil || ms == 0 {
+	// unix shows SQS's timestamps: CreatedTimestamp in seconds.
+	"unix": func(s string) string {
+		var sec int64
+		if _, err := fmt.Sscan(s, &sec); err != nil || sec == 0 {
 			return s
+		}
+		return time.Unix(sec, 0).UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	// unixms shows a move task's StartedTimestamp, in milliseconds.
+	"unixms": func(ms int64) string {
+		if ms == 0 {
+			return "—"
 		}
 		return time.UnixMilli(ms).UTC().Format("2006-01-02 15:04:05 UTC")
 	},
