@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/chromedp/chromedp"
 
 	"github.com/sluice-mq/sluice/e2e/internal/sluiceproc"
@@ -57,6 +59,7 @@ func TestConsoleJourney(t *testing.T) {
 	queues := p.Endpoint + "/console/a/" + p.AccountID + "/queues"
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
+		defer func(start time.Time) { t.Logf("%s: %v", what, time.Since(start).Round(time.Millisecond)) }(time.Now())
 		if err := chromedp.Do(ctx, actions...); err != nil {
 			html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("main")))
 			t.Fatalf("%s: %v\npage:\n%.3000s\nserver log:\n%.3000s", what, err, html, p.Stderr())
@@ -140,6 +143,16 @@ func TestConsoleJourney(t *testing.T) {
 	run("back to the list", chromedp.Navigate(queues), chromedp.WaitVisible(chromedp.CSS(`tr[data-queue="orders"]`)))
 	waitCount(t, ctx, "orders", "1")
 	waitCount(t, ctx, "orders-dlq", "0")
+	// A message sent elsewhere shows up without a reload: the rows
+	// refresh themselves.
+	sqsc := sqsClient(p, p.SecretKey)
+	if _, err := sqsc.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String("orders"), MessageBody: aws.String("from the SDK")}); err != nil {
+		t.Fatal(err)
+	}
+	waitCount(t, ctx, "orders", "2")
+	if refreshed, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#queue-rows"), "data-refreshed")); err != nil || !refreshed.Exists {
+		t.Errorf("the rows were not refreshed in place (data-refreshed %+v, %v)", refreshed, err)
+	}
 
 	// Sign out: the console asks to sign in again.
 	run("sign out",
@@ -165,6 +178,7 @@ func flash(text string) chromedp.Action[chromedp.Void] {
 // row of queue to show want visible messages.
 func waitCount(t *testing.T, ctx context.Context, queue, want string) {
 	t.Helper()
+	defer func(start time.Time) { t.Logf("%s shows %s visible: %v", queue, want, time.Since(start).Round(time.Millisecond)) }(time.Now())
 	sel := fmt.Sprintf(`tr[data-queue=%q] td[data-count="visible"]`, queue)
 	deadline := time.Now().Add(30 * time.Second)
 	var got string
