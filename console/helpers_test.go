@@ -50,6 +50,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	return newFixtureWith(t, nil)
+}
+
+// newFixtureWith is newFixture with the console's options changed by
+// configure.
+func newFixtureWith(t *testing.T, configure func(*console.Options)) *fixture {
+	t.Helper()
 	store := kvtest.OpenLocal(t)
 	sealer, err := seal.New(seal.GenerateKey())
 	if err != nil {
@@ -75,7 +82,11 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := console.New(console.Options{Key: key, Region: region, SQS: h, Gauges: eng})
+	opts := console.Options{Key: key, Region: region, SQS: h, Gauges: eng}
+	if configure != nil {
+		configure(&opts)
+	}
+	c, err := console.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
