@@ -155,7 +155,8 @@ func (c *Console) page(h func(w http.ResponseWriter, r *http.Request, s *session
 
 // isFragment reports whether the console's script asked for a fragment.
 func isFragment(r *http.Request) bool {
-	return r.Header.Get("X-Console-Fragment") == "1" || strings.HasSuffix(r.URL.Path, "/rows") || strings.HasSuffix(r.URL.Path, "/moves")
+	return r.Method == http.MethodGet && (r.Header.Get("X-Console-Fragment") == "1" ||
+		strings.HasSuffix(r.URL.Path, "/rows") || strings.HasSuffix(r.URL.Path, "/moves"))
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request) {

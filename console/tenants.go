@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -49,18 +50,17 @@ func (c *Console) setTenantPlan(w http.ResponseWriter, r *http.Request, s *sessi
 }
 
 func (c *Console) suspendTenant(w http.ResponseWriter, r *http.Request, s *session) error {
-	_, err := s.cp.SuspendTenant(r.Context(), r.PathValue("account"))
-	c.audit.record(r, s, "suspend-tenant", "", err)
-	if err != nil {
-		return err
-	}
-	redirect(w, r, Path+"/tenants", "tenant")
-	return nil
+	return c.setTenantStatus(w, r, s, "suspend-tenant", s.cp.SuspendTenant)
 }
 
 func (c *Console) resumeTenant(w http.ResponseWriter, r *http.Request, s *session) error {
-	_, err := s.cp.ResumeTenant(r.Context(), r.PathValue("account"))
-	c.audit.record(r, s, "resume-tenant", "", err)
+	return c.setTenantStatus(w, r, s, "resume-tenant", s.cp.ResumeTenant)
+}
+
+func (c *Console) setTenantStatus(w http.ResponseWriter, r *http.Request, s *session, action string,
+	call func(context.Context, string) (api.Tenant, error)) error {
+	_, err := call(r.Context(), r.PathValue("account"))
+	c.audit.record(r, s, action, "", err)
 	if err != nil {
 		return err
 	}
