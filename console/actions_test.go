@@ -107,6 +107,13 @@ func TestQueueSettings(t *testing.T) {
 	if body, _ := u.get("/console/a/" + accountA + "/queues/orders-dlq"); !strings.Contains(body, "<option selected>byQueue</option>") || !strings.Contains(body, ">orders\n</textarea>") {
 		t.Errorf("the redrive allow policy is not shown:\n%.4000s", body)
 	}
+	if body, resp := u.post(q+"/policy", url.Values{"policy": {"{not json"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "InvalidAttributeValue") {
+		t.Errorf("a policy that is not JSON: %d:\n%.1500s", resp.StatusCode, body)
+	}
+	u.mustPost(q+"/policy", url.Values{"policy": {`{"Version":"2012-10-17","Statement":[]}`}})
+	if body, _ := u.get(q); !strings.Contains(body, `{&#34;Version&#34;:&#34;2012-10-17&#34;,&#34;Statement&#34;:[]}</textarea>`) {
+		t.Error("the policy is not shown")
+	}
 	u.mustPost(q+"/tags", url.Values{"tags": {"team=payments"}})
 	if body, _ := u.get(q); strings.Contains(body, "env=prod") {
 		t.Error("a removed tag is still there")

@@ -140,6 +140,7 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("POST "+q+"/redrive-policy", c.page(c.setRedrivePolicy))
 	m.HandleFunc("POST "+q+"/redrive-allow-policy", c.page(c.setRedriveAllowPolicy))
 	m.HandleFunc("POST "+q+"/tags", c.page(c.setTags))
+	m.HandleFunc("POST "+q+"/policy", c.page(c.setPolicy))
 	m.HandleFunc("POST "+q+"/purge", c.page(c.purgeQueue))
 	m.HandleFunc("POST "+q+"/delete", c.page(c.deleteQueue))
 	m.HandleFunc("POST "+q+"/send", c.page(c.sendMessage))

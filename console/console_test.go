@@ -232,6 +232,16 @@ func TestSignInSignOut(t *testing.T) {
 	if _, resp := anon.get(link); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the link's second use: %d, want 401", resp.StatusCode)
 	}
+	// Behind a TLS proxy the cookie is Secure.
+	link, err = f.console.SignInLink(f.token(t, jwtauth.RoleOperator, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+link, nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	if _, resp := anon.do(req); len(resp.Cookies()) == 0 || !resp.Cookies()[0].Secure {
+		t.Errorf("cookie over TLS: %v, want Secure", resp.Cookies())
+	}
 
 	// Sign-out deletes the cookie.
 	u := f.as(t, jwtauth.RoleTenantAdmin, accountA)

@@ -325,6 +325,13 @@ func (c *Console) setRedriveAllowPolicy(w http.ResponseWriter, r *http.Request, 
 	return c.update(w, r, s, "set-redrive-allow-policy", api.UpdateQueueRequest{Attributes: map[string]string{queues.AttrRedriveAllowPolicy: policy}})
 }
 
+// setPolicy stores the access policy document as given (empty removes
+// it); the API checks it is JSON within SQS's size.
+func (c *Console) setPolicy(w http.ResponseWriter, r *http.Request, s *session) error {
+	policy := strings.TrimSpace(r.PostForm.Get("policy"))
+	return c.update(w, r, s, "set-policy", api.UpdateQueueRequest{Attributes: map[string]string{queues.AttrPolicy: policy}})
+}
+
 // setTags makes the queue's tags the form's key=value lines.
 func (c *Console) setTags(w http.ResponseWriter, r *http.Request, s *session) error {
 	q, err := s.cp.GetQueue(r.Context(), r.PathValue("account"), r.PathValue("queue"))
