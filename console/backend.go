@@ -66,15 +66,12 @@ func (r *recorder) WriteHeader(status int) {
 	}
 }
 
-// controlClient is the control plane as the holder of token.
-func (c *Console) controlClient(token string) *client.Client {
+// controlClient is the control plane as the holder of token. Errors are
+// answered, not retried: the user sees them and may try again.
+func (c *Console) controlClient(token string) (*client.Client, error) {
 	hc := &http.Client{Transport: inProcess{serve: func(*http.Request) http.Handler { return c.control }}}
-	cp, err := client.New(inProcessHost, client.WithHTTPClient(hc), client.WithToken(token),
+	return client.New(inProcessHost, client.WithHTTPClient(hc), client.WithToken(token),
 		client.WithUserAgent("sluice-console"), client.WithRetryPolicy(client.RetryPolicy{MaxAttempts: 1}))
-	if err != nil {
-		panic("console: control-plane client: " + err.Error()) // the options are constant
-	}
-	return cp
 }
 
 // sqsBackend calls the SQS handler as a tenant.

@@ -123,10 +123,6 @@ func (c *Console) createQueue(w http.ResponseWriter, r *http.Request, s *session
 	return nil
 }
 
-func queuePath(account, name string) string {
-	return funcs["queuePath"].(func(string, string) string)(account, name)
-}
-
 // attrField is a spec with the queue's value.
 type attrField struct {
 	attributeSpec

@@ -39,11 +39,9 @@ var flashes = map[string]string{
 }
 
 var funcs = template.FuncMap{
-	"account": accountPath,
-	"queuePath": func(account, name string) string {
-		return accountPath(account) + "/queues/" + url.PathEscape(name)
-	},
-	"bytes": humanBytes,
+	"account":   accountPath,
+	"queuePath": queuePath,
+	"bytes":     humanBytes,
 	"age": func(ms int64) string {
 		if ms <= 0 {
 			return "—"
@@ -82,6 +80,10 @@ var funcs = template.FuncMap{
 }
 
 func accountPath(account string) string { return Path + "/a/" + url.PathEscape(account) }
+
+func queuePath(account, name string) string {
+	return accountPath(account) + "/queues/" + url.PathEscape(name)
+}
 
 func humanBytes(n int64) string {
 	const unit = 1024

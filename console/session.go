@@ -73,7 +73,12 @@ func (c *Console) session(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
-	return &session{Token: ck.Value, Claims: claims, CSRF: csrfToken(ck.Value), cp: c.controlClient(ck.Value)}
+	cp, err := c.controlClient(ck.Value)
+	if err != nil {
+		c.opts.Log.Error("console: control-plane client", "error", err)
+		return nil
+	}
+	return &session{Token: ck.Value, Claims: claims, CSRF: csrfToken(ck.Value), cp: cp}
 }
 
 // secure reports whether the request came over TLS, so cookies get Secure.
@@ -217,11 +222,13 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		// The control plane has the last word: revoked tokens, and
 		// tenant-admin tokens of deleted tenants, are refused there.
-		s := &session{Token: token, Claims: claims, cp: c.controlClient(token)}
-		if s.Operator() {
-			_, err = s.cp.ListTenantsPage(r.Context(), 1, "")
-		} else {
-			_, err = s.cp.GetTenant(r.Context(), claims.Tenant)
+		var cp *client.Client
+		if cp, err = c.controlClient(token); err == nil {
+			if claims.Role == jwtauth.RoleOperator {
+				_, err = cp.ListTenantsPage(r.Context(), 1, "")
+			} else {
+				_, err = cp.GetTenant(r.Context(), claims.Tenant)
+			}
 		}
 	}
 	if err != nil {

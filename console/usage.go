@@ -44,8 +44,8 @@ func (c *Console) usagePage(w http.ResponseWriter, r *http.Request, s *session) 
 		}
 	}
 	v := usageView{
-		Requests: newChart("Request units per day", "", start, requests),
-		Storage:  newChart("Storage per day (GiB-hours)", "", start, storage),
+		Requests: newChart("Request units per day", start, requests),
+		Storage:  newChart("Storage per day (GiB-hours)", start, storage),
 	}
 	v.Invoices, err = s.cp.ListInvoices(r.Context(), account)
 	if errors.Is(err, client.ErrUnavailable) {
@@ -77,7 +77,7 @@ const (
 	chartHeight = 160
 )
 
-func newChart(title, _ string, start time.Time, values []float64) chart {
+func newChart(title string, start time.Time, values []float64) chart {
 	top := 0.0
 	for _, v := range values {
 		top = max(top, v)
