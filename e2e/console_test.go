@@ -154,6 +154,27 @@ func TestConsoleJourney(t *testing.T) {
 		t.Errorf("the rows were not refreshed in place (data-refreshed %+v, %v)", refreshed, err)
 	}
 
+	// The calls above were metered: today's request units show on the
+	// usage chart (meters flush every 2 s), next to this month's draft
+	// invoice.
+	usage := p.Endpoint + "/console/a/" + p.AccountID + "/usage"
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		run("open usage", chromedp.Navigate(usage), chromedp.WaitVisible(chromedp.CSS("svg.chart")))
+		bars, err := chromedp.Run(ctx, chromedp.Evaluate[int](`[...document.querySelector("svg.chart").querySelectorAll("rect.bar")].filter(r => parseFloat(r.getAttribute("height")) > 0).length`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bars > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the usage chart shows no request units")
+		}
+		time.Sleep(time.Second)
+	}
+	run("see the draft invoice", chromedp.WaitVisible(`//table[@id="invoices"]//td[text()="draft"]`))
+
 	// Sign out: the console asks to sign in again.
 	run("sign out",
 		chromedp.Click(chromedp.CSS(`header form button`)),
