@@ -190,6 +190,28 @@ func TestTenantsAndKeys(t *testing.T) {
 	}
 }
 
+func TestUsageAndInvoices(t *testing.T) {
+	f := newFixture(t)
+	u := f.as(t, jwtauth.RoleTenantAdmin, accountA)
+	body, resp := u.get("/console/a/" + accountA + "/usage")
+	if resp.StatusCode != http.StatusOK || strings.Count(body, `<rect class="bar"`) != 60 {
+		t.Fatalf("usage page: %d, want two charts of 30 bars:\n%.3000s", resp.StatusCode, body)
+	}
+	m := regexp.MustCompile(`href="(/console/a/` + accountA + `/invoices/[^"]+/csv)"`).FindStringSubmatch(body)
+	if m == nil || !strings.Contains(body, "<td>draft</td>") {
+		t.Fatalf("no draft invoice with its CSV link:\n%.3000s", body)
+	}
+	csv, resp := u.get(m[1])
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), `attachment; filename="inv_`+accountA) || !strings.Contains(csv, ",") {
+		t.Errorf("invoice CSV: %d %v\n%.500s", resp.StatusCode, resp.Header, csv)
+	}
+	// Another account's invoice is refused.
+	if _, resp := u.get(strings.ReplaceAll(m[1], accountA, accountB)); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another account's invoice: %d, want 403", resp.StatusCode)
+	}
+}
+
 func TestControlPlaneOnlyNode(t *testing.T) {
 	f := newFixtureWith(t, func(o *console.Options) { o.SQS, o.Gauges = nil, nil })
 	u := f.as(t, jwtauth.RoleTenantAdmin, accountA)

@@ -151,6 +151,7 @@ func (c *Console) routes() *http.ServeMux {
 	m.HandleFunc("POST "+q+"/moves/cancel", c.page(c.cancelMoveTask))
 
 	m.HandleFunc("GET "+a+"/usage", c.page(c.usagePage))
+	m.HandleFunc("GET "+a+"/invoices/{invoice}/csv", c.page(c.invoiceCSV))
 	m.HandleFunc("GET "+a+"/keys", c.page(c.keysPage))
 	m.HandleFunc("POST "+a+"/keys", c.page(c.createKey))
 	m.HandleFunc("POST "+a+"/keys/{key}/status", c.page(c.setKeyStatus))

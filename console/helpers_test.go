@@ -14,6 +14,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-mq/sluice/billing/invoices"
+	"github.com/sluice-mq/sluice/billing/plans"
+	"github.com/sluice-mq/sluice/billing/usage"
 	"github.com/sluice-mq/sluice/console"
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
@@ -91,7 +94,8 @@ func newFixtureWith(t *testing.T, configure func(*console.Options)) *fixture {
 		t.Fatal(err)
 	}
 	e := echo.New()
-	restapi.New(catalog, eng.Catalog(), eng.Stats(), region, key, nil, nil).WithUsage(store).Register(e)
+	biller := invoices.New(store, plans.NewStore(store, nil), usage.NewSource(store), catalog, invoices.Options{})
+	restapi.New(catalog, eng.Catalog(), eng.Stats(), region, key, nil, nil).WithUsage(store).WithBilling(biller).Register(e)
 	c.Register(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/sluice-mq/sluice/sdk/api"
@@ -56,6 +57,27 @@ func (c *Console) usagePage(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	c.render(w, r, http.StatusOK, "usage", view{S: s, Account: account, Title: "Usage and billing", Data: v})
 	return nil
+}
+
+// invoiceCSV downloads an invoice's lines as the control plane renders
+// them in CSV.
+func (c *Console) invoiceCSV(w http.ResponseWriter, r *http.Request, s *session) error {
+	id := r.PathValue("invoice")
+	b, err := s.cp.GetInvoiceCSV(r.Context(), r.PathValue("account"), id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	// The id is the API's (inv_{account}_{YYYY-MM}); anything else is
+	// dropped from the file name.
+	w.Header().Set("Content-Disposition", `attachment; filename="`+strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return r
+		}
+		return -1
+	}, id)+`.csv"`)
+	_, err = w.Write(b)
+	return err
 }
 
 // chart is a bar chart the template draws as SVG, one bar a day; its
