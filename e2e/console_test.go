@@ -199,7 +199,9 @@ func flash(text string) chromedp.Action[chromedp.Void] {
 // row of queue to show want visible messages.
 func waitCount(t *testing.T, ctx context.Context, queue, want string) {
 	t.Helper()
-	defer func(start time.Time) { t.Logf("%s shows %s visible: %v", queue, want, time.Since(start).Round(time.Millisecond)) }(time.Now())
+	defer func(start time.Time) {
+		t.Logf("%s shows %s visible: %v", queue, want, time.Since(start).Round(time.Millisecond))
+	}(time.Now())
 	sel := fmt.Sprintf(`tr[data-queue=%q] td[data-count="visible"]`, queue)
 	deadline := time.Now().Add(30 * time.Second)
 	var got string
