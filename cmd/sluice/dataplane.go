@@ -33,6 +33,7 @@ type dataPlane struct {
 	gate    *admission.Gate
 	meter   *meter.Meter // nil with --metering=false
 	sqs     http.Handler
+	sqsAPI  *sqsapi.Handler // the SQS API alone, which the console calls as a tenant
 	// stopPush stops the push dispatcher and waits for it.
 	stopPush func()
 }
@@ -141,7 +142,7 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 		push.New(push.Options{Engine: eng, Topics: topicCatalog, Gate: gate, Logger: log, AllowLoopback: cfg.pushAllowLoopback}).Run(pushCtx)
 	}()
 	stopPush := func() { cancelPush(); <-pushDone }
-	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sqs: snsapi.Route(sns, h), stopPush: stopPush}, nil
+	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sqs: snsapi.Route(sns, h), sqsAPI: h, stopPush: stopPush}, nil
 }
 
 // newCatalog opens the tenant catalog, sealing secrets with masterKey.

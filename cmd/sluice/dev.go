@@ -135,6 +135,13 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, dp.engine.Catalog(), dp.engine.Stats(), f.region, jwtKey, nil, log).
 		WithGate(dp.gate).WithUsage(store).WithBilling(biller)}
 	go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
+	if n.console, err = newConsole(jwtKey, f.region, dp.sqsAPI, dp.engine, log); err != nil {
+		return err
+	}
+	consoleLink, err := n.console.SignInLink(operatorToken)
+	if err != nil {
+		return err
+	}
 	endpoint := "http://" + l.Addr().String()
 	n.telemetry = tel
 	metricsURL, err := f.metricsURL(ctx, n, endpoint, tel, log)
@@ -160,6 +167,8 @@ func runDev(ctx context.Context, env environment, args []string) error {
   control plane: %[8]s
   operator token: %[10]s
     (a bearer token for the control plane, valid %[9]d days)
+  console:     %[1]s%[13]s
+    (a one-time sign-in link; or sign in with the operator token)
   health:      %[1]s/healthz
   metrics:     %[12]s
   store:       %[6]s (Pebble, fsync on commit)
@@ -169,7 +178,7 @@ Try it with the AWS CLI:
   aws --endpoint-url %[1]s sqs create-queue --queue-name demo
 Stop it with Ctrl-C.
 `, endpoint, f.region, tenant.accountID, tenant.accessKey, tenant.secretKey, kvDir, blobDir,
-		endpoint+restapi.OpenAPIPath, int(devTokenTTL/(24*time.Hour)), operatorToken, regionsLine, metricsURL)
+		endpoint+restapi.OpenAPIPath, int(devTokenTTL/(24*time.Hour)), operatorToken, regionsLine, metricsURL, consoleLink)
 	return serveHTTP(ctx, l, n.routes(), f.http, log)
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sluice-mq/sluice/console"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/buildinfo"
@@ -39,6 +40,9 @@ type node struct {
 	// served at /metrics on this listener (--metrics-addr empty).
 	telemetry *telemetry.Telemetry
 	metrics   http.Handler
+	// console serves the web console at /console; nil for roles without
+	// the control plane.
+	console *console.Console
 }
 
 func (n *node) routes() *echo.Echo {
@@ -57,6 +61,9 @@ func (n *node) routes() *echo.Echo {
 	}))
 	if n.control != nil {
 		n.control.Register(e)
+	}
+	if n.console != nil {
+		n.console.Register(e)
 	}
 	if n.sqs != nil {
 		// SQS clients post to "/" or to a queue URL, /{account}/{name}.

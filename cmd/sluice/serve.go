@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsotel"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
@@ -174,6 +175,8 @@ func runServe(ctx context.Context, env environment, args []string) error {
 			queueCatalog *queues.Catalog
 			queueData    restapi.QueueData
 			gate         *admission.Gate
+			dpAPI        *sqsapi.Handler // for the console
+			dpEngine     *engine.Engine
 		)
 		if dataPlane {
 			dp, err := startDataPlane(ctx, store, catalog, masterKey, dataPlaneConfig{
@@ -187,6 +190,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 			}
 			defer dp.close(log)
 			n.sqs, queueCatalog, queueData, gate = dp.sqs, dp.engine.Catalog(), dp.engine.Stats(), dp.gate
+			dpAPI, dpEngine = dp.sqsAPI, dp.engine
 		}
 		if controlPlane {
 			if queueCatalog == nil {
@@ -208,6 +212,9 @@ func runServe(ctx context.Context, env environment, args []string) error {
 			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log).
 				WithGate(gate).WithUsage(store).WithBilling(biller)
 			go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
+			if n.console, err = newConsole(jwtKey, f.region, dpAPI, dpEngine, log); err != nil {
+				return err
+			}
 		}
 	}
 

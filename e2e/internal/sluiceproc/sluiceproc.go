@@ -93,6 +93,7 @@ type Process struct {
 	Endpoint string
 	// What `sluice dev` prints for the default tenant and the control plane.
 	Region, AccountID, AccessKey, SecretKey, OperatorToken string
+	ConsoleLink                                            string // `sluice dev`'s one-time console sign-in link
 	cmd                                                    *exec.Cmd
 	stderr                                                 *lockedBuffer
 	exited                                                 chan struct{}
@@ -160,7 +161,7 @@ func start(bin string, args []string) (*Process, error) {
 	case banner := <-found:
 		p.Endpoint, p.Region, p.AccountID = banner["endpoint"], banner["region"], banner["account id"]
 		p.AccessKey, p.SecretKey = banner["access key"], banner["secret key"]
-		p.OperatorToken = banner["operator token"]
+		p.OperatorToken, p.ConsoleLink = banner["operator token"], banner["console"]
 		return p, nil
 	case <-p.exited:
 		return nil, fmt.Errorf("sluice %s exited before serving: %v\n%s", strings.Join(args, " "), p.waitErr, p.stderr)
