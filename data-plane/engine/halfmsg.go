@@ -75,8 +75,11 @@ func (d Decision) String() string {
 type halfState struct {
 	State byte `json:"s"`
 	// Due is its check-back index entry's time: the next check-back, or
-	// when a decision is forgotten.
-	Due      int64 `json:"d"`
+	// when the check-back loop next looks at a decision (to forget it once
+	// decisionTTL has passed since DecidedAt). A decision leaves the entry
+	// where it was, so a commit writes no index key but the message's.
+	Due       int64 `json:"d"`
+	DecidedAt int64 `json:"t,omitempty"`
 	Attempts int   `json:"a,omitempty"`
 	// DelayMs is the delay the message takes once committed.
 	DelayMs int64  `json:"dl,omitempty"`
@@ -127,13 +130,16 @@ func putHalfState(tx kv.Txn, d did, id msgID, st *halfState, prev int64) error {
 	if err != nil {
 		return err
 	}
-	if prev != 0 && prev != st.Due {
+	if err := tx.Set(halfStateKey(d, id), b); err != nil {
+		return err
+	}
+	if prev == st.Due {
+		return nil // the entry is in place
+	}
+	if prev != 0 {
 		if err := tx.Delete(checkBackKey(prev, d, id)); err != nil {
 			return err
 		}
-	}
-	if err := tx.Set(halfStateKey(d, id), b); err != nil {
-		return err
 	}
 	return tx.Set(checkBackKey(st.Due, d, id), present)
 }
@@ -327,7 +333,7 @@ func (e *Engine) decideHalf(ctx context.Context, tx kv.Txn, q *queues.Record, re
 	if err != nil {
 		return err
 	}
-	st.Due, st.Reason = now+decisionTTL, reason
+	st.DecidedAt, st.Reason = now, reason
 	switch {
 	case rec == nil || rec.VisibleAt != halfVisibleAt:
 		st.State, st.Reason = halfRolledBack, "the message expired before it was decided"

@@ -189,10 +189,15 @@ func (e *Engine) claimCheckBack(ctx context.Context, at int64, d did, id msgID) 
 		if q == nil || st == nil || st.Due != at {
 			return tx.Delete(entry) // queue purged or deleted, or stale
 		}
+		now := e.clock().UnixMilli()
 		if st.State != halfPending {
+			if forget := st.DecidedAt + decisionTTL; now < forget {
+				prev := st.Due
+				st.Due = forget
+				return putHalfState(tx, d, id, st, prev)
+			}
 			return forgetHalf(tx, d, id, st)
 		}
-		now := e.clock().UnixMilli()
 		pol := q.TransactionOrDefault()
 		switch {
 		case pol.CheckBackURL == "":
@@ -205,10 +210,8 @@ func (e *Engine) claimCheckBack(ctx context.Context, at int64, d did, id msgID) 
 			return err
 		}
 		if rec == nil || rec.VisibleAt != halfVisibleAt {
-			st.State, st.Reason = halfRolledBack, "the message expired before it was decided"
-			prev := st.Due
-			st.Due = now + decisionTTL
-			return putHalfState(tx, d, id, st, prev)
+			st.State, st.Reason, st.DecidedAt = halfRolledBack, "the message expired before it was decided", now
+			return putHalfState(tx, d, id, st, st.Due)
 		}
 		if err := e.hydrate(ctx, d, id, rec); err != nil {
 			return err
@@ -266,10 +269,9 @@ func (e *Engine) exhaust(ctx context.Context, tx kv.Txn, q *queues.Record, ref q
 				return err
 			}
 			if moved {
-				prev := st.Due
-				st.State, st.Reason, st.Due = halfDeadLettered, "check-back: "+reason, now+decisionTTL
+				st.State, st.Reason, st.DecidedAt = halfDeadLettered, "check-back: "+reason, now
 				e.log.Warn("half message dead-lettered", "queue", ref.ARN(), "message_id", formatMessageID(id), "reason", reason)
-				return putHalfState(tx, d, id, st, prev)
+				return putHalfState(tx, d, id, st, st.Due)
 			}
 			reason += "; no dead-letter queue to move it to"
 		}
