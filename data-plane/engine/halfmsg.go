@@ -80,7 +80,7 @@ type halfState struct {
 	// where it was, so a commit writes no index key but the message's.
 	Due       int64 `json:"d"`
 	DecidedAt int64 `json:"t,omitempty"`
-	Attempts int   `json:"a,omitempty"`
+	Attempts  int   `json:"a,omitempty"`
 	// DelayMs is the delay the message takes once committed.
 	DelayMs int64  `json:"dl,omitempty"`
 	Reason  string `json:"r,omitempty"`
