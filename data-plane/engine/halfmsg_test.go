@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
 
@@ -432,4 +433,47 @@ func BenchmarkTransactionalSend(b *testing.B) {
 			})
 		})
 	}
+}
+
+// Two nodes checking back at once ask about each message once: the claim
+// keeps the second off while the first's request is out.
+func TestHalfMessageCheckBackOneNodeAtATime(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		clock := newFakeClock()
+		e1, e2 := newEngine(t, store, clock.Now), newEngine(t, store, clock.Now)
+		var perMessage sync.Map
+		srv := newCheckBackServer(t, "s3cret", clock.Now, func(r engine.CheckBackRequest) (int, string) {
+			n, _ := perMessage.LoadOrStore(r.TransactionID, new(atomic.Int32))
+			n.(*atomic.Int32).Add(1)
+			time.Sleep(20 * time.Millisecond) // both nodes' rounds overlap
+			return http.StatusOK, "commit"
+		})
+		q := mustCreate(t, e1, "half", map[string]string{queues.AttrTransactionPolicy: txnPolicy(srv.URL, "")})
+		const n = 12
+		for i := range n {
+			mustSendHalf(t, e1, q, engine.SendInput{Body: fmt.Sprint("m", i)})
+		}
+		clock.AdvanceSeconds(6)
+		var wg sync.WaitGroup
+		for _, e := range []*engine.Engine{e1, e2} {
+			wg.Go(func() {
+				if err := e.CheckBack(ctx); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if srv.count() != n {
+			t.Fatalf("%d check-backs for %d messages", srv.count(), n)
+		}
+		perMessage.Range(func(k, v any) bool {
+			if c := v.(*atomic.Int32).Load(); c != 1 {
+				t.Errorf("%s checked back %d times", k, c)
+			}
+			return true
+		})
+		if got := receive(t, e2, q, 10); len(got) != 10 {
+			t.Fatalf("received %d of the committed messages, want 10 (of %d)", len(got), n)
+		}
+	})
 }
