@@ -472,3 +472,48 @@ func verifySignature(secret, header string, body []byte) bool {
 	m.Write(body)
 	return hmac.Equal([]byte(hex.EncodeToString(m.Sum(nil))), []byte(sig))
 }
+
+// BenchmarkTransactionalSendSDK compares, through aws-sdk-go-v2 against
+// one `sluice dev`, SendMessage with SendHalfMessage + EndTransaction
+// (batch 1), each over 8 concurrent senders; compare the sub-benchmarks'
+// msgs/s from the same run.
+func BenchmarkTransactionalSendSDK(b *testing.B) {
+	p := sluiceproc.StartDev(b, "--data", b.TempDir())
+	c := sdkQueueClient(p)
+	ctx := context.Background()
+	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("bench")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := aws.ToString(out.QueueUrl)
+	body := strings.Repeat("x", 256)
+	run := func(b *testing.B, send func() error) {
+		const workers = 8
+		b.SetParallelism(workers)
+		start := time.Now()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := send(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+	}
+	b.Run("plain", func(b *testing.B) {
+		run(b, func() error {
+			_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)})
+			return err
+		})
+	})
+	b.Run("half+commit", func(b *testing.B) {
+		run(b, func() error {
+			_, txID, err := queue.SendHalfMessage(ctx, c, url, queue.Message{Body: body})
+			if err != nil {
+				return err
+			}
+			return queue.EndTransaction(ctx, c, url, txID, true)
+		})
+	})
+}
