@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
-	"github.com/sluice-mq/sluice/data-plane/msgattr"
 )
 
 // Sluice's transactional-message actions (docs/transactional-messages.md):
@@ -15,9 +14,8 @@ import (
 // protocol, Action=SendHalfMessage in the Query one — signed, admitted and
 // metered the same way; SQS clients never send them.
 
-// sendHalfMessageInput is SendMessage's input, so the JSON decoder keeps
-// its texts as sent the same way (keepSentText).
-type sendHalfMessageInput = sendMessageInput
+// SendHalfMessage's input is SendMessage's (sendOne), so the JSON decoder
+// keeps its texts as sent the same way (keepSentText).
 
 type sendHalfMessageOutput struct {
 	sendMessageOutput
@@ -31,26 +29,10 @@ type endTransactionInput struct {
 }
 
 func sendHalfMessage(ctx context.Context, c *call) (any, error) {
-	in, ref, err := decodeQueue(c, func(in *sendHalfMessageInput) string { return in.QueueUrl })
+	in, res, err := sendOne(ctx, c, c.h.engine.SendHalfMessage)
 	if err != nil {
 		return nil, err
 	}
-	send, err := c.sendInput(in.messageToSend)
-	if err != nil {
-		return nil, err
-	}
-	size := int64(len(send.Body) + msgattr.Size(send.Attributes))
-	room, err := c.admitted.ReserveStored(ctx, size)
-	if err != nil {
-		return nil, err
-	}
-	res, err := c.h.engine.SendHalfMessage(ctx, ref, send)
-	if err != nil {
-		room.Settle(0)
-		return nil, err
-	}
-	room.Settle(size)
-	c.sentSizes = append(c.sentSizes, int(size))
 	return sendHalfMessageOutput{sendMessageOutput: sendOutput(res.SendResult, in.messageToSend), TransactionId: res.TransactionID}, nil
 }
 
