@@ -35,8 +35,12 @@ import (
 // forgotten.
 
 const (
-	// checkBackBatch bounds the entries one round claims.
-	checkBackBatch = 64
+	// checkBackPage is how many index entries one transaction settles.
+	checkBackPage = 256
+	// checkBackClaims bounds the pending messages one round checks back.
+	checkBackClaims = 64
+	// checkBackBudget bounds how long one round pages through the index.
+	checkBackBudget = 2 * time.Second
 	// checkBackParallel bounds the requests one node has in flight.
 	checkBackParallel = 8
 	// checkBackRequestTimeout bounds one check-back request.
@@ -104,17 +108,35 @@ func VerifyCheckBack(secret, header string, body []byte, now time.Time, maxAge t
 	return hmac.Equal([]byte(SignCheckBack(secret, t, body)), []byte("t="+ts+",v1="+sig))
 }
 
-// CheckBack runs one round of check-backs: every entry of the index due
-// by now, up to checkBackBatch of them.
+// CheckBack runs one round: it pages through the check-back index up to
+// now, settles decided and stale entries a page per transaction, and
+// checks back the pending messages found, up to checkBackClaims of them.
+// A round pages for at most checkBackBudget, so a backlog of decisions
+// to forget is worked off over a few rounds rather than holding one.
 func (e *Engine) CheckBack(ctx context.Context) error {
 	now := e.clock().UnixMilli()
-	var due []kv.KV
-	err := e.store.View(ctx, func(r kv.Reader) (err error) {
-		due, err = r.Scan(ctx, checkBackPrefix, checkBackKey(now+1, did{}, msgID{}), checkBackBatch)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("scan check-back index: %w", err)
+	end := checkBackKey(now+1, did{}, msgID{})
+	start := checkBackPrefix
+	began := time.Now()
+	var pending []checkBackEntry
+	for {
+		var due []kv.KV
+		err := e.store.View(ctx, func(r kv.Reader) (err error) {
+			due, err = r.Scan(ctx, start, end, checkBackPage)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("scan check-back index: %w", err)
+		}
+		left, err := e.settleDecided(ctx, due, now)
+		if err != nil {
+			return fmt.Errorf("settle decided half messages: %w", err)
+		}
+		pending = append(pending, left...)
+		if len(due) < checkBackPage || len(pending) >= checkBackClaims || time.Since(began) > checkBackBudget || ctx.Err() != nil {
+			break
+		}
+		start = append(bytes.Clone(due[len(due)-1].Key), 0)
 	}
 	var (
 		wg   sync.WaitGroup
@@ -122,24 +144,79 @@ func (e *Engine) CheckBack(ctx context.Context) error {
 		mu   sync.Mutex
 		errs []error
 	)
-	for _, p := range due {
-		at, d, id, ok := parseCheckBackKey(p.Key)
-		if !ok {
-			continue
-		}
+	for _, en := range pending {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := e.checkBackOne(ctx, at, d, id); err != nil {
+			if err := e.checkBackOne(ctx, en.at, en.d, en.id); err != nil {
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("check back %s: %w", formatMessageID(id), err))
+				errs = append(errs, fmt.Errorf("check back %s: %w", formatMessageID(en.id), err))
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// checkBackEntry is a parsed entry of the check-back index.
+type checkBackEntry struct {
+	at int64
+	d  did
+	id msgID
+}
+
+// settleDecided handles, in one transaction, the page's entries that need
+// no request — a decision to move to its forget time or to forget, an
+// entry whose state is gone or has moved on — and returns the pending ones.
+func (e *Engine) settleDecided(ctx context.Context, page []kv.KV, now int64) ([]checkBackEntry, error) {
+	if len(page) == 0 {
+		return nil, nil
+	}
+	var pending []checkBackEntry
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
+		pending = pending[:0]
+		entries := make([]checkBackEntry, 0, len(page))
+		keys := make([][]byte, 0, len(page))
+		for _, p := range page {
+			if at, d, id, ok := parseCheckBackKey(p.Key); ok {
+				entries = append(entries, checkBackEntry{at, d, id})
+				keys = append(keys, halfStateKey(d, id))
+			}
+		}
+		states, err := tx.BatchGet(ctx, keys)
+		if err != nil {
+			return err
+		}
+		for i, en := range entries {
+			v, ok := states[string(keys[i])]
+			var st halfState
+			if ok && json.Unmarshal(v, &st) != nil {
+				ok = false
+			}
+			switch {
+			case !ok || st.Due != en.at: // stale, or its queue purged or deleted
+				if err := tx.Delete(checkBackKey(en.at, en.d, en.id)); err != nil {
+					return err
+				}
+			case st.State == halfPending:
+				pending = append(pending, en)
+			case now < st.DecidedAt+decisionTTL:
+				prev := st.Due
+				st.Due = st.DecidedAt + decisionTTL
+				if err := putHalfState(tx, en.d, en.id, &st, prev); err != nil {
+					return err
+				}
+			default:
+				if err := forgetHalf(tx, en.d, en.id, &st); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return pending, err
 }
 
 // halfClaim is a check-back this node claimed.

@@ -477,3 +477,39 @@ func TestHalfMessageCheckBackOneNodeAtATime(t *testing.T) {
 		}
 	})
 }
+
+// Decisions are settled a page at a time, not one check-back claim each:
+// one round moves more than a page of them, and another forgets them.
+func TestHalfMessageDecisionsForgottenInPages(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, e *engine.Engine, clock *fakeClock) {
+		q := mustCreate(t, e, "half", map[string]string{queues.AttrTransactionPolicy: `{"timeoutSeconds":1}`})
+		const n = 300
+		ids := make([]string, n)
+		for i := range n {
+			ids[i] = mustSendHalf(t, e, q, engine.SendInput{Body: "x"}).TransactionID
+			d := engine.Commit
+			if i%2 == 1 {
+				d = engine.Rollback
+			}
+			mustEnd(t, e, q, ids[i], d)
+		}
+		clock.AdvanceSeconds(2)
+		if err := e.CheckBack(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mustEnd(t, e, q, ids[n-1], engine.Rollback) // still remembered
+		clock.AdvanceSeconds(3600)
+		if err := e.CheckBack(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Forgotten: a rolled-back transaction is unknown now; a committed
+		// one whose message is still queued still reads as committed.
+		for _, i := range []int{1, n/2 + 1, n - 1} {
+			wantCode(t, e.EndTransaction(ctx, q, ids[i], engine.Rollback), engine.CodeTransactionNotFound)
+		}
+		mustEnd(t, e, q, ids[0], engine.Commit)
+		if got := receive(t, e, q, 10); len(got) != 10 {
+			t.Fatalf("received %d committed messages, want 10 of %d", len(got), n/2)
+		}
+	})
+}
