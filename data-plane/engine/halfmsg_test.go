@@ -513,3 +513,27 @@ func TestHalfMessageDecisionsForgottenInPages(t *testing.T) {
 		}
 	})
 }
+
+// The retention sweep drops a FIFO group's expired messages up to a half
+// message and leaves it: its check-back decides it, not the sweeper.
+func TestHalfMessageFIFOSweepStopsAtHalf(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, e *engine.Engine, clock *fakeClock) {
+		q := mustCreate(t, e, "half.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true", "MessageRetentionPeriod": "60"})
+		g := "g"
+		if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: "old", MessageGroupID: &g}); err != nil {
+			t.Fatal(err)
+		}
+		h := mustSendHalf(t, e, q, engine.SendInput{Body: "half", MessageGroupID: &g})
+		clock.AdvanceSeconds(61)
+		if err := e.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mustEnd(t, e, q, h.TransactionID, engine.Commit)
+		if got := receive(t, e, q, 10); len(got) != 1 || got[0].Body != "half" {
+			t.Fatalf("received %v, want [half]: the old message expired, the half one committed", halfBodies(got))
+		}
+	})
+}
