@@ -186,7 +186,7 @@ func TestTransactionCheckBackDecides(t *testing.T) {
 	if got := receiveUntil(t, c, url, 1, 15*time.Second); len(got) != 1 || got[0] != "commit-me" {
 		t.Fatalf("received %v, want [commit-me]", got)
 	}
-	waitFor(t, 10*time.Second, "the rollback", func() bool {
+	txnEventually(t, 10*time.Second, "the rollback", func() bool {
 		err := queue.EndTransaction(ctx, c, url, rollID, true)
 		return err != nil && strings.Contains(err.Error(), "TransactionAlreadyRolledBack")
 	})
@@ -225,7 +225,7 @@ func TestTransactionCheckBackEndpointDown(t *testing.T) {
 	if !strings.Contains(err.Error(), "2 check-backs") {
 		t.Fatalf("the reason is not recorded: %v", err)
 	}
-	waitFor(t, 10*time.Second, "the rollback", func() bool {
+	txnEventually(t, 10*time.Second, "the rollback", func() bool {
 		err := queue.EndTransaction(ctx, c, rbURL, rbID, true)
 		return err != nil && strings.Contains(err.Error(), "TransactionAlreadyRolledBack")
 	})
@@ -337,7 +337,7 @@ func TestTransactionHalfMessagesInvisibleUnderLoad(t *testing.T) {
 		}
 	}()
 	wg.Wait()
-	waitFor(t, 20*time.Second, "every committed message", func() bool {
+	txnEventually(t, 20*time.Second, "every committed message", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return int64(len(received)) >= committed.Load()
@@ -439,7 +439,7 @@ func mustHalf(t *testing.T, c *sqs.Client, url, body string) (queue.SendResult, 
 	return res, txID
 }
 
-func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
+func txnEventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(within); !cond(); {
 		if time.Now().After(deadline) {
