@@ -152,7 +152,7 @@ func newCheckBackEndpoint(t *testing.T, secret string, decide func(body string) 
 	ep.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ep.calls.Add(1)
 		raw, _ := io.ReadAll(r.Body)
-		if !verifySignature(secret, r.Header.Get("X-Sluice-Signature"), raw) {
+		if !verifyCheckBackSignature(secret, r.Header.Get("X-Sluice-Signature"), raw) {
 			ep.badSig.Add(1)
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -449,10 +449,10 @@ func txnEventually(t *testing.T, within time.Duration, what string, cond func() 
 	}
 }
 
-// verifySignature checks X-Sluice-Signature as the documentation says a
+// verifyCheckBackSignature checks X-Sluice-Signature as the documentation says a
 // producer should: "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t.body)>",
 // made within the last 5 minutes.
-func verifySignature(secret, header string, body []byte) bool {
+func verifyCheckBackSignature(secret, header string, body []byte) bool {
 	var ts, sig string
 	for part := range strings.SplitSeq(header, ",") {
 		k, v, _ := strings.Cut(part, "=")
