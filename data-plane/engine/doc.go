@@ -29,6 +29,8 @@
 //   - fifo_send.go: fifoSender and dedupRecord, the deduplication window
 //   - fifo_receive.go: claiming FIFO groups; attemptRecord and its replay
 //   - fifo_sweep.go: fifoGroups.dropExpired and rescue; the FIFO windows sweep
+//   - halfmsg.go: transactional (half) messages: SendHalfMessage, EndTransaction, halfState
+//   - halfmsg_checkback.go: CheckBack, claiming and asking producers about undecided ones
 //   - movetask.go: message move task API, moveTaskRef, moveTaskRecord
 //   - movetask_run.go: moveRunners, moveTask (lease, run) and pacer
 //   - movetask_batch.go: moveTask.batch and mover, one batch's transaction

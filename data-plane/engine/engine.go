@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,7 +49,13 @@ type Options struct {
 	// be taken again (QueueDeletedRecently): 0 means SQS's 60 s, a
 	// negative value none (see queues.Options.RecreateDelay).
 	QueueRecreateDelay time.Duration
-	Logger             *slog.Logger
+	// CheckBackInterval is how often the check-back index of half
+	// messages is read (default 1 s; halfmsg_checkback.go).
+	CheckBackInterval time.Duration
+	// CheckBackClient makes check-back requests; nil means
+	// http.DefaultClient.
+	CheckBackClient *http.Client
+	Logger          *slog.Logger
 }
 
 // Engine is one node's queue engine.
@@ -121,6 +128,9 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = time.Second
 	}
+	if opts.CheckBackInterval <= 0 {
+		opts.CheckBackInterval = time.Second
+	}
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = time.Minute
 	}
@@ -175,9 +185,10 @@ func (e *Engine) Catalog() *queues.Catalog { return e.catalog }
 // Close is called.
 func (e *Engine) Start(ctx context.Context) {
 	ctx, e.stop = context.WithCancel(ctx)
-	e.bg.Add(3)
+	e.bg.Add(4)
 	go e.every(ctx, e.opts.FlushInterval, "flush", e.Flush)
 	go e.every(ctx, e.opts.SweepInterval, "sweep", e.Sweep)
+	go e.every(ctx, e.opts.CheckBackInterval, "check back half messages", e.CheckBack)
 	// Resume tasks at once, then keep taking over the tasks of nodes that
 	// stopped renewing their leases.
 	go func() {

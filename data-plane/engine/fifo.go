@@ -324,6 +324,18 @@ func (f *fifoGroups) reindex(ctx context.Context, ref groupRef, st *groupState) 
 		st.rec = nil
 		return nil
 	}
+	if head.visibleAt == halfVisibleAt {
+		// A half message heads the group: nothing of it is receivable
+		// until the message is decided (halfmsg.go).
+		if g.at != 0 {
+			if err := f.tx.Delete(indexKey(ref.d, shard, g.at, g.head)); err != nil {
+				return err
+			}
+		}
+		g.head, g.at = head.id, 0
+		st.rec = g
+		return nil
+	}
 	at := max(f.now, head.visibleAt, until)
 	kind, n := entrySent, 1
 	switch {

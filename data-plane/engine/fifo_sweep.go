@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -40,7 +39,8 @@ func dropExpiredFront(ctx context.Context, tx kv.Txn, d did, group string, cutof
 		removed delta
 		n       int
 	)
-	err := walkGroup(ctx, tx, d, group, math.MaxInt64, func() int { return sweepBatch - n }, func(o orderEntry, rec *messageRecord) (bool, error) {
+	// A half message is not the sweeper's: its check-back decides it.
+	err := walkGroup(ctx, tx, d, group, halfVisibleAt-1, func() int { return sweepBatch - n }, func(o orderEntry, rec *messageRecord) (bool, error) {
 		if rec.SentAt > cutoff {
 			return true, nil
 		}

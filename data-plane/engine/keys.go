@@ -28,6 +28,8 @@ import (
 //	Q/{did}/l/{shard}                     tiering lease of a shard, with its resume key
 //	Q/{did}/z/{deleteAfter}{seg}          segment blob to delete once no reader holds it
 //	Q/{did}/w                             when the queue is next due for background work (due.go)
+//	Q/{did}/h/{msgId}                     half message state (halfmsg.go)
+//	H/{due ms}{did}{msgId}                check-back index of half messages (halfmsg.go)
 //	Q/{did}/q                             the queue's key, for the due index's visitors (written by the catalog)
 //	W/{due ms}{did}                       due index: queues with background work, by when
 //	M/a/{tenant}/{region}/{name}          the source queue's active move task (its id)

@@ -71,6 +71,9 @@ type Attributes struct {
 	ContentBasedDeduplication     bool           `json:"cbd,omitempty"`
 	DeduplicationScope            string         `json:"dedupScope,omitempty"` // queue | messageGroup
 	FifoThroughputLimit           string         `json:"fifoLimit,omitempty"`  // perQueue | perMessageGroupId
+	// TransactionPolicy is Sluice's: the check-back of half messages
+	// (transaction.go).
+	TransactionPolicy *TransactionPolicy `json:"txn,omitempty"`
 }
 
 // FIFO attribute values.
@@ -175,6 +178,8 @@ func (a Attributes) apply(in map[string]string) (Attributes, error) {
 			out.DeduplicationScope, err = oneOf(name, v, DedupScopeQueue, DedupScopeMessageGroup)
 		case AttrFifoThroughputLimit:
 			out.FifoThroughputLimit, err = oneOf(name, v, LimitPerQueue, LimitPerMessageGroupID)
+		case AttrTransactionPolicy:
+			out.TransactionPolicy, err = parseTransactionPolicy(v)
 		default:
 			if slices.Contains(readOnlyAttrs, name) {
 				err = sqserr.Errorf(sqserr.CodeInvalidAttributeName, "Attribute %s is read-only.", name)
@@ -342,6 +347,10 @@ func (a Attributes) Strings() map[string]string {
 	if a.Policy != "" {
 		m[AttrPolicy] = a.Policy
 	}
+	if a.TransactionPolicy != nil {
+		b, _ := json.Marshal(a.TransactionPolicy)
+		m[AttrTransactionPolicy] = string(b)
+	}
 	if a.FifoQueue {
 		m[AttrFifoQueue] = "true"
 		m[AttrContentBasedDeduplication] = strconv.FormatBool(a.ContentBasedDeduplication)
@@ -362,7 +371,7 @@ func KnownAttribute(n string) bool {
 	case AttrDelaySeconds, AttrMaximumMessageSize, AttrMessageRetentionPeriod, AttrReceiveMessageWaitTimeSeconds,
 		AttrVisibilityTimeout, AttrRedrivePolicy, AttrRedriveAllowPolicy, AttrPolicy, AttrKmsMasterKeyID,
 		AttrKmsDataKeyReusePeriodSeconds, AttrSqsManagedSseEnabled, AttrFifoQueue, AttrContentBasedDeduplication,
-		AttrDeduplicationScope, AttrFifoThroughputLimit:
+		AttrDeduplicationScope, AttrFifoThroughputLimit, AttrTransactionPolicy:
 		return true
 	}
 	return slices.Contains(readOnlyAttrs, n)

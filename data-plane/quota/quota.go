@@ -18,9 +18,9 @@ import (
 type Class uint8
 
 const (
-	Send    Class = iota // SendMessage, SendMessageBatch, SNS Publish, PublishBatch
+	Send    Class = iota // SendMessage, SendMessageBatch, SendHalfMessage, SNS Publish, PublishBatch
 	Receive              // ReceiveMessage
-	Delete               // DeleteMessage(Batch), ChangeMessageVisibility(Batch)
+	Delete               // DeleteMessage(Batch), ChangeMessageVisibility(Batch), EndTransaction
 	Admin                // every other action
 	classes
 )
@@ -32,11 +32,11 @@ func (c Class) String() string {
 // ClassOf returns the class of an SQS action.
 func ClassOf(action string) Class {
 	switch action {
-	case "SendMessage", "SendMessageBatch", "Publish", "PublishBatch": // SNS publishes send
+	case "SendMessage", "SendMessageBatch", "SendHalfMessage", "Publish", "PublishBatch": // SNS publishes send
 		return Send
 	case "ReceiveMessage", "Deliver": // Deliver: a topic's push to an http endpoint
 		return Receive
-	case "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch":
+	case "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch", "EndTransaction":
 		return Delete
 	}
 	return Admin

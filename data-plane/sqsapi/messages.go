@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 )
 
 // SQS batch limits.
@@ -145,27 +146,38 @@ func sendOutput(r engine.SendResult, m messageToSend) sendMessageOutput {
 }
 
 func sendMessage(ctx context.Context, c *call) (any, error) {
-	in, ref, err := decodeQueue(c, func(in *sendMessageInput) string { return in.QueueUrl })
+	in, res, err := sendOne(ctx, c, c.h.engine.SendMessage)
 	if err != nil {
 		return nil, err
 	}
+	return sendOutput(res, in.messageToSend), nil
+}
+
+// sendOne decodes a SendMessage input (SendHalfMessage's too), checks it
+// and the stored-bytes quota, and stores the message with store.
+func sendOne[R any](ctx context.Context, c *call, store func(context.Context, queues.Ref, engine.SendInput) (R, error)) (*sendMessageInput, R, error) {
+	var none R
+	in, ref, err := decodeQueue(c, func(in *sendMessageInput) string { return in.QueueUrl })
+	if err != nil {
+		return nil, none, err
+	}
 	send, err := c.sendInput(in.messageToSend)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
 	size := int64(len(send.Body) + msgattr.Size(send.Attributes))
 	room, err := c.admitted.ReserveStored(ctx, size)
 	if err != nil {
-		return nil, err
+		return nil, none, err
 	}
-	res, err := c.h.engine.SendMessage(ctx, ref, send)
+	res, err := store(ctx, ref, send)
 	if err != nil {
 		room.Settle(0)
-		return nil, err
+		return nil, none, err
 	}
 	room.Settle(size)
 	c.sentSizes = append(c.sentSizes, int(size))
-	return sendOutput(res, in.messageToSend), nil
+	return in, res, nil
 }
 
 func sendMessageBatch(ctx context.Context, c *call) (any, error) {

@@ -39,6 +39,9 @@ var actions = map[string]actionFunc{
 	"StartMessageMoveTask":         startMessageMoveTask,
 	"ListMessageMoveTasks":         listMessageMoveTasks,
 	"CancelMessageMoveTask":        cancelMessageMoveTask,
+	// Sluice's own (transactions.go).
+	"SendHalfMessage": sendHalfMessage,
+	"EndTransaction":  endTransaction,
 }
 
 // queueRef resolves a QueueUrl to the caller's queue. Only the path
