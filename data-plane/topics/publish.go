@@ -71,7 +71,8 @@ func (m Message) Validate() error {
 	if len(m.Body)+msgattr.Size(m.Attributes) > MaxMessageBytes {
 		return invalidParameter("Message too long")
 	}
-	return nil
+	_, _, err := messageKeys(m.Attributes)
+	return err
 }
 
 func containsControl(s string) bool {
@@ -119,12 +120,10 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 		if err != nil {
 			return nil, err
 		}
-		policies := make([]*filter.Policy, len(subs))
+		filters := make([]*subFilter, len(subs))
 		for i, s := range subs {
-			if p := s.Attributes["FilterPolicy"]; p != "" {
-				if policies[i], err = filter.Compile(p, filter.Scope(s.Attributes["FilterPolicyScope"])); err != nil {
-					return nil, err // validated when stored
-				}
+			if filters[i], err = compileSubFilter(s.Attributes); err != nil {
+				return nil, err // validated when stored
 			}
 		}
 		now := c.clock()
@@ -150,9 +149,13 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 				out[i].Err = err
 				continue
 			}
-			fattrs := filterAttributes(m.Attributes)
+			fm, err := newFilteredMessage(m)
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
 			for j, s := range subs {
-				if s.Protocol != "sqs" || (policies[j] != nil && !policies[j].Match(fattrs, m.Body)) {
+				if s.Protocol != "sqs" || !filters[j].match(fm) {
 					continue
 				}
 				q, err := parseQueueEndpoint(s.Endpoint)
