@@ -17,6 +17,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqsotel"
+	"github.com/sluice-mq/sluice/data-plane/topics"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
 	"github.com/sluice-mq/sluice/internal/config"
@@ -202,7 +203,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				gate = newGate(nil, m, calls)
 			}
 			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log).
-				WithGate(gate).WithUsage(store).WithBilling(biller)
+				WithGate(gate).WithUsage(store).WithBilling(biller).WithTopics(topics.New(store, topics.Options{}))
 			go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 		}
 	}
