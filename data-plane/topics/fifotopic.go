@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -20,6 +21,18 @@ import (
 //	T/d/{account}/{region}/{name}/{dedupId}            the first message of a deduplication id
 //	T/g/{account}/{region}/{name}/{groupId}            the group's last sequence number
 //	T/e/{account}/{region}/{name}/{expires}/{d|g}{id}  expiry index (expires: 16 hex digits, unix ms)
+
+// fifoIDRe is what SNS accepts as a group or deduplication id: 1 to 128
+// alphanumeric or punctuation characters. The topic keys its records by
+// them, so the bound keeps the keys small.
+var fifoIDRe = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+
+func checkFIFOID(param, v string) error {
+	if !fifoIDRe.MatchString(v) {
+		return invalidParameter("%s Reason: %s can only include alphanumeric and punctuation characters. 1 to 128 in length.", param, param)
+	}
+	return nil
+}
 
 // fifoWindow is SNS's (and SQS's) deduplication window.
 const fifoWindow = 5 * 60 * 1000 // ms

@@ -3,6 +3,7 @@ package topics_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -81,6 +82,15 @@ func TestFIFOTopicDeduplication(t *testing.T) {
 		if err != nil || res[0].Err != nil || res[1].Err != nil || res[0].Result.MessageID != res[1].Result.MessageID ||
 			res[0].Result.SequenceNumber <= second.SequenceNumber {
 			t.Fatalf("batch %+v, %v", res, err)
+		}
+		// Ids are SNS's: 1 to 128 printable ASCII characters.
+		for _, m := range []topics.Message{
+			{Body: "x", GroupID: "g", DeduplicationID: strings.Repeat("d", 129)},
+			{Body: "x", GroupID: "g g", DeduplicationID: "d"},
+			{Body: "x", GroupID: strings.Repeat("g", 129), DeduplicationID: "d"},
+		} {
+			_, err := cat.Publish(ctx, e.eng, ft, m)
+			wantCode(t, err, topics.CodeInvalidParameter)
 		}
 		// After the 5-minute window the id is new again, and its number
 		// is above every earlier one of the group.

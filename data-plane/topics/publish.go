@@ -241,6 +241,14 @@ func fifoIDs(t *Topic, m Message) (group, dedup string, err error) {
 	if m.GroupID == "" {
 		return "", "", invalidParameter("The MessageGroupId parameter is required for FIFO topics")
 	}
+	if err := checkFIFOID("MessageGroupId", m.GroupID); err != nil {
+		return "", "", err
+	}
+	if m.DeduplicationID != "" {
+		if err := checkFIFOID("MessageDeduplicationId", m.DeduplicationID); err != nil {
+			return "", "", err
+		}
+	}
 	dedup = m.DeduplicationID
 	if dedup == "" {
 		if t.Attributes["ContentBasedDeduplication"] != "true" {
