@@ -18,6 +18,10 @@ import (
 )
 
 // meteringUsage is the --metering flag's help.
+// pushLoopbackUsage documents --push-allow-loopback.
+const pushLoopbackUsage = "let http/https topic subscriptions reach loopback addresses (127.0.0.0/8, ::1); " +
+	"link-local and metadata addresses are refused either way"
+
 const meteringUsage = "count every call for billing (usage records); false runs the node without a meter, " +
 	"only to measure the metering overhead: calls on this node are then never billed"
 

@@ -18,6 +18,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/sqsauth"
 	"github.com/sluice-mq/sluice/data-plane/sqsotel"
 	"github.com/sluice-mq/sluice/data-plane/topics"
+	"github.com/sluice-mq/sluice/data-plane/topics/push"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/telemetry"
 	"github.com/sluice-mq/sluice/tenants"
@@ -32,11 +33,16 @@ type dataPlane struct {
 	gate    *admission.Gate
 	meter   *meter.Meter // nil with --metering=false
 	sqs     http.Handler
+	// stopPush stops the push dispatcher and waits for it.
+	stopPush func()
 }
 
 // close flushes the usage counted (graceful stop: nothing is lost) and
 // closes the engine.
 func (dp *dataPlane) close(log *slog.Logger) {
+	if dp.stopPush != nil {
+		dp.stopPush()
+	}
 	closeMeter(dp.meter, log)
 	closeLogged(log, "queue engine", dp.engine.Close)
 }
@@ -60,6 +66,9 @@ type dataPlaneConfig struct {
 	telemetry *telemetry.Telemetry
 	telFlags  *telemetryFlags
 	kvDriver  string
+	// pushAllowLoopback lets http/https subscriptions reach loopback
+	// addresses (--push-allow-loopback).
+	pushAllowLoopback bool
 }
 
 // startDataPlane starts the engine's background work on store and builds
@@ -103,9 +112,10 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 	}
 	// SNS topics share the endpoint: requests signed for service sns go
 	// to their handler (snsapi.Route).
+	topicCatalog := topics.New(traced, topics.Options{})
 	sns, err := snsapi.New(snsapi.Options{
 		Engine: eng,
-		Topics: topics.New(traced, topics.Options{}),
+		Topics: topicCatalog,
 		Auth:   sqsauth.NewForRegions(catalog, cfg.regions, sigv4.Options{Service: "sns"}),
 		Gate:   gate,
 		Logger: log,
@@ -123,7 +133,15 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 		sampler := meter.NewSampler(meter.SamplerOptions{Store: store, Meter: m, Storage: eng.Stats(), Logger: log})
 		go sampler.Run(ctx)
 	}
-	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sqs: snsapi.Route(sns, h)}, nil
+	// http/https subscriptions: this node's push workers.
+	pushCtx, cancelPush := context.WithCancel(ctx)
+	pushDone := make(chan struct{})
+	go func() {
+		defer close(pushDone)
+		push.New(push.Options{Engine: eng, Topics: topicCatalog, Gate: gate, Logger: log, AllowLoopback: cfg.pushAllowLoopback}).Run(pushCtx)
+	}()
+	stopPush := func() { cancelPush(); <-pushDone }
+	return &dataPlane{engine: eng, catalog: catalog, gate: gate, meter: m, sqs: snsapi.Route(sns, h), stopPush: stopPush}, nil
 }
 
 // newCatalog opens the tenant catalog, sealing secrets with masterKey.

@@ -32,6 +32,8 @@ type devFlags struct {
 	secretKey string
 	accountID string
 	metering  bool
+	// pushLoopback is --push-allow-loopback.
+	pushLoopback bool
 	telemetryFlags
 }
 
@@ -44,6 +46,7 @@ func newDevFlags() (*flag.FlagSet, *devFlags) {
 	fs.StringVar(&f.secretKey, "secret-key", "", "secret access key for --access-key")
 	fs.StringVar(&f.accountID, "account-id", "", "12-digit account id of the dev tenant, fixed when --data is first used (default: random)")
 	fs.BoolVar(&f.metering, "metering", true, meteringUsage)
+	fs.BoolVar(&f.pushLoopback, "push-allow-loopback", true, pushLoopbackUsage)
 	f.registerTelemetry(fs, "")
 	return fs, &f
 }
@@ -102,6 +105,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 		tiering: engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, regions: regions,
 		recreateDelay: f.engineRecreateDelay(), soleWriter: true, metering: f.metering,
 		telemetry: tel, telFlags: &f.telemetryFlags, kvDriver: "pebble",
+		pushAllowLoopback: f.pushLoopback,
 	}, log)
 	if err != nil {
 		return err

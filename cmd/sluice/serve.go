@@ -54,6 +54,8 @@ type serveFlags struct {
 	jwtKey      string
 	jwtKeyFile  string
 	metering    bool
+	// pushLoopback is --push-allow-loopback.
+	pushLoopback bool
 	telemetryFlags
 }
 
@@ -76,6 +78,7 @@ func newServeFlags() (*flag.FlagSet, *serveFlags) {
 	fs.StringVar(&f.masterFile, "master-key-file", "", "file holding --master-key")
 	registerJWTKeyFlags(fs, &f.jwtKey, &f.jwtKeyFile)
 	fs.BoolVar(&f.metering, "metering", true, meteringUsage)
+	fs.BoolVar(&f.pushLoopback, "push-allow-loopback", false, pushLoopbackUsage)
 	f.registerTelemetry(fs, defaultServeMetricsAddr)
 	return fs, &f
 }
@@ -178,6 +181,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				tiering: engine.TieringOptions{Blobs: blobs, Interval: f.tierInterval}, regions: regions,
 				recreateDelay: f.engineRecreateDelay(), metering: f.metering,
 				telemetry: tel, telFlags: &f.telemetryFlags, kvDriver: "tikv",
+				pushAllowLoopback: f.pushLoopback,
 			}, log)
 			if err != nil {
 				return err

@@ -39,7 +39,13 @@ func queueCount(ctx context.Context, r kv.Reader, account string) (int64, error)
 	if err != nil {
 		return 0, fmt.Errorf("count queues of %s: %w", account, err)
 	}
-	return int64(len(kvs)), nil
+	var n int64
+	for _, e := range kvs {
+		if ref, ok := ParseKey(e.Key); ok && !ref.Internal() {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // addQueueCount adds delta to the account's queue count in tx.

@@ -91,8 +91,10 @@ func (c *Catalog) CreateWith(ctx context.Context, ref Ref, in NewQueue) (*Queue,
 		if err := c.checkRedrive(ctx, tx, ref, want); err != nil {
 			return err
 		}
-		if err := admitQueue(ctx, tx, ref.Account, in.Admit); err != nil {
-			return err
+		if !ref.Internal() {
+			if err := admitQueue(ctx, tx, ref.Account, in.Admit); err != nil {
+				return err
+			}
 		}
 		now := c.clock().Unix()
 		d := newDataID()

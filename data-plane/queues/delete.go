@@ -32,8 +32,10 @@ func (c *Catalog) Delete(ctx context.Context, ref Ref) (DataID, error) {
 		if err := tx.Set(deletedKey(ref), stamp); err != nil {
 			return err
 		}
-		if err := addQueueCount(ctx, tx, ref.Account, -1); err != nil {
-			return err
+		if !ref.Internal() {
+			if err := addQueueCount(ctx, tx, ref.Account, -1); err != nil {
+				return err
+			}
 		}
 		return tx.Delete(recordKey(ref))
 	})

@@ -14,6 +14,17 @@ type Ref struct {
 	Name    string
 }
 
+// InternalRegionPrefix starts the region of an internal queue: a queue
+// Sluice keeps for itself in a tenant's account, such as a topic's push
+// backlog for one http subscription (data-plane/topics/push). No client
+// can sign for such a region, so the SQS API never reaches these queues,
+// ListQueues (one region's records) never lists them, and they are not
+// counted against the account's queue quota.
+const InternalRegionPrefix = "sluice~"
+
+// Internal reports whether the queue is internal (InternalRegionPrefix).
+func (r Ref) Internal() bool { return strings.HasPrefix(r.Region, InternalRegionPrefix) }
+
 // ARN returns the queue's ARN.
 func (r Ref) ARN() string {
 	return ARN{Region: r.Region, Account: r.Account, Name: r.Name}.String()

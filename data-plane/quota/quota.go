@@ -34,7 +34,7 @@ func ClassOf(action string) Class {
 	switch action {
 	case "SendMessage", "SendMessageBatch", "Publish", "PublishBatch": // SNS publishes send
 		return Send
-	case "ReceiveMessage":
+	case "ReceiveMessage", "Deliver": // Deliver: a topic's push to an http endpoint
 		return Receive
 	case "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility", "ChangeMessageVisibilityBatch":
 		return Delete

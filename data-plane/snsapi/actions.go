@@ -305,6 +305,9 @@ func subscribe(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if topics.IsPush(protocol) {
+		return c.subscribePush(ctx, ref, protocol, attrs)
+	}
 	s, err := c.h.topics.Subscribe(ctx, ref, protocol, c.param("Endpoint"), attrs)
 	if err != nil {
 		return nil, err
@@ -314,18 +317,6 @@ func subscribe(ctx context.Context, c *call) (any, error) {
 	return struct {
 		SubscriptionArn string `xml:"SubscriptionArn"`
 	}{s.Ref.ARN()}, nil
-}
-
-func confirmSubscription(_ context.Context, c *call) (any, error) {
-	if _, err := c.topicRef("TopicArn"); err != nil {
-		return nil, err
-	}
-	if _, err := c.required("Token"); err != nil {
-		return nil, err
-	}
-	// Every subscription Sluice serves is confirmed when it is made, so
-	// no token is ever pending.
-	return nil, newError(topics.CodeInvalidParameter, "Invalid token")
 }
 
 func unsubscribe(ctx context.Context, c *call) (any, error) {
@@ -364,7 +355,7 @@ func (c *call) listSubs(ctx context.Context, topic *topics.Ref) (any, error) {
 	out := subscriptionsResult{Subscriptions: []subscriptionMember{}}
 	for _, s := range subs {
 		out.Subscriptions = append(out.Subscriptions, subscriptionMember{
-			SubscriptionArn: s.Ref.ARN(), Owner: s.Ref.Topic.Account, Protocol: s.Protocol, Endpoint: s.Endpoint, TopicArn: s.Ref.Topic.ARN(),
+			SubscriptionArn: listedARN(s), Owner: s.Ref.Topic.Account, Protocol: s.Protocol, Endpoint: s.Endpoint, TopicArn: s.Ref.Topic.ARN(),
 		})
 	}
 	if next != "" {

@@ -101,7 +101,7 @@ func scopeService(cred string) string {
 // SNS's Query requests from SQS's.
 func Route(sns, sqs http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if IsSNS(r) {
+		if IsSNS(r) || isSubscribeURL(r) {
 			sns.ServeHTTP(w, r)
 			return
 		}
@@ -241,6 +241,10 @@ func (c *call) run(ctx context.Context) (any, error) {
 	}
 	if v := params.Get("Version"); v != "" && v != apiVersion {
 		return nil, newError("NoSuchVersion", "The requested version (%s) of service AmazonSNS does not exist.", v)
+	}
+	if c.action == "ConfirmSubscription" && unsigned(c.r) {
+		// A SubscribeURL: the token is the credential, as on SNS.
+		return c.confirmUnsigned(ctx)
 	}
 	p, err := c.h.auth.Authenticate(ctx, c.r, c.body)
 	if err != nil {

@@ -105,6 +105,8 @@ func knownSubscriptionAttribute(name string) bool {
 	switch name {
 	case "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope", "DeliveryPolicy", "RedrivePolicy", "ReplayPolicy", "SubscriptionRoleArn":
 		return true
+	case "NotifyStrategy", "SigningSecret": // push subscriptions (push.go)
+		return true
 	}
 	return isCMQSubscriptionAttribute(name)
 }

@@ -228,16 +228,21 @@ func (c *Catalog) Get(ctx context.Context, ref Ref) (*Topic, error) {
 // TopicAttributes returns every attribute GetTopicAttributes reports.
 func (c *Catalog) TopicAttributes(ctx context.Context, ref Ref) (map[string]string, error) {
 	var (
-		t    *Topic
-		subs int
+		t             *Topic
+		subs, pending int
 	)
 	err := c.store.View(ctx, func(r kv.Reader) (err error) {
 		if t, err = readTopic(ctx, r, ref); err != nil {
 			return err
 		}
-		prefix := subsPrefix(ref)
-		kvs, err := r.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
-		subs = len(kvs)
+		all, err := readSubs(ctx, r, ref)
+		for _, s := range all {
+			if s.Pending() {
+				pending++
+			} else {
+				subs++
+			}
+		}
 		return err
 	})
 	if err != nil {
@@ -248,7 +253,7 @@ func (c *Catalog) TopicAttributes(ctx context.Context, ref Ref) (map[string]stri
 		"Owner":                   ref.Account,
 		"DisplayName":             "",
 		"SubscriptionsConfirmed":  fmt.Sprint(subs),
-		"SubscriptionsPending":    "0",
+		"SubscriptionsPending":    fmt.Sprint(pending),
 		"SubscriptionsDeleted":    "0",
 		"Policy":                  defaultPolicy(ref),
 		"EffectiveDeliveryPolicy": defaultDeliveryPolicy,
@@ -393,6 +398,19 @@ func (c *Catalog) Subscribe(ctx context.Context, topic Ref, protocol, endpoint s
 	if err := checkSubscriptionAttributes(attrs); err != nil {
 		return nil, err
 	}
+	if err := checkPushAttributes(topic, attrs); err != nil {
+		return nil, err
+	}
+	now := c.clock().UnixMilli()
+	return c.addSubscription(ctx, topic, protocol, endpoint, attrs, func() *Subscription {
+		return &Subscription{Ref: SubRef{Topic: topic, ID: newUUID()}, Protocol: protocol, Endpoint: endpoint, Attributes: attrs, CreatedAt: now}
+	})
+}
+
+// addSubscription stores the subscription fresh makes, or answers the
+// topic's existing one of the same protocol and endpoint when the
+// attributes agree.
+func (c *Catalog) addSubscription(ctx context.Context, topic Ref, protocol, endpoint string, attrs map[string]string, fresh func() *Subscription) (*Subscription, error) {
 	var out *Subscription
 	err := c.store.Update(ctx, func(tx kv.Txn) error {
 		if _, err := readTopic(ctx, tx, topic); err != nil {
@@ -416,7 +434,7 @@ func (c *Catalog) Subscribe(ctx context.Context, topic Ref, protocol, endpoint s
 		if len(subs) >= c.maxSubs {
 			return sqserr.Errorf(CodeSubscriptionLimitExceeded, "Subscription limit exceeded: a topic has at most %d subscriptions.", c.maxSubs)
 		}
-		out = &Subscription{Ref: SubRef{Topic: topic, ID: newUUID()}, Protocol: protocol, Endpoint: endpoint, Attributes: attrs, CreatedAt: c.clock().UnixMilli()}
+		out = fresh()
 		return writeSub(tx, out)
 	})
 	if err != nil {
@@ -431,7 +449,9 @@ func (c *Catalog) Subscribe(ctx context.Context, topic Ref, protocol, endpoint s
 func (c *Catalog) checkEndpoint(topic Ref, protocol, endpoint string) error {
 	switch protocol {
 	case "sqs":
-	case "http", "https", "email", "email-json", "sms", "lambda", "application", "firehose":
+	case "http", "https":
+		return invalidParameter("Protocol Reason: %s subscriptions are made with SubscribeHTTP", protocol)
+	case "email", "email-json", "sms", "lambda", "application", "firehose":
 		return invalidParameter("Protocol Reason: %s subscriptions are not supported yet", protocol)
 	default:
 		return invalidParameter("Invalid protocol type: %s", protocol)
@@ -534,12 +554,15 @@ func (c *Catalog) SubscriptionAttributes(ctx context.Context, ref SubRef) (map[s
 		"Owner":                        ref.Topic.Account,
 		"Protocol":                     s.Protocol,
 		"Endpoint":                     s.Endpoint,
-		"ConfirmationWasAuthenticated": "true",
-		"PendingConfirmation":          "false",
+		"ConfirmationWasAuthenticated": fmt.Sprint(s.Push == nil || s.Push.Authenticated),
+		"PendingConfirmation":          fmt.Sprint(s.Pending()),
 		"RawMessageDelivery":           "false",
 		"SubscriptionPrincipal":        "arn:aws:iam::" + ref.Topic.Account + ":root",
 	}
 	maps.Copy(out, s.Attributes)
+	if s.Push != nil {
+		out["SigningSecret"] = s.Push.Secret // the owner's, to verify X-Sluice-Signature
+	}
 	if out["FilterPolicy"] != "" && out["FilterPolicyScope"] == "" {
 		out["FilterPolicyScope"] = "MessageAttributes"
 	}
@@ -569,6 +592,16 @@ func (c *Catalog) SetSubscriptionAttribute(ctx context.Context, ref SubRef, name
 		}
 		if err := checkSubscriptionAttributes(attrs); err != nil {
 			return err
+		}
+		if err := checkPushAttributes(ref.Topic, attrs); err != nil {
+			return err
+		}
+		if name == "SigningSecret" {
+			if s.Push == nil || value == "" {
+				return invalidParameter("AttributeName")
+			}
+			s.Push.Secret = value
+			return writeSub(tx, s)
 		}
 		s.Attributes = attrs
 		return writeSub(tx, s)

@@ -54,7 +54,7 @@ func (c *Catalog) Update(ctx context.Context, ref Ref, ch Change) error {
 }
 
 // UpdateSubscription sets several subscription attributes ("" removes
-// one) in one transaction, checked together as SetSubscriptionAttributes
+// one) in one transaction, checked together as SetSubscriptionAttribute
 // checks each.
 func (c *Catalog) UpdateSubscription(ctx context.Context, ref SubRef, attrs map[string]string) error {
 	for name := range attrs {
@@ -81,18 +81,31 @@ func (c *Catalog) UpdateSubscription(ctx context.Context, ref SubRef, attrs map[
 		if err := checkSubscriptionAttributes(merged); err != nil {
 			return err
 		}
+		if err := checkPushAttributes(ref.Topic, merged); err != nil {
+			return err
+		}
+		// The signing secret lives in the push record, as
+		// SetSubscriptionAttribute keeps it.
+		if secret, ok := attrs["SigningSecret"]; ok {
+			if s.Push == nil || secret == "" {
+				return invalidParameter("AttributeName")
+			}
+			s.Push.Secret = secret
+			delete(merged, "SigningSecret")
+		}
 		s.Attributes = merged
 		return writeSub(tx, s)
 	})
 }
 
-// DeleteAccount deletes every topic, subscription and FIFO record of an
-// account, in every region, a bounded batch per transaction (a deleted
-// tenant's; its account id may be given to a new tenant later, which
-// must find nothing).
+// DeleteAccount deletes every topic, subscription, push registry entry
+// and FIFO record of an account, in every region, a bounded batch per
+// transaction (a deleted tenant's, whose push queues went with its
+// queues; its account id may be given to a new tenant later, which must
+// find nothing).
 func (c *Catalog) DeleteAccount(ctx context.Context, account string) error {
 	const batch = 1000
-	for _, kind := range []string{"t", "s", "d", "g", "e"} {
+	for _, kind := range []string{"t", "s", "h", "d", "g", "e"} {
 		prefix := []byte("T/" + kind + "/" + account + "/")
 		for {
 			n := 0

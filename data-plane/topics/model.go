@@ -106,6 +106,8 @@ type Subscription struct {
 	Endpoint   string            `json:"endpoint"`
 	Attributes map[string]string `json:"attributes,omitempty"` // settable attributes only
 	CreatedAt  int64             `json:"createdAt"`
+	// Push is the state of an http/https subscription (push.go).
+	Push *PushState `json:"push,omitempty"`
 }
 
 // RawDelivery reports whether the subscription gets bare message bodies.

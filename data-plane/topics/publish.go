@@ -182,7 +182,17 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 				m.seq = out[i].Result.SequenceNumber
 			}
 			for j, s := range subs {
-				if s.Protocol != "sqs" || !filters[j].match(fm) {
+				if !filters[j].match(fm) {
+					continue
+				}
+				if IsPush(s.Protocol) {
+					if !s.Pending() { // SNS delivers nothing to a pending subscription
+						ds = append(ds, pushDelivery(topic, s, ids[i], m, now))
+						owners = append(owners, i)
+					}
+					continue
+				}
+				if s.Protocol != "sqs" {
 					continue
 				}
 				q, err := parseQueueEndpoint(s.Endpoint)
