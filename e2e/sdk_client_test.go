@@ -201,6 +201,51 @@ func TestSDKClientCoversTheServedAPI(t *testing.T) {
 		t.Errorf("ListQueues = %v", names)
 	}
 
+	// Topics and subscriptions.
+	tp, err := op.CreateTopic(ctx, tn.AccountID, api.CreateTopicRequest{Name: "events", Tags: map[string]string{"team": "sdk"}})
+	must("CreateTopic", err)
+	if tp.ARN != "arn:aws:sns:"+p.Region+":"+tn.AccountID+":events" || tp.Tags["team"] != "sdk" {
+		t.Errorf("topic %+v", tp)
+	}
+	tp, err = op.UpdateTopic(ctx, tn.AccountID, "events", api.UpdateTopicRequest{Attributes: map[string]string{"DisplayName": "Events"}, RemoveTags: []string{"team"}})
+	must("UpdateTopic", err)
+	if tp.Attributes["DisplayName"] != "Events" || len(tp.Tags) != 0 {
+		t.Errorf("after UpdateTopic %+v", tp)
+	}
+	_, err = op.GetTopic(ctx, tn.AccountID, "events")
+	must("GetTopic", err)
+	var topicNames []string
+	for n, err := range op.ListTopics(ctx, tn.AccountID) {
+		must("ListTopics", err)
+		topicNames = append(topicNames, n)
+	}
+	if !slices.Equal(topicNames, []string{"events"}) {
+		t.Errorf("ListTopics = %v", topicNames)
+	}
+	sub, err := op.Subscribe(ctx, tn.AccountID, "events", api.CreateSubscriptionRequest{Protocol: "sqs", Endpoint: "orders",
+		Attributes: map[string]string{"FilterTags": `["red"]`}})
+	must("Subscribe", err)
+	sub, err = op.UpdateSubscription(ctx, tn.AccountID, "events", sub.ID, api.UpdateSubscriptionRequest{Attributes: map[string]string{"BindingKeys": `["order.#"]`}})
+	must("UpdateSubscription", err)
+	if sub.Attributes["FilterTags"] != `["red"]` || sub.Attributes["BindingKeys"] != `["order.#"]` {
+		t.Errorf("subscription %+v", sub)
+	}
+	_, err = op.GetSubscription(ctx, tn.AccountID, "events", sub.ID)
+	must("GetSubscription", err)
+	var subIDs []string
+	for s, err := range op.ListSubscriptions(ctx, tn.AccountID, "events") {
+		must("ListSubscriptions", err)
+		subIDs = append(subIDs, s.ID)
+	}
+	if !slices.Equal(subIDs, []string{sub.ID}) {
+		t.Errorf("ListSubscriptions = %v", subIDs)
+	}
+	must("Unsubscribe", op.Unsubscribe(ctx, tn.AccountID, "events", sub.ID))
+	must("DeleteTopic", op.DeleteTopic(ctx, tn.AccountID, "events"))
+	if _, err := op.GetTopic(ctx, tn.AccountID, "events"); !client.IsNotFound(err) {
+		t.Errorf("GetTopic after delete: %v, want not found", err)
+	}
+
 	// Usage and invoices.
 	u, err := op.GetUsage(ctx, tn.AccountID, client.UsageQuery{Granularity: client.GranularityHour, GroupBy: []string{"queue", "action"}})
 	must("GetUsage", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
 	"github.com/sluice-mq/sluice/control-plane/restapi"
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/topics"
 	blobfs "github.com/sluice-mq/sluice/internal/blob/fs"
 	"github.com/sluice-mq/sluice/internal/kv/local"
 	"github.com/sluice-mq/sluice/internal/periodic"
@@ -133,7 +134,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	stopBilling := billingLoops(ctx, store, biller, false, log)
 	defer stopBilling()
 	n := &node{kv: store, blobs: blobs, log: log, sqs: dp.sqs, control: restapi.New(catalog, dp.engine.Catalog(), dp.engine.Stats(), f.region, jwtKey, nil, log).
-		WithGate(dp.gate).WithUsage(store).WithBilling(biller)}
+		WithGate(dp.gate).WithUsage(store).WithBilling(biller).WithTopics(topics.New(store, topics.Options{}))}
 	go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 	if n.console, err = newConsole(jwtKey, f.region, dp.sqsAPI, dp.engine, log); err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/data-plane/sqsotel"
+	"github.com/sluice-mq/sluice/data-plane/topics"
 	"github.com/sluice-mq/sluice/internal/blob"
 	"github.com/sluice-mq/sluice/internal/blob/s3"
 	"github.com/sluice-mq/sluice/internal/config"
@@ -210,7 +211,7 @@ func runServe(ctx context.Context, env environment, args []string) error {
 				gate = newGate(nil, m, calls)
 			}
 			n.control = restapi.New(catalog, queueCatalog, queueData, f.region, jwtKey, nil, log).
-				WithGate(gate).WithUsage(store).WithBilling(biller)
+				WithGate(gate).WithUsage(store).WithBilling(biller).WithTopics(topics.New(store, topics.Options{}))
 			go periodic.Run(ctx, tenantReapInterval, log, "reap deleted tenants", n.control.ReapDeletedTenants)
 			if n.console, err = newConsole(jwtKey, f.region, dpAPI, dpEngine, log); err != nil {
 				return err

@@ -79,7 +79,7 @@ var (
 func openAPIDocument() obj {
 	account := obj{"parameters": []obj{accountParam}}
 	key := obj{"parameters": []obj{accountParam, keyParam}}
-	return obj{
+	doc := obj{
 		"openapi": "3.0.3",
 		"info": obj{
 			"title":       "Sluice control plane",
@@ -313,6 +313,8 @@ func openAPIDocument() obj {
 			},
 		},
 	}
+	addTopics(doc)
+	return doc
 }
 
 // pricePlanProps are a price plan's prices, added to extra.

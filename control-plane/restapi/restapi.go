@@ -27,6 +27,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/topics"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/tenants"
@@ -36,6 +37,7 @@ import (
 type API struct {
 	catalog *tenants.Catalog
 	queues  *queues.Catalog
+	topics  *topics.Catalog // nil: the topic routes answer 503
 	data    QueueData
 	gate    *admission.Gate  // quotas and metering of the queue routes
 	usage   kv.Store         // usage records; nil serves none
@@ -96,6 +98,7 @@ func (a *API) Register(e *echo.Echo) {
 	v1.GET("/tenants/:account/queues/:queue", a.getQueue, sameTenant, a.admit("GetQueueAttributes"))
 	v1.PATCH("/tenants/:account/queues/:queue", a.updateQueue, sameTenant, a.admit("SetQueueAttributes"))
 	v1.DELETE("/tenants/:account/queues/:queue", a.deleteQueue, sameTenant, a.admit("DeleteQueue"))
+	a.registerTopics(v1)
 	v1.GET("/tenants/:account/usage", a.getUsage, sameTenant)
 	v1.POST("/tenants/:account/tokens", a.createToken, operatorOnly)
 	v1.POST("/tokens/revoke", a.revokeToken) // the handler checks who may revoke what

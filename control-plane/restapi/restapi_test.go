@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
+	"github.com/sluice-mq/sluice/data-plane/topics"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 	"github.com/sluice-mq/sluice/tenants"
@@ -54,7 +55,7 @@ func newFixtureWith(t *testing.T, store kv.Store, configure func(*restapi.API, *
 	}
 	t.Cleanup(func() { _ = eng.Close() })
 	catalog := tenants.New(store, sealer, tenants.Options{})
-	api := restapi.New(catalog, eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil)
+	api := restapi.New(catalog, eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil).WithTopics(topics.New(store, topics.Options{}))
 	configure(api, catalog)
 	e := echo.New()
 	api.Register(e)
@@ -294,7 +295,7 @@ func TestDeleteTenant(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = eng.Close() })
 		catalog := tenants.New(store, sealer, tenants.Options{})
-		api := restapi.New(catalog, eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil)
+		api := restapi.New(catalog, eng.Catalog(), eng.Stats(), "us-east-1", key, nil, nil).WithTopics(topics.New(store, topics.Options{}))
 		f := &fixture{e: echo.New(), key: key}
 		api.Register(f.e)
 		op := f.token(t, jwtauth.RoleOperator, "")
@@ -304,6 +305,8 @@ func TestDeleteTenant(t *testing.T) {
 		var k keyReply
 		f.do(t, op, "POST", "/v1/tenants/333344445555/keys", "", 201, &k)
 		f.do(t, op, "POST", "/v1/tenants/333344445555/queues", `{"name":"q1"}`, 201, nil)
+		f.do(t, op, "POST", "/v1/tenants/333344445555/topics", `{"name":"t1"}`, 201, nil)
+		f.do(t, op, "POST", "/v1/tenants/333344445555/topics/t1/subscriptions", `{"protocol":"sqs","endpoint":"q1"}`, 201, nil)
 		ref := queues.Ref{Account: "333344445555", Region: "us-east-1", Name: "q1"}
 		if _, err := eng.SendMessage(ctx, ref, engine.SendInput{Body: "doomed"}); err != nil {
 			t.Fatal(err)
@@ -329,6 +332,12 @@ func TestDeleteTenant(t *testing.T) {
 		f.do(t, op, "GET", "/v1/tenants/333344445555/queues", "", 200, &list)
 		if len(list.Queues) != 0 {
 			t.Fatalf("a new tenant with the id sees %v", list.Queues)
+		}
+		var topicList struct{ Topics []string }
+		f.do(t, op, "GET", "/v1/tenants/333344445555/topics", "", 200, &topicList)
+		f.do(t, op, "GET", "/v1/tenants/333344445555/topics/t1/subscriptions", "", 404, nil)
+		if len(topicList.Topics) != 0 {
+			t.Fatalf("a new tenant with the id sees topics %v", topicList.Topics)
 		}
 	})
 }

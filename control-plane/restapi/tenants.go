@@ -108,6 +108,11 @@ func (a *API) reapTenants(ctx context.Context) error {
 			// Their long polls end with their own wait instead.
 			a.log.Warn("wake long polls of deleted queues", "account", account, "error", err)
 		}
+		if a.topics != nil {
+			if err := a.topics.DeleteAccount(ctx, account); err != nil {
+				return err
+			}
+		}
 		if err := a.catalog.FinishDeletion(ctx, account); err != nil {
 			return err
 		}

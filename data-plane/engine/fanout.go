@@ -31,9 +31,10 @@ type FanoutResult struct {
 // one of them is stored in the same transaction. When Fanout returns nil,
 // every delivered message is durably in its queue; with an error, none
 // is. A message its queue refuses (too large, bad attributes) fails the
-// whole call. plan may run more than once (the transaction is retried on
-// conflict).
-func (e *Engine) Fanout(ctx context.Context, plan func(ctx context.Context, r kv.Reader) ([]Delivery, error)) ([]FanoutResult, error) {
+// whole call. plan may also write its own records in the transaction (a
+// FIFO topic's deduplication record), which commit with the deliveries.
+// plan may run more than once (the transaction is retried on conflict).
+func (e *Engine) Fanout(ctx context.Context, plan func(ctx context.Context, tx kv.Txn) ([]Delivery, error)) ([]FanoutResult, error) {
 	type sent struct {
 		d       did
 		n       delta

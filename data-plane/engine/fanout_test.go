@@ -18,8 +18,8 @@ func TestFanoutIsOneTransaction(t *testing.T) {
 		delayed := mustCreate(t, e, "delayed", map[string]string{"DelaySeconds": "10"})
 		fifo := mustCreate(t, e, "f.fifo", map[string]string{"FifoQueue": "true"})
 		g, d1, d2 := "g", "d1", "d2"
-		plan := func(ds ...engine.Delivery) func(context.Context, kv.Reader) ([]engine.Delivery, error) {
-			return func(context.Context, kv.Reader) ([]engine.Delivery, error) { return ds, nil }
+		plan := func(ds ...engine.Delivery) func(context.Context, kv.Txn) ([]engine.Delivery, error) {
+			return func(context.Context, kv.Txn) ([]engine.Delivery, error) { return ds, nil }
 		}
 		res, err := e.Fanout(ctx, plan(
 			engine.Delivery{Queue: std, Message: engine.SendInput{Body: "one"}},

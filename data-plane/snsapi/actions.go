@@ -440,8 +440,9 @@ func publish(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	return struct {
-		MessageId string `xml:"MessageId"`
-	}{res.MessageID}, nil
+		MessageId      string `xml:"MessageId"`
+		SequenceNumber string `xml:"SequenceNumber,omitempty"`
+	}{res.MessageID, res.SequenceNumber}, nil
 }
 
 const maxBatchEntries = 10
@@ -508,8 +509,9 @@ func publishBatch(ctx context.Context, c *call) (any, error) {
 		}
 	}
 	type ok struct {
-		Id        string `xml:"Id"`
-		MessageId string `xml:"MessageId"`
+		Id             string `xml:"Id"`
+		MessageId      string `xml:"MessageId"`
+		SequenceNumber string `xml:"SequenceNumber,omitempty"`
 	}
 	type failed struct {
 		Id          string `xml:"Id"`
@@ -528,7 +530,7 @@ func publishBatch(ctx context.Context, c *call) (any, error) {
 			out.Failed = append(out.Failed, failed{Id: e.id, Code: we.Code, Message: we.Message, SenderFault: true})
 			continue
 		}
-		out.Successful = append(out.Successful, ok{Id: e.id, MessageId: results[k].Result.MessageID})
+		out.Successful = append(out.Successful, ok{Id: e.id, MessageId: results[k].Result.MessageID, SequenceNumber: results[k].Result.SequenceNumber})
 		k++
 	}
 	return out, nil

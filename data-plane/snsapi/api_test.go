@@ -223,14 +223,27 @@ func TestFIFOTopicQuery(t *testing.T) {
 		}
 		srv.call("", "Action", "Publish", "TopicArn", arn, "Message", "x").wantError(t, 400, "InvalidParameter")
 		srv.call("", "Action", "Publish", "TopicArn", arn, "Message", "x", "MessageGroupId", "g").wantError(t, 400, "InvalidParameter")
+		var ids, seqs []string
 		for _, id := range []string{"d1", "d2", "d1"} {
-			if r := srv.call("", "Action", "Publish", "TopicArn", arn, "Message", id, "MessageGroupId", "g", "MessageDeduplicationId", id); r.status != 200 {
+			r := srv.call("", "Action", "Publish", "TopicArn", arn, "Message", id, "MessageGroupId", "g", "MessageDeduplicationId", id)
+			if r.status != 200 {
 				t.Fatal(r.body)
 			}
+			ids, seqs = append(ids, r.field(t, "MessageId")), append(seqs, r.field(t, "SequenceNumber"))
+		}
+		// A duplicate answers the first message's id and sequence number.
+		if ids[2] != ids[0] || seqs[2] != seqs[0] || ids[1] == ids[0] || len(seqs[0]) != 20 || seqs[1] <= seqs[0] {
+			t.Fatalf("ids %v, sequence numbers %v", ids, seqs)
+		}
+		r = srv.call("", "Action", "PublishBatch", "TopicArn", arn,
+			"PublishBatchRequestEntries.member.1.Id", "a", "PublishBatchRequestEntries.member.1.Message", "d3",
+			"PublishBatchRequestEntries.member.1.MessageGroupId", "g", "PublishBatchRequestEntries.member.1.MessageDeduplicationId", "d3")
+		if r.status != 200 || r.field(t, "SequenceNumber") <= seqs[1] {
+			t.Fatalf("batch: %s", r.body)
 		}
 		zero := 0
 		msgs, err := srv.eng.ReceiveMessage(context.Background(), q, engine.ReceiveInput{MaxNumberOfMessages: 10, WaitTimeSeconds: &zero})
-		if err != nil || len(msgs) != 2 || !strings.Contains(msgs[0].Body, `"Message":"d1"`) || !strings.Contains(msgs[1].Body, `"Message":"d2"`) {
+		if err != nil || len(msgs) != 3 || !strings.Contains(msgs[0].Body, `"Message":"d1"`) || !strings.Contains(msgs[1].Body, `"Message":"d2"`) {
 			t.Fatalf("received %v %v", msgs, err)
 		}
 	})

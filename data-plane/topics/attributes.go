@@ -69,6 +69,10 @@ func checkSubscriptionAttributes(attrs map[string]string) error {
 				return invalidParameter("Attributes Reason: %s: failed to parse JSON", name)
 			}
 		case "SubscriptionRoleArn":
+		case SubAttrFilterTags, SubAttrBindingKeys:
+			if _, err := cmqFilterAttribute(name, value); err != nil {
+				return err
+			}
 		default:
 			if !knownSubscriptionAttribute(name) {
 				return invalidParameter("AttributeName")
@@ -83,10 +87,16 @@ func checkSubscriptionAttributes(attrs map[string]string) error {
 	return nil
 }
 
-// normalizeSubscriptionAttribute stores booleans in lower case.
+// normalizeSubscriptionAttribute stores booleans in lower case and CMQ
+// filters as compact JSON.
 func normalizeSubscriptionAttribute(name, value string) string {
 	if name == "RawMessageDelivery" {
 		return strings.ToLower(value)
+	}
+	if isCMQSubscriptionAttribute(name) && value != "" {
+		if v, err := cmqFilterAttribute(name, value); err == nil {
+			return v
+		}
 	}
 	return value
 }
@@ -98,5 +108,5 @@ func knownSubscriptionAttribute(name string) bool {
 	case "NotifyStrategy", "SigningSecret": // push subscriptions (push.go)
 		return true
 	}
-	return false
+	return isCMQSubscriptionAttribute(name)
 }

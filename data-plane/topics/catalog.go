@@ -201,6 +201,9 @@ func (c *Catalog) Delete(ctx context.Context, ref Ref) error {
 		if err := tx.Delete(topicKey(ref)); err != nil {
 			return err
 		}
+		if err := deleteFIFOState(ctx, tx, ref); err != nil {
+			return err
+		}
 		n, err := topicCount(ctx, tx, ref.Account)
 		if err != nil {
 			return err

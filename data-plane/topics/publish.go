@@ -31,11 +31,17 @@ type Message struct {
 	// GroupID and DeduplicationID are FIFO topics' (MessageGroupId and
 	// MessageDeduplicationId); "" is not given.
 	GroupID, DeduplicationID string
+
+	seq string // a FIFO topic's sequence number, for the envelope
 }
 
 // PublishResult is what one published message became.
 type PublishResult struct {
+	// MessageID is the message's id; on a FIFO topic, a duplicate's is
+	// the first message's, as is its SequenceNumber.
 	MessageID string
+	// SequenceNumber is a FIFO topic's: 20 digits, growing in a group.
+	SequenceNumber string
 	// Delivered counts the queues that now hold the message.
 	Delivered int
 }
@@ -71,7 +77,8 @@ func (m Message) Validate() error {
 	if len(m.Body)+msgattr.Size(m.Attributes) > MaxMessageBytes {
 		return invalidParameter("Message too long")
 	}
-	return nil
+	_, _, err := messageKeys(m.Attributes)
+	return err
 }
 
 func containsControl(s string) bool {
@@ -109,31 +116,39 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 		out[i].Err = m.Validate()
 	}
 	var owners []int // entry index of each delivery
-	results, err := eng.Fanout(ctx, func(ctx context.Context, r kv.Reader) ([]engine.Delivery, error) {
+	results, err := eng.Fanout(ctx, func(ctx context.Context, tx kv.Txn) ([]engine.Delivery, error) {
 		owners = owners[:0]
-		t, err := readTopic(ctx, r, topic)
+		for i := range out {
+			out[i].Result = PublishResult{MessageID: ids[i]} // plan may run again
+		}
+		t, err := readTopic(ctx, tx, topic)
 		if err != nil {
 			return nil, err
 		}
-		subs, err := readSubs(ctx, r, topic)
+		subs, err := readSubs(ctx, tx, topic)
 		if err != nil {
 			return nil, err
 		}
-		policies := make([]*filter.Policy, len(subs))
+		filters := make([]*subFilter, len(subs))
 		for i, s := range subs {
-			if p := s.Attributes["FilterPolicy"]; p != "" {
-				if policies[i], err = filter.Compile(p, filter.Scope(s.Attributes["FilterPolicyScope"])); err != nil {
-					return nil, err // validated when stored
-				}
+			if filters[i], err = compileSubFilter(s.Attributes); err != nil {
+				return nil, err // validated when stored
 			}
 		}
 		now := c.clock()
+		var fifo *fifoTopicTxn
+		if topic.FIFO() {
+			fifo = &fifoTopicTxn{tx: tx, topic: topic, now: now.UnixMilli()}
+			if err := fifo.sweep(ctx, 4+2*len(msgs)); err != nil {
+				return nil, err
+			}
+		}
 		denied := map[queues.Ref]bool{}
 		policyDenied := func(q queues.Ref) (bool, error) {
 			if d, ok := denied[q]; ok {
 				return d, nil
 			}
-			rec, err := eng.Catalog().Read(ctx, r, q)
+			rec, err := eng.Catalog().Read(ctx, tx, q)
 			if err != nil && !errors.Is(err, sqserr.ErrQueueDoesNotExist) {
 				return false, err
 			}
@@ -150,9 +165,24 @@ func (c *Catalog) PublishBatch(ctx context.Context, eng *engine.Engine, topic Re
 				out[i].Err = err
 				continue
 			}
-			fattrs := filterAttributes(m.Attributes)
+			fm, err := newFilteredMessage(m)
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			if fifo != nil {
+				id, seq, dup, err := fifo.admit(ctx, ids[i], group, dedup)
+				if err != nil {
+					return nil, err
+				}
+				out[i].Result.MessageID, out[i].Result.SequenceNumber = id, formatSeq(seq)
+				if dup {
+					continue // the first message's deliveries stand for it
+				}
+				m.seq = out[i].Result.SequenceNumber
+			}
 			for j, s := range subs {
-				if policies[j] != nil && !policies[j].Match(fattrs, m.Body) {
+				if !filters[j].match(fm) {
 					continue
 				}
 				if IsPush(s.Protocol) {
@@ -221,6 +251,14 @@ func fifoIDs(t *Topic, m Message) (group, dedup string, err error) {
 	if m.GroupID == "" {
 		return "", "", invalidParameter("The MessageGroupId parameter is required for FIFO topics")
 	}
+	if err := checkFIFOID("MessageGroupId", m.GroupID); err != nil {
+		return "", "", err
+	}
+	if m.DeduplicationID != "" {
+		if err := checkFIFOID("MessageDeduplicationId", m.DeduplicationID); err != nil {
+			return "", "", err
+		}
+	}
 	dedup = m.DeduplicationID
 	if dedup == "" {
 		if t.Attributes["ContentBasedDeduplication"] != "true" {
@@ -261,6 +299,7 @@ type envelope struct {
 	Message           string                  `json:"Message"`
 	Timestamp         string                  `json:"Timestamp"`
 	SignatureVersion  string                  `json:"SignatureVersion"`
+	SequenceNumber    string                  `json:"SequenceNumber,omitempty"`
 	UnsubscribeURL    string                  `json:"UnsubscribeURL,omitempty"`
 	MessageAttributes map[string]envelopeAttr `json:"MessageAttributes,omitempty"`
 }
@@ -281,6 +320,7 @@ func Envelope(topic Ref, sub SubRef, id string, m Message, now time.Time) string
 		Message:          m.Body,
 		Timestamp:        now.UTC().Format("2006-01-02T15:04:05.000Z"),
 		SignatureVersion: "1",
+		SequenceNumber:   m.seq,
 	}
 	if len(m.Attributes) > 0 {
 		e.MessageAttributes = make(map[string]envelopeAttr, len(m.Attributes))

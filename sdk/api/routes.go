@@ -7,7 +7,8 @@ import (
 )
 
 // Path templates of the control plane's routes. {account} is a tenant's
-// 12-digit account id, {key} an access key id and {queue} a queue name;
+// 12-digit account id, {key} an access key id, {queue} a queue name,
+// {topic} a topic name and {subscription} a subscription id;
 // [Expand] fills them in.
 const (
 	// PathOpenAPI serves the OpenAPI 3 document of the API, without
@@ -29,6 +30,16 @@ const (
 	PathQueues = "/v1/tenants/{account}/queues"
 	// PathQueue: GET, PATCH and DELETE one queue.
 	PathQueue = "/v1/tenants/{account}/queues/{queue}"
+	// PathTopics: POST creates a topic, GET lists topic names.
+	PathTopics = "/v1/tenants/{account}/topics"
+	// PathTopic: GET, PATCH and DELETE one topic.
+	PathTopic = "/v1/tenants/{account}/topics/{topic}"
+	// PathSubscriptions: POST subscribes to a topic, GET lists its
+	// subscriptions.
+	PathSubscriptions = "/v1/tenants/{account}/topics/{topic}/subscriptions"
+	// PathSubscription: GET, PATCH and DELETE one subscription
+	// ({subscription} is its id).
+	PathSubscription = "/v1/tenants/{account}/topics/{topic}/subscriptions/{subscription}"
 	// PathTenantTokens: POST mints a tenant-admin token.
 	PathTenantTokens = "/v1/tenants/{account}/tokens"
 	// PathTenantUsage: GET reads a tenant's metered usage; query
@@ -83,6 +94,16 @@ var Routes = []Route{
 	{http.MethodGet, PathQueue, nil, (*Queue)(nil), http.StatusOK},
 	{http.MethodPatch, PathQueue, (*UpdateQueueRequest)(nil), (*Queue)(nil), http.StatusOK},
 	{http.MethodDelete, PathQueue, nil, nil, http.StatusNoContent},
+	{http.MethodPost, PathTopics, (*CreateTopicRequest)(nil), (*Topic)(nil), http.StatusCreated},
+	{http.MethodGet, PathTopics, nil, (*TopicList)(nil), http.StatusOK},
+	{http.MethodGet, PathTopic, nil, (*Topic)(nil), http.StatusOK},
+	{http.MethodPatch, PathTopic, (*UpdateTopicRequest)(nil), (*Topic)(nil), http.StatusOK},
+	{http.MethodDelete, PathTopic, nil, nil, http.StatusNoContent},
+	{http.MethodPost, PathSubscriptions, (*CreateSubscriptionRequest)(nil), (*Subscription)(nil), http.StatusCreated},
+	{http.MethodGet, PathSubscriptions, nil, (*SubscriptionList)(nil), http.StatusOK},
+	{http.MethodGet, PathSubscription, nil, (*Subscription)(nil), http.StatusOK},
+	{http.MethodPatch, PathSubscription, (*UpdateSubscriptionRequest)(nil), (*Subscription)(nil), http.StatusOK},
+	{http.MethodDelete, PathSubscription, nil, nil, http.StatusNoContent},
 	{http.MethodPost, PathTenantTokens, (*CreateTokenRequest)(nil), (*Token)(nil), http.StatusCreated},
 	{http.MethodGet, PathTenantUsage, nil, (*Usage)(nil), http.StatusOK},
 	{http.MethodPost, PathRevokeToken, (*RevokeTokenRequest)(nil), (*Revocation)(nil), http.StatusOK},

@@ -50,6 +50,24 @@ func routeCalls(c *client.Client) map[string]func(context.Context) error {
 			return ok(c.UpdateQueue(ctx, acct, "q", api.UpdateQueueRequest{Tags: map[string]string{"a": "b"}}))
 		},
 		"DELETE " + api.PathQueue: func(ctx context.Context) error { return c.DeleteQueue(ctx, acct, "q") },
+		"POST " + api.PathTopics: func(ctx context.Context) error {
+			return ok(c.CreateTopic(ctx, acct, api.CreateTopicRequest{Name: "t"}))
+		},
+		"GET " + api.PathTopics: func(ctx context.Context) error { return ok(c.ListTopicsPage(ctx, acct, "")) },
+		"GET " + api.PathTopic:  func(ctx context.Context) error { return ok(c.GetTopic(ctx, acct, "t")) },
+		"PATCH " + api.PathTopic: func(ctx context.Context) error {
+			return ok(c.UpdateTopic(ctx, acct, "t", api.UpdateTopicRequest{Tags: map[string]string{"a": "b"}}))
+		},
+		"DELETE " + api.PathTopic: func(ctx context.Context) error { return c.DeleteTopic(ctx, acct, "t") },
+		"POST " + api.PathSubscriptions: func(ctx context.Context) error {
+			return ok(c.Subscribe(ctx, acct, "t", api.CreateSubscriptionRequest{Protocol: "sqs", Endpoint: "q"}))
+		},
+		"GET " + api.PathSubscriptions: func(ctx context.Context) error { return ok(c.ListSubscriptionsPage(ctx, acct, "t", "")) },
+		"GET " + api.PathSubscription:  func(ctx context.Context) error { return ok(c.GetSubscription(ctx, acct, "t", "id")) },
+		"PATCH " + api.PathSubscription: func(ctx context.Context) error {
+			return ok(c.UpdateSubscription(ctx, acct, "t", "id", api.UpdateSubscriptionRequest{Attributes: map[string]string{"RawMessageDelivery": "true"}}))
+		},
+		"DELETE " + api.PathSubscription: func(ctx context.Context) error { return c.Unsubscribe(ctx, acct, "t", "id") },
 		"POST " + api.PathTenantTokens: func(ctx context.Context) error {
 			return ok(c.CreateToken(ctx, acct, api.CreateTokenRequest{TTLSeconds: 60}))
 		},

@@ -31,7 +31,12 @@ var importDocs = map[string]string{
 	"sluice_queue_redrive_policy":       "By the queue's URL:\n\n```shell\nterraform import sluice_queue_redrive_policy.orders http://127.0.0.1:9324/972019064209/orders\n```",
 	"sluice_queue_redrive_allow_policy": "By the queue's URL:\n\n```shell\nterraform import sluice_queue_redrive_allow_policy.orders_dlq http://127.0.0.1:9324/972019064209/orders-dlq\n```",
 	"sluice_queue_policy":               "By the queue's URL:\n\n```shell\nterraform import sluice_queue_policy.orders http://127.0.0.1:9324/972019064209/orders\n```",
-	"sluice_tenant":                     "By account id:\n\n```shell\nterraform import sluice_tenant.team_b 123456789012\n```",
+	"sluice_topic": "By ARN, as the AWS provider imports aws_sns_topic, or by account/name:\n\n" +
+		"```shell\nterraform import sluice_topic.orders arn:aws:sns:us-east-1:972019064209:orders\n" +
+		"terraform import sluice_topic.orders 972019064209/orders\n```",
+	"sluice_topic_subscription": "By the subscription's ARN, as the AWS provider imports aws_sns_topic_subscription:\n\n" +
+		"```shell\nterraform import sluice_topic_subscription.eu_orders arn:aws:sns:us-east-1:972019064209:orders:9b6e4c1a-2f0d-4a8e-9c3b-5d7f1e2a4b6c\n```",
+	"sluice_tenant": "By account id:\n\n```shell\nterraform import sluice_tenant.team_b 123456789012\n```",
 	"sluice_access_key": "By account/keyid. The secret cannot be read back, so an imported key has no secret_access_key:\n\n" +
 		"```shell\nterraform import sluice_access_key.team_b 123456789012/SLKU34NRGZKLSUDYMZT2\n```",
 }

@@ -91,6 +91,8 @@ func (p *sluiceProvider) DataSources(_ context.Context) []func() datasource.Data
 func (p *sluiceProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newQueueResource,
+		newTopicResource,
+		newTopicSubscriptionResource,
 		newQueueRedrivePolicyResource,
 		newQueueRedriveAllowPolicyResource,
 		newQueuePolicyResource,

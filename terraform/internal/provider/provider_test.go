@@ -67,7 +67,7 @@ func TestProviderMetadataListsResourcesAndDataSources(t *testing.T) {
 		t.Errorf("data sources = %v, want %v", dataSources, want)
 	}
 	want := []string{"sluice_access_key", "sluice_queue", "sluice_queue_policy", "sluice_queue_redrive_allow_policy",
-		"sluice_queue_redrive_policy", "sluice_tenant"}
+		"sluice_queue_redrive_policy", "sluice_tenant", "sluice_topic", "sluice_topic_subscription"}
 	if !slices.Equal(resources, want) {
 		t.Errorf("resources = %v, want %v", resources, want)
 	}

@@ -36,6 +36,15 @@ type controlPlane interface {
 	GetQueue(ctx context.Context, account, name string) (api.Queue, error)
 	UpdateQueue(ctx context.Context, account, name string, req api.UpdateQueueRequest) (api.Queue, error)
 	DeleteQueue(ctx context.Context, account, name string) error
+
+	CreateTopic(ctx context.Context, account string, req api.CreateTopicRequest) (api.Topic, error)
+	GetTopic(ctx context.Context, account, name string) (api.Topic, error)
+	UpdateTopic(ctx context.Context, account, name string, req api.UpdateTopicRequest) (api.Topic, error)
+	DeleteTopic(ctx context.Context, account, name string) error
+	Subscribe(ctx context.Context, account, topic string, req api.CreateSubscriptionRequest) (api.Subscription, error)
+	GetSubscription(ctx context.Context, account, topic, id string) (api.Subscription, error)
+	UpdateSubscription(ctx context.Context, account, topic, id string, req api.UpdateSubscriptionRequest) (api.Subscription, error)
+	Unsubscribe(ctx context.Context, account, topic, id string) error
 }
 
 var _ controlPlane = (*client.Client)(nil)

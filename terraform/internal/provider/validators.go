@@ -46,3 +46,7 @@ func (m fifoDefault) PlanModifyString(ctx context.Context, req planmodifier.Stri
 		resp.PlanValue = types.StringNull()
 	}
 }
+
+// topicNameRe is a topic name: 1 to 256 letters, digits, hyphens and
+// underscores, a FIFO topic's ending in .fifo.
+var topicNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
