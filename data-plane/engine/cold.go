@@ -194,6 +194,9 @@ type coldTier struct {
 
 	corrupt atomic.Int64 // frames that failed their check
 	failed  atomic.Int64 // reads that failed otherwise
+	// compactTxns counts compaction transaction attempts (retries
+	// included), for tests.
+	compactTxns atomic.Int64
 
 	mu        sync.Mutex
 	downUntil time.Time // after a failed read, uncached reads fail fast

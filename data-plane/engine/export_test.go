@@ -208,3 +208,11 @@ func (e *Engine) StoredMessageIDs(ctx context.Context, ref queues.Ref) ([]string
 	})
 	return ids, err
 }
+
+// CompactTxns counts compaction transaction attempts, retries included.
+func (e *Engine) CompactTxns() int64 {
+	if e.cold == nil {
+		return 0
+	}
+	return e.cold.compactTxns.Load()
+}
