@@ -197,6 +197,7 @@ type coldTier struct {
 	// compactTxns counts compaction transaction attempts (retries
 	// included), for tests.
 	compactTxns atomic.Int64
+	compactMax  atomic.Int64 // the most records one compaction transaction moved
 
 	mu        sync.Mutex
 	downUntil time.Time // after a failed read, uncached reads fail fast

@@ -216,3 +216,11 @@ func (e *Engine) CompactTxns() int64 {
 	}
 	return e.cold.compactTxns.Load()
 }
+
+// CompactMaxTxn is the most records one compaction transaction rewrote.
+func (e *Engine) CompactMaxTxn() int64 {
+	if e.cold == nil {
+		return 0
+	}
+	return e.cold.compactMax.Load()
+}
