@@ -194,10 +194,6 @@ type coldTier struct {
 
 	corrupt atomic.Int64 // frames that failed their check
 	failed  atomic.Int64 // reads that failed otherwise
-	// compactTxns counts compaction transaction attempts (retries
-	// included), for tests.
-	compactTxns atomic.Int64
-	compactMax  atomic.Int64 // the most records one compaction transaction moved
 
 	mu        sync.Mutex
 	downUntil time.Time // after a failed read, uncached reads fail fast
@@ -262,6 +258,9 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 		return nil
 	case errors.Is(err, segment.ErrCorrupt):
 		c.corrupt.Add(1)
+		// Read it again next time: a copy cached corrupt would keep the
+		// message from being delivered after the object is restored.
+		c.reader.Forget(key)
 		e.log.Error("cold message failed its check; left in place", "segment", key, "message", formatMessageID(id), "err", err)
 	case ctx.Err() == nil:
 		c.failed.Add(1)

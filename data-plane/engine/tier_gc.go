@@ -25,7 +25,7 @@ import (
 // maxSegmentsScanned bounds the segments one collection pass examines.
 const maxSegmentsScanned = 1024
 
-func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease *tierLease) error {
+func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease *tierLease, out *tierOutcome) error {
 	prefix := append(segmentPrefix(d), shard)
 	var segs []kv.KV
 	err := e.store.View(ctx, func(r kv.Reader) (err error) {
@@ -56,7 +56,9 @@ func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease 
 		case tiering.RetireSegment:
 			errs = append(errs, e.retireSegment(ctx, d, seg, lease, nil))
 		case tiering.CompactSegment:
-			errs = append(errs, e.compactSegment(ctx, d, seg, lease))
+			left, err := e.compactSegment(ctx, d, seg, lease)
+			out.compacting = out.compacting || left
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(append(errs, e.deleteRetiredBlobs(ctx, d))...)
@@ -124,19 +126,20 @@ const compactRounds = 3
 // retired only once its markers cover it, by the usual rule. A frame that
 // fails its check keeps the old segment alive: its message is reported
 // when read, never moved.
-func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *tierLease) error {
+func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *tierLease) (left bool, err error) {
 	oldKey := segmentBlobKey(d, old)
 	fctx, cancel := context.WithTimeout(ctx, 4*e.opts.Tiering.FetchTimeout)
 	data, err := e.cold.reader.Segment(fctx, oldKey)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("compact %s: %w", oldKey, err)
+		return false, fmt.Errorf("compact %s: %w", oldKey, err)
 	}
 	entries, err := segment.ReadIndex(data)
 	if err != nil {
 		e.cold.corrupt.Add(1)
 		e.log.Error("segment index failed its check; not compacted", "segment", oldKey, "err", err)
-		return nil
+		e.cold.reader.Forget(oldKey) // read it again once restored
+		return false, nil
 	}
 	deadIDs := map[msgID]bool{}
 	prefix := deadPrefix(d, old)
@@ -150,7 +153,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		return err
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	b := e.cold.codec.NewBuilder()
 	frames := map[msgID]segment.Ref{}
@@ -163,7 +166,8 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		if err != nil {
 			e.cold.corrupt.Add(1)
 			e.log.Error("cold message failed its check; segment not compacted", "segment", oldKey, "message", formatMessageID(en.ID), "err", err)
-			return nil
+			e.cold.reader.Forget(oldKey) // read it again once restored
+			return false, nil
 		}
 		frames[en.ID] = ref
 		ids = append(ids, en.ID)
@@ -172,7 +176,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 	fresh := segRef{shard: old.shard, id: uint64(now)<<16 | uint64(mrand.Uint32()&0xffff)}
 	freshKey := segmentBlobKey(d, fresh)
 	if err := e.putBlob(ctx, freshKey, b.Finish()); err != nil {
-		return err
+		return false, err
 	}
 	// Until a chunk commits no record names the new object: a failure
 	// leaves it to the orphan sweep, as in tierOnce.
@@ -180,7 +184,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		if round > 0 {
 			select { // let the receivers holding the rest finish
 			case <-ctx.Done():
-				return ctx.Err()
+				return false, ctx.Err()
 			case <-time.After(time.Duration(50<<round) * time.Millisecond):
 			}
 		}
@@ -190,7 +194,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 			ids = ids[len(chunk):]
 			skipped, err := e.compactMove(ctx, d, old, fresh, lease, chunk, frames)
 			if err != nil {
-				return fmt.Errorf("compact %s: %w", oldKey, err)
+				return false, fmt.Errorf("compact %s: %w", oldKey, err)
 			}
 			held = append(held, skipped...)
 		}
@@ -198,7 +202,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 	}
 	if len(ids) > 0 {
 		e.log.Debug("compaction left records receivers held for the next pass", "segment", oldKey, "records", len(ids))
-		return nil
+		return true, nil
 	}
 	// Everything moved or died: retire the old segment by the usual rule,
 	// which counts its markers again.
@@ -211,16 +215,16 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		return err
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	dead, err := e.countDead(ctx, d, old, sr.records)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if tiering.SegmentFate(sr.records, dead) == tiering.RetireSegment {
-		return e.retireSegment(ctx, d, old, lease, nil)
+		return false, e.retireSegment(ctx, d, old, lease, nil)
 	}
-	return nil
+	return false, nil
 }
 
 // compactMove moves the records of ids still on old to fresh in one
@@ -229,7 +233,6 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 func (e *Engine) compactMove(ctx context.Context, d did, old, fresh segRef, lease *tierLease, ids []msgID, frames map[msgID]segment.Ref) ([]msgID, error) {
 	var skipped []msgID
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
-		e.cold.compactTxns.Add(1)
 		skipped = skipped[:0]
 		if err := e.tierLeases.renew(ctx, tx, d, old.shard, lease); err != nil {
 			return err
@@ -283,9 +286,6 @@ func (e *Engine) compactMove(ctx context.Context, d did, old, fresh segRef, leas
 			}
 		case !errors.Is(err, kv.ErrNotFound):
 			return err
-		}
-		if moved > e.cold.compactMax.Load() {
-			e.cold.compactMax.Store(moved) // one compactor per shard; a test figure
 		}
 		sr.records += moved
 		return tx.Set(segmentKey(d, fresh), sr.encode())
