@@ -258,6 +258,9 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 		return nil
 	case errors.Is(err, segment.ErrCorrupt):
 		c.corrupt.Add(1)
+		// Read it again next time: a copy cached corrupt would keep the
+		// message from being delivered after the object is restored.
+		c.reader.Forget(key)
 		e.log.Error("cold message failed its check; left in place", "segment", key, "message", formatMessageID(id), "err", err)
 	case ctx.Err() == nil:
 		c.failed.Add(1)

@@ -343,6 +343,9 @@ func (e *Engine) nextVisit(ctx context.Context, q *queues.Record, out tierOutcom
 		if out.deferUntil > 0 {
 			consider(out.deferUntil)
 		}
+		if out.compacting {
+			consider(now) // at the next pass, by the rule below
+		}
 		if out.uploaded && e.cold != nil {
 			// Its orphan sweep, once an upload whose commit failed would
 			// be old enough to remove.

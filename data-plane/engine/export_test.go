@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/queues"
@@ -207,4 +208,42 @@ func (e *Engine) StoredMessageIDs(ctx context.Context, ref queues.Ref) ([]string
 		return nil
 	})
 	return ids, err
+}
+
+// HoldMessage locks the message's record the way a receive does, in a
+// transaction that stays open until release is called, for a test of what
+// skips held records.
+func (e *Engine) HoldMessage(ctx context.Context, ref queues.Ref, messageID string) (release func(), err error) {
+	raw, err := hex.DecodeString(strings.ReplaceAll(messageID, "-", ""))
+	if err != nil || len(raw) != msgIDLen {
+		return nil, fmt.Errorf("bad message id %q", messageID)
+	}
+	var id msgID
+	copy(id[:], raw)
+	held, done := make(chan error, 1), make(chan struct{})
+	go func() {
+		err := e.store.Update(ctx, func(tx kv.Txn) error {
+			q, err := queues.Load(ctx, tx, ref)
+			if err != nil {
+				return err
+			}
+			locked, err := tx.LockSkip(ctx, [][]byte{messageKey(q.DID(), id)})
+			if err == nil && len(locked) != 1 {
+				err = fmt.Errorf("message %s not lockable", messageID)
+			}
+			if err != nil {
+				return err
+			}
+			held <- nil
+			<-done
+			return errProbeDone // roll back: holding changes nothing
+		})
+		if !errors.Is(err, errProbeDone) {
+			held <- err
+		}
+	}()
+	if err := <-held; err != nil {
+		return nil, err
+	}
+	return sync.OnceFunc(func() { close(done) }), nil
 }

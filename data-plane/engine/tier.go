@@ -45,6 +45,9 @@ type tierOutcome struct {
 	over       bool  // still over its hot-bytes budget
 	uploaded   bool  // uploaded a segment (or tried to): an orphan sweep is due later
 	deferUntil int64 // a small batch waits for more until then (unix ms); 0 if none
+	// compacting: a compaction left records receivers held; it goes on
+	// at the next pass.
+	compacting bool
 }
 
 func (o *tierOutcome) deferTo(at int64) {
@@ -109,7 +112,7 @@ func (e *Engine) tierQueue(ctx context.Context, q *queues.Record) (tierOutcome, 
 		}
 	}
 	for _, shard := range held {
-		errs = append(errs, e.collectSegments(ctx, d, shard, leases[shard]), e.sweepOrphans(ctx, d, shard, leases[shard]))
+		errs = append(errs, e.collectSegments(ctx, d, shard, leases[shard], &out), e.sweepOrphans(ctx, d, shard, leases[shard]))
 	}
 	// Shards another node holds are that node's to roll: look again
 	// within a lease.

@@ -25,7 +25,7 @@ import (
 // maxSegmentsScanned bounds the segments one collection pass examines.
 const maxSegmentsScanned = 1024
 
-func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease *tierLease) error {
+func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease *tierLease, out *tierOutcome) error {
 	prefix := append(segmentPrefix(d), shard)
 	var segs []kv.KV
 	err := e.store.View(ctx, func(r kv.Reader) (err error) {
@@ -56,7 +56,9 @@ func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease 
 		case tiering.RetireSegment:
 			errs = append(errs, e.retireSegment(ctx, d, seg, lease, nil))
 		case tiering.CompactSegment:
-			errs = append(errs, e.compactSegment(ctx, d, seg, lease))
+			left, err := e.compactSegment(ctx, d, seg, lease)
+			out.compacting = out.compacting || left
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(append(errs, e.deleteRetiredBlobs(ctx, d))...)
@@ -75,7 +77,7 @@ func (e *Engine) countDead(ctx context.Context, d did, seg segRef, limit int64) 
 
 // retireSegment removes the segment's record and dead markers and queues
 // its object for deletion, in one transaction under the lease; extra runs
-// in it too (a compaction's swaps).
+// in it too.
 func (e *Engine) retireSegment(ctx context.Context, d did, seg segRef, lease *tierLease, extra func(kv.Txn) error) error {
 	return e.store.Update(ctx, func(tx kv.Txn) error {
 		if err := e.tierLeases.renew(ctx, tx, d, seg.shard, lease); err != nil {
@@ -104,23 +106,40 @@ func (e *Engine) retireSegment(ctx context.Context, d did, seg segRef, lease *ti
 	})
 }
 
+// compactChunk bounds the records one compaction transaction moves, so
+// each holds few locks for a short time and a conflict redoes little.
+const compactChunk = 128
+
+// compactRounds bounds how often a compaction goes back for records that
+// receivers held; what is still held waits for the next pass.
+const compactRounds = 3
+
 // compactSegment copies the segment's live frames, unchanged, into a new
-// segment, points their records at it and retires the old one, all in one
-// transaction. A frame that fails its check keeps the old segment alive:
-// its message is reported when read, never moved.
-func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *tierLease) error {
+// segment and moves their records to it in small transactions
+// (compactChunk records each, under the lease). Each locks its records
+// with LockSkip, like a claim: a record a receiver holds is skipped, not
+// waited for nor conflicted with, and stays on the old segment for a later
+// round or pass. Every commit keeps both segments exact: a moved record
+// gets a dead marker in the old segment and counts once more in the new
+// segment's record (written by the first chunk that moves one), so a
+// record always names a segment that exists, and the old segment is
+// retired only once its markers cover it, by the usual rule. A frame that
+// fails its check keeps the old segment alive: its message is reported
+// when read, never moved.
+func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *tierLease) (left bool, err error) {
 	oldKey := segmentBlobKey(d, old)
 	fctx, cancel := context.WithTimeout(ctx, 4*e.opts.Tiering.FetchTimeout)
 	data, err := e.cold.reader.Segment(fctx, oldKey)
 	cancel()
 	if err != nil {
-		return fmt.Errorf("compact %s: %w", oldKey, err)
+		return false, fmt.Errorf("compact %s: %w", oldKey, err)
 	}
 	entries, err := segment.ReadIndex(data)
 	if err != nil {
 		e.cold.corrupt.Add(1)
 		e.log.Error("segment index failed its check; not compacted", "segment", oldKey, "err", err)
-		return nil
+		e.cold.reader.Forget(oldKey) // read it again once restored
+		return false, nil
 	}
 	deadIDs := map[msgID]bool{}
 	prefix := deadPrefix(d, old)
@@ -134,10 +153,11 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		return err
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	b := e.cold.codec.NewBuilder()
 	frames := map[msgID]segment.Ref{}
+	var ids []msgID // in segment order, which is roughly index order
 	for _, en := range entries {
 		if deadIDs[en.ID] {
 			continue
@@ -146,56 +166,131 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		if err != nil {
 			e.cold.corrupt.Add(1)
 			e.log.Error("cold message failed its check; segment not compacted", "segment", oldKey, "message", formatMessageID(en.ID), "err", err)
-			return nil
+			e.cold.reader.Forget(oldKey) // read it again once restored
+			return false, nil
 		}
 		frames[en.ID] = ref
+		ids = append(ids, en.ID)
 	}
 	now := e.clock().UnixMilli()
 	fresh := segRef{shard: old.shard, id: uint64(now)<<16 | uint64(mrand.Uint32()&0xffff)}
 	freshKey := segmentBlobKey(d, fresh)
-	out := b.Finish()
-	if err := e.putBlob(ctx, freshKey, out); err != nil {
-		return err
+	if err := e.putBlob(ctx, freshKey, b.Finish()); err != nil {
+		return false, err
 	}
-	err = e.retireSegment(ctx, d, old, lease, func(tx kv.Txn) error {
-		keys := make([][]byte, 0, len(frames))
-		ids := make([]msgID, 0, len(frames))
-		for id := range frames {
-			keys = append(keys, messageKey(d, id))
-			ids = append(ids, id)
+	// Until a chunk commits no record names the new object: a failure
+	// leaves it to the orphan sweep, as in tierOnce.
+	for round := 0; len(ids) > 0 && round < compactRounds; round++ {
+		if round > 0 {
+			select { // let the receivers holding the rest finish
+			case <-ctx.Done():
+				return false, ctx.Err()
+			case <-time.After(time.Duration(50<<round) * time.Millisecond):
+			}
 		}
-		// Plain reads, not LockSkip: a record left pointing at the old
-		// segment would lose its body. A concurrent change conflicts and
-		// the whole transaction runs again.
-		recs, err := tx.BatchGet(ctx, keys)
+		var held []msgID
+		for len(ids) > 0 {
+			chunk := ids[:min(compactChunk, len(ids))]
+			ids = ids[len(chunk):]
+			skipped, err := e.compactMove(ctx, d, old, fresh, lease, chunk, frames)
+			if err != nil {
+				return false, fmt.Errorf("compact %s: %w", oldKey, err)
+			}
+			held = append(held, skipped...)
+		}
+		ids = held
+	}
+	if len(ids) > 0 {
+		e.log.Debug("compaction left records receivers held for the next pass", "segment", oldKey, "records", len(ids))
+		return true, nil
+	}
+	// Everything moved or died: retire the old segment by the usual rule,
+	// which counts its markers again.
+	var sr segmentRecord
+	err = e.store.View(ctx, func(r kv.Reader) error {
+		v, err := r.Get(ctx, segmentKey(d, old))
+		if err == nil {
+			sr, err = decodeSegmentRecord(v)
+		}
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	dead, err := e.countDead(ctx, d, old, sr.records)
+	if err != nil {
+		return false, err
+	}
+	if tiering.SegmentFate(sr.records, dead) == tiering.RetireSegment {
+		return false, e.retireSegment(ctx, d, old, lease, nil)
+	}
+	return false, nil
+}
+
+// compactMove moves the records of ids still on old to fresh in one
+// transaction under the lease, and returns those it could not lock: a
+// receiver holds them (or they are gone, which a later round finds out).
+func (e *Engine) compactMove(ctx context.Context, d did, old, fresh segRef, lease *tierLease, ids []msgID, frames map[msgID]segment.Ref) ([]msgID, error) {
+	var skipped []msgID
+	err := e.store.Update(ctx, func(tx kv.Txn) error {
+		skipped = skipped[:0]
+		if err := e.tierLeases.renew(ctx, tx, d, old.shard, lease); err != nil {
+			return err
+		}
+		keys := make([][]byte, len(ids))
+		for i, id := range ids {
+			keys[i] = messageKey(d, id)
+		}
+		// LockSkip reads through the lock: the record as it is now, held
+		// by this transaction until it commits.
+		locked, err := tx.LockSkip(ctx, keys)
 		if err != nil {
 			return err
 		}
+		got := make(map[string][]byte, len(locked))
+		for _, p := range locked {
+			got[string(p.Key)] = p.Value
+		}
+		moved := int64(0)
 		for i, id := range ids {
-			v, ok := recs[string(keys[i])]
-			var rec *messageRecord
-			if ok {
-				if rec, err = decodeMessage(v); err != nil {
-					return err
-				}
-			}
-			if rec == nil || rec.Cold == nil || rec.Cold.seg != old {
-				if err := tx.Set(deadKey(d, fresh, id), present); err != nil {
-					return err
-				}
+			v, ok := got[string(keys[i])]
+			if !ok {
+				skipped = append(skipped, id)
 				continue
+			}
+			rec, err := decodeMessage(v)
+			if err != nil {
+				return err
+			}
+			if rec.Cold == nil || rec.Cold.seg != old {
+				continue // removed or changed meanwhile: not ours to move
 			}
 			rec.Cold.seg, rec.Cold.frame = fresh, frames[id]
 			if err := tx.Set(keys[i], rec.encodeCold()); err != nil {
 				return err
 			}
+			if err := tx.Set(deadKey(d, old, id), present); err != nil {
+				return err
+			}
+			moved++
 		}
-		return tx.Set(segmentKey(d, fresh), segmentRecord{records: int64(len(frames))}.encode())
+		if moved == 0 {
+			return nil
+		}
+		sr := segmentRecord{}
+		v, err := tx.Get(ctx, segmentKey(d, fresh))
+		switch {
+		case err == nil:
+			if sr, err = decodeSegmentRecord(v); err != nil {
+				return err
+			}
+		case !errors.Is(err, kv.ErrNotFound):
+			return err
+		}
+		sr.records += moved
+		return tx.Set(segmentKey(d, fresh), sr.encode())
 	})
-	if err != nil {
-		return fmt.Errorf("compact %s: %w", oldKey, err) // the new object: as in tierOnce
-	}
-	return nil
+	return skipped, err
 }
 
 // deleteRetiredBlobs deletes the objects of retired segments whose grace

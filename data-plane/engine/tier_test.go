@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -223,6 +224,52 @@ func TestTierCorruptFrame(t *testing.T) {
 		}
 		if st := storage(t, e2, r); st.Messages != 1 {
 			t.Fatalf("storage %+v: the corrupt message should stay", st)
+		}
+	})
+}
+
+// A segment object overwritten with garbage is detected by its checks and
+// none of its messages is delivered; they stay stored, and once the object
+// is right again (restored from a backup) they are delivered intact, by
+// the same engine: a corrupt copy it read must not stay in its cache.
+func TestTierCorruptSegmentRestored(t *testing.T) {
+	forEachTierDriver(t, func(t *testing.T, store kv.Store, blobs blob.Store) {
+		clock := newFakeClock()
+		opts := tierOptions(blobs)
+		opts.SegmentRecords = 1000
+		e := newTierEngineShards(t, store, clock.Now, opts, 1)
+		r := mustCreate(t, e, "corrupt-restored", nil)
+		sent := sendVaried(t, e, r, 20, false)
+		clock.Advance(11 * time.Minute)
+		mustTier(t, e)
+		keys := listSegments(t, blobs)
+		if len(keys) != 1 {
+			t.Fatalf("%d segments, want 1", len(keys))
+		}
+		good, err := blobs.Get(ctx, keys[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		garbage := bytes.Repeat([]byte("garbage!"), len(good)/8+1)[:len(good)]
+		if err := blobs.Put(ctx, keys[0], garbage); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 { // read it more than once, so a reader would cache it
+			if msgs := receive(t, e, r, 10); len(msgs) != 0 {
+				t.Fatalf("delivered %d messages of a corrupt segment", len(msgs))
+			}
+		}
+		if cs := e.ColdStats(); cs.Corrupt == 0 {
+			t.Fatalf("cold stats %+v: corruption not reported", cs)
+		}
+		if st := storage(t, e, r); st.Messages != 20 {
+			t.Fatalf("storage %+v: the messages should stay", st)
+		}
+		if err := blobs.Put(ctx, keys[0], good); err != nil {
+			t.Fatal(err)
+		}
+		if seen := drainChecked(t, e, r, sent); len(seen) != len(sent) {
+			t.Fatalf("%d of %d delivered after the restore", len(seen), len(sent))
 		}
 	})
 }

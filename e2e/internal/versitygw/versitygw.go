@@ -103,6 +103,10 @@ func start(bin, dir string) (Server, func(), error) {
 	}
 	addr := l.Addr().String()
 	l.Close()
+	return startAt(bin, dir, addr)
+}
+
+func startAt(bin, dir, addr string) (Server, func(), error) {
 	cmd := exec.Command(bin, "--port", addr, "--health", healthPath, "--quiet", "posix", dir)
 	// VGW_ and ROOT_ variables would override these flags and keys.
 	for _, kv := range os.Environ() {
@@ -204,4 +208,63 @@ func (s Server) call(method, path string, query url.Values) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: %s: %.300s", method, path, resp.Status, body)
 	}
 	return body, nil
+}
+
+// Process is a versitygw a fault test stops and starts again, on the same
+// port and directory, so clients that knew it reach it again.
+type Process struct {
+	Server
+	// Dir is the posix backend's directory: an object is the file
+	// Dir/bucket/key.
+	Dir  string
+	bin  string
+	stop func()
+}
+
+// StartProcess is Start for a server the test stops and restarts.
+func StartProcess(t testing.TB) *Process {
+	t.Helper()
+	bin := find()
+	if bin == "" {
+		testenv.Missing(t, "versitygw (looked in $PATH and $(go env GOPATH)/bin)", install)
+	}
+	p := &Process{Dir: t.TempDir(), bin: bin}
+	var errs []error
+	for range startAttempts {
+		srv, stop, err := start(bin, p.Dir)
+		if err == nil {
+			p.Server, p.stop = srv, stop
+			t.Cleanup(p.Stop)
+			return p
+		}
+		errs = append(errs, err)
+	}
+	t.Fatalf("start %s: %v", bin, errors.Join(errs...))
+	return nil
+}
+
+// Stop kills the server (SIGKILL); it is a no-op when it is stopped.
+func (p *Process) Stop() {
+	if p.stop != nil {
+		p.stop()
+		p.stop = nil
+	}
+}
+
+// Restart starts the stopped server again on its address and directory.
+func (p *Process) Restart() error {
+	if p.stop != nil {
+		return errors.New("versitygw is running")
+	}
+	var errs []error
+	for range startAttempts { // the port may linger a moment
+		_, stop, err := startAt(p.bin, p.Dir, p.Endpoint)
+		if err == nil {
+			p.stop = stop
+			return nil
+		}
+		errs = append(errs, err)
+		time.Sleep(200 * time.Millisecond)
+	}
+	return errors.Join(errs...)
 }

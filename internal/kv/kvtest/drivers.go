@@ -108,7 +108,7 @@ func OpenMockTiKVWithOptions(tb testing.TB, opts tikv.Options) (*tikv.Store, *te
 		tb.Fatalf("mock tikv: %v", err)
 	}
 	testutils.BootstrapWithSingleStore(cluster)
-	store, err := clienttikv.NewTestTiKVStore(client, pdClient, nil, nil, 0)
+	store, err := clienttikv.NewTestTiKVStore(client, pdClient, func(c clienttikv.Client) clienttikv.Client { return noWaitClient{c} }, nil, 0)
 	if err != nil {
 		tb.Fatalf("mock tikv store: %v", err)
 	}
