@@ -34,7 +34,8 @@ import (
 //     sends waiting for it. A waiter woken after it last looked that
 //     leaves without looking again (its context ended, or it left with
 //     messages of an earlier look) passes its wake-up on to the next
-//     waiter, and a look that finds messages ready is repeated a
+//     waiter, and a look that finds messages ready (it wakes waiters for
+//     those that the waiters already woken will not claim) is repeated a
 //     PollInterval later, so a wake-up a claim did not use (one limited by
 //     admission, one that lost a race) only delays a message, by at most
 //     about a PollInterval.
@@ -65,10 +66,13 @@ type waiters struct {
 // watcher stands for this node's waiters on one data range.
 type watcher struct {
 	d     did
-	n     int           // waiters; guarded by waiters.mu
-	armed list.List     // of *waiter not yet woken, longest waiting first; guarded by waiters.mu
-	look  chan struct{} // capacity 1: look at the store soon
-	gone  chan struct{} // closed when the last waiter leaves
+	n     int       // waiters; guarded by waiters.mu
+	armed list.List // of *waiter not yet woken, longest waiting first; guarded by waiters.mu
+	// coming is the sum of the wants of the waiters woken and not yet
+	// armed again, whose looks are still to come; guarded by waiters.mu.
+	coming int
+	look   chan struct{} // capacity 1: look at the store soon
+	gone   chan struct{} // closed when the last waiter leaves
 }
 
 // waiter is one receive waiting on a watcher.
@@ -77,6 +81,9 @@ type waiter struct {
 	want  int           // the most messages it claims at once
 	woken chan struct{} // capacity 1: a wake-up it has not looked after
 	elem  *list.Element // in w.armed while armed; guarded by waiters.mu
+	// coming: woken and not yet armed again, so counted in w.coming;
+	// guarded by waiters.mu.
+	coming bool
 }
 
 // wakeAll is a wake-up for every waiter: a queue deleted or purged, or
@@ -139,6 +146,7 @@ func (ws *waiters) arm(wt *waiter) <-chan struct{} {
 	case <-wt.woken:
 	default:
 	}
+	wt.arrived()
 	if wt.elem == nil {
 		wt.elem = wt.w.armed.PushBack(wt)
 	}
@@ -155,6 +163,7 @@ func (ws *waiters) leave(wt *waiter) {
 		w.armed.Remove(wt.elem)
 		wt.elem = nil
 	}
+	wt.arrived()
 	select {
 	case <-wt.woken:
 		w.wake(wt.want)
@@ -176,6 +185,8 @@ func (w *watcher) wake(n int) {
 		}
 		wt := w.armed.Remove(front).(*waiter)
 		wt.elem = nil
+		wt.coming = true
+		w.coming += wt.want
 		select {
 		case wt.woken <- struct{}{}:
 		default:
@@ -184,10 +195,27 @@ func (w *watcher) wake(n int) {
 	}
 }
 
-// wants is the sum of the armed waiters' wants (at least 1), the most
-// messages a look need count. Call it with waiters.mu held.
+// found wakes waiters for ready messages a look found. Those already
+// woken claim what is ready when they look, so it wakes others only for
+// the rest; if one of them claims less (admission, a lost race), the next
+// look, a PollInterval on, finds what is left. Call it with waiters.mu
+// held.
+func (w *watcher) found(ready int) { w.wake(ready - w.coming) }
+
+// arrived takes a woken waiter out of its watcher's coming looks. Call
+// it with waiters.mu held.
+func (wt *waiter) arrived() {
+	if wt.coming {
+		wt.coming = false
+		wt.w.coming -= wt.want
+	}
+}
+
+// wants is the sum of the wants of the armed waiters and of those woken
+// whose looks are to come (at least 1): the most messages a look need
+// count. Call it with waiters.mu held.
 func (w *watcher) wants() int {
-	n := 0
+	n := w.coming
 	for e := w.armed.Front(); e != nil; e = e.Next() {
 		n += e.Value.(*waiter).want
 	}
@@ -283,7 +311,7 @@ func (ws *waiters) watch(w *watcher) {
 			schedule(last.Add(interval))
 		case ready > 0:
 			ws.mu.Lock()
-			w.wake(ready)
+			w.found(ready)
 			ws.mu.Unlock()
 			schedule(last.Add(interval)) // the waiters' claims move entries it has not seen
 		case next > 0:

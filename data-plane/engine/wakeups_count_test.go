@@ -64,14 +64,35 @@ func TestWakeUpCoversItsMessagesOnly(t *testing.T) {
 	l.Leave(a) // a took its wake-up and looked: nothing to pass on
 	wantWoken(t, "a left after looking", woken(chC), false)
 
-	d, e := l.Join(1), l.Join(1)
-	chD, chE := l.Arm(d), l.Arm(e)
-	l.NotifyAll()
-	wantWoken(t, "a queue purged", woken(chC, chD, chE), true, true, true)
+	// A look finds 3 ready while c (wants 1) is woken and yet to look:
+	// it wakes waiters for the other 2 only.
+	d, e, f := l.Join(1), l.Join(1), l.Join(1)
+	chD, chE, chF := l.Arm(d), l.Arm(e), l.Arm(f)
 	l.Notify(1)
-	wantWoken(t, "nobody armed", woken(chC, chD, chE), false, false, false)
+	wantWoken(t, "1 message, c first", woken(chC, chD, chE, chF), true, false, false, false)
+	l.Found(3)
+	wantWoken(t, "3 ready, c to look", woken(chC, chD, chE, chF), false, true, true, false)
 	l.Arm(c)
-	wantWoken(t, "armed after the wake-up", woken(chC), false)
+	l.Arm(d)
+	l.Arm(e) // the line: f, c, d, e; none to look
+	l.Found(1)
+	if len(chF) != 1 || len(chC) != 0 {
+		t.Fatalf("1 ready, none to look: woken f %d, c %d; want f only", len(chF), len(chC))
+	}
+	l.Leave(f) // woken by the look and gone without looking: c gets it
+	wantWoken(t, "f left holding a wake-up", woken(chC, chD, chE), true, false, false)
+	l.Arm(c)
+	l.Leave(c)
+	l.Leave(e) // the line: d
+
+	e = l.Join(1)
+	chE = l.Arm(e)
+	l.NotifyAll()
+	wantWoken(t, "a queue purged", woken(chD, chE), true, true)
+	l.Notify(1)
+	wantWoken(t, "nobody armed", woken(chD, chE), false, false)
+	l.Arm(d)
+	wantWoken(t, "armed after the wake-up", woken(chD), false)
 }
 
 // One message sent to a queue with many idle long polls makes one of

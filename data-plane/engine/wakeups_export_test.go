@@ -39,4 +39,12 @@ func (l *WaitLine) Join(want int) LineWaiter         { return LineWaiter{l.ws.jo
 func (l *WaitLine) Arm(w LineWaiter) <-chan struct{} { return l.ws.arm(w.wt) }
 func (l *WaitLine) Leave(w LineWaiter)               { l.ws.leave(w.wt) }
 func (l *WaitLine) Notify(n int)                     { l.ws.notifyN(l.d, n) }
-func (l *WaitLine) NotifyAll()                       { l.ws.notify(l.d) }
+
+// Found is what the watcher does when its look finds ready messages.
+func (l *WaitLine) Found(ready int) {
+	l.ws.mu.Lock()
+	defer l.ws.mu.Unlock()
+	l.ws.watchers[l.d].found(ready)
+}
+
+func (l *WaitLine) NotifyAll() { l.ws.notify(l.d) }
