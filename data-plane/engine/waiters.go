@@ -90,6 +90,12 @@ type waiter struct {
 // a change whose number of messages is not known.
 const wakeAll = math.MaxInt
 
+// maxLookCount bounds the ready messages a watcher's look counts, so a
+// look over a backlog with many waiters stays a few short scans: ten full
+// receives' worth. Receives it did not wake find the rest when their
+// clients call again, or at the next look, a PollInterval on.
+const maxLookCount = 100
+
 func newWaiters() *waiters {
 	return &waiters{watchers: map[did]*watcher{}, pending: map[did]struct{}{}}
 }
@@ -300,7 +306,7 @@ func (ws *waiters) watch(w *watcher) {
 		}
 		last, due = time.Now(), time.Time{}
 		ws.mu.Lock()
-		limit := w.wants()
+		limit := min(w.wants(), maxLookCount)
 		ws.mu.Unlock()
 		ready, next, err := ws.e.lookAhead(ws.ctx, w.d, limit)
 		switch {
