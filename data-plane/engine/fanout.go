@@ -120,7 +120,7 @@ func (e *Engine) Fanout(ctx context.Context, plan func(ctx context.Context, tx k
 		e.counts.add(s.d, s.n)
 		switch {
 		case s.visible:
-			e.waiters.notify(s.d)
+			e.waiters.notifyN(s.d, int(s.n.n))
 		case s.n.n > 0:
 			e.waiters.changed(s.d)
 		}

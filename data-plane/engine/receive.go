@@ -144,17 +144,17 @@ func (e *Engine) ReceiveMessage(ctx context.Context, ref queues.Ref, in ReceiveI
 	// The queue's watcher looks at the store for all its waiters on this
 	// node and wakes them (waiters.go); at the deadline a waiter looks once
 	// more itself, in case a wake-up was lost.
-	w := e.waiters.join(st.d)
+	w := e.waiters.join(st.d, in.MaxNumberOfMessages)
 	defer func() { e.waiters.leave(w) }()
 	for {
-		woken := e.waiters.wakeup(w)
+		woken := e.waiters.arm(w)
 		msgs, st, err = e.receiveOnce(ctx, ref, in)
 		if err != nil || len(msgs) > 0 {
 			return msgs, err
 		}
-		if st.d != w.d { // purged or recreated: wait on the new data range
+		if st.d != w.w.d { // purged or recreated: wait on the new data range
 			e.waiters.leave(w)
-			w = e.waiters.join(st.d)
+			w = e.waiters.join(st.d, in.MaxNumberOfMessages)
 			continue
 		}
 		left := time.Until(deadline)

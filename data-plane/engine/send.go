@@ -133,7 +133,7 @@ func (e *Engine) sendBatch(ctx context.Context, ref queues.Ref, entries []SendIn
 	e.counts.add(d, sent)
 	switch {
 	case visible:
-		e.waiters.notify(d)
+		e.waiters.notifyN(d, int(sent.n))
 	case sent.n > 0: // delayed: watchers need to learn when
 		e.waiters.changed(d)
 	}

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"container/list"
 	"context"
 	"encoding/binary"
 	"hash/fnv"
+	"math"
 	"sync"
 	"time"
 )
@@ -15,7 +17,7 @@ import (
 //
 //   - A commit that makes messages receivable, or changes when they will
 //     be, calls notify or changed: this node's watcher of the queue wakes
-//     its waiters at once (notify) and looks at the queue again, and the
+//     waiters at once (notify) and looks at the queue again, and the
 //     queue's data id is published under R/ for other nodes.
 //   - A watcher looks at the queue (one read-only transaction for all its
 //     waiters) when it starts, when another node published a change, when
@@ -23,7 +25,20 @@ import (
 //     PollInterval after a look that found messages ready, while waiters
 //     race for them (which may leave new in-flight entries it has not
 //     seen). It looks at most once per PollInterval. Finding messages
-//     ready, it wakes all its waiters; they claim as before.
+//     ready, it wakes waiters for them; they claim as before.
+//   - A wake-up is for a number of messages: the longest-waiting waiters
+//     whose MaxNumberOfMessages add up to it are woken, not all of them.
+//     Waking all for every send made each of a queue's idle receivers
+//     claim after every send, though one could take the lot: a claim that
+//     finds nothing still runs under the store's writer lock, ahead of
+//     sends waiting for it. A waiter woken after it last looked that
+//     leaves without looking again (its context ended, or it left with
+//     messages of an earlier look) passes its wake-up on to the next
+//     waiter, and a look that finds messages ready (it wakes waiters for
+//     those that the waiters already woken will not claim) is repeated a
+//     PollInterval later, so a wake-up a claim did not use (one limited by
+//     admission, one that lost a race) only delays a message, by at most
+//     about a PollInterval.
 //   - Every PollInterval, while this node has watchers, one scan of R/
 //     finds the queues other nodes changed and prods their watchers.
 //
@@ -50,12 +65,36 @@ type waiters struct {
 
 // watcher stands for this node's waiters on one data range.
 type watcher struct {
-	d    did
-	n    int           // waiters; guarded by waiters.mu
-	wake chan struct{} // closed to wake the waiters; guarded by waiters.mu
-	look chan struct{} // capacity 1: look at the store soon
-	gone chan struct{} // closed when the last waiter leaves
+	d     did
+	n     int       // waiters; guarded by waiters.mu
+	armed list.List // of *waiter not yet woken, longest waiting first; guarded by waiters.mu
+	// coming is the sum of the wants of the waiters woken and not yet
+	// armed again, whose looks are still to come; guarded by waiters.mu.
+	coming int
+	look   chan struct{} // capacity 1: look at the store soon
+	gone   chan struct{} // closed when the last waiter leaves
 }
+
+// waiter is one receive waiting on a watcher.
+type waiter struct {
+	w     *watcher
+	want  int           // the most messages it claims at once
+	woken chan struct{} // capacity 1: a wake-up it has not looked after
+	elem  *list.Element // in w.armed while armed; guarded by waiters.mu
+	// coming: woken and not yet armed again, so counted in w.coming;
+	// guarded by waiters.mu.
+	coming bool
+}
+
+// wakeAll is a wake-up for every waiter: a queue deleted or purged, or
+// a change whose number of messages is not known.
+const wakeAll = math.MaxInt
+
+// maxLookCount bounds the ready messages a watcher's look counts, so a
+// look over a backlog with many waiters stays a few short scans: ten full
+// receives' worth. Receives it did not wake find the rest when their
+// clients call again, or at the next look, a PollInterval on.
+const maxLookCount = 100
 
 func newWaiters() *waiters {
 	return &waiters{watchers: map[did]*watcher{}, pending: map[did]struct{}{}}
@@ -80,15 +119,15 @@ func (ws *waiters) close() {
 	ws.wg.Wait()
 }
 
-// join registers a waiter on the data range. Take its wake channel with
-// wakeup before looking for messages, so a change in between is not
-// missed, and call leave when done.
-func (ws *waiters) join(d did) *watcher {
+// join registers a waiter on the data range that claims up to want
+// messages at once. Arm it before each look for messages, so a change in
+// between is not missed, and call leave when done.
+func (ws *waiters) join(d did, want int) *waiter {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	w := ws.watchers[d]
 	if w == nil {
-		w = &watcher{d: d, wake: make(chan struct{}), look: make(chan struct{}, 1), gone: make(chan struct{})}
+		w = &watcher{d: d, look: make(chan struct{}, 1), gone: make(chan struct{})}
 		ws.watchers[d] = w
 		if !ws.closed {
 			ws.wg.Add(1)
@@ -101,44 +140,115 @@ func (ws *waiters) join(d did) *watcher {
 		}
 	}
 	w.n++
-	return w
+	return &waiter{w: w, want: max(want, 1), woken: make(chan struct{}, 1)}
 }
 
-// wakeup returns a channel closed at the watcher's next wake.
-func (ws *waiters) wakeup(w *watcher) <-chan struct{} {
+// arm puts the waiter in line for the next wake-up and returns the channel
+// it arrives on. The look that follows covers any wake-up before it.
+func (ws *waiters) arm(wt *waiter) <-chan struct{} {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
-	return w.wake
+	select {
+	case <-wt.woken:
+	default:
+	}
+	wt.arrived()
+	if wt.elem == nil {
+		wt.elem = wt.w.armed.PushBack(wt)
+	}
+	return wt.woken
 }
 
-// leave unregisters a waiter; the last one stops the watcher.
-func (ws *waiters) leave(w *watcher) {
+// leave unregisters a waiter; the last one stops the watcher. A wake-up
+// it got after its last look goes to the next waiter in line.
+func (ws *waiters) leave(wt *waiter) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
+	w := wt.w
+	if wt.elem != nil {
+		w.armed.Remove(wt.elem)
+		wt.elem = nil
+	}
+	wt.arrived()
+	select {
+	case <-wt.woken:
+		w.wake(wt.want)
+	default:
+	}
 	if w.n--; w.n == 0 {
 		delete(ws.watchers, w.d)
 		close(w.gone)
 	}
 }
 
+// wake wakes the armed waiters, longest waiting first, until their wants
+// cover n messages. Call it with waiters.mu held.
+func (w *watcher) wake(n int) {
+	for n > 0 {
+		front := w.armed.Front()
+		if front == nil {
+			return
+		}
+		wt := w.armed.Remove(front).(*waiter)
+		wt.elem = nil
+		wt.coming = true
+		w.coming += wt.want
+		select {
+		case wt.woken <- struct{}{}:
+		default:
+		}
+		n -= wt.want
+	}
+}
+
+// found wakes waiters for ready messages a look found. Those already
+// woken claim what is ready when they look, so it wakes others only for
+// the rest; if one of them claims less (admission, a lost race), the next
+// look, a PollInterval on, finds what is left. Call it with waiters.mu
+// held.
+func (w *watcher) found(ready int) { w.wake(ready - w.coming) }
+
+// arrived takes a woken waiter out of its watcher's coming looks. Call
+// it with waiters.mu held.
+func (wt *waiter) arrived() {
+	if wt.coming {
+		wt.coming = false
+		wt.w.coming -= wt.want
+	}
+}
+
+// wants is the sum of the wants of the armed waiters and of those woken
+// whose looks are to come (at least 1): the most messages a look need
+// count. Call it with waiters.mu held.
+func (w *watcher) wants() int {
+	n := w.coming
+	for e := w.armed.Front(); e != nil; e = e.Next() {
+		n += e.Value.(*waiter).want
+	}
+	return max(n, 1)
+}
+
 // notify is called after a commit that may have made messages of the data
 // range receivable: this node's waiters wake at once, other nodes' within
 // about a PollInterval.
-func (ws *waiters) notify(d did) { ws.signal(d, true) }
+func (ws *waiters) notify(d did) { ws.signal(d, wakeAll) }
+
+// notifyN is notify for a commit that made at most n messages receivable
+// (a send): waiters for n messages wake, not all.
+func (ws *waiters) notifyN(d did, n int) { ws.signal(d, n) }
 
 // changed is called after a commit that changed when messages of the data
 // range become receivable (a delayed send, a visibility change), so that
 // watchers here and on other nodes look again.
-func (ws *waiters) changed(d did) { ws.signal(d, false) }
+func (ws *waiters) changed(d did) { ws.signal(d, 0) }
 
-func (ws *waiters) signal(d did, wake bool) {
+// signal wakes this node's waiters for n messages, has its watcher look,
+// and publishes the change for other nodes.
+func (ws *waiters) signal(d did, n int) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if w := ws.watchers[d]; w != nil {
-		if wake {
-			close(w.wake)
-			w.wake = make(chan struct{})
-		}
+		w.wake(n)
 		w.prod()
 	}
 	ws.pending[d] = struct{}{}
@@ -195,17 +305,19 @@ func (ws *waiters) watch(w *watcher) {
 		case <-timer.C:
 		}
 		last, due = time.Now(), time.Time{}
-		ready, next, err := ws.e.lookAhead(ws.ctx, w.d)
+		ws.mu.Lock()
+		limit := min(w.wants(), maxLookCount)
+		ws.mu.Unlock()
+		ready, next, err := ws.e.lookAhead(ws.ctx, w.d, limit)
 		switch {
 		case err != nil:
 			if ws.ctx.Err() == nil {
 				ws.e.log.Warn("long poll: look at queue", "error", err)
 			}
 			schedule(last.Add(interval))
-		case ready:
+		case ready > 0:
 			ws.mu.Lock()
-			close(w.wake)
-			w.wake = make(chan struct{})
+			w.found(ready)
 			ws.mu.Unlock()
 			schedule(last.Add(interval)) // the waiters' claims move entries it has not seen
 		case next > 0:

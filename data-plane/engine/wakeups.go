@@ -52,29 +52,34 @@ func parseRecentKey(k []byte) (at int64, d did, tag [8]byte, ok bool) {
 	return int64(binary.BigEndian.Uint64(rest)), d, tag, true
 }
 
-// lookAhead reports whether the data range holds a message receivable
-// now, or else when the earliest in-flight or delayed one becomes so (0:
+// lookAhead counts the data range's messages receivable now, up to limit
+// (a purged or deleted queue's old range counts as wakeAll), or else
+// reports when the earliest in-flight or delayed one becomes so (0:
 // none). It reads the ready part of each shard as a receive does (raising
 // floors and hints), then the first entry after now.
-func (e *Engine) lookAhead(ctx context.Context, d did) (ready bool, next int64, err error) {
+func (e *Engine) lookAhead(ctx context.Context, d did, limit int) (ready int, next int64, err error) {
 	err = e.store.View(ctx, func(r kv.Reader) error {
-		ready, next = false, 0
+		ready, next = 0, 0
 		// A purged or deleted queue's old range: its waiters must look
 		// at the queue again.
 		if _, err := r.Get(ctx, queues.GarbageKey(d)); !isNotFound(err) {
-			ready = err == nil
+			if err == nil {
+				ready = wakeAll
+			}
 			return err
 		}
 		now := e.clock().UnixMilli()
 		for shard := range uint8(e.opts.Shards) {
-			entries, err := e.scanReady(ctx, r, d, shard, now, 1)
+			entries, err := e.scanReady(ctx, r, d, shard, now, limit-ready)
 			if err != nil {
 				return err
 			}
-			if len(entries) > 0 {
-				ready = true
+			if ready += len(entries); ready >= limit {
 				return nil
 			}
+		}
+		if ready > 0 {
+			return nil
 		}
 		for shard := range uint8(e.opts.Shards) {
 			kvs, err := r.Scan(ctx, indexBound(d, shard, now+1), indexBound(d, shard, math.MaxInt64), 1)
@@ -88,7 +93,7 @@ func (e *Engine) lookAhead(ctx context.Context, d did) (ready bool, next int64, 
 		return nil
 	})
 	if err != nil {
-		return false, 0, fmt.Errorf("look at data range %x: %w", d, err)
+		return 0, 0, fmt.Errorf("look at data range %x: %w", d, err)
 	}
 	return ready, next, nil
 }

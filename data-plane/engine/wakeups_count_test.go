@@ -1,0 +1,222 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+)
+
+// woken reports which of the channels hold a wake-up, taking it.
+func woken(chs ...<-chan struct{}) []bool {
+	out := make([]bool, len(chs))
+	for i, ch := range chs {
+		select {
+		case <-ch:
+			out[i] = true
+		default:
+		}
+	}
+	return out
+}
+
+func wantWoken(t *testing.T, what string, got []bool, want ...bool) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("%s: woken %v, want %v", what, got, want)
+	}
+}
+
+// A wake-up for n messages wakes the longest-waiting waiters whose wants
+// cover n, not every waiter; a waiter that leaves holding a wake-up it
+// has not looked after passes it on, so none is lost.
+func TestWakeUpCoversItsMessagesOnly(t *testing.T) {
+	l := engine.NewWaitLine()
+	a, b, c := l.Join(10), l.Join(1), l.Join(1)
+	chA, chB, chC := l.Arm(a), l.Arm(b), l.Arm(c)
+
+	l.Notify(1)
+	wantWoken(t, "1 message, 3 waiters", woken(chA, chB, chC), true, false, false)
+
+	l.Arm(a) // a looked and waits again, behind b and c
+	l.Notify(2)
+	wantWoken(t, "2 messages, wants 1, 1, 10", woken(chA, chB, chC), false, true, true)
+
+	l.Arm(b)
+	l.Arm(c) // the line: a, b, c
+	l.Notify(5)
+	wantWoken(t, "5 messages, a wants 10", woken(chA, chB, chC), true, false, false)
+
+	l.Arm(a) // the line: b, c, a
+	l.Notify(1)
+	l.Leave(b) // woken, and gone without looking: c gets the wake-up
+	wantWoken(t, "b left holding a wake-up", woken(chA, chC), false, true)
+
+	l.Arm(c) // the line: a, c
+	l.Notify(1)
+	wantWoken(t, "1 message, a first", woken(chA, chC), true, false)
+	l.Leave(a) // a took its wake-up and looked: nothing to pass on
+	wantWoken(t, "a left after looking", woken(chC), false)
+
+	// A look finds 3 ready while c (wants 1) is woken and yet to look:
+	// it wakes waiters for the other 2 only.
+	d, e, f := l.Join(1), l.Join(1), l.Join(1)
+	chD, chE, chF := l.Arm(d), l.Arm(e), l.Arm(f)
+	l.Notify(1)
+	wantWoken(t, "1 message, c first", woken(chC, chD, chE, chF), true, false, false, false)
+	l.Found(3)
+	wantWoken(t, "3 ready, c to look", woken(chC, chD, chE, chF), false, true, true, false)
+	l.Arm(c)
+	l.Arm(d)
+	l.Arm(e) // the line: f, c, d, e; none to look
+	l.Found(1)
+	if len(chF) != 1 || len(chC) != 0 {
+		t.Fatalf("1 ready, none to look: woken f %d, c %d; want f only", len(chF), len(chC))
+	}
+	l.Leave(f) // woken by the look and gone without looking: c gets it
+	wantWoken(t, "f left holding a wake-up", woken(chC, chD, chE), true, false, false)
+	l.Arm(c)
+	l.Leave(c)
+	l.Leave(e) // the line: d
+
+	e = l.Join(1)
+	chE = l.Arm(e)
+	l.NotifyAll()
+	wantWoken(t, "a queue purged", woken(chD, chE), true, true)
+	l.Notify(1)
+	wantWoken(t, "nobody armed", woken(chD, chE), false, false)
+	l.Arm(d)
+	wantWoken(t, "armed after the wake-up", woken(chD), false)
+}
+
+// One message sent to a queue with many idle long polls makes one of
+// them look at the queue, not all: waking all made every waiter read the
+// queue, or claim under the store's writer lock, after every send, while
+// one claim could take the message.
+func TestSendWakesWaitersForItsMessagesOnly(t *testing.T) {
+	const waiters = 60
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		ops := &storeOps{Store: store}
+		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+		q := mustCreate(t, e, "q", nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		results := make(chan polled, waiters)
+		var wg sync.WaitGroup
+		for range waiters {
+			wg.Go(func() { results <- <-longPoll(ctx, e, q) })
+		}
+		defer func() { cancel(); wg.Wait() }()
+		waitUntil(t, "every receive waits", func() bool { return e.ArmedWaiters() == waiters })
+		time.Sleep(1500 * time.Millisecond) // past the watcher's first look and the first read of R/
+
+		before := ops.snapshot()
+		mustSend(t, e, q, "one")
+		if r := await(t, "the message", results, 5*time.Second); len(r.msgs) != 1 {
+			t.Fatalf("got %d messages", len(r.msgs))
+		}
+		waitUntil(t, "the others wait again", func() bool { return e.ArmedWaiters() == waiters-1 })
+		time.Sleep(200 * time.Millisecond)
+		// The send, its R/ entry, a look, the woken waiter's read and claim,
+		// perhaps one more waiter the look woke before that claim, and a
+		// read of R/: not one read per waiter.
+		txns := ops.snapshot().txns - before.txns
+		t.Logf("%d waiters, 1 message: %d transactions", waiters, txns)
+		if txns > waiters/4 {
+			t.Errorf("%d transactions for 1 message and %d waiters, want at most %d", txns, waiters, waiters/4)
+		}
+	})
+}
+
+// Waiters that want different numbers of messages get every message sent
+// in bursts of 1 to 10 soon after it is sent, though their waits are 20 s
+// and the watcher's own looks 10 s apart: no wake-up is lost, neither one
+// for fewer messages than were sent nor one that reached a waiter while
+// it was claiming others (it leaves with those and passes the wake-up on).
+func TestWakeUpsReachEveryMessage(t *testing.T) {
+	const (
+		waiters  = 12
+		messages = 300
+		bound    = 4 * time.Second // far below the watcher's 10 s and the 20 s wait
+	)
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		e := newNode(t, store, 10*time.Second)
+		q := mustCreate(t, e, "q", nil)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var (
+			mu   sync.Mutex
+			sent = map[string]time.Time{}
+			late []string
+			got  int
+		)
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range waiters {
+			wg.Go(func() {
+				rng := rand.New(rand.NewPCG(uint64(i), 1))
+				for ctx.Err() == nil {
+					msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{MaxNumberOfMessages: rng.IntN(10) + 1, WaitTimeSeconds: intp(20)})
+					if err != nil {
+						if ctx.Err() == nil {
+							t.Error(err)
+						}
+						return
+					}
+					now := time.Now()
+					mu.Lock()
+					for _, m := range msgs {
+						if lag := now.Sub(sent[m.Body]); lag > bound {
+							late = append(late, fmt.Sprintf("%s after %v", m.Body, lag))
+						}
+						if got++; got == messages {
+							close(done)
+						}
+					}
+					mu.Unlock()
+					for _, m := range msgs {
+						if err := e.DeleteMessage(ctx, q, m.ReceiptHandle); err != nil && ctx.Err() == nil {
+							t.Error(err)
+						}
+					}
+				}
+			})
+		}
+		defer wg.Wait()
+		waitUntil(t, "receives wait", func() bool { return e.ArmedWaiters() >= waiters/2 })
+
+		rng := rand.New(rand.NewPCG(7, 7))
+		for n := 0; n < messages; {
+			batch := make([]engine.SendInput, min(rng.IntN(10)+1, messages-n))
+			mu.Lock()
+			for i := range batch {
+				batch[i].Body = fmt.Sprint("m", n)
+				sent[batch[i].Body] = time.Now()
+				n++
+			}
+			mu.Unlock()
+			if _, err := e.SendMessageBatch(ctx, q, batch); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Duration(rng.IntN(20)) * time.Millisecond)
+		}
+		select {
+		case <-done:
+		case <-time.After(bound + 10*time.Second):
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("%d of %d messages received", got, messages)
+		}
+		cancel()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(late) > 0 {
+			t.Errorf("%d messages received more than %v after their send: %v", len(late), bound, late)
+		}
+	})
+}
