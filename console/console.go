@@ -43,9 +43,11 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // Gauges reads a queue's gauges (engine.Engine does): the console shows
-// the age of the oldest message from them.
+// the age of the oldest message from them, and the queue's undecided half
+// (transactional) messages.
 type Gauges interface {
 	QueueGauges(ctx context.Context, ref queues.Ref) (engine.QueueGauges, error)
+	HalfMessages(ctx context.Context, ref queues.Ref, n int) (engine.HalfMessages, error)
 }
 
 // Options configures a Console.
@@ -58,7 +60,8 @@ type Options struct {
 	// plane, where the message, purge and redrive panels say so.
 	SQS *sqsapi.Handler
 	// Gauges, when set, gives the queue list the age of each queue's
-	// oldest message.
+	// oldest message and its undecided half messages, and the queue page
+	// the oldest of those.
 	Gauges Gauges
 	// Log receives the audit records and errors.
 	Log   *slog.Logger

@@ -24,7 +24,8 @@ type queueRow struct {
 	Visible, InFlight, Delayed string
 	OldestMillis               int64
 	HotBytes, ColdBytes        int64
-	DeadLetterTarget           string // the queue's DLQ, from its redrive policy
+	DeadLetterTarget           string    // the queue's DLQ, from its redrive policy
+	Half                       *halfView // undecided half messages; nil without gauges
 	Error                      string
 }
 
@@ -61,10 +62,12 @@ func (c *Console) queueListData(r *http.Request, s *session) (queueListView, err
 		if c.opts.Gauges != nil {
 			// The control plane just answered for this queue, so the
 			// user may read it.
-			g, err := c.opts.Gauges.QueueGauges(r.Context(), queues.Ref{Account: account, Region: c.opts.Region, Name: name})
+			ref := queues.Ref{Account: account, Region: c.opts.Region, Name: name}
+			g, err := c.opts.Gauges.QueueGauges(r.Context(), ref)
 			if err == nil {
 				row.OldestMillis = g.OldestAgeMillis
 			}
+			row.Half = c.halfMessages(r.Context(), ref, 0)
 		}
 		v.Rows = append(v.Rows, row)
 	}
@@ -153,6 +156,7 @@ type queuePageView struct {
 	Moves      moveTasksView
 	TagsText   string
 	PolicyText string
+	Half       *halfView // undecided half messages; nil without gauges
 }
 
 func redriveOf(q api.Queue) redrive {
@@ -182,7 +186,8 @@ func (c *Console) queueView(r *http.Request, s *session) (queuePageView, error) 
 		return queuePageView{}, err
 	}
 	v := queuePageView{Q: q, FIFO: q.Attributes[queues.AttrFifoQueue] == "true", Redrive: redriveOf(q), HasSQS: c.sqs != nil,
-		PolicyText: q.Attributes[queues.AttrPolicy]}
+		PolicyText: q.Attributes[queues.AttrPolicy],
+		Half:       c.halfMessages(ctx, queues.Ref{Account: account, Region: c.opts.Region, Name: name}, halfListed)}
 	for _, spec := range specsFor(v.FIFO) {
 		v.Fields = append(v.Fields, attrField{attributeSpec: spec, Value: q.Attributes[spec.Name]})
 	}

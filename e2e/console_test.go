@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluice-mq/sluice/e2e/internal/sluiceproc"
 	"github.com/sluice-mq/sluice/e2e/internal/testenv"
+	"github.com/sluice-mq/sluice/sdk/queue"
 )
 
 // screenshotsEnv names a directory to write the console's screenshots to
@@ -153,6 +154,17 @@ func TestConsoleJourney(t *testing.T) {
 	if refreshed, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#queue-rows"), "data-refreshed")); err != nil || !refreshed.Exists {
 		t.Errorf("the rows were not refreshed in place (data-refreshed %+v, %v)", refreshed, err)
 	}
+	// An undecided half message shows in its own column until committed.
+	_, txID, err := queue.SendHalfMessage(context.Background(), sqsc, "orders", queue.Message{Body: "in a transaction"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitCell(t, ctx, "orders", "half", "1")
+	if err := queue.EndTransaction(context.Background(), sqsc, "orders", txID, true); err != nil {
+		t.Fatal(err)
+	}
+	waitCell(t, ctx, "orders", "half", "0")
+	waitCount(t, ctx, "orders", "3")
 
 	// The calls above were metered: today's request units show on the
 	// usage chart (meters flush every 2 s), next to this month's draft
@@ -199,10 +211,18 @@ func flash(text string) chromedp.Action[chromedp.Void] {
 // row of queue to show want visible messages.
 func waitCount(t *testing.T, ctx context.Context, queue, want string) {
 	t.Helper()
+	waitCell(t, ctx, queue, "visible", want)
+}
+
+// waitCell waits, without reloading, for the data-count=column cell of
+// queue's row to start with the figure want (the half column goes on
+// with the oldest's age).
+func waitCell(t *testing.T, ctx context.Context, queue, column, want string) {
+	t.Helper()
 	defer func(start time.Time) {
-		t.Logf("%s shows %s visible: %v", queue, want, time.Since(start).Round(time.Millisecond))
+		t.Logf("%s shows %s %s: %v", queue, want, column, time.Since(start).Round(time.Millisecond))
 	}(time.Now())
-	sel := fmt.Sprintf(`tr[data-queue=%q] td[data-count="visible"]`, queue)
+	sel := fmt.Sprintf(`tr[data-queue=%q] td[data-count=%q]`, queue, column)
 	deadline := time.Now().Add(30 * time.Second)
 	var got string
 	for time.Now().Before(deadline) {
@@ -210,12 +230,12 @@ func waitCount(t *testing.T, ctx context.Context, queue, want string) {
 		if got, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel))); err != nil {
 			t.Fatalf("read %s: %v", sel, err)
 		}
-		if strings.TrimSpace(got) == want {
+		if f := strings.Fields(got); len(f) > 0 && f[0] == want {
 			return
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Fatalf("queue %s shows %q visible, want %s", queue, got, want)
+	t.Fatalf("queue %s shows %q %s, want %s", queue, got, column, want)
 }
 
 // shoot saves a screenshot of the page when screenshotsEnv names a
