@@ -1,7 +1,7 @@
 # Sluice: `make run` starts the whole service locally; `make test` runs every test.
 GO        ?= go
 BIN       := bin/sluice
-MODULES   := sdk terraform e2e
+MODULES   := sdk terraform e2e e2e/chaos/history
 # Packages whose tests also run under the race detector, in -short mode
 # (the full-volume load tests run once, without it).
 RACE_PKGS := ./internal/kv/... ./data-plane/... ./tenants/... ./control-plane/...
