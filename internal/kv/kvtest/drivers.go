@@ -16,6 +16,7 @@ import (
 	pingcaplog "github.com/pingcap/log"
 	"github.com/tikv/client-go/v2/testutils"
 	clienttikv "github.com/tikv/client-go/v2/tikv"
+	pd "github.com/tikv/pd/client"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -103,12 +104,20 @@ func OpenMockTiKV(tb testing.TB) kv.Store {
 // returns the mock client so tests can reach the mock's MVCC store.
 func OpenMockTiKVWithOptions(tb testing.TB, opts tikv.Options) (*tikv.Store, *testutils.MockClient) {
 	tb.Helper()
+	return OpenMockTiKVHijacked(tb, opts, nil, nil)
+}
+
+// OpenMockTiKVHijacked is OpenMockTiKVWithOptions with client-go's RPC
+// and PD clients wrapped by the hijacks (nil: not wrapped), as
+// internal/kv/kvfault's fault injectors are installed.
+func OpenMockTiKVHijacked(tb testing.TB, opts tikv.Options, rpc func(clienttikv.Client) clienttikv.Client, pd func(pd.Client) pd.Client) (*tikv.Store, *testutils.MockClient) {
+	tb.Helper()
 	client, cluster, pdClient, err := testutils.NewMockTiKV("", nil)
 	if err != nil {
 		tb.Fatalf("mock tikv: %v", err)
 	}
 	testutils.BootstrapWithSingleStore(cluster)
-	store, err := clienttikv.NewTestTiKVStore(client, pdClient, nil, nil, 0)
+	store, err := clienttikv.NewTestTiKVStore(client, pdClient, rpc, pd, 0)
 	if err != nil {
 		tb.Fatalf("mock tikv store: %v", err)
 	}
