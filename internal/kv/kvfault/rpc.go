@@ -3,11 +3,13 @@ package kvfault
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pingcap/failpoint"
 	"github.com/pingcap/kvproto/pkg/errorpb"
 	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/tikvrpc"
@@ -20,9 +22,12 @@ import (
 // the TiKV store; the zero value injects none. Probabilities are per
 // request.
 type RPCFaults struct {
-	// RegionError answers a request with a region error (server busy,
-	// not leader, epoch not match, stale command) without running it:
-	// client-go backs off and retries.
+	// RegionError answers a request with a region error (not leader,
+	// stale command) without running it: client-go backs off and retries.
+	// Not epoch-not-match: TiKV sends it with the current regions, which
+	// this client cannot make up, and without them client-go's region
+	// cache of the mock store never recovers. Not server-is-busy: its
+	// backoff runs to seconds, past a call's deadline at any useful rate.
 	RegionError float64
 	// LostReply runs a request and answers with a transport error, as a
 	// connection dropped after TiKV applied it; client-go sees an RPC
@@ -88,10 +93,10 @@ func resolving(t tikvrpc.CmdType) bool {
 }
 
 var regionErrors = []func() *errorpb.Error{
-	func() *errorpb.Error { return &errorpb.Error{Message: "injected", ServerIsBusy: &errorpb.ServerIsBusy{Reason: "injected"}} },
 	func() *errorpb.Error { return &errorpb.Error{Message: "injected", NotLeader: &errorpb.NotLeader{}} },
-	func() *errorpb.Error { return &errorpb.Error{Message: "injected", EpochNotMatch: &errorpb.EpochNotMatch{}} },
-	func() *errorpb.Error { return &errorpb.Error{Message: "injected", StaleCommand: &errorpb.StaleCommand{}} },
+	func() *errorpb.Error {
+		return &errorpb.Error{Message: "injected", StaleCommand: &errorpb.StaleCommand{}}
+	},
 }
 
 // SendRequest forwards req to the wrapped client, with faults.
@@ -208,4 +213,24 @@ func injected(m *sync.Map) map[string]int64 {
 func count(m *sync.Map, name string) {
 	c, _ := m.LoadOrStore(name, new(atomic.Int64))
 	c.(*atomic.Int64).Add(1)
+}
+
+// livenessFailpoint is client-go's failpoint for its store health check
+// (internal/locate: requestLiveness).
+const livenessFailpoint = "tikvclient/injectLiveness"
+
+// ReportStoresLive makes client-go's store health check find every store
+// reachable, until the returned function is called. After a transport
+// error client-go asks the store's status API whether it is up, and the
+// in-process mock store has none: without this, the first injected
+// connection failure cuts the mock store off for good (every request then
+// fails with an empty epoch-not-match), where a real TiKV that came back
+// would be found alive. client-go's failpoints are process-wide, so this
+// is for test binaries that use it throughout.
+func ReportStoresLive() (restore func(), err error) {
+	tikv.EnableFailpoints()
+	if err := failpoint.Enable(livenessFailpoint, `return("reachable")`); err != nil {
+		return nil, fmt.Errorf("kvfault: enable %s: %w", livenessFailpoint, err)
+	}
+	return func() { _ = failpoint.Disable(livenessFailpoint) }, nil
 }
