@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +65,7 @@ type workload struct {
 	rec *history.Recorder
 	// senders and receivers are the nodes producers and consumers call
 	// (receivers also delete), at random.
+	mu                 sync.RWMutex
 	senders, receivers []*engine.Engine
 	// visibility is the range of visibility timeouts receives ask for, in
 	// whole seconds.
@@ -72,7 +74,7 @@ type workload struct {
 }
 
 func newWorkload(nodes ...*engine.Engine) *workload {
-	return &workload{rec: history.NewRecorder(), senders: nodes, receivers: nodes, visMin: 1, visMax: 2}
+	return &workload{rec: history.NewRecorder(), senders: nodes, receivers: slices.Clone(nodes), visMin: 1, visMax: 2}
 }
 
 // createQueues creates both queues through the first node, retrying
@@ -102,7 +104,18 @@ func (w *workload) createQueues(t *testing.T) {
 	}
 }
 
-func pick(nodes []*engine.Engine) *engine.Engine { return nodes[rand.IntN(len(nodes))] }
+func (w *workload) sender() *engine.Engine {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.senders[rand.IntN(len(w.senders))]
+}
+
+func (w *workload) receiver() *engine.Engine {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.receivers[rand.IntN(len(w.receivers))]
+}
+
 
 // body carries the token and a payload derived from it, so a corrupt
 // delivery is caught.
@@ -205,7 +218,7 @@ func (w *workload) produceFIFO(p int, stop <-chan struct{}) {
 }
 
 func (w *workload) send(client, queue string, entries []engine.SendInput, msgs []history.Msg) {
-	e := pick(w.senders)
+	e := w.sender()
 	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
 	defer cancel()
 	op := history.Op{Client: client, Kind: history.Send, Queue: queue, Invoke: w.rec.Now()}
@@ -298,7 +311,7 @@ func (w *workload) consume(client, queue string, stop <-chan struct{}) {
 			return
 		default:
 		}
-		e := pick(w.receivers)
+		e := w.receiver()
 		vis := w.visMin + rand.IntN(w.visMax-w.visMin+1)
 		got := w.receive(client, queue, e, 1+rand.IntN(10), vis, rand.IntN(2))
 		var keep []engine.Message
@@ -328,7 +341,7 @@ func (w *workload) drain(t *testing.T) {
 		wg.Go(func() {
 			lastGot := time.Now()
 			for time.Since(lastGot) < quiet && time.Now().Before(deadline) {
-				e := pick(w.receivers)
+				e := w.receiver()
 				got := w.receive("drain", q, e, 10, 30, 1)
 				if len(got) > 0 {
 					lastGot = time.Now()
