@@ -116,7 +116,6 @@ func (w *workload) receiver() *engine.Engine {
 	return w.receivers[rand.IntN(len(w.receivers))]
 }
 
-
 // body carries the token and a payload derived from it, so a corrupt
 // delivery is caught.
 func body(token string) string {
