@@ -27,10 +27,9 @@ func skewed(d time.Duration) func() time.Time { return func() time.Time { return
 // Beyond the bound, a message sent through the slow node is indexed as
 // visible at its clock's now, below the scan floor the fast node keeps
 // (its now less 5 s), and a node that scans from that floor never finds
-// it: the subtest pins that such sends are lost, and only that, so the
-// limit stays documented (docs/reliability.md). (Under a steady load some
-// are found: a scan that keeps finding a backlog holds its floor at the
-// oldest entry it found, below the late ones.)
+// it. Whether a given send is lost depends on timing, so the subtest
+// checks that nothing but losses happens and logs how many
+// (docs/reliability.md).
 func TestClockSkew(t *testing.T) {
 	load := time.Duration(rounds(t, 2)) * 2 * time.Second
 	t.Run("within the bound: 4 s", func(t *testing.T) {
@@ -72,8 +71,9 @@ func TestClockSkew(t *testing.T) {
 				t.Errorf("beyond the bound only sends may be lost: %s", a)
 			}
 		}
-		if r.SendsAcked != sends || r.Counts[history.Lost] != sends {
-			t.Errorf("want all %d sends through a node %v behind lost below the scan floor, as docs/reliability.md says: %s", sends, skew, r.Summary())
-		}
+		// Whether they are lost depends on timing (a long poll's read of
+		// recent changes, or a scan from below the floor, can still find
+		// them): logged, not asserted.
+		t.Logf("lost %d of %d sends through a node %v behind", r.Counts[history.Lost], r.SendsAcked, skew)
 	})
 }
