@@ -29,6 +29,8 @@ type RPCFaults struct {
 	// cache of the mock store never recovers. Not server-is-busy: its
 	// backoff runs to seconds, past a call's deadline at any useful rate.
 	RegionError float64
+	// RegionKind is which region error; the zero value picks at random.
+	RegionKind RegionErrorKind
 	// LostReply runs a request and answers with a transport error, as a
 	// connection dropped after TiKV applied it; client-go sees an RPC
 	// failure (for a commit, an outcome it must not assume).
@@ -92,11 +94,24 @@ func resolving(t tikvrpc.CmdType) bool {
 	return false
 }
 
-var regionErrors = []func() *errorpb.Error{
-	func() *errorpb.Error { return &errorpb.Error{Message: "injected", NotLeader: &errorpb.NotLeader{}} },
-	func() *errorpb.Error {
-		return &errorpb.Error{Message: "injected", StaleCommand: &errorpb.StaleCommand{}}
-	},
+// RegionErrorKind is the region error RPCFaults.RegionError injects.
+type RegionErrorKind int
+
+const (
+	// AnyRegionError picks one of the others at random.
+	AnyRegionError RegionErrorKind = iota
+	NotLeader
+	StaleCommand
+)
+
+func (k RegionErrorKind) error() *errorpb.Error {
+	if k == AnyRegionError {
+		k = NotLeader + RegionErrorKind(rand.IntN(2))
+	}
+	if k == NotLeader {
+		return &errorpb.Error{Message: "injected", NotLeader: &errorpb.NotLeader{}}
+	}
+	return &errorpb.Error{Message: "injected", StaleCommand: &errorpb.StaleCommand{}}
 }
 
 // SendRequest forwards req to the wrapped client, with faults.
@@ -118,7 +133,7 @@ func (r *RPC) SendRequest(ctx context.Context, addr string, req *tikvrpc.Request
 	}
 	switch p := rand.Float64(); {
 	case p < f.RegionError:
-		if resp, err := tikvrpc.GenRegionErrorResp(req, regionErrors[rand.IntN(len(regionErrors))]()); err == nil {
+		if resp, err := tikvrpc.GenRegionErrorResp(req, f.RegionKind.error()); err == nil {
 			r.count("region-error")
 			return resp, nil
 		}

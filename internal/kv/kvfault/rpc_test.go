@@ -40,8 +40,8 @@ func set(ctx context.Context, s kv.Store, k, v string) error {
 // faults stop, then and seconds later.
 func TestRPCFaultsAreRetried(t *testing.T) {
 	for name, f := range map[string]func(*RPC){
-		"not leader":    func(r *RPC) { regionOnly(t, 0); r.Set(RPCFaults{RegionError: 0.3}) },
-		"stale command": func(r *RPC) { regionOnly(t, 1); r.Set(RPCFaults{RegionError: 0.3}) },
+		"not leader":    func(r *RPC) { r.Set(RPCFaults{RegionError: 0.3, RegionKind: NotLeader}) },
+		"stale command": func(r *RPC) { r.Set(RPCFaults{RegionError: 0.3, RegionKind: StaleCommand}) },
 		"lost reply":    func(r *RPC) { r.Set(RPCFaults{LostReply: 0.3}) },
 		"dropped":       func(r *RPC) { r.Set(RPCFaults{Dropped: 0.3}) },
 		"resolve delay": func(r *RPC) { r.Set(RPCFaults{ResolveDelay: 100 * time.Millisecond}) },
@@ -67,12 +67,6 @@ func TestRPCFaultsAreRetried(t *testing.T) {
 			t.Logf("injected %v", rpc.Injected())
 		})
 	}
-}
-
-func regionOnly(t *testing.T, i int) {
-	saved := regionErrors
-	regionErrors = saved[i : i+1]
-	t.Cleanup(func() { regionErrors = saved })
 }
 
 // An unknown-outcome commit applied or not, as the fault says.
