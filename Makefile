@@ -1,7 +1,7 @@
 # Sluice: `make run` starts the whole service locally; `make test` runs every test.
 GO        ?= go
 BIN       := bin/sluice
-MODULES   := sdk terraform e2e
+MODULES   := sdk terraform e2e e2e/chaos/history
 # Packages whose tests also run under the race detector, in -short mode
 # (the full-volume load tests run once, without it).
 RACE_PKGS := ./internal/kv/... ./data-plane/... ./tenants/... ./control-plane/...
@@ -15,7 +15,7 @@ GOBIN_DIR := $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin
 endif
 export PATH := $(GOBIN_DIR):$(PATH)
 
-.PHONY: run build test test-deps test-root test-modules test-deploy test-pkg bench loadtest e2e fuzz lint tools clean
+.PHONY: run build test test-deps test-root test-modules test-deploy test-pkg bench loadtest e2e fuzz fuzz-long lint tools clean
 
 run: build
 	./$(BIN) dev
@@ -72,6 +72,29 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzQueryDecodeCost$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnquoteAsSent$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./data-plane/sigv4/
+
+# fuzz-long runs every fuzz target for FUZZLONG each (10 minutes: about
+# two hours in all). A crash is written by go test to the package's
+# testdata/fuzz/<target>/ directory, where it stays as a seed: commit it
+# with the fix.
+FUZZLONG ?= 10m
+FUZZ_TARGETS := \
+	./data-plane/sqsapi/:FuzzJSONRequest \
+	./data-plane/sqsapi/:FuzzQueryRequest \
+	./data-plane/sqsapi/:FuzzQueryDecodeCost \
+	./data-plane/sqsapi/:FuzzUnquoteAsSent \
+	./data-plane/sqsapi/:FuzzJSONBatchSize \
+	./data-plane/sigv4/:FuzzVerify \
+	./data-plane/msgattr/:FuzzValidate \
+	./data-plane/engine/:FuzzDecodeRecord \
+	./data-plane/engine/:FuzzOpenHandle \
+	./data-plane/tiering/segment/:FuzzDecodeFrame \
+	./data-plane/tiering/segment/:FuzzReadIndex
+
+fuzz-long:
+	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg, $(FUZZLONG))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZLONG) $$pkg; done
 
 e2e:
 	cd e2e && $(GO) test -count=1 -v ./...

@@ -17,6 +17,7 @@ require (
 	github.com/pkg/errors v0.9.1
 	github.com/prometheus/client_golang v1.24.1
 	github.com/prometheus/common v0.74.0
+	github.com/sluice-mq/sluice/e2e/chaos/history v0.0.0
 	github.com/sluice-mq/sluice/sdk v0.0.0
 	github.com/tikv/client-go/v2 v2.0.8-0.20260803075849-c3b50791b9fb
 	go.opentelemetry.io/otel v1.47.0
@@ -117,3 +118,5 @@ require (
 )
 
 replace github.com/sluice-mq/sluice/sdk => ./sdk
+
+replace github.com/sluice-mq/sluice/e2e/chaos/history => ./e2e/chaos/history

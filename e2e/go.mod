@@ -12,6 +12,7 @@ require (
 	github.com/prometheus/client_model v0.6.3
 	github.com/prometheus/common v0.74.0
 	github.com/sluice-mq/sluice/sdk v0.0.0-00010101000000-000000000000
+	github.com/sluice-mq/sluice/e2e/chaos/history v0.0.0
 )
 
 require (
@@ -28,3 +29,5 @@ require (
 )
 
 replace github.com/sluice-mq/sluice/sdk => ../sdk
+
+replace github.com/sluice-mq/sluice/e2e/chaos/history => ./chaos/history

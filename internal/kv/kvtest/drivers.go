@@ -16,6 +16,7 @@ import (
 	pingcaplog "github.com/pingcap/log"
 	"github.com/tikv/client-go/v2/testutils"
 	clienttikv "github.com/tikv/client-go/v2/tikv"
+	pd "github.com/tikv/pd/client"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/sluice-mq/sluice/internal/kv"
@@ -103,12 +104,29 @@ func OpenMockTiKV(tb testing.TB) kv.Store {
 // returns the mock client so tests can reach the mock's MVCC store.
 func OpenMockTiKVWithOptions(tb testing.TB, opts tikv.Options) (*tikv.Store, *testutils.MockClient) {
 	tb.Helper()
+	return OpenMockTiKVHijacked(tb, opts, nil, nil)
+}
+
+// OpenMockTiKVHijacked is OpenMockTiKVWithOptions with client-go's RPC
+// and PD clients wrapped by the hijacks (nil: not wrapped), as
+// internal/kv/kvfault's fault injectors are installed.
+func OpenMockTiKVHijacked(tb testing.TB, opts tikv.Options, rpc func(clienttikv.Client) clienttikv.Client, pd func(pd.Client) pd.Client) (*tikv.Store, *testutils.MockClient) {
+	tb.Helper()
 	client, cluster, pdClient, err := testutils.NewMockTiKV("", nil)
 	if err != nil {
 		tb.Fatalf("mock tikv: %v", err)
 	}
 	testutils.BootstrapWithSingleStore(cluster)
-	store, err := clienttikv.NewTestTiKVStore(client, pdClient, func(c clienttikv.Client) clienttikv.Client { return noWaitClient{c} }, nil, 0)
+	// The no-wait fix sits next to the mock (it works around the mock's
+	// deadlock detector); injected faults wrap it as they would TiKV.
+	hijack := func(c clienttikv.Client) clienttikv.Client {
+		c = noWaitClient{c}
+		if rpc != nil {
+			c = rpc(c)
+		}
+		return c
+	}
+	store, err := clienttikv.NewTestTiKVStore(client, pdClient, hijack, pd, 0)
 	if err != nil {
 		tb.Fatalf("mock tikv store: %v", err)
 	}

@@ -71,7 +71,27 @@ type Store struct {
 	syncMode SyncMode
 	writer   sync.Mutex // serialises Update
 	closed   atomic.Bool
+	// failed is set when the write-ahead log failed (a full disk): see
+	// fail.
+	failed atomic.Pointer[failure]
 }
+
+// failure is why the store takes no more writes.
+type failure struct {
+	err error
+	// wedged: Pebble panicked inside a commit, holding its commit lock,
+	// so the DB cannot even be closed.
+	wedged bool
+}
+
+// ErrLogFailed is wrapped by every write after the store's write-ahead
+// log failed to write or sync, typically because the disk is full.
+// Pebble keeps a log's first error for good (and panics in a commit that
+// finds it), so the store refuses writes until it is opened again — in
+// sluice, until the process restarts — which recovers every commit that
+// was acknowledged. Writes answered with an error before then may or may
+// not have been applied.
+var ErrLogFailed = errors.New("local kv: the write-ahead log failed (is the disk full?); the store takes no writes until it is reopened: restart")
 
 var _ kv.Store = (*Store)(nil)
 
@@ -152,7 +172,21 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 		err = s.db.LogData(nil, pebble.Sync)
 	}
 	if err != nil {
-		return fmt.Errorf("local kv: sync commit: %w", err)
+		return s.fail(fmt.Errorf("sync commit: %w", err), false)
+	}
+	return nil
+}
+
+// fail records the log's first failure and returns the error every write
+// now gets.
+func (s *Store) fail(err error, wedged bool) error {
+	s.failed.CompareAndSwap(nil, &failure{err: err, wedged: wedged})
+	return s.failedErr()
+}
+
+func (s *Store) failedErr() error {
+	if f := s.failed.Load(); f != nil {
+		return fmt.Errorf("%w: %w", ErrLogFailed, f.err)
 	}
 	return nil
 }
@@ -182,6 +216,9 @@ func (s *Store) runLocked(fn func(tx kv.Txn) error, lazy bool) (*pebble.Batch, e
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
+	if err := s.failedErr(); err != nil {
+		return nil, err
+	}
 	batch := s.db.NewIndexedBatch()
 	if err := fn(&txn{reader: reader{r: batch}, batch: batch}); err != nil {
 		batch.Close()
@@ -191,7 +228,26 @@ func (s *Store) runLocked(fn func(tx kv.Txn) error, lazy bool) (*pebble.Batch, e
 		batch.Close()
 		return nil, nil
 	}
-	var err error
+	if err := s.apply(batch, lazy); err != nil {
+		batch.Close()
+		return nil, err
+	}
+	return batch, nil
+}
+
+// apply applies the batch. Pebble panics when it cannot write a batch to
+// a log that already failed; the panic becomes the store's failure, and
+// the store never calls into Pebble's commit path again.
+func (s *Store) apply(batch *pebble.Batch, lazy bool) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			perr, ok := r.(error)
+			if !ok {
+				perr = fmt.Errorf("%v", r)
+			}
+			err = s.fail(fmt.Errorf("pebble panicked applying a commit: %w", perr), true)
+		}
+	}()
 	switch {
 	case !lazy && s.syncMode == SyncApplyNoWait:
 		err = s.db.ApplyNoSyncWait(batch, pebble.Sync)
@@ -199,10 +255,9 @@ func (s *Store) runLocked(fn func(tx kv.Txn) error, lazy bool) (*pebble.Batch, e
 		err = s.db.Apply(batch, pebble.NoSync)
 	}
 	if err != nil {
-		batch.Close()
-		return nil, fmt.Errorf("local kv: apply commit: %w", err)
+		return fmt.Errorf("local kv: apply commit: %w", err)
 	}
-	return batch, nil
+	return nil
 }
 
 // View runs fn on a Pebble snapshot; it never waits for writers.
@@ -224,6 +279,11 @@ func (s *Store) Close() error {
 	defer s.writer.Unlock()
 	if s.closed.Swap(true) {
 		return nil
+	}
+	if f := s.failed.Load(); f != nil && f.wedged {
+		// Closing would wait for the commit lock Pebble's panic left
+		// held; the process must exit to release the store.
+		return s.failedErr()
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("local kv: close: %w", err)
