@@ -103,12 +103,26 @@ func OpenMockTiKV(tb testing.TB) kv.Store {
 // returns the mock client so tests can reach the mock's MVCC store.
 func OpenMockTiKVWithOptions(tb testing.TB, opts tikv.Options) (*tikv.Store, *testutils.MockClient) {
 	tb.Helper()
+	return openMockTiKV(tb, opts, nil)
+}
+
+// openMockTiKV opens the mock; hijack, when set, wraps the client the
+// driver's requests go through.
+func openMockTiKV(tb testing.TB, opts tikv.Options, hijack func(clienttikv.Client) clienttikv.Client) (*tikv.Store, *testutils.MockClient) {
+	tb.Helper()
 	client, cluster, pdClient, err := testutils.NewMockTiKV("", nil)
 	if err != nil {
 		tb.Fatalf("mock tikv: %v", err)
 	}
 	testutils.BootstrapWithSingleStore(cluster)
-	store, err := clienttikv.NewTestTiKVStore(client, pdClient, func(c clienttikv.Client) clienttikv.Client { return noWaitClient{c} }, nil, 0)
+	wrap := func(c clienttikv.Client) clienttikv.Client {
+		c = noWaitClient{c}
+		if hijack != nil {
+			c = hijack(c)
+		}
+		return c
+	}
+	store, err := clienttikv.NewTestTiKVStore(client, pdClient, wrap, nil, 0)
 	if err != nil {
 		tb.Fatalf("mock tikv store: %v", err)
 	}
