@@ -396,19 +396,6 @@ type claimer struct {
 
 func (c *claimer) claimShard(ctx context.Context, shard uint8) error {
 	need := c.in.MaxNumberOfMessages - len(c.out.msgs)
-	if kv.IsSerial(c.tx) {
-		// No other transaction holds or changes anything while this one
-		// runs (the local store's writer lock): every entry read is
-		// taken, so a window past the ones needed is read for nothing,
-		// and this scan was over a third of a claim's time in a profile
-		// of `sluice dev` under load.
-		entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, need)
-		if err != nil || len(entries) == 0 {
-			return err
-		}
-		_, _, err = c.lockAndTake(ctx, entries)
-		return err
-	}
 	// Read a window past the entries other receivers hold and try them in
 	// random order, so concurrent receivers of one shard mostly pick
 	// different messages instead of queueing on the same locks. A standard
