@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +35,9 @@ type devFlags struct {
 	metering  bool
 	// pushLoopback is --push-allow-loopback.
 	pushLoopback bool
+	// cpuProfile, when set, writes a Go CPU profile of the whole run
+	// there, for performance work (docs/architecture.md §6).
+	cpuProfile string
 	telemetryFlags
 }
 
@@ -47,6 +51,7 @@ func newDevFlags() (*flag.FlagSet, *devFlags) {
 	fs.StringVar(&f.accountID, "account-id", "", "12-digit account id of the dev tenant, fixed when --data is first used (default: random)")
 	fs.BoolVar(&f.metering, "metering", true, meteringUsage)
 	fs.BoolVar(&f.pushLoopback, "push-allow-loopback", true, pushLoopbackUsage)
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for performance work)")
 	f.registerTelemetry(fs, "")
 	return fs, &f
 }
@@ -67,6 +72,13 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	regions, err := f.servedRegions(awsRegions)
 	if err != nil {
 		return err
+	}
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	log, err := f.logger(env)
 	if err != nil {
@@ -215,4 +227,20 @@ func devJWTKey(dataDir string) (*jwtauth.Key, error) {
 		return nil, fmt.Errorf("jwt key (--data): %w", err)
 	}
 	return jwtauth.ParseKey(hex.EncodeToString(secret))
+}
+
+// startCPUProfile profiles the process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

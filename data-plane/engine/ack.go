@@ -45,20 +45,35 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 		}
 		d = q.DID()
 		now := e.clock().UnixMilli()
-		var groups *fifoGroups
+		var (
+			groups *fifoGroups
+			// A standard queue's records are read in one request (one
+			// round trip on TiKV, not one per message): deleting one
+			// changes no other. A FIFO group's removal may, so those are
+			// read one at a time, each after the last removal.
+			recs    map[msgID]*messageRecord
+			removed map[msgID]bool
+		)
 		if q.Attributes.FifoQueue {
 			groups = newFIFOGroups(tx, e.opts.Shards, now)
+		} else {
+			removed = map[msgID]bool{}
+			if recs, err = getMessages(ctx, tx, d, receipts, invalid); err != nil {
+				return err
+			}
 		}
 		for i, r := range receipts {
 			if results[i].Err = invalid[i]; results[i].Err != nil || r.d != d {
 				continue // a handle from before a purge: the message is gone
 			}
-			rec, err := getMessage(ctx, tx, d, r.id)
-			if err != nil {
+			var rec *messageRecord
+			if groups == nil {
+				rec = recs[r.id]
+			} else if rec, err = getMessage(ctx, tx, d, r.id); err != nil {
 				return err
 			}
 			switch {
-			case rec == nil:
+			case rec == nil || removed[r.id]: // gone, or twice in the batch
 				continue
 			case groups != nil && (rec.Gen != r.gen || rec.VisibleAt <= now):
 				results[i].Err = errHandleExpired(handles[i])
@@ -69,6 +84,7 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 				err = groups.remove(ctx, d, r.id, rec)
 			default:
 				err = rec.remove(tx, d, r.id)
+				removed[r.id] = true
 			}
 			if err != nil {
 				return err
@@ -101,6 +117,39 @@ func getMessage(ctx context.Context, r kv.Reader, d did, id msgID) (*messageReco
 		return nil, err
 	}
 	return decodeMessage(v)
+}
+
+// getMessages reads the records of the valid receipts of queue data d in
+// one BatchGet; missing records are absent from the map.
+func getMessages(ctx context.Context, r kv.Reader, d did, receipts []receipt, invalid []error) (map[msgID]*messageRecord, error) {
+	keys := make([][]byte, 0, len(receipts))
+	for i, rc := range receipts {
+		if invalid[i] == nil && rc.d == d {
+			keys = append(keys, messageKey(d, rc.id))
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	vals, err := r.BatchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	recs := make(map[msgID]*messageRecord, len(vals))
+	for _, k := range keys {
+		v, ok := vals[string(k)]
+		if !ok {
+			continue
+		}
+		rec, err := decodeMessage(v)
+		if err != nil {
+			return nil, err
+		}
+		var id msgID
+		copy(id[:], k[len(k)-msgIDLen:])
+		recs[id] = rec
+	}
+	return recs, nil
 }
 
 // VisibilityChange is one ChangeMessageVisibility request.

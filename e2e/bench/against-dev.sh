@@ -18,7 +18,7 @@ for _ in $(seq 100); do grep -q Ctrl-C "$out" 2>/dev/null && break; sleep 0.1; d
 field() { sed -n "s/^ *$1: *//p" "$out" | head -1 | cut -d' ' -f1; }
 export SLUICE_BENCH_ACCESS_KEY="$(field 'access key')" SLUICE_BENCH_SECRET_KEY="$(field 'secret key')"
 endpoint="$(field endpoint)"
-bench() { (cd "$root/e2e" && go run ./bench/cmd/sluice-bench --null --endpoint "$endpoint" --region "$(field region)" "$@"); }
+bench() { (cd "$root/e2e" && go run ./bench/cmd/sluice-bench --null --server-pid "$pid" --endpoint "$endpoint" --region "$(field region)" "$@"); }
 bench --queue w1 --producers 8 --consumers 8 --batch 10 --size 256 --messages 50000 "$@"
 bench --queue w2 --producers 1 --consumers 1 --batch 1 --size 256 --messages 5000 "$@"
 bench --queue w3 --latency --duration 10s "$@"

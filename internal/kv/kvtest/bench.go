@@ -3,8 +3,11 @@ package kvtest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sluice-mq/sluice/internal/kv"
 )
@@ -20,13 +23,15 @@ func init() {
 
 // RunSplit runs b.N operations split evenly over workers goroutines; op
 // gets the worker number and the worker's operation number. It reports
-// perOp units per operation as unit/s, e.g. "txn/s" or "msgs/s".
+// perOp units per operation as unit/s, e.g. "txn/s" or "msgs/s", and the
+// process's CPU time per unit (see CPUMeter).
 func RunSplit(b *testing.B, workers, perOp int, unit string, op func(worker, i int) error) {
 	b.Helper()
 	per := (b.N + workers - 1) / workers
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
 	b.ResetTimer()
+	cpu := StartCPUMeter()
 	for w := range workers {
 		wg.Go(func() {
 			for i := range per {
@@ -44,6 +49,35 @@ func RunSplit(b *testing.B, workers, perOp int, unit string, op func(worker, i i
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(per*workers*perOp)/b.Elapsed().Seconds(), unit)
+	cpu.Report(b, per*workers*perOp, unit)
+}
+
+// CPUMeter measures the process's CPU time (user + system, every thread)
+// over a benchmark. On a machine shared with other work, wall-clock
+// figures move with the load; CPU time per unit moves much less, and it is
+// what the server spends per message in production.
+type CPUMeter struct{ start time.Duration }
+
+// StartCPUMeter starts measuring.
+func StartCPUMeter() CPUMeter { return CPUMeter{start: processCPU()} }
+
+// Report reports the CPU time since the start per unit, as
+// "cpu-µs/<unit without /s>" (e.g. "cpu-µs/msgs").
+func (c CPUMeter) Report(b *testing.B, units int, unit string) {
+	if units <= 0 {
+		return
+	}
+	used := processCPU() - c.start
+	name := "cpu-µs/" + strings.TrimSuffix(unit, "/s")
+	b.ReportMetric(float64(used.Microseconds())/float64(units), name)
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchSend measures a send-like transaction: one message record and one

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -25,6 +26,7 @@ func Run(t *testing.T, open func(tb testing.TB) kv.Store) {
 		{"MissingKey", testMissingKey},
 		{"InvalidInput", testInvalidInput},
 		{"BatchGet", testBatchGet},
+		{"BatchGetOwnWrites", testBatchGetOwnWrites},
 		{"SnapshotReads", testSnapshotReads},
 		{"ScanBounds", testScanBounds},
 		{"ScanSeesOwnWrites", testScanSeesOwnWrites},
@@ -165,6 +167,33 @@ func testBatchGet(t *testing.T, s kv.Store) {
 		t.Fatal(err)
 	}
 	mustUpdate(t, s, func(tx kv.Txn) error { return check(tx) })
+}
+
+// testBatchGetOwnWrites: a transaction's BatchGet sees its own writes and
+// deletes, whatever the order of the keys, and a key asked twice.
+func testBatchGetOwnWrites(t *testing.T, s kv.Store) {
+	ctx := context.Background()
+	setAll(t, s, "g1", "g2", "g3", "g4")
+	mustUpdate(t, s, func(tx kv.Txn) error {
+		if err := tx.Set(k("g2"), k("mine")); err != nil {
+			return err
+		}
+		if err := tx.Delete(k("g3")); err != nil {
+			return err
+		}
+		if err := tx.Set(k("g5"), k("new")); err != nil {
+			return err
+		}
+		m, err := tx.BatchGet(ctx, [][]byte{k("g5"), k("g4"), k("g3"), k("missing"), k("g1"), k("g2"), k("g4")})
+		if err != nil {
+			return err
+		}
+		want := map[string][]byte{"g1": k("v-g1"), "g2": k("mine"), "g4": k("v-g4"), "g5": k("new")}
+		if !maps.EqualFunc(m, want, bytes.Equal) {
+			return fmt.Errorf("batch get: got %q, want %q", m, want)
+		}
+		return nil
+	})
 }
 
 func testSnapshotReads(t *testing.T, s kv.Store) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -39,18 +40,66 @@ func (r reader) Get(ctx context.Context, key []byte) ([]byte, error) {
 }
 
 func (r reader) BatchGet(ctx context.Context, keys [][]byte) (map[string][]byte, error) {
+	vals, err := r.getMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
 	out := make(map[string][]byte, len(keys))
-	for _, k := range keys {
-		v, err := r.Get(ctx, k)
-		if errors.Is(err, kv.ErrNotFound) {
-			continue
+	for i, v := range vals {
+		if v != nil {
+			out[string(keys[i])] = v
 		}
-		if err != nil {
-			return nil, err
-		}
-		out[string(k)] = v
 	}
 	return out, nil
+}
+
+// getMany reads keys with one iterator, in key order, and returns their
+// values in the order given, nil for a missing key. A point read (Get)
+// builds a fresh iterator over the batch, every memtable and every
+// sstable level it reaches; for the 10 records of a claim or a delete,
+// one iterator and ordered seeks cost less (internal/kv's BenchmarkClaim:
+// about a sixth of a claim transaction's CPU).
+func (r reader) getMany(ctx context.Context, keys [][]byte) (vals [][]byte, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	order := make([]int, len(keys))
+	for i, k := range keys {
+		if len(k) == 0 {
+			return nil, kv.ErrEmptyKey
+		}
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	lo, hi := keys[order[0]], keys[order[len(order)-1]]
+	// The upper bound is exclusive: the smallest key after hi.
+	it, err := r.r.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: append(bytes.Clone(hi), 0)})
+	if err != nil {
+		return nil, fmt.Errorf("local kv: get: %w", err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("local kv: get: %w", cerr)
+		}
+	}()
+	vals = make([][]byte, len(keys))
+	for _, i := range order {
+		if !it.SeekGE(keys[i]) || !bytes.Equal(it.Key(), keys[i]) {
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return nil, fmt.Errorf("local kv: get: %w", err)
+		}
+		vals[i] = bytes.Clone(v)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("local kv: get: %w", err)
+	}
+	return vals, nil
 }
 
 func (r reader) Scan(ctx context.Context, start, end []byte, limit int) ([]kv.KV, error) {
@@ -118,16 +167,15 @@ func (t *txn) Delete(key []byte) error {
 // LockSkip locks nothing: holding the writer lock already excludes every
 // other writer. It returns the keys that exist.
 func (t *txn) LockSkip(ctx context.Context, keys [][]byte) ([]kv.KV, error) {
+	vals, err := t.getMany(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]kv.KV, 0, len(keys))
-	for _, k := range keys {
-		v, err := t.Get(ctx, k)
-		if errors.Is(err, kv.ErrNotFound) {
-			continue
+	for i, v := range vals {
+		if v != nil {
+			out = append(out, kv.KV{Key: bytes.Clone(keys[i]), Value: v})
 		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, kv.KV{Key: bytes.Clone(k), Value: v})
 	}
 	return out, nil
 }

@@ -17,6 +17,9 @@ type options struct {
 	json     bool
 	latency  bool
 	duration time.Duration
+	// serverPID, when set, is the target server's process: its CPU time
+	// over the target run is reported per delivered message.
+	serverPID int
 }
 
 func (o options) mode() string {
@@ -75,6 +78,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.latency, "latency", false, fmt.Sprintf("latency workload: 1 producer, batch 1, --rate (default %d/s) for --duration, consumers long-polling %ds",
 		latencyDefaultRate, latencyWaitSeconds))
 	fs.DurationVar(&o.duration, "duration", latencyDefaultDuration, "how long the --latency workload sends")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "the target server's process id (same machine): report its CPU time per delivered message, from /proc")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -42,9 +42,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		failed = noteError(stderr, "null server", err) || failed
 	}
 	if opts.cfg.Endpoint != "" && ctx.Err() == nil {
+		cpu := serverCPU{pid: opts.serverPID}
+		failed = noteError(stderr, "server cpu", cpu.start()) || failed
 		res, err := load.Run(ctx, opts.cfg)
 		rep.Target = &res
 		failed = noteError(stderr, opts.cfg.Endpoint, err) || failed
+		rep.ServerCPU, err = cpu.stop()
+		failed = noteError(stderr, "server cpu", err) || failed
 	}
 	rep.computeRatio()
 	if opts.json {

@@ -21,6 +21,18 @@ type report struct {
 	// Ratio is target ÷ null throughput: the share of this machine's
 	// client-side ceiling the server reaches.
 	Ratio *ratio
+	// ServerCPU is the target server's CPU time over the target run
+	// (--server-pid), nil when not measured.
+	ServerCPU *time.Duration
+}
+
+// cpuPerDelivered is the server's CPU time per delivered message, in µs;
+// ok is false when it was not measured or nothing was delivered.
+func (r *report) cpuPerDelivered() (us float64, ok bool) {
+	if r.ServerCPU == nil || r.Target == nil || r.Target.Delivered == 0 {
+		return 0, false
+	}
+	return float64(*r.ServerCPU) / float64(time.Microsecond) / float64(r.Target.Delivered), true
 }
 
 type ratio struct {
@@ -69,13 +81,23 @@ func (r *report) workload() workloadJSON {
 func (r *report) writeJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	var cpu *serverCPUJSON
+	if us, ok := r.cpuPerDelivered(); ok {
+		cpu = &serverCPUJSON{Seconds: r.ServerCPU.Seconds(), MicrosPerDelivered: us}
+	}
 	return enc.Encode(struct {
-		Mode     string       `json:"mode"`
-		Workload workloadJSON `json:"workload"`
-		Null     *load.Result `json:"null,omitempty"`
-		Target   *load.Result `json:"target,omitempty"`
-		Ratio    *ratio       `json:"ratio,omitempty"`
-	}{r.Mode, r.workload(), r.Null, r.Target, r.Ratio})
+		Mode      string         `json:"mode"`
+		Workload  workloadJSON   `json:"workload"`
+		Null      *load.Result   `json:"null,omitempty"`
+		Target    *load.Result   `json:"target,omitempty"`
+		Ratio     *ratio         `json:"ratio,omitempty"`
+		ServerCPU *serverCPUJSON `json:"server_cpu,omitempty"`
+	}{r.Mode, r.workload(), r.Null, r.Target, r.Ratio, cpu})
+}
+
+type serverCPUJSON struct {
+	Seconds            float64 `json:"seconds"`
+	MicrosPerDelivered float64 `json:"us_per_delivered"`
 }
 
 // row is one line of the table: a label and how to read it off a result.
@@ -174,6 +196,13 @@ func (r *report) writeTable(w io.Writer) error {
 			line += fmt.Sprintf("%.2f\t", divide(row.rate(*r.Target), row.rate(*r.Null)))
 		}
 		fmt.Fprintln(tw, line)
+	}
+	if us, ok := r.cpuPerDelivered(); ok {
+		line := "server CPU µs / delivered msg\t"
+		if r.Null != nil {
+			line += "-\t"
+		}
+		fmt.Fprintf(tw, "%s%.0f (%.2fs)\t\n", line, us, r.ServerCPU.Seconds())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -1,0 +1,67 @@
+package engine_test
+
+import (
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+)
+
+// BenchmarkStoreRoundTrips counts the requests the tikv driver sends to the
+// (mock) store per message, by kind, for each step of a message's life on
+// a standard queue with one client at a time: SendMessageBatch of 10,
+// ReceiveMessage of 10, DeleteMessageBatch of 10. Each request is a
+// network round trip on a real cluster (docs/architecture.md §3). The
+// mock falls back from 1PC and async commit to two-phase commit, so a
+// cluster needs fewer Commit requests than counted here. b.N is messages.
+func BenchmarkStoreRoundTrips(b *testing.B) {
+	const batch = 10
+	store, counts := kvtest.OpenMockTiKVCounted(b)
+	e := newEngine(b, store, time.Now)
+	q := mustCreate(b, e, "q", nil)
+	n := (b.N + batch - 1) / batch * batch
+	in := batchOf(batch)
+	phase := func(name string, step func() error) {
+		before := counts.Snapshot()
+		for i := 0; i < n; i += batch {
+			if err := step(); err != nil {
+				b.Fatalf("%s: %v", name, err)
+			}
+		}
+		after := counts.Snapshot()
+		total := int64(0)
+		for _, kind := range slices.Sorted(maps.Keys(after)) {
+			d := after[kind] - before[kind]
+			if d == 0 {
+				continue
+			}
+			total += d
+			b.ReportMetric(float64(d)/float64(n), name+"-"+kind+"/msg")
+		}
+		b.ReportMetric(float64(total)/float64(n), name+"-rpc/msg")
+	}
+	var handles []string
+	b.ResetTimer()
+	phase("send", func() error {
+		_, err := e.SendMessageBatch(ctx, q, in)
+		return err
+	})
+	phase("receive", func() error {
+		msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{MaxNumberOfMessages: batch, WaitTimeSeconds: intp(0)})
+		for _, m := range msgs {
+			handles = append(handles, m.ReceiptHandle)
+		}
+		return err
+	})
+	if len(handles) != n {
+		b.Fatalf("received %d of %d messages", len(handles), n)
+	}
+	phase("delete", func() error {
+		_, err := e.DeleteMessageBatch(ctx, q, handles[:batch])
+		handles = handles[batch:]
+		return err
+	})
+}
