@@ -96,12 +96,17 @@ func TestBlobStoreFaults(t *testing.T) {
 	defer stopProducers()
 	defer stopConsumers()
 	var producers, consumers sync.WaitGroup
+	// Paced, each producer sends at most ~70 messages a second (3.5 a call
+	// on average): the drains below take the volume in their 90 s on the
+	// tikv mock. Unpaced, a quiet machine sent 24,000 messages, and the
+	// first drain ran out of time.
+	const producerPace = 50 * time.Millisecond
 	for i := range 2 {
-		w := &worker{name: fmt.Sprintf("std-p%d", i), c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(uint64(i), 2))}
+		w := &worker{name: fmt.Sprintf("std-p%d", i), c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(uint64(i), 2)), pace: producerPace}
 		producers.Go(func() { w.produce(pctx, urls[stdQ], stdQ, false) })
 	}
 	{
-		w := &worker{name: "fifo-p0", c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(10, 2))}
+		w := &worker{name: "fifo-p0", c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(10, 2)), pace: producerPace}
 		producers.Go(func() { w.produce(pctx, urls[fifoQ], fifoQ, true) })
 	}
 	for i, q := range []string{stdQ, stdQ, fifoQ, fifoQ, stdDLQ, fifoDLQ} {

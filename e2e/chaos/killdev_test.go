@@ -286,6 +286,10 @@ type worker struct {
 	rec  *history.Recorder
 	rnd  *rand.Rand
 	seq  int
+	// pace, when set, is the pause after each send call, bounding the
+	// load's volume where a faster machine would otherwise send more than
+	// the scenario's drain can take.
+	pace time.Duration
 }
 
 // body is the message body for a token: the token, then padding whose
@@ -397,6 +401,11 @@ func (w *worker) produce(ctx context.Context, url, queue string, fifo bool) {
 		w.rec.Add(history.Op{Client: w.name, Kind: history.Send, Queue: queue, Invoke: inv, Complete: done, Err: errText(err), Msgs: msgs})
 		if err != nil {
 			w.pause(ctx)
+		} else if w.pace > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(w.pace):
+			}
 		}
 	}
 }
