@@ -23,6 +23,9 @@ import (
 
 const (
 	txStdQ, txFifoQ = "tx-std", "tx.fifo"
+	// txSrcQ names tx-std as its dead-letter queue, so a move task can
+	// take tx-std's messages to it.
+	txSrcQ          = "tx-src"
 	txLoad          = 8 * time.Second
 	txMaxVisibility = 3 * time.Second
 )
@@ -84,6 +87,17 @@ func TestHalfMessagesUnderLoad(t *testing.T) {
 		}
 		q.url = aws.ToString(out.QueueUrl)
 	}
+	std := qs[0]
+	stdARN := queueARN(t, admin, std.url)
+	src := &txQueue{name: txSrcQ}
+	{
+		out, err := admin.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(src.name), Attributes: map[string]string{
+			"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":10}`, stdARN)}})
+		if err != nil {
+			t.Fatalf("create %s: %v", src.name, err)
+		}
+		src.url = aws.ToString(out.QueueUrl)
+	}
 
 	began := time.Now()
 	rec := history.NewRecorder()
@@ -144,6 +158,19 @@ func TestHalfMessagesUnderLoad(t *testing.T) {
 	wg.Wait()
 	loaded := time.Since(began)
 
+	// Every visibility timeout has run out. With the undecided half
+	// messages still pending, a move task takes tx-std's messages to
+	// tx-src: it must move only committed ones (at most the bound), and
+	// any half message it moved would be delivered from tx-src — a phantom
+	// — and fail its late rollback.
+	time.Sleep(txMaxVisibility + 500*time.Millisecond)
+	bound := std.committing.Load() - std.deleted.Load()
+	moved := moveAll(t, admin, stdARN, queueARN(t, admin, src.url))
+	t.Logf("move task %s → %s: %d moved (at most %d committed and not deleted)", std.name, src.name, moved, bound)
+	if moved > bound {
+		t.Errorf("the move task moved %d messages, at most %d committed and not deleted", moved, bound)
+	}
+
 	// Roll back what was left undecided; each is recorded as a failed send,
 	// so any delivery of it is a phantom.
 	for _, pd := range undecided {
@@ -154,10 +181,8 @@ func TestHalfMessagesUnderLoad(t *testing.T) {
 		}
 		rec.Add(pd.op)
 	}
-	// Every visibility timeout has run out: drain.
-	time.Sleep(txMaxVisibility + 500*time.Millisecond)
 	dw := &worker{name: "drain", c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(7, 7))}
-	for _, q := range qs {
+	for _, q := range append(qs, src) {
 		drainTx(t, dw, q)
 		if err := pollCount(ctx, admin, q); err != nil {
 			t.Error(err)
@@ -373,4 +398,42 @@ func drainTx(t *testing.T, w *worker, q *txQueue) {
 			q.countDeleted(msgs)
 		}
 	}
+}
+
+func queueARN(t *testing.T, c *sqs.Client, url string) string {
+	t.Helper()
+	out, err := c.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Attributes["QueueArn"]
+}
+
+// moveAll runs a message move task from source to dest and waits, up to
+// 20 s, until it completes; it returns how many messages it moved.
+func moveAll(t *testing.T, c *sqs.Client, source, dest string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := c.StartMessageMoveTask(ctx, &sqs.StartMessageMoveTaskInput{SourceArn: aws.String(source), DestinationArn: aws.String(dest)}); err != nil {
+		t.Fatalf("start move task: %v", err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		out, err := c.ListMessageMoveTasks(ctx, &sqs.ListMessageMoveTasksInput{SourceArn: aws.String(source)})
+		if err != nil {
+			t.Fatalf("list move tasks: %v", err)
+		}
+		if len(out.Results) == 0 {
+			continue
+		}
+		switch task := out.Results[0]; aws.ToString(task.Status) {
+		case "COMPLETED":
+			return task.ApproximateNumberOfMessagesMoved
+		case "RUNNING", "CANCELLING":
+		default:
+			t.Fatalf("move task %s: %s", aws.ToString(task.Status), aws.ToString(task.FailureReason))
+		}
+	}
+	t.Fatalf("move task not completed in 20 s")
+	return 0
 }
