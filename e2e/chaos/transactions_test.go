@@ -59,7 +59,10 @@ type pending struct {
 // pause, commit, roll back or leave each undecided until the end, when it
 // is rolled back; consumers receive (visibility 2–3 s), abandon one in
 // five and delete the rest; a poller checks that GetQueueAttributes never
-// counts more than the committed-and-not-deleted messages. After a drain
+// counts more than the committed-and-not-deleted messages. After the
+// load, with the undecided half messages still pending, a move task takes
+// the standard queue's messages to a third queue and must move no more
+// than that bound either; the undecided are then rolled back. After a drain
 // the history checker must find nothing lost, delivered twice, delivered
 // though rolled back (phantom), out of FIFO order or delivered after a
 // delete, and no delivery may precede its message's commit.
