@@ -71,10 +71,25 @@ type workload struct {
 	// whole seconds.
 	visMin, visMax int
 	seq            atomic.Int64
+	// pace is each producer's pause after a send call. It bounds the
+	// volume: unpaced, a quiet machine sent 18,741 messages in 4 s of
+	// TestClockSkew, more than the drain's minute could take from the
+	// FIFO queue on the mock store (reported as lost, yet stored).
+	pace time.Duration
 }
 
 func newWorkload(nodes ...*engine.Engine) *workload {
-	return &workload{rec: history.NewRecorder(), senders: nodes, receivers: slices.Clone(nodes), visMin: 1, visMax: 2}
+	return &workload{rec: history.NewRecorder(), senders: nodes, receivers: slices.Clone(nodes), visMin: 1, visMax: 2, pace: 10 * time.Millisecond}
+}
+
+// paced waits out w.pace after a send; false once stop is closed.
+func (w *workload) paced(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return false
+	case <-time.After(w.pace):
+		return true
+	}
 }
 
 // createQueues creates both queues through the first node, retrying
@@ -206,6 +221,9 @@ func (w *workload) produceStd(p int, stop <-chan struct{}) {
 			msgs[k] = history.Msg{Token: tok}
 		}
 		w.send(fmt.Sprintf("std-p%d", p), stdQ, entries, msgs)
+		if !w.paced(stop) {
+			return
+		}
 	}
 }
 
@@ -226,6 +244,9 @@ func (w *workload) produceFIFO(p int, stop <-chan struct{}) {
 			msgs[k] = history.Msg{Token: tok, Group: group}
 		}
 		w.send(fmt.Sprintf("fifo-p%d", p), fifoQ, entries, msgs)
+		if !w.paced(stop) {
+			return
+		}
 	}
 }
 
