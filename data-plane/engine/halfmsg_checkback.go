@@ -3,9 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +16,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/signature"
 )
 
 // Check-back asks the producer of a half message left undecided past its
@@ -54,10 +52,6 @@ const (
 	maxCheckBackAnswer = 4 << 10
 )
 
-// SignatureHeader carries a check-back request's HMAC:
-// "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + body)>".
-const SignatureHeader = "X-Sluice-Signature"
-
 // CheckBackRequest is the JSON body POSTed to a check-back endpoint.
 type CheckBackRequest struct {
 	QueueArn       string `json:"queueArn"`
@@ -73,39 +67,6 @@ type CheckBackRequest struct {
 // rollback or unknown.
 type CheckBackAnswer struct {
 	Decision string `json:"decision"`
-}
-
-// SignCheckBack returns the X-Sluice-Signature value for body at t.
-func SignCheckBack(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(ts + "."))
-	m.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// VerifyCheckBack checks a X-Sluice-Signature value against body, and that
-// it was made within maxAge of now.
-func VerifyCheckBack(secret, header string, body []byte, now time.Time, maxAge time.Duration) bool {
-	var ts, sig string
-	for part := range strings.SplitSeq(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			sig = v
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sig == "" {
-		return false
-	}
-	t := time.Unix(sec, 0)
-	if now.Sub(t) > maxAge || t.Sub(now) > maxAge {
-		return false
-	}
-	return hmac.Equal([]byte(SignCheckBack(secret, t, body)), []byte("t="+ts+",v1="+sig))
 }
 
 // CheckBack runs one round: it pages through the check-back index up to
@@ -373,7 +334,7 @@ func (e *Engine) askProducer(ctx context.Context, c *halfClaim) (Decision, strin
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "sluice-check-back/1")
 	if c.policy.CheckBackSecret != "" {
-		req.Header.Set(SignatureHeader, SignCheckBack(c.policy.CheckBackSecret, e.clock(), body))
+		req.Header.Set(signature.Header, signature.Sign(c.policy.CheckBackSecret, e.clock(), body))
 	}
 	client := e.opts.CheckBackClient
 	if client == nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/data-plane/topics"
+	"github.com/sluice-mq/sluice/internal/signature"
 )
 
 const (
@@ -208,7 +209,7 @@ func (d *Dispatcher) post(ctx context.Context, s *topics.Subscription, pol topic
 		}
 	}
 	if s.Push != nil {
-		h.Set(SignatureHeader, Sign(s.Push.Secret, d.clock(), body))
+		h.Set(signature.Header, signature.Sign(s.Push.Secret, d.clock(), body))
 	}
 	resp, err := d.client.Do(req)
 	if err != nil {

@@ -1,4 +1,7 @@
-package push
+// Package signature signs the HTTP requests Sluice makes to its users'
+// endpoints (topic pushes, transactional check-backs) and verifies them
+// as a receiver would: one scheme, one implementation.
+package signature
 
 import (
 	"crypto/hmac"
@@ -10,17 +13,18 @@ import (
 	"time"
 )
 
-// SignatureHeader carries every push request's signature:
+// Header carries every signed request's signature:
 //
 //	X-Sluice-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>
 //
-// The secret is the subscription's SigningSecret attribute. A receiver
-// recomputes the HMAC over the timestamp, a dot and the raw body, compares
-// in constant time and refuses timestamps too far from its clock (Verify
-// allows 5 minutes), so a captured request cannot be replayed later.
-const SignatureHeader = "X-Sluice-Signature"
+// The secret is the endpoint owner's (a subscription's SigningSecret, a
+// queue's CheckBackSecret). A receiver recomputes the HMAC over the
+// timestamp, a dot and the raw body, compares in constant time and refuses
+// timestamps too far from its clock (MaxSkew is the usual tolerance), so a
+// captured request cannot be replayed later.
+const Header = "X-Sluice-Signature"
 
-// Sign returns the SignatureHeader value for body sent at t.
+// Sign returns the Header value for body sent at t.
 func Sign(secret string, t time.Time, body []byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
 	return "t=" + ts + ",v1=" + mac(secret, ts, body)
@@ -34,12 +38,12 @@ func mac(secret, ts string, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// MaxSkew is how far Verify lets a signature's timestamp be from now.
+// MaxSkew is the tolerance receivers are advised to use.
 const MaxSkew = 5 * time.Minute
 
-// Verify checks a SignatureHeader value against body, as a receiver
-// would: a v1 signature by secret, stamped within MaxSkew of now.
-func Verify(secret, header string, body []byte, now time.Time) error {
+// Verify checks a Header value against body, as a receiver would: a v1
+// signature by secret, stamped within maxSkew of now.
+func Verify(secret, header string, body []byte, now time.Time, maxSkew time.Duration) error {
 	var ts string
 	var sigs []string
 	for part := range strings.SplitSeq(header, ",") {
@@ -57,7 +61,7 @@ func Verify(secret, header string, body []byte, now time.Time) error {
 	if err != nil {
 		return errors.New("signature header has no timestamp")
 	}
-	if d := now.Sub(time.Unix(sec, 0)); d > MaxSkew || d < -MaxSkew {
+	if d := now.Sub(time.Unix(sec, 0)); d > maxSkew || d < -maxSkew {
 		return errors.New("signature timestamp outside the tolerance")
 	}
 	want := mac(secret, ts, body)
