@@ -52,4 +52,3 @@ func TestCheckBackSignature(t *testing.T) {
 		}
 	}
 }
-
