@@ -136,7 +136,7 @@ func (c *Call) ReserveStored(ctx context.Context, bytes int64) (Reservation, err
 		return Reservation{}, fmt.Errorf("admission: stored-bytes quota on a gate without counts")
 	}
 	account := c.tenant.Account
-	r, used, ok, err := c.g.stored.reserve(account, c.g.clock(), bytes, limit, false, func() (int64, error) {
+	r, used, ok, err := c.g.stored.reserve(ctx, account, c.g.clock(), bytes, limit, false, func() (int64, error) {
 		return c.g.counts.StoredBytes(ctx, account)
 	})
 	if err != nil {
@@ -176,7 +176,7 @@ func (g inFlightGate) AdmitClaim(ctx context.Context, ref queues.Ref, want int) 
 		return 0, nil, fmt.Errorf("admission: in-flight quota on a gate without counts")
 	}
 	limit := int64(c.tenant.Quotas.MaxInFlightPerQueue)
-	r, used, ok, err := c.g.inFlight.reserve(ref, c.g.clock(), int64(want), limit, true, func() (int64, error) {
+	r, used, ok, err := c.g.inFlight.reserve(ctx, ref, c.g.clock(), int64(want), limit, true, func() (int64, error) {
 		return c.g.counts.InFlight(ctx, ref)
 	})
 	if err != nil {

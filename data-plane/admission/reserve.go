@@ -1,6 +1,7 @@
 package admission
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -63,17 +64,22 @@ func (r Reservation) Settle(used int64) {
 }
 
 // reserve takes up to want under limit for k, reading the count with read
-// when the one kept is older than maxAge. partial grants what is left
+// when the one kept is older than maxAge (or waiting, until ctx ends, for
+// another caller's read of it). partial grants what is left
 // when less than want is; otherwise it is all or nothing. It returns
 // ok=false, and the count, when nothing can be granted.
-func (c *reservedCounts[K]) reserve(k K, now time.Time, want, limit int64, partial bool, read func() (int64, error)) (Reservation, int64, bool, error) {
+func (c *reservedCounts[K]) reserve(ctx context.Context, k K, now time.Time, want, limit int64, partial bool, read func() (int64, error)) (Reservation, int64, bool, error) {
 	c.mu.Lock()
 	e := c.entry(k)
 	for now.Sub(e.readAt) >= c.maxAge {
 		if e.reading != nil {
 			wait := e.reading
 			c.mu.Unlock()
-			<-wait
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return Reservation{}, 0, false, ctx.Err()
+			}
 			c.mu.Lock()
 			e = c.entry(k)
 			continue // read again if that read failed
