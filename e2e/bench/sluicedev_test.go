@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,7 +140,11 @@ func TestSDKBenchAgainstRaw(t *testing.T) {
 		cfg.Messages = 20_000
 		cfg.SDK = i%2 == 1
 		cfg.Queue = fmt.Sprint("bench-sdk-", i)
+		cpu := startCPU(t, p.PID())
 		res, err := load.Run(context.Background(), cfg)
+		client, server := cpu.perMessage(t, res.Delivered)
+		t.Logf("run %d (sdk %v): %.0f delivered/s; CPU per delivered message: client %.0f µs, server %.0f µs; requests per 10 delivered: %s",
+			i, cfg.SDK, res.DeliveredPerSec, client, server, callsPer(res, 10))
 		if err != nil || res.Missing != 0 || res.Duplicates != 0 || res.Errors != 0 || res.CutAtDeadline || res.Delivered != int64(cfg.Messages) {
 			t.Fatalf("run %d (sdk %v): %v\n%+v", i, cfg.SDK, err, res)
 		}
@@ -167,4 +172,47 @@ func means(rs []load.Result) (sent, delivered float64) {
 		delivered += r.DeliveredPerSec / float64(len(rs))
 	}
 	return sent, delivered
+}
+
+// cpuSpan measures the CPU time this process (the load's clients) and the
+// server use over one run: on a shared 2-core machine throughput follows
+// the sum, so the split says which side a gap comes from.
+type cpuSpan struct {
+	pid            int
+	client, server time.Duration
+}
+
+func startCPU(t *testing.T, serverPID int) cpuSpan {
+	t.Helper()
+	c := cpuSpan{pid: serverPID}
+	c.client, c.server = readCPU(t, os.Getpid()), readCPU(t, serverPID)
+	return c
+}
+
+// perMessage returns the client's and the server's CPU µs per message
+// since start.
+func (c cpuSpan) perMessage(t *testing.T, messages int64) (client, server float64) {
+	t.Helper()
+	n := float64(max(messages, 1))
+	return float64(readCPU(t, os.Getpid())-c.client) / 1e3 / n, float64(readCPU(t, c.pid)-c.server) / 1e3 / n
+}
+
+func readCPU(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	d, err := load.ProcessCPU(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// callsPer renders res's requests by action per n delivered messages.
+func callsPer(res load.Result, n float64) string {
+	var parts []string
+	for _, action := range []string{"SendMessageBatch", "ReceiveMessage", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"} {
+		if c := res.Calls[action]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", action, float64(c)*n/float64(max(res.Delivered, 1))))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -1,9 +1,6 @@
 package queue
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // batch gathers entries from p.in into requests: a batch leaves when it
 // holds MaxEntries, when the next entry would take it past MaxBytes, or
@@ -11,7 +8,7 @@ import (
 // every request has returned.
 func (p *Producer) batch() {
 	var (
-		requests sync.WaitGroup
+		requests = newRequestPool(p.opts.MaxInFlight)
 		cur      []*entry
 		bytes    int
 	)
@@ -22,17 +19,13 @@ func (p *Producer) batch() {
 		if len(cur) == 0 {
 			return
 		}
-		p.inFlight <- struct{}{} // waits while MaxInFlight requests run
 		batch := cur
 		cur, bytes = nil, 0
-		requests.Go(func() {
-			defer func() { <-p.inFlight }()
-			p.sendBatch(batch)
-		})
+		requests.run(func() { p.sendBatch(batch) }) // waits while MaxInFlight requests run
 	}
 	defer func() {
 		flush()
-		requests.Wait()
+		requests.close()
 		close(p.done)
 	}()
 	for {

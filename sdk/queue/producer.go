@@ -76,10 +76,9 @@ type Producer struct {
 	queueURL string
 	opts     ProducerOptions
 
-	budget   *budget
-	in       chan *entry
-	inFlight chan struct{} // a token per running request
-	done     chan struct{} // closed when the batcher and its requests end
+	budget *budget
+	in     chan *entry
+	done   chan struct{} // closed when the batcher and its requests end
 
 	mu     sync.RWMutex // guards closed against sends into in
 	closed bool
@@ -108,7 +107,6 @@ func NewProducer(client API, queueURL string, opts ProducerOptions) (*Producer, 
 		opts:     opts,
 		budget:   newBudget(opts.MaxPendingBytes),
 		in:       make(chan *entry, opts.MaxEntries),
-		inFlight: make(chan struct{}, opts.MaxInFlight),
 		done:     make(chan struct{}),
 	}
 	go p.batch()

@@ -1,9 +1,6 @@
 package queue
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // settleOp is one receipt handle to delete, or to give a new visibility
 // timeout.
@@ -39,8 +36,7 @@ func (s *settler) close() {
 
 func (s *settler) loop() {
 	var (
-		requests sync.WaitGroup
-		tokens   = make(chan struct{}, s.maxRequests)
+		requests = newRequestPool(s.maxRequests)
 		cur      []settleOp
 	)
 	linger := time.NewTimer(time.Hour)
@@ -50,17 +46,13 @@ func (s *settler) loop() {
 		if len(cur) == 0 {
 			return
 		}
-		tokens <- struct{}{}
 		batch := cur
 		cur = nil
-		requests.Go(func() {
-			defer func() { <-tokens }()
-			s.send(batch)
-		})
+		requests.run(func() { s.send(batch) }) // waits while maxRequests run
 	}
 	defer func() {
 		flush()
-		requests.Wait()
+		requests.close()
 		close(s.done)
 	}()
 	for {

@@ -47,6 +47,9 @@ type Result struct {
 	DeleteFailed  int64 `json:"delete_failed"`
 	Retries       int64 `json:"retries"`
 	Errors        int64 `json:"errors"`
+	// Calls counts the requests sent by action (CreateQueue and the
+	// clean-up's included), retries too.
+	Calls map[string]int64 `json:"calls"`
 	// ErrorSamples holds the first few distinct errors, for diagnosis.
 	ErrorSamples []string `json:"error_samples,omitempty"`
 }

@@ -33,6 +33,7 @@ type run struct {
 	emptyReceives atomic.Int64
 	deleteFailed  atomic.Int64
 	retries       atomic.Int64
+	calls         *callCounter
 }
 
 // Run creates the queue, runs the workload and reports it. It stops when
@@ -60,6 +61,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	defer cancel()
 
 	r := &run{cfg: cfg}
+	httpClient, r.calls = countCalls(httpClient)
 	r.client = newSQSClient(cfg, httpClient, &r.retries)
 	url, err := r.prepareQueue(runCtx)
 	if err != nil {
@@ -211,5 +213,6 @@ func (r *run) summarize(m measured) Result {
 		Retries:         r.retries.Load(),
 		Errors:          errCount,
 		ErrorSamples:    errSamples,
+		Calls:           r.calls.snapshot(),
 	}
 }

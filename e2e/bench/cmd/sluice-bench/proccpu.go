@@ -1,51 +1,10 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
-	"os"
-	"strconv"
 	"time"
+
+	"github.com/sluice-mq/sluice/e2e/bench/load"
 )
-
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
-// every Linux architecture Go supports.
-const clockTicks = 100
-
-// processCPU reads the user + system CPU time a process and all its
-// threads have used so far, from /proc/<pid>/stat.
-func processCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("server cpu: %w", err)
-	}
-	return parseProcStat(b)
-}
-
-// parseProcStat takes utime and stime (fields 14 and 15) from a
-// /proc/<pid>/stat line. The command name (field 2) is in parentheses and
-// may hold spaces or parentheses itself, so fields are counted after the
-// last ')'.
-func parseProcStat(b []byte) (time.Duration, error) {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("server cpu: malformed /proc stat %q", b)
-	}
-	fields := bytes.Fields(b[i+1:]) // fields[0] is field 3 (state)
-	const utime = 14 - 3
-	if len(fields) <= utime+1 {
-		return 0, fmt.Errorf("server cpu: short /proc stat %q", b)
-	}
-	var ticks int64
-	for _, f := range fields[utime : utime+2] {
-		n, err := strconv.ParseInt(string(f), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("server cpu: /proc stat field %q: %w", f, err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
-}
 
 // serverCPU measures a server process's CPU time over a run; a zero pid
 // measures nothing.
@@ -59,7 +18,7 @@ func (c *serverCPU) start() error {
 		return nil
 	}
 	var err error
-	c.begin, err = processCPU(c.pid)
+	c.begin, err = load.ProcessCPU(c.pid)
 	return err
 }
 
@@ -68,7 +27,7 @@ func (c *serverCPU) stop() (*time.Duration, error) {
 	if c.pid == 0 {
 		return nil, nil
 	}
-	end, err := processCPU(c.pid)
+	end, err := load.ProcessCPU(c.pid)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package load
 
 import (
 	"os"
@@ -28,7 +28,7 @@ func TestProcessCPUOfThisProcess(t *testing.T) {
 	deadline := time.Now().Add(100 * time.Millisecond)
 	for time.Now().Before(deadline) { // burn some CPU so the count moves
 	}
-	got, err := processCPU(os.Getpid())
+	got, err := ProcessCPU(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
