@@ -20,6 +20,7 @@ import (
 	"time"
 
 	tikverr "github.com/tikv/client-go/v2/error"
+	clientkv "github.com/tikv/client-go/v2/kv"
 	"github.com/tikv/client-go/v2/oracle"
 	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/txnkv"
@@ -151,11 +152,19 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx kv.Txn) error) error 
 	t.SetPessimistic(true)
 	t.SetEnable1PC(true)
 	t.SetEnableAsyncCommit(true)
+	vars, stop := interruptOnDone(ctx)
+	t.SetVars(vars)
 	tx := &txn{reader: reader{r: txnSource{t}}, t: t, store: s.store}
 	if err := fn(tx); err != nil {
+		stop()
 		_ = t.Rollback()
-		return err
+		return interrupted(ctx, err)
 	}
+	// The commit runs on client-go's own variables, as before: an
+	// interrupted commit could leave its outcome unknown, and Commit
+	// already stops at ctx's end where that is safe.
+	stop()
+	t.SetVars(clientkv.DefaultVars)
 	if err := t.Commit(ctx); err != nil {
 		if tikverr.IsErrorUndetermined(err) {
 			// The commit may or may not have happened: never retry it
@@ -175,7 +184,11 @@ func (s *Store) View(ctx context.Context, fn func(r kv.Reader) error) error {
 		if err != nil {
 			return fmt.Errorf("tikv kv: timestamp: %w", err)
 		}
-		return fn(reader{r: snapshotReader{s.store.GetSnapshot(ts)}})
+		snap := s.store.GetSnapshot(ts)
+		vars, stop := interruptOnDone(ctx)
+		defer stop()
+		snap.SetVars(vars)
+		return interrupted(ctx, fn(reader{r: snapshotReader{snap}}))
 	})
 }
 

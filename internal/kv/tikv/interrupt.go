@@ -1,0 +1,33 @@
+package tikv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	clientkv "github.com/tikv/client-go/v2/kv"
+)
+
+// interruptOnDone returns client-go variables whose Killed flag rises when
+// ctx ends, and stop, which detaches the flag from ctx. client-go's
+// scanner backs off under a context.Background of its own, on a budget of
+// its own: with TiKV unreachable, a scan under a 1 s deadline returned
+// after 40 s. Every backoff checks the flag, so the read stops at its
+// next backoff once the call's context has ended.
+func interruptOnDone(ctx context.Context) (*clientkv.Variables, func() bool) {
+	killed := new(uint32)
+	vars := clientkv.NewVariables(killed)
+	stop := context.AfterFunc(ctx, func() { atomic.StoreUint32(killed, 1) })
+	return vars, stop
+}
+
+// interrupted adds ctx's end to err when ctx ended under the call: the
+// interrupted read reports the last error client-go met (a connection
+// reset, a region error), and a caller should see that it ran out of time.
+func interrupted(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) {
+		return err
+	}
+	return fmt.Errorf("%w (the call's context ended: %w)", err, ctx.Err())
+}
