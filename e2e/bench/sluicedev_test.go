@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -144,7 +143,7 @@ func TestSDKBenchAgainstRaw(t *testing.T) {
 		res, err := load.Run(context.Background(), cfg)
 		client, server := cpu.perMessage(t, res.Delivered)
 		t.Logf("run %d (sdk %v): %.0f delivered/s; CPU per delivered message: client %.0f µs, server %.0f µs; requests per 10 delivered: %s",
-			i, cfg.SDK, res.DeliveredPerSec, client, server, callsPer(res, 10))
+			i, cfg.SDK, res.DeliveredPerSec, client, server, res.RequestsPer(10))
 		if err != nil || res.Missing != 0 || res.Duplicates != 0 || res.Errors != 0 || res.CutAtDeadline || res.Delivered != int64(cfg.Messages) {
 			t.Fatalf("run %d (sdk %v): %v\n%+v", i, cfg.SDK, err, res)
 		}
@@ -204,15 +203,4 @@ func readCPU(t *testing.T, pid int) time.Duration {
 		t.Fatal(err)
 	}
 	return d
-}
-
-// callsPer renders res's requests by action per n delivered messages.
-func callsPer(res load.Result, n float64) string {
-	var parts []string
-	for _, action := range []string{"SendMessageBatch", "ReceiveMessage", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"} {
-		if c := res.Calls[action]; c > 0 {
-			parts = append(parts, fmt.Sprintf("%s %.2f", action, float64(c)*n/float64(max(res.Delivered, 1))))
-		}
-	}
-	return strings.Join(parts, ", ")
 }

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"strings"
@@ -49,4 +50,22 @@ func (c *callCounter) snapshot() map[string]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return maps.Clone(c.counts)
+}
+
+// RequestsPer renders the message requests the run sent, by action, per n
+// delivered messages: "send 1.00, receive 1.02, delete 1.00" per 10 says
+// every batch was full.
+func (r Result) RequestsPer(n float64) string {
+	var parts []string
+	for _, a := range []struct{ action, short string }{
+		{"SendMessageBatch", "send batch"}, {"SendMessage", "send"},
+		{"ReceiveMessage", "receive"},
+		{"DeleteMessageBatch", "delete batch"}, {"DeleteMessage", "delete"},
+		{"ChangeMessageVisibilityBatch", "visibility batch"},
+	} {
+		if c := r.Calls[a.action]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.2f", a.short, float64(c)*n/float64(max(r.Delivered, 1))))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

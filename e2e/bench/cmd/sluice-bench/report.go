@@ -123,6 +123,7 @@ var rows = []row{
 	{label: "send failed / errors / retries", cell: func(r load.Result) string {
 		return fmt.Sprintf("%d / %d / %d", r.SendFailed, r.Errors, r.Retries)
 	}},
+	{label: "requests per 10 delivered", cell: func(r load.Result) string { return r.RequestsPer(10) }},
 	{label: "empty receives", cell: func(r load.Result) string { return strconv.FormatInt(r.EmptyReceives, 10) }},
 	{label: "left in queue", cell: func(r load.Result) string { return strconv.FormatInt(r.LeftInQueue, 10) }},
 	{label: "elapsed", cell: func(r load.Result) string { return r.Elapsed.Round(time.Millisecond).String() }},
