@@ -35,7 +35,7 @@ func (c *claimer) claimFIFOShards(ctx context.Context) error {
 		}
 		err := c.groups.lockGroups(ctx, c.d, entries, want, func(group string, st *groupState) error {
 			st.reindex, st.dirty = true, true
-			return c.claimGroup(ctx, group)
+			return c.claimGroup(ctx, group, st.rec.scanFrom())
 		})
 		if err != nil {
 			return err
@@ -47,9 +47,9 @@ func (c *claimer) claimFIFOShards(ctx context.Context) error {
 // claimGroup takes the group's messages in order until the batch is full,
 // the group is empty, or a message is not visible (in flight, or delayed):
 // no message is delivered while an earlier one of its group is in flight.
-func (c *claimer) claimGroup(ctx context.Context, group string) error {
+func (c *claimer) claimGroup(ctx context.Context, group string, from uint64) error {
 	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
-	return walkGroup(ctx, c.tx, c.d, group, c.now, want, func(o orderEntry, rec *messageRecord) (bool, error) {
+	return walkGroup(ctx, c.tx, c.d, group, from, c.now, want, func(o orderEntry, rec *messageRecord) (bool, error) {
 		return c.take(ctx, o.id, rec)
 	})
 }

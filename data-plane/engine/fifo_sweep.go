@@ -40,7 +40,7 @@ func dropExpiredFront(ctx context.Context, tx kv.Txn, d did, group string, cutof
 		n       int
 	)
 	// A half message is not the sweeper's: its check-back decides it.
-	err := walkGroup(ctx, tx, d, group, halfVisibleAt-1, func() int { return sweepBatch - n }, func(o orderEntry, rec *messageRecord) (bool, error) {
+	err := walkGroup(ctx, tx, d, group, 0, halfVisibleAt-1, func() int { return sweepBatch - n }, func(o orderEntry, rec *messageRecord) (bool, error) {
 		if rec.SentAt > cutoff {
 			return true, nil
 		}

@@ -23,7 +23,8 @@ package engine
 //     (group, sequence number) naming it, with the record's visibility time
 //     and received flag; every order entry names a record of that group and
 //     sequence number; a group has a record exactly while it has order
-//     entries.
+//     entries, and no order entry lies below the record's scan start
+//     (groupRecord.from).
 //   - counts-equal-records: the flushed count records of a queue's data
 //     range add up to its message records: their number, their sizes, and
 //     the sizes of the cold ones. Only true once every node has flushed.
@@ -430,6 +431,9 @@ func (c *invChecker) checkGroupIndex(d did, name string, g *invGroup) {
 	}
 	if g.rec == nil || len(g.orders) == 0 {
 		return
+	}
+	if g.rec.from > g.orders[0].seq {
+		c.fail(invFIFOOrder, g.key, "group %q's scans start at seq %d, past its first message's %d", name, g.rec.from, g.orders[0].seq)
 	}
 	want := indexKey(d, shard, g.rec.at, g.rec.head)
 	found := false

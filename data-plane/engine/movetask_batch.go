@@ -321,7 +321,7 @@ func (m *mover) moveGroups(until int64) func(context.Context, uint8, []readyEntr
 		}
 		return m.groups.lockGroups(ctx, m.d, entries, want, func(group string, st *groupState) error {
 			st.reindex, st.dirty = true, true
-			return walkGroup(ctx, m.tx, m.d, group, until, want, func(o orderEntry, rec *messageRecord) (bool, error) {
+			return walkGroup(ctx, m.tx, m.d, group, st.rec.scanFrom(), until, want, func(o orderEntry, rec *messageRecord) (bool, error) {
 				if m.full() {
 					return true, nil
 				}
