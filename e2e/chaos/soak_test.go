@@ -40,7 +40,7 @@ var (
 	soakRSS        = soak.Growth{Factor: 1.25, Floor: 64 << 20}
 	soakGoroutines = soak.Growth{Factor: 1.25, Floor: 50}
 	// The backlog (messages stored): delays, abandoned messages and
-	// dead-letter moves keep a few hundred in flight.
+	// dead-letter moves keep about a hundred stored.
 	soakBacklog = soak.Growth{Factor: 1.25, Floor: 500}
 	soakP99     = soak.Stability{Factor: 3, Floor: 250 * time.Millisecond}
 )
