@@ -15,7 +15,7 @@ GOBIN_DIR := $(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin
 endif
 export PATH := $(GOBIN_DIR):$(PATH)
 
-.PHONY: run build test test-deps test-root test-modules test-deploy test-pkg bench loadtest e2e fuzz fuzz-long lint tools clean
+.PHONY: run build test test-deps test-root test-modules test-deploy test-pkg bench loadtest e2e soak fuzz fuzz-long lint tools clean
 
 run: build
 	./$(BIN) dev
@@ -32,7 +32,7 @@ test: test-root test-modules test-deploy
 test-deps:
 	@GO=$(GO) .ci/deps
 
-test-root test-modules test-pkg e2e: test-deps
+test-root test-modules test-pkg e2e soak: test-deps
 
 # test-pkg runs one package's tests with the same setup, e.g.
 # `make test-pkg PKG=./internal/blob/s3/` (a package of the root module).
@@ -65,6 +65,15 @@ bench:
 # reported as a ratio of the null-server bound measured in the same run.
 loadtest: build
 	e2e/bench/against-dev.sh $(CURDIR)/$(BIN)
+
+# soak runs e2e/chaos's TestSoak for SOAK (30 minutes): the chaos
+# scenarios' mixed load against one `sluice dev`, failing if its memory,
+# goroutines or backlog grow, its p99 latency rises for good, or the
+# history checker finds anything lost or delivered twice. `make test` runs
+# it for 3 minutes.
+SOAK ?= 30m
+soak:
+	cd e2e && SLUICE_SOAK=$(SOAK) $(GO) test -count=1 -v -run '^TestSoak$$' -timeout 2h ./chaos
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONRequest$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -95,24 +94,12 @@ func TestBlobStoreFaults(t *testing.T) {
 	cctx, stopConsumers := context.WithCancel(context.Background())
 	defer stopProducers()
 	defer stopConsumers()
-	var producers, consumers sync.WaitGroup
 	// Paced, each producer sends at most ~70 messages a second (3.5 a call
 	// on average): the drains below take the volume in their 90 s on the
 	// tikv mock. Unpaced, a quiet machine sent 24,000 messages, and the
 	// first drain ran out of time.
-	const producerPace = 50 * time.Millisecond
-	for i := range 2 {
-		w := &worker{name: fmt.Sprintf("std-p%d", i), c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(uint64(i), 2)), pace: producerPace}
-		producers.Go(func() { w.produce(pctx, urls[stdQ], stdQ, false) })
-	}
-	{
-		w := &worker{name: "fifo-p0", c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(10, 2)), pace: producerPace}
-		producers.Go(func() { w.produce(pctx, urls[fifoQ], fifoQ, true) })
-	}
-	for i, q := range []string{stdQ, stdQ, fifoQ, fifoQ, stdDLQ, fifoDLQ} {
-		w := &worker{name: fmt.Sprintf("c%d-%s", i, q), c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(uint64(20+i), 2))}
-		consumers.Go(func() { w.consume(cctx, urls[q], q) })
-	}
+	pace := producerPace{std: 50 * time.Millisecond, fifo: 50 * time.Millisecond}
+	load := startMixedLoad(pctx, cctx, newClient, rec, urls, 2, pace)
 
 	// The outage, between two stretches of load with S3 up.
 	time.Sleep(3 * time.Second)
@@ -130,11 +117,11 @@ func TestBlobStoreFaults(t *testing.T) {
 	// Consumers stop, producers go on a little: the last segments hold
 	// messages no one has received (nor read, so none is cached).
 	stopConsumers()
-	consumers.Wait()
+	load.consumers.Wait()
 	unread := time.Now()
 	time.Sleep(2 * time.Second)
 	stopProducers()
-	producers.Wait()
+	load.producers.Wait()
 	waitTiered(t, p)
 
 	during := outageEffects(rec.Ops(), down, up)
@@ -190,21 +177,7 @@ func TestBlobStoreFaults(t *testing.T) {
 	if r.Deliveries == 0 {
 		t.Errorf("the load did too little to judge")
 	}
-	if !r.OK() {
-		for i, a := range r.Anomalies {
-			if i == 30 {
-				t.Errorf("… and %d more", len(r.Anomalies)-i)
-				break
-			}
-			t.Errorf("%s", a)
-		}
-		f, err := os.CreateTemp("", "sluice-chaos-history-*.jsonl")
-		if err == nil {
-			f.Close()
-			writeHistory(t, f.Name(), ops)
-			t.Logf("history kept in %s", f.Name())
-		}
-	}
+	reportAnomalies(t, r, ops)
 }
 
 // outage counts what clients saw while S3 was down.

@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -92,20 +91,7 @@ func TestKillDev(t *testing.T) {
 
 	rec := history.NewRecorder()
 	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for i := range 2 {
-		w := &worker{name: fmt.Sprintf("std-p%d", i), c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(uint64(i), 1))}
-		wg.Go(func() { w.produce(ctx, urls[stdQ], stdQ, false) })
-	}
-	{
-		w := &worker{name: "fifo-p0", c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(10, 1))}
-		wg.Go(func() { w.produce(ctx, urls[fifoQ], fifoQ, true) })
-	}
-	consumers := []string{stdQ, stdQ, fifoQ, fifoQ, stdDLQ, fifoDLQ}
-	for i, q := range consumers {
-		w := &worker{name: fmt.Sprintf("c%d-%s", i, q), c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(uint64(20+i), 1))}
-		wg.Go(func() { w.consume(ctx, urls[q], q) })
-	}
+	load := startMixedLoad(ctx, ctx, newClient, rec, urls, 1, producerPace{})
 
 	rnd := rand.New(rand.NewPCG(99, 1))
 	var down time.Duration
@@ -125,8 +111,8 @@ func TestKillDev(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	stop()
-	wg.Wait()
-	load := time.Since(began)
+	load.wait()
+	took := time.Since(began)
 	segments, _ := filepath.Glob(filepath.Join(data, "blobs", "objects", "segments", "*", "*", "*"))
 	var cold []string
 	for _, q := range []string{stdQ, fifoQ, stdDLQ, fifoDLQ} {
@@ -151,39 +137,13 @@ func TestKillDev(t *testing.T) {
 	// FIFO claims are durable, so any repeat there is an anomaly.
 	lazy := func(q string) bool { return !strings.HasSuffix(q, ".fifo") }
 	r := history.Checker{Slack: history.DefaultSlack, LazyClaims: lazy}.Check(ops)
-	t.Logf("%d rounds in %v (down %v): %s", rounds, load.Round(time.Millisecond), down.Round(time.Millisecond), r.Summary())
-	var stdSent, fifoSent, dlq int
-	for _, op := range ops {
-		for _, m := range op.Msgs {
-			switch {
-			case op.Kind == history.Send && m.Outcome == history.OK && op.Queue == stdQ:
-				stdSent++
-			case op.Kind == history.Send && m.Outcome == history.OK && op.Queue == fifoQ:
-				fifoSent++
-			case op.Kind == history.Receive && (op.Queue == stdDLQ || op.Queue == fifoDLQ):
-				dlq++
-			}
-		}
-	}
-	t.Logf("acknowledged sends: %d standard, %d FIFO; %d deliveries from dead-letter queues", stdSent, fifoSent, dlq)
-	if stdSent == 0 || fifoSent == 0 || r.Deliveries == 0 {
+	t.Logf("%d rounds in %v (down %v): %s", rounds, took.Round(time.Millisecond), down.Round(time.Millisecond), r.Summary())
+	counts := countLoad(ops)
+	t.Logf("%s", counts)
+	if counts.stdSent == 0 || counts.fifoSent == 0 || r.Deliveries == 0 {
 		t.Errorf("the load did too little to judge")
 	}
-	if !r.OK() {
-		for i, a := range r.Anomalies {
-			if i == 30 {
-				t.Errorf("… and %d more", len(r.Anomalies)-i)
-				break
-			}
-			t.Errorf("%s", a)
-		}
-		f, err := os.CreateTemp("", "sluice-chaos-history-*.jsonl")
-		if err == nil {
-			f.Close()
-			writeHistory(t, f.Name(), ops)
-			t.Logf("history kept in %s", f.Name())
-		}
-	}
+	reportAnomalies(t, r, ops)
 }
 
 func freeAddr(t *testing.T) string {

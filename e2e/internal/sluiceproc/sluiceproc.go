@@ -94,6 +94,7 @@ type Process struct {
 	// What `sluice dev` prints for the default tenant and the control plane.
 	Region, AccountID, AccessKey, SecretKey, OperatorToken string
 	ConsoleLink                                            string // `sluice dev`'s one-time console sign-in link
+	MetricsURL                                             string // `sluice dev`'s Prometheus endpoint, as printed
 	cmd                                                    *exec.Cmd
 	stderr                                                 *lockedBuffer
 	exited                                                 chan struct{}
@@ -162,6 +163,7 @@ func start(bin string, args []string) (*Process, error) {
 		p.Endpoint, p.Region, p.AccountID = banner["endpoint"], banner["region"], banner["account id"]
 		p.AccessKey, p.SecretKey = banner["access key"], banner["secret key"]
 		p.OperatorToken, p.ConsoleLink = banner["operator token"], banner["console"]
+		p.MetricsURL = banner["metrics"]
 		return p, nil
 	case <-p.exited:
 		return nil, fmt.Errorf("sluice %s exited before serving: %v\n%s", strings.Join(args, " "), p.waitErr, p.stderr)
@@ -273,6 +275,9 @@ func (p *Process) Kill() {
 	_ = p.cmd.Process.Kill()
 	<-p.exited
 }
+
+// PID is the process's id, for reading /proc.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
 
 // Stderr returns what the process has logged so far.
 func (p *Process) Stderr() string { return p.stderr.String() }
