@@ -282,9 +282,6 @@ func (p *Process) PID() int { return p.cmd.Process.Pid }
 // Stderr returns what the process has logged so far.
 func (p *Process) Stderr() string { return p.stderr.String() }
 
-// PID is the server process's id, for reading its CPU time from /proc.
-func (p *Process) PID() int { return p.cmd.Process.Pid }
-
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
