@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,91 +16,97 @@ import (
 	"github.com/sluice-mq/sluice/internal/kv/local/localfault"
 )
 
-// The disk fills under steady writers (a file system that counts space,
-// as a real one does): when Pebble first gets ENOSPC, the store frees its
-// ballast so Pebble finishes that write, and refuses writes with
-// ErrNoSpace; its log never fails. Once space is freed, writes resume by
-// themselves and every acknowledged commit is there.
+// The disk fills between two looks of the store's free-space guard, under
+// writers of big values (a file system that counts space, as a real one
+// does): when Pebble gets ENOSPC, the store frees its ballast so Pebble
+// finishes that write, and refuses writes with ErrNoSpace; its log never
+// fails. Once space is freed, writes resume by themselves and every
+// acknowledged commit is there. Without the ballast and the guard
+// (ReserveBytes -1) the log fails.
 func TestBallastKeepsTheLogAlive(t *testing.T) {
-	fs := localfault.NewSpaceFS(vfs.Default, 1<<30)
+	const reserve = 1 << 20
+	disk := localfault.NewSpaceFS(vfs.Default, 1<<30)
 	dir := filepath.Join(t.TempDir(), "kv")
-	s, err := local.Open(dir, local.Options{FS: fs})
+	s, err := local.Open(dir, local.Options{FS: disk, ReserveBytes: reserve})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var (
-		mu      sync.Mutex
-		acked   []string
-		refused int
-		wg      sync.WaitGroup
-	)
-	errs := make(chan error, 2)
-	stop := make(chan struct{})
-	value := bytes.Repeat([]byte("x"), 4<<10)
-	for w := range 2 {
-		wg.Go(func() {
-			for n := 0; ; n++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				k := fmt.Sprintf("w%d-%06d", w, n)
-				err := s.Update(context.Background(), func(tx kv.Txn) error { return tx.Set([]byte(k), value) })
-				mu.Lock()
-				switch {
-				case err == nil:
-					acked = append(acked, k)
-				case errors.Is(err, local.ErrNoSpace):
-					refused++
-				default:
-					errs <- fmt.Errorf("writer %d: want ErrNoSpace, got %w", w, err)
-					mu.Unlock()
-					return
-				}
-				mu.Unlock()
-				if err != nil {
-					time.Sleep(5 * time.Millisecond)
-				}
-			}
-		})
+	value := bytes.Repeat([]byte("x"), 256<<10)
+	write := func(k string) error {
+		return s.Update(context.Background(), func(tx kv.Txn) error { return tx.Set([]byte(k), value) })
 	}
-	time.Sleep(200 * time.Millisecond)
-	fs.Fill()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		mu.Lock()
-		r := refused
-		mu.Unlock()
-		if r > 0 {
-			break
+	var acked []string
+	for n := range 4 {
+		k := fmt.Sprintf("before-%d", n)
+		if err := write(k); err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
+		acked = append(acked, k)
+	}
+	// The guard sees room for the reserve; Pebble's next new bytes do not
+	// fit.
+	disk.Leave(reserve + 64<<10)
+	var refused error
+	for n := 0; refused == nil; n++ {
+		if n == 100 {
 			t.Fatal("writes never refused on a full disk")
 		}
-		time.Sleep(10 * time.Millisecond)
+		k := fmt.Sprintf("filling-%d", n)
+		switch err := write(k); {
+		case err == nil:
+			acked = append(acked, k)
+		case errors.Is(err, local.ErrNoSpace):
+			refused = err
+		default:
+			t.Fatalf("write on a full disk: want ErrNoSpace, got %v", err)
+		}
 	}
-	time.Sleep(300 * time.Millisecond)
-	mu.Lock()
-	during := len(acked)
-	mu.Unlock()
-	fs.Release()
+	if disk.ENOSPCs() == 0 {
+		t.Fatal("Pebble never met ENOSPC: the guard alone stopped the writes")
+	}
+	t.Logf("%d writes acknowledged, then: %v (%d ENOSPC met by Pebble)", len(acked), refused, disk.ENOSPCs())
+	if err := write("still full"); !errors.Is(err, local.ErrNoSpace) {
+		t.Fatalf("write while full: want ErrNoSpace, got %v", err)
+	}
+	disk.Release()
 	took := untilWrites(t, s, "space back", 5*time.Second)
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	t.Logf("%d writes acknowledged (%d before writes resumed), %d refused; writes resumed %s after space came back", len(acked), during, refused, took)
+	t.Logf("writes resumed %s after space came back", took)
+	acked = append(acked, "space back")
 	mustHave(t, s, acked...)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = local.Open(dir, local.Options{FS: fs})
+	s, err = local.Open(dir, local.Options{FS: disk, ReserveBytes: reserve})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	mustHave(t, s, acked...)
+}
+
+// The guard refuses writes while free space is under the reserve, before
+// Pebble meets ENOSPC, and lets them through again once there is room.
+func TestGuardRefusesWritesUnderTheReserve(t *testing.T) {
+	const reserve = 8 << 20
+	disk := localfault.NewSpaceFS(vfs.Default, 1<<30)
+	s, err := local.Open(filepath.Join(t.TempDir(), "kv"), local.Options{FS: disk, ReserveBytes: reserve})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := put(s, "before"); err != nil {
+		t.Fatal(err)
+	}
+	disk.Leave(reserve / 2)
+	time.Sleep(150 * time.Millisecond) // past the guard's last look
+	err = put(s, "under the reserve")
+	if !errors.Is(err, local.ErrNoSpace) || !errors.Is(err, kv.ErrUnavailable) {
+		t.Fatalf("write under the reserve: want ErrNoSpace, got %v", err)
+	}
+	if disk.ENOSPCs() != 0 {
+		t.Fatalf("Pebble met ENOSPC %d times; the guard should have stopped writes first", disk.ENOSPCs())
+	}
+	disk.Release()
+	untilWrites(t, s, "space back", 5*time.Second)
+	mustHave(t, s, "before", "space back")
 }

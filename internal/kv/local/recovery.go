@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
-
-	"github.com/sluice-mq/sluice/internal/kv"
 )
 
 // ErrLogFailed is wrapped by every write after the store's write-ahead
@@ -17,7 +15,7 @@ import (
 // itself, retrying with backoff until the disk takes writes; reopening
 // recovers every acknowledged commit. Writes answered with an error
 // before then may or may not have been applied.
-var ErrLogFailed = fmt.Errorf("local kv: the write-ahead log failed (is the disk full?); the store reopens itself when the disk takes writes again: %w", kv.ErrUnavailable)
+var ErrLogFailed error = unavailable("local kv: the write-ahead log failed (is the disk full?); the store reopens itself when the disk takes writes again")
 
 // errWedged is why a store cannot recover in-process: Pebble panicked in
 // a commit, holding its commit lock, so its database cannot be closed.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -16,7 +16,14 @@ import (
 // ErrNoSpace is wrapped by every write refused because the store's disk is
 // full. Writes resume by themselves once the disk has room for the
 // ballast again; nothing acknowledged is lost.
-var ErrNoSpace = fmt.Errorf("local kv: the store's disk is full; writes resume when space is freed: %w", kv.ErrUnavailable)
+var ErrNoSpace error = unavailable("local kv: the store's disk is full; writes resume when space is freed")
+
+// unavailable is a sentinel error that is also kv.ErrUnavailable, so the
+// API answers it as a temporary failure.
+type unavailable string
+
+func (e unavailable) Error() string        { return string(e) }
+func (e unavailable) Is(target error) bool { return target == kv.ErrUnavailable }
 
 const (
 	// defaultReserveBytes sizes the ballast: room for Pebble to finish what
@@ -29,20 +36,22 @@ const (
 	spaceRecheck = 100 * time.Millisecond
 )
 
-// space keeps a ballast file of reserve bytes in the store's directory.
-// When Pebble gets ENOSPC, Pebble's vfs.OnDiskFull hook deletes the
-// ballast before the failed operation is retried once, so Pebble finishes
-// that operation instead of failing its log (a failure in a WAL rotation
-// is a Go fatal error in Pebble, which no recover catches), and the store
-// refuses writes with ErrNoSpace until the disk has room for the ballast
-// and the reserve again. The technique is CockroachDB's.
+// space keeps the store off a full disk, two ways. A guard refuses writes
+// with ErrNoSpace while free space is under the reserve, looking at most
+// every spaceRecheck, so Pebble itself should never meet ENOSPC (etcd and
+// CockroachDB refuse writes the same way). For what the guard misses — a
+// disk filled between two looks, Pebble's own flushes and compactions —
+// a ballast file of reserve bytes waits in the store's directory: on
+// Pebble's first ENOSPC, Pebble's vfs.OnDiskFull hook deletes it before
+// the failed operation is retried once, so Pebble finishes that operation
+// instead of failing its log (a failure in a WAL rotation is a Go fatal
+// error in Pebble, which no recover catches). Writes resume once the disk
+// has room for the reserve and, if it is gone, the ballast.
 type space struct {
 	fs      vfs.FS // under the disk-full hook: its calls never block on it
 	dir     string
 	path    string
 	reserve int64
-
-	full atomic.Bool // set by the hook, cleared once the ballast is back
 
 	mu         sync.Mutex
 	hasBallast bool
@@ -57,37 +66,34 @@ func newSpace(fs vfs.FS, dir string, reserve int64) *space {
 // onDiskFull is Pebble's disk-full hook. Every write in the store's file
 // system waits while it runs, so it only deletes a file.
 func (sp *space) onDiskFull() {
-	sp.full.Store(true)
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if sp.hasBallast && sp.fs.Remove(sp.path) == nil {
 		sp.hasBallast = false
 	}
-	sp.lastCheck = time.Time{}
+	sp.lastErr = fmt.Errorf("%w (Pebble met ENOSPC in %s)", ErrNoSpace, sp.dir)
+	sp.lastCheck = time.Now()
 }
 
 // check returns nil when writes may go ahead, else an error wrapping
-// ErrNoSpace. While the disk is full it looks at free space at most every
-// spaceRecheck, unless force.
+// ErrNoSpace. It looks at free space at most every spaceRecheck, unless
+// force.
 func (sp *space) check(force bool) error {
-	if !sp.full.Load() {
+	if sp.reserve <= 0 {
 		return nil
 	}
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if !force && time.Since(sp.lastCheck) < spaceRecheck && sp.lastErr != nil {
+	if !force && time.Since(sp.lastCheck) < spaceRecheck {
 		return sp.lastErr
 	}
 	sp.lastCheck = time.Now()
 	sp.lastErr = sp.restoreLocked()
-	if sp.lastErr == nil {
-		sp.full.Store(false)
-	}
 	return sp.lastErr
 }
 
-// restoreLocked puts the ballast back once the disk has room for it and
-// for the reserve beside it.
+// restoreLocked checks free space against the reserve, and puts the
+// ballast back once the disk has room for it and the reserve beside it.
 func (sp *space) restoreLocked() error {
 	usage, err := sp.fs.GetDiskUsage(sp.dir)
 	if err != nil {
@@ -109,8 +115,10 @@ func (sp *space) restoreLocked() error {
 }
 
 // createBallastLocked (re)creates the ballast. Preallocation reserves the
-// blocks without writing them (fallocate on Linux; elsewhere Pebble's
-// Preallocate does nothing and the ballast frees nothing).
+// blocks without writing them (fallocate on Linux); a file system that
+// cannot preallocate gets zeros written instead. (Elsewhere than Linux
+// Pebble's Preallocate does nothing and the ballast holds nothing: the
+// guard alone keeps Pebble off ENOSPC there.)
 func (sp *space) createBallastLocked() error {
 	if sp.reserve <= 0 {
 		return nil
@@ -120,6 +128,9 @@ func (sp *space) createBallastLocked() error {
 		return err
 	}
 	err = f.Preallocate(0, sp.reserve)
+	if err != nil && !errors.Is(err, syscall.ENOSPC) {
+		err = writeZeros(f, sp.reserve)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -132,9 +143,21 @@ func (sp *space) createBallastLocked() error {
 	return nil
 }
 
+func writeZeros(f vfs.File, n int64) error {
+	chunk := make([]byte, min(n, 1<<20))
+	for n > 0 {
+		w, err := f.Write(chunk[:min(n, int64(len(chunk)))])
+		if err != nil {
+			return err
+		}
+		n -= int64(w)
+	}
+	return nil
+}
+
 // resetBallast creates the ballast when the store opens, replacing one a
-// previous run left; a disk too full for it starts the store refusing
-// writes, as a full disk later would.
+// previous run left; a disk too full for it leaves the store refusing
+// writes until there is room.
 func (sp *space) resetBallast() error {
 	if sp.reserve <= 0 {
 		return nil
@@ -145,7 +168,8 @@ func (sp *space) resetBallast() error {
 		return fmt.Errorf("local kv: remove the old ballast: %w", err)
 	}
 	if err := sp.createBallastLocked(); err != nil {
-		sp.full.Store(true)
+		sp.lastErr = fmt.Errorf("%w: create the ballast: %w", ErrNoSpace, err)
+		sp.lastCheck = time.Now()
 	}
 	return nil
 }

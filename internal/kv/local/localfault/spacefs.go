@@ -21,10 +21,11 @@ import (
 type SpaceFS struct {
 	vfs.FS
 
-	mu    sync.Mutex
-	free  int64
-	hog   int64            // bytes taken by Fill, as by another process
-	alloc map[string]int64 // bytes charged per file
+	mu     sync.Mutex
+	free   int64
+	hog    int64            // bytes taken by Fill, as by another process
+	alloc  map[string]int64 // bytes charged per file
+	enospc int              // writes refused
 }
 
 // NewSpaceFS wraps inner with free bytes of free space.
@@ -33,11 +34,23 @@ func NewSpaceFS(inner vfs.FS, free int64) *SpaceFS {
 }
 
 // Fill takes every free byte, as another process filling the disk would.
-func (fs *SpaceFS) Fill() {
+func (fs *SpaceFS) Fill() { fs.Leave(0) }
+
+// Leave takes every free byte but n.
+func (fs *SpaceFS) Leave(n int64) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.hog += fs.free
-	fs.free = 0
+	if take := fs.free - n; take > 0 {
+		fs.hog += take
+		fs.free = n
+	}
+}
+
+// ENOSPCs counts the writes refused for want of space.
+func (fs *SpaceFS) ENOSPCs() int {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	return fs.enospc
 }
 
 // Release gives back what Fill took.
@@ -65,6 +78,7 @@ func (fs *SpaceFS) charge(path string, end int64) error {
 		return nil
 	}
 	if need > fs.free {
+		fs.enospc++
 		return &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
 	}
 	fs.free -= need
