@@ -95,15 +95,14 @@ func (sp *space) check(force bool) error {
 // restoreLocked checks free space against the reserve, and puts the
 // ballast back once the disk has room for it and the reserve beside it.
 func (sp *space) restoreLocked() error {
-	usage, err := sp.fs.GetDiskUsage(sp.dir)
-	if err != nil {
-		return fmt.Errorf("%w: free space of %s: %w", ErrNoSpace, sp.dir, err)
-	}
 	need := uint64(sp.reserve)
 	if !sp.hasBallast {
 		need += uint64(sp.reserve)
 	}
-	if usage.AvailBytes < need {
+	// A file system that cannot tell its free space (an in-memory one)
+	// has only the ballast: putting it back tells that space is back.
+	usage, err := sp.fs.GetDiskUsage(sp.dir)
+	if err == nil && usage.AvailBytes < need {
 		return fmt.Errorf("%w (%d MiB free in %s, %d MiB needed)", ErrNoSpace, usage.AvailBytes>>20, sp.dir, need>>20)
 	}
 	if !sp.hasBallast {
