@@ -121,7 +121,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		cache:    pebble.NewCache(opts.CacheBytes),
 		log:      logger(opts.Logger),
 		syncMode: opts.Sync,
-		space:    newSpace(opts.FS, dir, opts.ReserveBytes),
+		space:    newSpace(opts.FS, dir, opts.ReserveBytes, logger(opts.Logger)),
 		stop:     make(chan struct{}),
 	}
 	s.fs = walWatchFS{FS: vfs.OnDiskFull(opts.FS, s.space.onDiskFull), onError: s.walFailed}

@@ -3,6 +3,7 @@ package local
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 	"syscall"
@@ -52,6 +53,7 @@ type space struct {
 	dir     string
 	path    string
 	reserve int64
+	log     *slog.Logger
 
 	mu         sync.Mutex
 	hasBallast bool
@@ -59,8 +61,8 @@ type space struct {
 	lastErr    error
 }
 
-func newSpace(fs vfs.FS, dir string, reserve int64) *space {
-	return &space{fs: fs, dir: dir, path: fs.PathJoin(dir, ballastName), reserve: reserve}
+func newSpace(fs vfs.FS, dir string, reserve int64, log *slog.Logger) *space {
+	return &space{fs: fs, dir: dir, path: fs.PathJoin(dir, ballastName), reserve: reserve, log: log}
 }
 
 // onDiskFull is Pebble's disk-full hook. Every write in the store's file
@@ -88,7 +90,14 @@ func (sp *space) check(force bool) error {
 		return sp.lastErr
 	}
 	sp.lastCheck = time.Now()
+	was := sp.lastErr
 	sp.lastErr = sp.restoreLocked()
+	switch {
+	case was == nil && sp.lastErr != nil:
+		sp.log.Warn("local kv: refusing writes: the disk is full", "err", sp.lastErr)
+	case was != nil && sp.lastErr == nil:
+		sp.log.Info("local kv: writes resumed: the disk has room again", "dir", sp.dir)
+	}
 	return sp.lastErr
 }
 
