@@ -20,6 +20,10 @@ import (
 // back. Only files written through it are counted.
 type SpaceFS struct {
 	vfs.FS
+	// NoPreallocate makes Preallocate fail with EOPNOTSUPP, as on a file
+	// system that cannot preallocate: every append then needs new bytes.
+	// Set it before use.
+	NoPreallocate bool
 
 	mu     sync.Mutex
 	free   int64
@@ -199,6 +203,9 @@ func (f *spaceFile) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (f *spaceFile) Preallocate(off, length int64) error {
+	if f.fs.NoPreallocate {
+		return &os.PathError{Op: "fallocate", Path: f.path, Err: syscall.EOPNOTSUPP}
+	}
 	if err := f.fs.charge(f.path, off+length); err != nil {
 		return err
 	}
