@@ -87,10 +87,11 @@ type Store struct {
 	// failed is set when the write-ahead log failed: see fail.
 	failed atomic.Pointer[failure]
 
-	loopMu   sync.Mutex // guards stopping and loops.Add
-	stopping bool
-	stop     chan struct{}
-	loops    sync.WaitGroup
+	loopMu     sync.Mutex // guards stopping, recovering and loops.Add
+	stopping   bool
+	recovering bool // a recoverLoop runs
+	stop       chan struct{}
+	loops      sync.WaitGroup
 }
 
 var _ kv.Store = (*Store)(nil)

@@ -60,9 +60,10 @@ func (s *Store) failedErr() error {
 func (s *Store) startRecovery() {
 	s.loopMu.Lock()
 	defer s.loopMu.Unlock()
-	if s.stopping {
+	if s.stopping || s.recovering {
 		return
 	}
+	s.recovering = true
 	s.loops.Add(1)
 	go s.recoverLoop()
 }
@@ -75,21 +76,39 @@ func (s *Store) recoverLoop() {
 	for {
 		select {
 		case <-s.stop:
+			s.endRecovery(true)
 			return
 		case <-time.After(wait):
 		}
 		err := s.reopen()
-		if err == nil {
-			s.log.Warn("local kv: store reopened after its write-ahead log failed; writes resumed", "dir", s.dir)
-			return
-		}
-		if errors.Is(err, errWedged) {
+		switch {
+		case err == nil:
+			if s.endRecovery(false) {
+				s.log.Warn("local kv: store reopened after its write-ahead log failed; writes resumed", "dir", s.dir)
+				return
+			}
+			wait = reopenFirstWait // the new log failed already
+		case errors.Is(err, errWedged):
 			s.log.Error("local kv: store cannot recover in-process", "dir", s.dir, "err", err)
+			s.endRecovery(true)
 			return
+		default:
+			s.log.Debug("local kv: store not reopened yet", "dir", s.dir, "err", err)
+			wait = min(2*wait, reopenMaxWait)
 		}
-		s.log.Debug("local kv: store not reopened yet", "dir", s.dir, "err", err)
-		wait = min(2*wait, reopenMaxWait)
 	}
+}
+
+// endRecovery ends the loop unless the log failed again meanwhile (and
+// not force): a failure recorded while the loop runs starts no other.
+func (s *Store) endRecovery(force bool) bool {
+	s.loopMu.Lock()
+	defer s.loopMu.Unlock()
+	if !force && s.failed.Load() != nil {
+		return false
+	}
+	s.recovering = false
+	return true
 }
 
 // reopen closes the failed database, once its users have drained, and
@@ -113,12 +132,14 @@ func (s *Store) reopen() error {
 			s.log.Debug("local kv: closing the failed database", "dir", s.dir, "err", err)
 		}
 	}
+	// Cleared before the open, so a failure of the new log is recorded;
+	// callers meanwhile get ErrLogFailed, "reopening".
+	s.failed.Store(nil)
 	db, err := s.openDB()
 	if err != nil {
 		return err
 	}
 	s.cur.Store(newHandle(db))
-	s.failed.Store(nil)
 	return nil
 }
 
