@@ -125,19 +125,6 @@ func (w *workload) sender() *engine.Engine {
 	return w.senders[rand.IntN(len(w.senders))]
 }
 
-// replace puts next where old was, for calls that start afterwards.
-func (w *workload) replace(old, next *engine.Engine) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, nodes := range [][]*engine.Engine{w.senders, w.receivers} {
-		for i := range nodes {
-			if nodes[i] == old {
-				nodes[i] = next
-			}
-		}
-	}
-}
-
 func (w *workload) receiver() *engine.Engine {
 	w.mu.RLock()
 	defer w.mu.RUnlock()

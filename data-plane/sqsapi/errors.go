@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/msgattr"
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
+	"github.com/sluice-mq/sluice/internal/kv"
 )
 
 // Error is a failure as it goes on the wire: the Query-protocol code (the
@@ -107,9 +108,19 @@ func internalError() *Error {
 	return NewError("InternalFailure", "The request processing has failed because of an unknown error, exception or failure.")
 }
 
+// unavailableError answers a store that cannot serve now but recovers by
+// itself (kv.ErrUnavailable: the local store's full disk). SQS documents
+// ServiceUnavailable (503) as a temporary failure; SDKs retry it with
+// backoff, as they do InternalFailure, but it tells the operator the
+// condition passes.
+func unavailableError() *Error {
+	return NewError("ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+}
+
 // toWire turns any error from the engine or this package into a wire error.
 // ok is false for errors the client did not cause: they are logged and
-// answered with InternalFailure.
+// answered with InternalFailure, or ServiceUnavailable for a store that
+// recovers by itself.
 func toWire(err error) (*Error, bool) {
 	var we *Error
 	if errors.As(err, &we) {
@@ -122,6 +133,9 @@ func toWire(err error) (*Error, bool) {
 	var me *msgattr.Error
 	if errors.As(err, &me) {
 		return NewError(me.Code, "%s", me.Message), true
+	}
+	if errors.Is(err, kv.ErrUnavailable) {
+		return unavailableError(), false
 	}
 	return internalError(), false
 }

@@ -14,6 +14,10 @@ import (
 var (
 	// ErrNotFound is returned (wrapped) by Get when the key does not exist.
 	ErrNotFound = errors.New("kv: key not found")
+	// ErrUnavailable is wrapped by errors of a store that cannot serve the
+	// call now but recovers by itself (a full disk): a client should retry
+	// later.
+	ErrUnavailable = errors.New("kv: store temporarily unavailable")
 	// ErrConflict reports a transaction that kept conflicting with others
 	// until Update gave up. A transaction function may also return it
 	// (wrapped) to ask Update for another attempt.

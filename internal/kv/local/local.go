@@ -7,6 +7,9 @@
 // writer lock and made durable by a WAL sync waited for outside it, so
 // concurrent committers share one fsync (group commit). No caller is
 // answered before its commit is synced.
+//
+// A full disk stops writes with a clear error and never the process:
+// see space (a ballast) and recovery (reopening after a failed log).
 package local
 
 import (
@@ -58,6 +61,9 @@ type Options struct {
 	// pass a vfs.NewCrashableMem to simulate power loss, which SIGKILL
 	// cannot (the page cache survives it).
 	FS vfs.FS
+	// ReserveBytes sizes the ballast file kept in the directory and freed
+	// when the disk fills (default 64 MiB; negative: no ballast).
+	ReserveBytes int64
 }
 
 const defaultCacheBytes = 64 << 20
@@ -67,31 +73,26 @@ var ErrClosed = errors.New("local kv: store is closed")
 
 // Store is the Pebble-backed kv.Store.
 type Store struct {
-	db       *pebble.DB
+	dir      string
+	setting  string
+	fs       vfs.FS // what Pebble writes through: watched and hooked
+	cache    *pebble.Cache
+	log      *slog.Logger
 	syncMode SyncMode
-	writer   sync.Mutex // serialises Update
-	closed   atomic.Bool
-	// failed is set when the write-ahead log failed (a full disk): see
-	// fail.
+	space    *space
+
+	cur    atomic.Pointer[handle] // nil once closed, or while reopening
+	writer sync.Mutex             // serialises Update
+	closed atomic.Bool
+	// failed is set when the write-ahead log failed: see fail.
 	failed atomic.Pointer[failure]
-}
 
-// failure is why the store takes no more writes.
-type failure struct {
-	err error
-	// wedged: Pebble panicked inside a commit, holding its commit lock,
-	// so the DB cannot even be closed.
-	wedged bool
+	loopMu     sync.Mutex // guards stopping, recovering and loops.Add
+	stopping   bool
+	recovering bool // a recoverLoop runs
+	stop       chan struct{}
+	loops      sync.WaitGroup
 }
-
-// ErrLogFailed is wrapped by every write after the store's write-ahead
-// log failed to write or sync, typically because the disk is full.
-// Pebble keeps a log's first error for good (and panics in a commit that
-// finds it), so the store refuses writes until it is opened again — in
-// sluice, until the process restarts — which recovers every commit that
-// was acknowledged. Writes answered with an error before then may or may
-// not have been applied.
-var ErrLogFailed = errors.New("local kv: the write-ahead log failed (is the disk full?); the store takes no writes until it is reopened: restart")
 
 var _ kv.Store = (*Store)(nil)
 
@@ -112,20 +113,53 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.CacheBytes <= 0 {
 		opts.CacheBytes = defaultCacheBytes
 	}
-	cache := pebble.NewCache(opts.CacheBytes)
-	defer cache.Unref() // the DB holds its own reference
+	if opts.ReserveBytes == 0 {
+		opts.ReserveBytes = defaultReserveBytes
+	}
+	s := &Store{
+		dir:      dir,
+		setting:  setting,
+		cache:    pebble.NewCache(opts.CacheBytes),
+		log:      logger(opts.Logger),
+		syncMode: opts.Sync,
+		space:    newSpace(opts.FS, dir, opts.ReserveBytes, logger(opts.Logger)),
+		stop:     make(chan struct{}),
+	}
+	s.fs = walWatchFS{FS: vfs.OnDiskFull(opts.FS, s.space.onDiskFull), onError: s.walFailed}
+	db, err := s.openDB()
+	if err == nil {
+		err = s.space.resetBallast()
+	}
+	if err != nil {
+		if db != nil {
+			_ = db.Close()
+		}
+		s.cache.Unref()
+		return nil, err
+	}
+	s.cur.Store(newHandle(db))
+	return s, nil
+}
+
+// openDB opens Pebble on the store's directory.
+func (s *Store) openDB() (*pebble.DB, error) {
 	popts := &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
-		Logger:             pebbleLogger{logger(opts.Logger)},
-		Cache:              cache,
-		FS:                 opts.FS,
+		Logger:             pebbleLogger{s.log},
+		Cache:              s.cache,
+		FS:                 s.fs,
 	}
 	popts.EnsureDefaults()
-	db, err := pebble.Open(dir, popts)
+	db, err := pebble.Open(s.dir, popts)
 	if err != nil {
-		return nil, fmt.Errorf("local kv store (%s): open %s: %w", setting, dir, err)
+		return nil, fmt.Errorf("local kv store (%s): open %s: %w", s.setting, s.dir, err)
 	}
-	return &Store{db: db, syncMode: opts.Sync}, nil
+	return db, nil
+}
+
+// walFailed is told of every failed write-ahead log write or sync.
+func (s *Store) walFailed(err error) {
+	_ = s.fail(fmt.Errorf("write-ahead log: %w", err), false)
 }
 
 func checkDir(fs vfs.FS, dir string) error {
@@ -154,110 +188,16 @@ func checkDir(fs vfs.FS, dir string) error {
 	return fmt.Errorf("%s is not empty and holds no Pebble store (no MANIFEST); point the setting at an empty directory or an existing store", filepath.Clean(dir))
 }
 
-// Update runs fn against an indexed batch while holding the writer lock.
-func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	lazy := false
-	batch, err := s.runLocked(fn, lazy)
-	if err != nil || batch == nil {
-		return err
-	}
-	defer batch.Close()
-	switch s.syncMode {
-	case SyncApplyNoWait:
-		err = batch.SyncWait()
-	case SyncLogData:
-		err = s.db.LogData(nil, pebble.Sync)
-	}
-	if err != nil {
-		return s.fail(fmt.Errorf("sync commit: %w", err), false)
-	}
-	return nil
-}
-
-// fail records the log's first failure and returns the error every write
-// now gets.
-func (s *Store) fail(err error, wedged bool) error {
-	s.failed.CompareAndSwap(nil, &failure{err: err, wedged: wedged})
-	return s.failedErr()
-}
-
-func (s *Store) failedErr() error {
-	if f := s.failed.Load(); f != nil {
-		return fmt.Errorf("%w: %w", ErrLogFailed, f.err)
-	}
-	return nil
-}
-
-// UpdateLazy is Update without waiting for the commit to reach the disk:
-// the batch goes to the WAL unsynced, and the next durable commit's sync
-// covers it, since the WAL is one ordered log.
-func (s *Store) UpdateLazy(ctx context.Context, fn func(tx kv.Txn) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	lazy := true
-	batch, err := s.runLocked(fn, lazy)
-	if batch != nil {
-		batch.Close()
-	}
-	return err
-}
-
-// runLocked runs fn on an indexed batch under the writer lock and applies
-// it: lazy, unsynced (the next synced commit covers it); otherwise as the
-// sync mode says, the caller then waiting for the sync. It returns the
-// applied batch, or nil when fn wrote nothing.
-func (s *Store) runLocked(fn func(tx kv.Txn) error, lazy bool) (*pebble.Batch, error) {
-	s.writer.Lock()
-	defer s.writer.Unlock()
+// unavailable is what a call gets when the store has no database to use:
+// it is closed, or it is reopening its database after the log failed.
+func (s *Store) unavailable() error {
 	if s.closed.Load() {
-		return nil, ErrClosed
+		return ErrClosed
 	}
 	if err := s.failedErr(); err != nil {
-		return nil, err
+		return err
 	}
-	batch := s.db.NewIndexedBatch()
-	if err := fn(&txn{reader: reader{r: batch}, batch: batch}); err != nil {
-		batch.Close()
-		return nil, err
-	}
-	if batch.Empty() {
-		batch.Close()
-		return nil, nil
-	}
-	if err := s.apply(batch, lazy); err != nil {
-		batch.Close()
-		return nil, err
-	}
-	return batch, nil
-}
-
-// apply applies the batch. Pebble panics when it cannot write a batch to
-// a log that already failed; the panic becomes the store's failure, and
-// the store never calls into Pebble's commit path again.
-func (s *Store) apply(batch *pebble.Batch, lazy bool) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			perr, ok := r.(error)
-			if !ok {
-				perr = fmt.Errorf("%v", r)
-			}
-			err = s.fail(fmt.Errorf("pebble panicked applying a commit: %w", perr), true)
-		}
-	}()
-	switch {
-	case !lazy && s.syncMode == SyncApplyNoWait:
-		err = s.db.ApplyNoSyncWait(batch, pebble.Sync)
-	default:
-		err = s.db.Apply(batch, pebble.NoSync)
-	}
-	if err != nil {
-		return fmt.Errorf("local kv: apply commit: %w", err)
-	}
-	return nil
+	return fmt.Errorf("%w: reopening", ErrLogFailed)
 }
 
 // View runs fn on a Pebble snapshot; it never waits for writers.
@@ -265,27 +205,43 @@ func (s *Store) View(ctx context.Context, fn func(r kv.Reader) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.closed.Load() {
-		return ErrClosed
+	h := s.acquire()
+	if h == nil {
+		return s.unavailable()
 	}
-	snap := s.db.NewSnapshot()
+	defer h.release()
+	snap := h.db.NewSnapshot()
 	defer snap.Close()
 	return fn(reader{r: snap})
 }
 
-// Close closes the database.
+// Close stops any recovery in progress and closes the database once the
+// calls using it have returned.
 func (s *Store) Close() error {
+	s.loopMu.Lock()
+	if !s.stopping {
+		s.stopping = true
+		close(s.stop)
+	}
+	s.loopMu.Unlock()
+	s.loops.Wait()
 	s.writer.Lock()
 	defer s.writer.Unlock()
 	if s.closed.Swap(true) {
 		return nil
 	}
+	defer s.cache.Unref()
+	h := s.cur.Swap(nil)
+	if h == nil {
+		return nil
+	}
+	h.retire()
 	if f := s.failed.Load(); f != nil && f.wedged {
 		// Closing would wait for the commit lock Pebble's panic left
 		// held; the process must exit to release the store.
 		return s.failedErr()
 	}
-	if err := s.db.Close(); err != nil {
+	if err := h.db.Close(); err != nil && s.failed.Load() == nil {
 		return fmt.Errorf("local kv: close: %w", err)
 	}
 	return nil
@@ -317,24 +273,34 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 
 // Compact flushes the memtable and compacts every key into the bottom
 // level, so DiskUsage measures what the data costs at rest (benchmarks of
+// Compact flushes the memtable and compacts every key into the bottom
+// level, so DiskUsage measures what the data costs at rest (benchmarks of
 // bytes per stored message).
 func (s *Store) Compact(ctx context.Context) error {
-	if s.closed.Load() {
-		return ErrClosed
+	h := s.acquire()
+	if h == nil {
+		return s.unavailable()
 	}
-	if err := s.db.Flush(); err != nil {
+	defer h.release()
+	if err := h.db.Flush(); err != nil {
 		return fmt.Errorf("local kv: flush: %w", err)
 	}
-	if err := s.db.Compact(ctx, []byte{0}, []byte{0xff, 0xff, 0xff, 0xff}, true); err != nil {
+	if err := h.db.Compact(ctx, []byte{0}, []byte{0xff, 0xff, 0xff, 0xff}, true); err != nil {
 		return fmt.Errorf("local kv: compact: %w", err)
 	}
 	return nil
 }
 
 // TableBytes is the bytes of the store's live sstables: what its data
-// costs at rest, without the write-ahead log.
+// costs at rest, without the write-ahead log. It is 0 while the store has
+// no open database.
 func (s *Store) TableBytes() int64 {
-	m := s.db.Metrics()
+	h := s.acquire()
+	if h == nil {
+		return 0
+	}
+	defer h.release()
+	m := h.db.Metrics()
 	var n int64
 	for _, l := range m.Levels {
 		n += l.TablesSize
