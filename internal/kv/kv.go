@@ -65,6 +65,24 @@ type Txn interface {
 	LockSkip(ctx context.Context, keys [][]byte) ([]KV, error)
 }
 
+// SerialTxn is a Txn that runs alone: while it is open no other
+// transaction can lock or write anything (the local driver's writer
+// lock), so its LockSkip only ever skips keys that no longer exist.
+// Callers may then read no more candidates than they need, where on a
+// store with concurrent writers they read a window past the ones others
+// hold.
+type SerialTxn interface {
+	Txn
+	// Serial marks the Txn; it does nothing.
+	Serial()
+}
+
+// IsSerial reports whether tx runs alone (SerialTxn).
+func IsSerial(tx Txn) bool {
+	_, ok := tx.(SerialTxn)
+	return ok
+}
+
 // Store is a transactional key-value store.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it. When the

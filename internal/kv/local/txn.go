@@ -147,6 +147,12 @@ type txn struct {
 	batch *pebble.Batch
 }
 
+var _ kv.SerialTxn = (*txn)(nil)
+
+// Serial marks the txn as kv.SerialTxn: the writer lock keeps every other
+// writer out while it runs.
+func (*txn) Serial() {}
+
 func (t *txn) Set(key, value []byte) error {
 	if len(key) == 0 {
 		return kv.ErrEmptyKey
