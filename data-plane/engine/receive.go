@@ -532,7 +532,7 @@ func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool,
 		}
 	}
 	if c.groups == nil {
-		if err := c.tx.Delete(indexKey(c.d, rec.Shard, rec.VisibleAt, id)); err != nil {
+		if err := deleteIndexEntry(c.tx, c.d, rec, id); err != nil {
 			return false, err
 		}
 		c.out.taken = append(c.out.taken, id)

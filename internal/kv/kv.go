@@ -98,6 +98,27 @@ type Store interface {
 	Close() error
 }
 
+// SetOnceDeleter is a Txn that can delete a key more cheaply when the
+// caller knows the key was written (Set) at most once since it was last
+// deleted, or ever: Pebble's SingleDelete, whose tombstone and the value
+// it covers both vanish as soon as they meet in a flush or compaction,
+// where a plain tombstone lives on until it reaches the bottom level. A
+// key Set twice and then deleted this way may bring its older value back,
+// so it is only for keys every writer Sets once per life (index entries).
+type SetOnceDeleter interface {
+	Txn
+	DeleteSetOnce(key []byte) error
+}
+
+// DeleteSetOnce deletes a key that was Set at most once since it was last
+// deleted (SetOnceDeleter), with a plain Delete on stores without it.
+func DeleteSetOnce(tx Txn, key []byte) error {
+	if d, ok := tx.(SetOnceDeleter); ok {
+		return d.DeleteSetOnce(key)
+	}
+	return tx.Delete(key)
+}
+
 // LazyUpdater is a Store that can commit without waiting for the commit
 // to be durable: it is visible to every reader at once, and durable no
 // later than the next commit made with Update. For changes whose loss in

@@ -170,6 +170,16 @@ func (t *txn) Delete(key []byte) error {
 	return t.batch.Delete(key, nil)
 }
 
+var _ kv.SetOnceDeleter = (*txn)(nil)
+
+// DeleteSetOnce deletes with Pebble's SingleDelete (kv.SetOnceDeleter).
+func (t *txn) DeleteSetOnce(key []byte) error {
+	if len(key) == 0 {
+		return kv.ErrEmptyKey
+	}
+	return t.batch.SingleDelete(key, nil)
+}
+
 // LockSkip locks nothing: holding the writer lock already excludes every
 // other writer. It returns the keys that exist.
 func (t *txn) LockSkip(ctx context.Context, keys [][]byte) ([]kv.KV, error) {
