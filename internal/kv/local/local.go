@@ -114,11 +114,19 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref() // the DB holds its own reference
+	log := logger(opts.Logger)
 	popts := &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
-		Logger:             pebbleLogger{logger(opts.Logger)},
+		Logger:             pebbleLogger{log},
 		Cache:              cache,
 		FS:                 opts.FS,
+		EventListener: &pebble.EventListener{
+			// A SingleDelete over a key Set twice (kv.DeleteSetOnce
+			// misused) shows here when a flush or compaction meets it.
+			PossibleAPIMisuse: func(info pebble.PossibleAPIMisuseInfo) {
+				log.Error("pebble: "+info.String(), "component", "pebble")
+			},
+		},
 	}
 	popts.EnsureDefaults()
 	db, err := pebble.Open(dir, popts)
