@@ -29,7 +29,11 @@ func coldHeadQueue(t *testing.T, store kv.Store, name string, attrs map[string]s
 	}
 	flaky.down.Store(true)
 	handOver(t, e, clock)
-	return newTierEngineShards(t, store, clock.Now, tierOptions(flaky), 1), r
+	e2 := newTierEngineShards(t, store, clock.Now, tierOptions(flaky), 1)
+	// Up again before the engines' end-of-test checks (cleanups run last
+	// registered first), which list segments.
+	t.Cleanup(func() { flaky.down.Store(false) })
+	return e2, r
 }
 
 // receiveUntil receives up to tries times and returns the messages of the
