@@ -222,7 +222,7 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref queues.Re
 				}
 				continue
 			}
-			if err := tx.Delete(indexKey(d, rec.Shard, rec.VisibleAt, r.id)); err != nil {
+			if err := deleteIndexEntry(tx, d, rec, r.id); err != nil {
 				return err
 			}
 			rec.VisibleAt = now + int64(changes[i].VisibilityTimeout)*1000

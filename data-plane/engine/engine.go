@@ -74,6 +74,9 @@ type Engine struct {
 	waiters *waiters
 	// claiming spreads this node's concurrent receivers over shards.
 	claiming *shardLocks
+	// readOn remembers where claims reading past entries they could not
+	// take stopped (claim_readon.go).
+	readOn *readOnCursors
 	// receivers tells a receive whether it is alone on its queue, and so
 	// claims oldest-first (contention.go).
 	receivers *receivers
@@ -163,6 +166,7 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		floors:    newFloorCache(),
 		waiters:   newWaiters(),
 		claiming:  &shardLocks{},
+		readOn:    newReadOnCursors(),
 		receivers: newReceivers(time.Now),
 		ids:       newIDSource(opts.Clock),
 		movers:    newMoveRunners(),

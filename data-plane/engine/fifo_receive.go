@@ -15,17 +15,25 @@ import (
 // just served is indexed again behind the ones waiting. (A random first
 // shard, as standard queues use, favours the groups of shards that follow
 // empty ones.) Each shard is scanned once, for as many groups as the batch
-// could use; within a shard the oldest come first.
+// could use; within a shard the oldest come first. If the batch is still
+// short, it reads on past groups it could not serve (claim_readon.go).
 func (c *claimer) claimFIFOShards(ctx context.Context) error {
 	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
-	var ready [][]readyEntry
+	var (
+		ready [][]readyEntry
+		full  []readOnFrom
+	)
 	for shard := range uint8(c.e.opts.Shards) {
-		entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, want()+4)
+		limit := want() + 4
+		entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, limit)
 		if err != nil {
 			return err
 		}
 		if len(entries) > 0 {
 			ready = append(ready, entries)
+		}
+		if len(entries) == limit {
+			full = append(full, readOnFrom{shard: shard, last: entries[len(entries)-1], limit: limit})
 		}
 	}
 	slices.SortStableFunc(ready, func(a, b []readyEntry) int { return cmp.Compare(a[0].visibleAt, b[0].visibleAt) })
@@ -33,15 +41,20 @@ func (c *claimer) claimFIFOShards(ctx context.Context) error {
 		if want() == 0 {
 			return nil
 		}
-		err := c.groups.lockGroups(ctx, c.d, entries, want, func(group string, st *groupState) error {
-			st.reindex, st.dirty = true, true
-			return c.claimGroup(ctx, group, st.rec.scanFrom())
-		})
-		if err != nil {
+		if err := c.claimGroups(ctx, entries); err != nil {
 			return err
 		}
 	}
-	return nil
+	return c.readOn(ctx, full, want, c.claimGroups)
+}
+
+// claimGroups claims from the groups of a shard's ready entries, in order.
+func (c *claimer) claimGroups(ctx context.Context, entries []readyEntry) error {
+	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
+	return c.groups.lockGroups(ctx, c.d, entries, want, func(group string, st *groupState) error {
+		st.reindex, st.dirty = true, true
+		return c.claimGroup(ctx, group, st.rec.scanFrom())
+	})
 }
 
 // claimGroup takes the group's messages in order until the batch is full,

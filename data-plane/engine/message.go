@@ -55,10 +55,24 @@ func (m *messageRecord) put(tx kv.Txn, d did, id msgID, entry byte) error {
 
 // remove deletes the record and its index entry.
 func (m *messageRecord) remove(tx kv.Txn, d did, id msgID) error {
-	if err := tx.Delete(indexKey(d, m.Shard, m.VisibleAt, id)); err != nil {
+	if err := deleteIndexEntry(tx, d, m, id); err != nil {
 		return err
 	}
 	return m.drop(tx, d, id)
+}
+
+// deleteIndexEntry deletes a standard message's index entry. Each entry
+// is Set once and deleted once — a send or a claim writes it at a new
+// (visible-at, id) key, and a claim, visibility change or delete that
+// moves a record deletes the old key first, in the same transaction — so
+// the store may use a tombstone that vanishes with the value it covers
+// (kv.DeleteSetOnce). FIFO group entries are left to a plain Delete.
+func deleteIndexEntry(tx kv.Txn, d did, m *messageRecord, id msgID) error {
+	key := indexKey(d, m.Shard, m.VisibleAt, id)
+	if m.Group != "" {
+		return tx.Delete(key)
+	}
+	return kv.DeleteSetOnce(tx, key)
 }
 
 // drop deletes the record alone; a cold record leaves a dead marker in

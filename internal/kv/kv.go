@@ -69,6 +69,24 @@ type Txn interface {
 	LockSkip(ctx context.Context, keys [][]byte) ([]KV, error)
 }
 
+// SerialTxn is a Txn that runs alone: while it is open no other
+// transaction can lock or write anything (the local driver's writer
+// lock), so its LockSkip only ever skips keys that no longer exist.
+// Callers may then read no more candidates than they need, where on a
+// store with concurrent writers they read a window past the ones others
+// hold.
+type SerialTxn interface {
+	Txn
+	// Serial marks the Txn; it does nothing.
+	Serial()
+}
+
+// IsSerial reports whether tx runs alone (SerialTxn).
+func IsSerial(tx Txn) bool {
+	_, ok := tx.(SerialTxn)
+	return ok
+}
+
 // Store is a transactional key-value store.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it. When the
@@ -82,6 +100,27 @@ type Store interface {
 	View(ctx context.Context, fn func(r Reader) error) error
 	// Close releases the store. Calls in flight must have returned.
 	Close() error
+}
+
+// SetOnceDeleter is a Txn that can delete a key more cheaply when the
+// caller knows the key was written (Set) at most once since it was last
+// deleted, or ever: Pebble's SingleDelete, whose tombstone and the value
+// it covers both vanish as soon as they meet in a flush or compaction,
+// where a plain tombstone lives on until it reaches the bottom level. A
+// key Set twice and then deleted this way may bring its older value back,
+// so it is only for keys every writer Sets once per life (index entries).
+type SetOnceDeleter interface {
+	Txn
+	DeleteSetOnce(key []byte) error
+}
+
+// DeleteSetOnce deletes a key that was Set at most once since it was last
+// deleted (SetOnceDeleter), with a plain Delete on stores without it.
+func DeleteSetOnce(tx Txn, key []byte) error {
+	if d, ok := tx.(SetOnceDeleter); ok {
+		return d.DeleteSetOnce(key)
+	}
+	return tx.Delete(key)
 }
 
 // LazyUpdater is a Store that can commit without waiting for the commit

@@ -142,7 +142,9 @@ func BenchClaim(b *testing.B, s kv.Store, workers int) {
 				return err
 			}
 			for _, p := range locked {
-				if err := tx.Delete(p.Key); err != nil {
+				// Index entries are Set once and deleted once, as the
+				// engine's are.
+				if err := kv.DeleteSetOnce(tx, p.Key); err != nil {
 					return err
 				}
 				if err := tx.Set(fmt.Appendf(nil, "f/%02d/%s", w, p.Value), []byte{1}); err != nil {

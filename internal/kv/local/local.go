@@ -148,6 +148,13 @@ func (s *Store) openDB() (*pebble.DB, error) {
 		Logger:             pebbleLogger{s.log},
 		Cache:              s.cache,
 		FS:                 s.fs,
+		EventListener: &pebble.EventListener{
+			// A SingleDelete over a key Set twice (kv.DeleteSetOnce
+			// misused) shows here when a flush or compaction meets it.
+			PossibleAPIMisuse: func(info pebble.PossibleAPIMisuseInfo) {
+				s.log.Error("pebble: "+info.String(), "component", "pebble")
+			},
+		},
 	}
 	popts.EnsureDefaults()
 	db, err := pebble.Open(s.dir, popts)

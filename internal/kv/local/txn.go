@@ -147,6 +147,12 @@ type txn struct {
 	batch *pebble.Batch
 }
 
+var _ kv.SerialTxn = (*txn)(nil)
+
+// Serial marks the txn as kv.SerialTxn: the writer lock keeps every other
+// writer out while it runs.
+func (*txn) Serial() {}
+
 func (t *txn) Set(key, value []byte) error {
 	if len(key) == 0 {
 		return kv.ErrEmptyKey
@@ -162,6 +168,16 @@ func (t *txn) Delete(key []byte) error {
 		return kv.ErrEmptyKey
 	}
 	return t.batch.Delete(key, nil)
+}
+
+var _ kv.SetOnceDeleter = (*txn)(nil)
+
+// DeleteSetOnce deletes with Pebble's SingleDelete (kv.SetOnceDeleter).
+func (t *txn) DeleteSetOnce(key []byte) error {
+	if len(key) == 0 {
+		return kv.ErrEmptyKey
+	}
+	return t.batch.SingleDelete(key, nil)
 }
 
 // LockSkip locks nothing: holding the writer lock already excludes every
