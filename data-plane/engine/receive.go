@@ -465,9 +465,10 @@ func (c *claimer) lockAndTake(ctx context.Context, entries []readyEntry) (took, 
 }
 
 // lockIndexed locks the messages of scanned index entries (of any
-// shards), in order and only as many as want() still asks for (on TiKV
-// each lock is a request, and most candidates past the first few are taken
-// anyway), and hands use each one whose record still points at the entry
+// shards), in order and only as many as want() still asks for (a key
+// locked and not taken stays locked from other receivers until the commit,
+// and on TiKV one taken key sends the whole call to a request per key), and
+// hands use each one whose record still points at the entry
 // scanned: a record that moved since the scan left that entry behind. It
 // returns how many of the entries it tried were locked elsewhere or had
 // moved.

@@ -3,6 +3,8 @@ package engine_test
 import (
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,4 +88,53 @@ func BenchmarkStoreRoundTripsContended(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(total)/float64(b.N), "rpc/msg")
+}
+
+// BenchmarkStoreRoundTripsContendedReceive is BenchmarkStoreRoundTrips' receive
+// with eight receivers at once on the queue, where claims meet each
+// other's locks: it reports requests by kind per delivered message,
+// failed lock requests and the rollbacks and lock checks they cause
+// included. b.N is messages.
+func BenchmarkStoreRoundTripsContendedReceive(b *testing.B) {
+	const batch, receivers = 10, 8
+	store, counts := kvtest.OpenMockTiKVCounted(b)
+	e := newEngine(b, store, time.Now)
+	q := mustCreate(b, e, "q", nil)
+	n := (b.N + batch - 1) / batch * batch
+	in := batchOf(batch)
+	for i := 0; i < n; i += batch {
+		if _, err := e.SendMessageBatch(ctx, q, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	before := counts.Snapshot()
+	var received atomic.Int64
+	var wg sync.WaitGroup
+	for range receivers {
+		wg.Go(func() {
+			for received.Load() < int64(n) {
+				msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{MaxNumberOfMessages: batch, WaitTimeSeconds: intp(0)})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				received.Add(int64(len(msgs)))
+			}
+		})
+	}
+	wg.Wait()
+	after := counts.Snapshot()
+	got := received.Load()
+	if got != int64(n) {
+		b.Fatalf("received %d of %d messages", got, n)
+	}
+	total := int64(0)
+	for _, kind := range slices.Sorted(maps.Keys(after)) {
+		if d := after[kind] - before[kind]; d > 0 {
+			total += d
+			b.ReportMetric(float64(d)/float64(got), "receive-"+kind+"/msg")
+		}
+	}
+	b.ReportMetric(float64(total)/float64(got), "receive-rpc/msg")
 }

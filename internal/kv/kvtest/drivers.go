@@ -112,11 +112,29 @@ func OpenMockTiKVWithOptions(tb testing.TB, opts tikv.Options) (*tikv.Store, *te
 // internal/kv/kvfault's fault injectors are installed.
 func OpenMockTiKVHijacked(tb testing.TB, opts tikv.Options, rpc func(clienttikv.Client) clienttikv.Client, pd func(pd.Client) pd.Client) (*tikv.Store, *testutils.MockClient) {
 	tb.Helper()
+	return openMockTiKV(tb, opts, rpc, pd, nil)
+}
+
+// OpenMockTiKVRegions is OpenMockTiKVHijacked (without a PD hijack) over a
+// mock store split into regions at splitKeys, so that one transaction's
+// requests for several keys go to several regions, as on a cluster.
+func OpenMockTiKVRegions(tb testing.TB, opts tikv.Options, rpc func(clienttikv.Client) clienttikv.Client, splitKeys ...[]byte) *tikv.Store {
+	tb.Helper()
+	s, _ := openMockTiKV(tb, opts, rpc, nil, splitKeys)
+	return s
+}
+
+func openMockTiKV(tb testing.TB, opts tikv.Options, rpc func(clienttikv.Client) clienttikv.Client, pd func(pd.Client) pd.Client, splitKeys [][]byte) (*tikv.Store, *testutils.MockClient) {
+	tb.Helper()
 	client, cluster, pdClient, err := testutils.NewMockTiKV("", nil)
 	if err != nil {
 		tb.Fatalf("mock tikv: %v", err)
 	}
-	testutils.BootstrapWithSingleStore(cluster)
+	if len(splitKeys) > 0 {
+		testutils.BootstrapWithMultiRegions(cluster, splitKeys...)
+	} else {
+		testutils.BootstrapWithSingleStore(cluster)
+	}
 	// The no-wait fix sits next to the mock (it works around the mock's
 	// deadlock detector); injected faults wrap it as they would TiKV.
 	hijack := func(c clienttikv.Client) clienttikv.Client {

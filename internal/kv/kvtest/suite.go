@@ -459,6 +459,10 @@ func testLockSkipValues(t *testing.T, s kv.Store) {
 	})
 }
 
+// LockSkipClaimsExactlyOnce is the suite's claim test, exported for stores
+// the suite does not open (such as a mock split into many regions).
+func LockSkipClaimsExactlyOnce(t *testing.T, s kv.Store) { testLockSkipClaimsExactlyOnce(t, s) }
+
 // testLockSkipClaimsExactlyOnce runs the queue's claim pattern: concurrent
 // claimers scan ready keys, lock what they can without waiting, and move
 // each locked key to a claimed record. Every key must be claimed by exactly

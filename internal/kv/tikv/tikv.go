@@ -4,8 +4,9 @@
 // Every Update is a pessimistic transaction with 1PC and async commit
 // enabled. Keys written without a lock are checked for write conflicts at
 // prewrite, exactly as in an optimistic transaction, and Update retries
-// them. LockSkip takes pessimistic locks without waiting, one key at a time,
-// and reads each value back through the lock: real TiKV lets a pessimistic
+// them. LockSkip takes pessimistic locks without waiting, all keys in one
+// request per region (one key at a time after a key was taken), and reads
+// each value back through the lock: real TiKV lets a pessimistic
 // transaction commit over a write newer than its start, so only the value
 // returned by the lock is safe to act on.
 package tikv

@@ -3,13 +3,10 @@ package tikv
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	tikverr "github.com/tikv/client-go/v2/error"
 	clientkv "github.com/tikv/client-go/v2/kv"
-	"github.com/tikv/client-go/v2/oracle"
 	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/txnkv/transaction"
 	"github.com/tikv/client-go/v2/txnkv/txnsnapshot"
@@ -169,46 +166,4 @@ func (t *txn) Delete(key []byte) error {
 		return kv.ErrEmptyKey
 	}
 	return t.t.Delete(key)
-}
-
-// LockSkip locks one key per request: a no-wait request for several keys
-// fails as a whole when any one is taken, and client-go then rolls back the
-// others asynchronously, racing any retry of the same keys.
-func (t *txn) LockSkip(ctx context.Context, keys [][]byte) ([]kv.KV, error) {
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	forUpdateTS, err := t.store.CurrentTimestamp(oracle.GlobalTxnScope)
-	if err != nil {
-		return nil, fmt.Errorf("tikv kv: lock timestamp: %w", err)
-	}
-	out := make([]kv.KV, 0, len(keys))
-	for _, key := range keys {
-		if len(key) == 0 {
-			return nil, kv.ErrEmptyKey
-		}
-		// The transaction's own uncommitted writes win over the store.
-		if v, err := t.t.GetMemBuffer().Get(ctx, key); err == nil {
-			if len(v.Value) > 0 { // an empty value is a buffered delete
-				out = append(out, kv.KV{Key: bytes.Clone(key), Value: bytes.Clone(v.Value)})
-			}
-			continue
-		}
-		lockCtx := clientkv.NewLockCtx(forUpdateTS, clientkv.LockNoWait, time.Now())
-		lockCtx.InitReturnValues(1)
-		err := t.t.LockKeys(ctx, lockCtx, key)
-		switch {
-		case err == nil:
-		case errors.Is(err, tikverr.ErrLockAcquireFailAndNoWaitSet), tikverr.IsErrWriteConflict(err):
-			continue // taken, or changed under us: someone else has it
-		default:
-			return nil, fmt.Errorf("tikv kv: lock %q: %w", key, err)
-		}
-		rv := lockCtx.Values[string(key)]
-		if !rv.Exists || len(rv.Value) == 0 {
-			continue
-		}
-		out = append(out, kv.KV{Key: bytes.Clone(key), Value: bytes.Clone(rv.Value)})
-	}
-	return out, nil
 }
