@@ -197,6 +197,7 @@ type coldTier struct {
 
 	mu        sync.Mutex
 	downUntil time.Time // after a failed read, uncached reads fail fast
+	slowUntil time.Time // after a read a receive gave up on, the same
 
 	prefetch *prefetcher // whole segments a receive gave up waiting for
 }
@@ -244,9 +245,13 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 	}
 	key := segmentBlobKey(d, rec.Cold.seg)
 	c.mu.Lock()
-	down := time.Now().Before(c.downUntil)
+	now := time.Now()
+	down, slow := now.Before(c.downUntil), now.Before(c.slowUntil)
 	c.mu.Unlock()
-	if down && !c.reader.Cached(key) {
+	if (down || slow) && !c.reader.Cached(key) {
+		if !down {
+			c.prefetch.start(key) // slow, not down: it comes in the background
+		}
 		return errColdUnavailable
 	}
 	fctx, cancel := context.WithTimeout(ctx, c.opts.FetchTimeout)
@@ -272,8 +277,13 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 		e.log.Warn("cold read failed", "segment", key, "message", formatMessageID(id), "err", err)
 	default:
 		// The caller stopped waiting (a receive's cold-read budget): the
-		// blob store is slow, not down. Fetch the segment in the
+		// blob store is slow, or down and not yet known to be. Uncached
+		// reads fail fast for the backoff, so later receives do not wait
+		// out their budgets too, and the segment is fetched in the
 		// background, so a later receive finds it cached.
+		c.mu.Lock()
+		c.slowUntil = time.Now().Add(backoff)
+		c.mu.Unlock()
 		c.prefetch.start(key)
 	}
 	return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
