@@ -407,11 +407,13 @@ type claimer struct {
 	coldCtx context.Context
 }
 
-// coldReadBudget is how long a receive waits, in all, for cold messages'
-// segments: a slow blob store must not hold the receive (and its hot
-// messages) past it. What it gave up on stays visible, and the segment is
-// fetched in the background for a later receive (cold.go, hydrate).
-const coldReadBudget = time.Second
+// coldReadBudget is how long a receive attempt waits, in all, for cold
+// messages' segments: a slow blob store must not hold the receive (and its
+// hot messages) past an SQS client's usual 5 s deadline. What it gave up on
+// stays visible, and the segment is fetched in the background for a later
+// receive (cold.go, hydrate). A healthy S3 answers in tens of
+// milliseconds; 1 s gave up on a versitygw on a loaded test machine.
+const coldReadBudget = 2500 * time.Millisecond
 
 func (c *claimer) claimShard(ctx context.Context, shard uint8) error {
 	need := c.in.MaxNumberOfMessages - len(c.out.msgs)
