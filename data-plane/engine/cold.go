@@ -275,8 +275,8 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 	case ctx.Err() == nil:
 		c.readFailed()
 		e.log.Warn("cold read failed", "segment", key, "message", formatMessageID(id), "err", err)
-	default:
-		// The caller stopped waiting (a receive's cold-read budget): the
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// The caller's time ran out (a receive's cold-read budget): the
 		// blob store is slow, or down and not yet known to be. Uncached
 		// reads fail fast for the backoff, so later receives do not wait
 		// out their budgets too, and the segment is fetched in the
