@@ -197,6 +197,9 @@ type coldTier struct {
 
 	mu        sync.Mutex
 	downUntil time.Time // after a failed read, uncached reads fail fast
+	slowUntil time.Time // after a read a receive gave up on, the same
+
+	prefetch *prefetcher // whole segments a receive gave up waiting for
 }
 
 // backoff is how long uncached reads fail fast after one failed: a blob
@@ -212,15 +215,18 @@ func newColdTier(opts TieringOptions) (*coldTier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cold tier: %w", err)
 	}
-	return &coldTier{
+	c := &coldTier{
 		opts:   opts,
 		reader: tiering.NewReader(opts.Blobs, tiering.ReaderOptions{CacheBytes: opts.CacheBytes}),
 		codec:  codec,
-	}, nil
+	}
+	c.prefetch = newPrefetcher(c.fetchWhole)
+	return c, nil
 }
 
 func (c *coldTier) close() {
 	if c != nil {
+		c.prefetch.close()
 		c.codec.Close()
 	}
 }
@@ -239,9 +245,13 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 	}
 	key := segmentBlobKey(d, rec.Cold.seg)
 	c.mu.Lock()
-	down := time.Now().Before(c.downUntil)
+	now := time.Now()
+	down, slow := now.Before(c.downUntil), now.Before(c.slowUntil)
 	c.mu.Unlock()
-	if down && !c.reader.Cached(key) {
+	if (down || slow) && !c.reader.Cached(key) {
+		if !down {
+			c.prefetch.start(key) // slow, not down: it comes in the background
+		}
 		return errColdUnavailable
 	}
 	fctx, cancel := context.WithTimeout(ctx, c.opts.FetchTimeout)
@@ -263,13 +273,39 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 		c.reader.Forget(key)
 		e.log.Error("cold message failed its check; left in place", "segment", key, "message", formatMessageID(id), "err", err)
 	case ctx.Err() == nil:
-		c.failed.Add(1)
-		c.mu.Lock()
-		c.downUntil = time.Now().Add(backoff)
-		c.mu.Unlock()
+		c.readFailed()
 		e.log.Warn("cold read failed", "segment", key, "message", formatMessageID(id), "err", err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		// The caller's time ran out (a receive's cold-read budget): the
+		// blob store is slow, or down and not yet known to be. Uncached
+		// reads fail fast for the backoff, so later receives do not wait
+		// out their budgets too, and the segment is fetched in the
+		// background, so a later receive finds it cached.
+		c.mu.Lock()
+		c.slowUntil = time.Now().Add(backoff)
+		c.mu.Unlock()
+		c.prefetch.start(key)
 	}
 	return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+}
+
+// readFailed counts a failed read and makes uncached reads fail fast for
+// the backoff.
+func (c *coldTier) readFailed() {
+	c.failed.Add(1)
+	c.mu.Lock()
+	c.downUntil = time.Now().Add(backoff)
+	c.mu.Unlock()
+}
+
+// fetchWhole reads the segment under key into the cache, for the
+// prefetcher.
+func (c *coldTier) fetchWhole(ctx context.Context, key string) {
+	ctx, cancel := context.WithTimeout(ctx, 4*c.opts.FetchTimeout)
+	defer cancel()
+	if _, err := c.reader.Segment(ctx, key); err != nil && ctx.Err() == nil {
+		c.readFailed()
+	}
 }
 
 // ColdStats are this node's cold-read counters.

@@ -33,6 +33,10 @@ type ReceiveInput struct {
 	// dead-letter queue (past the redrive policy's maxReceiveCount), once
 	// the move has committed.
 	OnMove func([]MessageMove)
+
+	// coldBy ends the attempt's cold reads (coldReadBudget), set by
+	// receiveOnce so its claims share one budget.
+	coldBy time.Time
 }
 
 // MessageMove is a message moved from one queue to another: to its
@@ -182,6 +186,7 @@ type receiveState struct {
 // receiveOnce looks for ready messages with a cheap read and only then
 // claims them in a transaction.
 func (e *Engine) receiveOnce(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, receiveState, error) {
+	in.coldBy = time.Now().Add(coldReadBudget)
 	if e.ready.get(ref) {
 		msgs, err := e.claimAdmitted(ctx, ref, in)
 		if err != nil || len(msgs) > 0 {
@@ -311,6 +316,12 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	if queues.IsFIFOName(ref.Name) {
 		update = e.store.Update
 	}
+	coldBy := in.coldBy
+	if coldBy.IsZero() {
+		coldBy = time.Now().Add(coldReadBudget)
+	}
+	coldCtx, cancel := context.WithDeadline(ctx, coldBy)
+	defer cancel()
 	err := update(ctx, func(tx kv.Txn) error {
 		out = claimOutcome{deltas: map[did]delta{}}
 		if attempts++; attempts > 1 { // a conflict: another receiver, likely
@@ -321,7 +332,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		if err != nil {
 			return err
 		}
-		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), in: in, out: &out}
+		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), in: in, out: &out, coldCtx: coldCtx}
 		c.visibility = q.Attributes.VisibilityTimeout
 		if in.VisibilityTimeout != nil {
 			c.visibility = *in.VisibilityTimeout
@@ -405,7 +416,17 @@ type claimer struct {
 	in         ReceiveInput
 	out        *claimOutcome
 	groups     *fifoGroups // FIFO queues only
+	// coldCtx bounds the claim's cold reads (coldReadBudget); nil: ctx's.
+	coldCtx context.Context
 }
+
+// coldReadBudget is how long a receive attempt waits, in all, for cold
+// messages' segments: a slow blob store must not hold the receive (and its
+// hot messages) past an SQS client's usual 5 s deadline. What it gave up on
+// stays visible, and the segment is fetched in the background for a later
+// receive (cold.go, hydrate). A healthy S3 answers in tens of
+// milliseconds; 1 s gave up on a versitygw on a loaded test machine.
+const coldReadBudget = 2500 * time.Millisecond
 
 func (c *claimer) claimShard(ctx context.Context, shard uint8, full *[]readOnFrom) error {
 	need := c.in.MaxNumberOfMessages - len(c.out.msgs)
@@ -520,7 +541,11 @@ func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool,
 		}
 		return false, rec.remove(c.tx, c.d, id)
 	}
-	if err := c.e.hydrate(ctx, c.d, id, rec); err != nil {
+	coldCtx := ctx
+	if c.coldCtx != nil {
+		coldCtx = c.coldCtx
+	}
+	if err := c.e.hydrate(coldCtx, c.d, id, rec); err != nil {
 		// Left where it is: visible to a later receive once the blob store
 		// answers, never returned unchecked. In a FIFO group the messages
 		// behind it wait too.

@@ -20,10 +20,10 @@ import (
 // lists, has one tierer, shard 0's). A pass scans the shard's visibility
 // index from where the last pass stopped up to now minus the hot window
 // (up to now while the queue's hot bytes are over budget), packs the hot
-// bodies it finds into a segment, uploads it, and only then swaps, in one
-// transaction that also renews the lease, each body still inline for a
-// reference into the segment. A message busy in another transaction is
-// left hot for a later pass, its frame marked dead at once.
+// bodies it finds into a segment, uploads it, and only then swaps each body
+// still inline for a reference into the segment, in small transactions
+// that also renew the lease (tier_swap.go). A message busy in another
+// transaction is left hot for a later pass; its frame is never counted.
 
 // Tier runs one pass over the queues due for background work (due.go):
 // rolls bodies into segments where this node holds (or can take) a shard's
@@ -285,63 +285,18 @@ func (e *Engine) tierOnce(ctx context.Context, q *queues.Record, shard uint8, le
 			return 0, false, err
 		}
 	}
-	keys := make([][]byte, len(items))
-	byID := make(map[msgID]segment.Ref, len(items))
-	for i, it := range items {
-		keys[i] = messageKey(d, it.id)
-		byID[it.id] = it.frame
-	}
-	var cold int64
-	err := e.store.Update(ctx, func(tx kv.Txn) error {
-		cold = 0
-		lease.resume = resume
-		// Messages another transaction holds (a receive, a delete) are
-		// skipped, not waited for: they stay hot and their frames dead.
-		locked, err := tx.LockSkip(ctx, keys)
-		if err != nil {
-			return err
-		}
-		swapped := make(map[msgID]bool, len(locked))
-		for _, p := range locked {
-			rec, err := decodeMessage(p.Value)
-			if err != nil {
-				return err
-			}
-			if rec.Cold != nil {
-				continue
-			}
-			var id msgID
-			copy(id[:], p.Key[len(p.Key)-msgIDLen:])
-			rec.Cold = &coldRef{seg: seg, frame: byID[id], size: rec.size()}
-			if err := tx.Set(p.Key, rec.encodeCold()); err != nil {
-				return err
-			}
-			swapped[id] = true
-			cold += rec.size()
-		}
-		for _, it := range items {
-			if !swapped[it.id] {
-				// Deleted, or held by another transaction: then it stays
-				// hot behind the resume key, so the next pass starts over.
-				lease.resume = nil
-				if err := tx.Set(deadKey(d, seg, it.id), present); err != nil {
-					return err
-				}
-			}
-		}
-		if err := e.tierLeases.renew(ctx, tx, d, shard, lease); err != nil {
-			return err
-		}
-		return tx.Set(segmentKey(d, seg), segmentRecord{records: int64(len(items))}.encode())
-	})
+	cold, swappedAll, err := e.swapToSegment(ctx, d, seg, lease, items, resume)
+	e.counts.addFromVisit(d, delta{cold: cold})
 	if err != nil {
 		// The object stays: a commit that reports an error may still have
 		// committed (a cancelled or undetermined commit), and deleting the
 		// object would lose the bodies. The orphan sweep removes it once
 		// no segment record names it.
-		return 0, false, fmt.Errorf("commit segment %s: %w", key, err)
+		return cold, false, fmt.Errorf("commit segment %s: %w", key, err)
 	}
-	e.counts.addFromVisit(d, delta{cold: cold})
+	if !swappedAll {
+		e.log.Debug("tiering left messages other transactions held hot for the next pass", "segment", key)
+	}
 	return cold, !scanned, nil
 }
 

@@ -2,7 +2,6 @@ package chaos
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -14,19 +13,33 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
 	"github.com/sluice-mq/sluice/e2e/chaos/history"
 	"github.com/sluice-mq/sluice/e2e/internal/sluiceproc"
 	"github.com/sluice-mq/sluice/e2e/internal/versitygw"
-	"github.com/sluice-mq/sluice/sdk/awshttp"
 )
 
 // S3OutageEnv sets how long TestBlobStoreFaults keeps the S3 server
 // stopped (a Go duration, 1s–10m; default 20s, the issue's campaign 1m).
 const S3OutageEnv = "SLUICE_CHAOS_S3_OUTAGE"
+
+// S3PaceEnv sets the producers' pause after each send call in the
+// blob-store scenarios (a Go duration, 0–1s; default 50ms). 5ms sends
+// about twice the volume, the backlog a loaded machine once built.
+const S3PaceEnv = "SLUICE_CHAOS_S3_PACE"
+
+// blobProducerPace reads S3PaceEnv.
+func blobProducerPace(t *testing.T) time.Duration {
+	t.Helper()
+	s := os.Getenv(S3PaceEnv)
+	if s == "" {
+		return 50 * time.Millisecond
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > time.Second {
+		t.Fatalf("%s=%q: want a duration of 0–1s", S3PaceEnv, s)
+	}
+	return d
+}
 
 // TestBlobStoreFaults runs `sluice serve` (the tikv driver over the mock
 // store) with versitygw as its S3, under the load of TestKillDev (every
@@ -58,48 +71,12 @@ func TestBlobStoreFaults(t *testing.T) {
 	gw := versitygw.StartProcess(t)
 	const bucket = "sluice-chaos"
 	gw.CreateBucket(t, bucket)
-	bin := sluiceproc.MockTiKVBinary(t)
-	jwtKey := writeKeyFile(t, "jwt.key", "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0")
-	p := sluiceproc.StartServe(t, bin, "--role", "all", "--pd", "mock://",
-		"--s3-endpoint", gw.Endpoint, "--s3-bucket", bucket, "--s3-secure=false",
-		"--s3-access-key", gw.AccessKey, "--s3-secret-key", gw.SecretKey,
-		"--master-key-file", writeKeyFile(t, "master.key", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"),
-		"--jwt-key-file", jwtKey, "--tier-interval", "300ms")
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("sluice serve's last log:\n%s", tailLines(p.Stderr(), 60))
-		}
-	})
-	code, out := sluiceproc.RunBinary(t, bin, 30*time.Second, "token", "create", "--role", "operator", "--jwt-key-file", jwtKey)
-	if code != 0 {
-		t.Fatalf("sluice token create: exit %d: %s", code, out)
-	}
-	p.OperatorToken = strings.TrimSpace(out)
-	var tenant struct{ AccountID string }
-	operatorCall(t, p, "POST", "/v1/tenants", `{"name":"chaos"}`, &tenant)
-	var key struct{ AccessKeyID, SecretAccessKey string }
-	operatorCall(t, p, "POST", "/v1/tenants/"+tenant.AccountID+"/keys", "", &key)
-	p.AccountID = tenant.AccountID
-	newClient := func() *sqs.Client {
-		return sqs.New(sqs.Options{
-			Region: p.Region, BaseEndpoint: aws.String(p.Endpoint),
-			Credentials:      credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
-			RetryMaxAttempts: 1, HTTPClient: awshttp.NewClient(nil),
-		})
-	}
-	urls := setupQueues(t, p, newClient())
-
-	rec := history.NewRecorder()
-	pctx, stopProducers := context.WithCancel(context.Background())
-	cctx, stopConsumers := context.WithCancel(context.Background())
-	defer stopProducers()
-	defer stopConsumers()
-	// Paced, each producer sends at most ~70 messages a second (3.5 a call
-	// on average): the drains below take the volume in their 90 s on the
-	// tikv mock. Unpaced, a quiet machine sent 24,000 messages, and the
-	// first drain ran out of time.
-	pace := producerPace{std: 50 * time.Millisecond, fifo: 50 * time.Millisecond}
-	load := startMixedLoad(pctx, cctx, newClient, rec, urls, 2, pace)
+	// Paced (50 ms by default), each producer sends at most ~70 messages a
+	// second (3.5 a call on average): the drains below take the volume in
+	// their 90 s on the tikv mock. Unpaced, a quiet machine sent 24,000
+	// messages, and the first drain ran out of time.
+	sc := startBlobScenario(t, gw, bucket, gw.Endpoint, blobProducerPace(t))
+	p, urls, rec := sc.p, sc.urls, sc.rec
 
 	// The outage, between two stretches of load with S3 up.
 	time.Sleep(3 * time.Second)
@@ -116,12 +93,10 @@ func TestBlobStoreFaults(t *testing.T) {
 
 	// Consumers stop, producers go on a little: the last segments hold
 	// messages no one has received (nor read, so none is cached).
-	stopConsumers()
-	load.consumers.Wait()
+	sc.stopConsumers()
 	unread := time.Now()
 	time.Sleep(2 * time.Second)
-	stopProducers()
-	load.producers.Wait()
+	sc.stopProducers()
 	waitTiered(t, p)
 
 	during := outageEffects(rec.Ops(), down, up)
@@ -138,11 +113,10 @@ func TestBlobStoreFaults(t *testing.T) {
 	if err := os.WriteFile(objKey, garbage, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec.Add(history.Op{Client: "nemesis", Kind: history.Fault, Invoke: inv, Complete: rec.Now(),
-		Err: fmt.Sprintf("segment object %s (%d bytes) overwritten with garbage", filepath.Base(objKey), len(good))})
+	sc.fault(inv, fmt.Sprintf("segment object %s (%d bytes) overwritten with garbage", filepath.Base(objKey), len(good)))
 
 	time.Sleep(maxVisibility + 500*time.Millisecond)
-	dw := &worker{name: "drain", c: newClient(), rec: rec, rnd: rand.New(rand.NewPCG(7, 8))}
+	dw := &worker{name: "drain", c: sc.newClient(), rec: rec, rnd: rand.New(rand.NewPCG(7, 8))}
 	drain(t, dw, urls)
 	lazy := func(q string) bool { return !strings.HasSuffix(q, ".fifo") }
 	checker := history.Checker{Slack: history.DefaultSlack, LazyClaims: lazy}
@@ -164,8 +138,7 @@ func TestBlobStoreFaults(t *testing.T) {
 	if err := os.WriteFile(objKey, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec.Add(history.Op{Client: "nemesis", Kind: history.Fault, Invoke: inv, Complete: rec.Now(),
-		Err: fmt.Sprintf("segment object %s restored", filepath.Base(objKey))})
+	sc.fault(inv, fmt.Sprintf("segment object %s restored", filepath.Base(objKey)))
 	drain(t, dw, urls)
 
 	ops := rec.Ops()
@@ -184,11 +157,16 @@ func TestBlobStoreFaults(t *testing.T) {
 type outage struct {
 	sends, sendErrors, sendsTimedOut    int
 	receives, receiveErrors, deliveries int
+	failedReceives                      []string // the first few, with their times
 }
 
 func (o outage) String() string {
-	return fmt.Sprintf("%d messages sent (%d answered with an error, %d past the client's deadline), %d receives (%d failed) delivering %d messages",
+	s := fmt.Sprintf("%d messages sent (%d answered with an error, %d past the client's deadline), %d receives (%d failed) delivering %d messages",
 		o.sends, o.sendErrors, o.sendsTimedOut, o.receives, o.receiveErrors, o.deliveries)
+	if len(o.failedReceives) > 0 {
+		s += "; failed: " + strings.Join(o.failedReceives, "; ")
+	}
+	return s
 }
 
 func outageEffects(ops []history.Op, down, up time.Duration) outage {
@@ -213,6 +191,10 @@ func outageEffects(ops []history.Op, down, up time.Duration) outage {
 			o.receives++
 			if op.Err != "" {
 				o.receiveErrors++
+				if len(o.failedReceives) < 5 {
+					o.failedReceives = append(o.failedReceives, fmt.Sprintf("%s after %v: %s",
+						op.Client, (op.Complete-op.Invoke).Round(time.Millisecond), op.Err))
+				}
 			}
 			o.deliveries += len(op.Msgs)
 		}
