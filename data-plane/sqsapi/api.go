@@ -75,6 +75,8 @@ type Handler struct {
 	log     *slog.Logger
 	maxBody int64
 	tel     *sqsotel.Calls
+	shapes  *shapes       // shared by copies (As)
+	replies *replyBuffers // shared by copies (As)
 }
 
 // New returns a Handler.
@@ -82,7 +84,8 @@ func New(opts Options) (*Handler, error) {
 	if opts.Engine == nil || opts.Catalog == nil || opts.Auth == nil {
 		return nil, errors.New("sqsapi: Engine, Catalog and Auth are required")
 	}
-	h := &Handler{engine: opts.Engine, catalog: opts.Catalog, auth: opts.Auth, gate: opts.Gate, log: opts.Logger, maxBody: opts.MaxBodyBytes, tel: opts.Telemetry}
+	h := &Handler{engine: opts.Engine, catalog: opts.Catalog, auth: opts.Auth, gate: opts.Gate, log: opts.Logger, maxBody: opts.MaxBodyBytes, tel: opts.Telemetry,
+		shapes: &shapes{}, replies: &replyBuffers{}}
 	if h.gate == nil {
 		h.gate = admission.New(admission.Options{Counts: opts.Engine})
 	}
@@ -227,7 +230,7 @@ func (c *call) parseEnvelope() error {
 // decode fills in, a pointer to a request shape, from the request.
 func (c *call) decode(in any) error {
 	if !c.json {
-		return decodeQuery(c.params, in)
+		return decodeQuery(c.h.shapes, c.params, in)
 	}
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		return nil
@@ -245,19 +248,20 @@ func (c *call) decode(in any) error {
 }
 
 func (c *call) writeResult(w http.ResponseWriter, out any) {
-	var b bytes.Buffer
+	b := c.h.replies.get()
+	defer c.h.replies.put(b)
 	if c.json {
 		w.Header().Set("Content-Type", jsonContentType)
 		if out == nil {
 			b.WriteString("{}")
-		} else if err := json.NewEncoder(&b).Encode(out); err != nil {
+		} else if err := json.NewEncoder(b).Encode(out); err != nil {
 			c.h.log.Error("encode reply", "action", c.action, "error", err)
 			c.writeError(w, internalError())
 			return
 		}
 	} else {
 		w.Header().Set("Content-Type", "text/xml")
-		writeXMLResponse(&b, c.action, c.requestID, out)
+		xmlWriter{b: b, shapes: c.h.shapes}.response(c.action, c.requestID, out)
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b.Bytes())

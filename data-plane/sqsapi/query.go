@@ -61,8 +61,8 @@ func countPairs(s string) int {
 //
 // decodeQuery walks the request shape (types.go) and reads each member
 // from its Query name, so both protocols fill the same structs.
-func decodeQuery(params url.Values, into any) error {
-	return newQueryDecoder(params).decode(into)
+func decodeQuery(s *shapes, params url.Values, into any) error {
+	return newQueryDecoder(params, s).decode(into)
 }
 
 // paramNode is one dotted component of parameter names: the parameter
@@ -94,14 +94,15 @@ func (n *paramNode) first() string {
 // parent's node, and each list or map sees only its own entries, so
 // decoding takes time linear in the parameters, not their square.
 type queryDecoder struct {
-	root paramNode
+	root   paramNode
+	shapes *shapes
 	// steps counts units of work (tree nodes made or visited, members
 	// read, comparisons), for tests to check the cost is linear.
 	steps int
 }
 
-func newQueryDecoder(params url.Values) *queryDecoder {
-	d := &queryDecoder{}
+func newQueryDecoder(params url.Values, s *shapes) *queryDecoder {
+	d := &queryDecoder{shapes: s}
 	for name, values := range params {
 		n := &d.root
 		for part := range strings.SplitSeq(name, ".") {
@@ -127,21 +128,19 @@ func (d *queryDecoder) decode(into any) error {
 
 // decodeStruct fills v's members from the parameters under n.
 func (d *queryDecoder) decodeStruct(n *paramNode, v reflect.Value) error {
-	t := v.Type()
-	for i := range t.NumField() {
+	for _, m := range d.shapes.of(v.Type()) {
 		d.steps++
-		f, fv := t.Field(i), v.Field(i)
-		if f.Anonymous {
+		fv := v.Field(m.index)
+		if m.embedded {
 			if err := d.decodeStruct(n, fv); err != nil {
 				return err
 			}
 			continue
 		}
-		name, flat := memberNames(f)
-		if flat.elem == "-" {
+		if m.flat.elem == "-" {
 			continue
 		}
-		if err := d.decodeMember(n, name, flat, fv); err != nil {
+		if err := d.decodeMember(n, m.name, m.flat, fv); err != nil {
 			return err
 		}
 	}
@@ -253,23 +252,3 @@ func (d *queryDecoder) indices(n *paramNode) []int {
 }
 
 var bytesType = reflect.TypeFor[[]byte]()
-
-// flatNames are a flattened member's Query/XML names.
-type flatNames struct{ elem, key, value string }
-
-// memberNames returns the member's JSON name and its flattened names.
-func memberNames(f reflect.StructField) (string, flatNames) {
-	name := f.Name
-	if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" {
-		name = tag
-	}
-	parts := strings.Split(f.Tag.Get("x"), ",")
-	flat := flatNames{elem: parts[0]}
-	if len(parts) == 3 {
-		flat.key, flat.value = parts[1], parts[2]
-	}
-	if flat.elem == "" {
-		flat.elem = name
-	}
-	return name, flat
-}
