@@ -241,6 +241,9 @@ func (c *call) decode(in any) error {
 			return errTooManyEntries(n)
 		}
 	}
+	if decodeFastJSON(c.body, in) {
+		return keepSentText(c.body, in)
+	}
 	if err := json.Unmarshal(c.body, in); err != nil {
 		return NewError("SerializationException", "The request body is not valid for %s: %v", c.action, err)
 	}
