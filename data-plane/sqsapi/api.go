@@ -178,7 +178,7 @@ func (c *call) readBody() error {
 	if c.r.ContentLength > c.h.maxBody {
 		return errTooLarge(c.h.maxBody)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, c.r.Body, c.h.maxBody))
+	body, err := readAll(http.MaxBytesReader(nil, c.r.Body, c.h.maxBody), c.r.ContentLength)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return errTooLarge(c.h.maxBody)
@@ -188,6 +188,29 @@ func (c *call) readBody() error {
 	}
 	c.body = body
 	return nil
+}
+
+// readAll is io.ReadAll starting from a buffer of the declared length
+// (when there is one), so a body is read into one allocation rather than
+// grown from 512 bytes through several.
+func readAll(r io.Reader, declared int64) ([]byte, error) {
+	if declared <= 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, declared+1) // +1: the read that finds the end
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // longer than declared: grow as io.ReadAll does
+		}
+	}
 }
 
 func errTooLarge(limit int64) *Error {
@@ -304,6 +327,12 @@ func (c *call) writeError(w http.ResponseWriter, err error) {
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	s := hex.EncodeToString(b[:])
-	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	hex.Encode(s[9:13], b[4:6])
+	hex.Encode(s[14:18], b[6:8])
+	hex.Encode(s[19:23], b[8:10])
+	hex.Encode(s[24:36], b[10:16])
+	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
+	return string(s[:])
 }
