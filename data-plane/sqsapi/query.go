@@ -169,9 +169,14 @@ func (d *queryDecoder) decodeMember(n *paramNode, name string, flat flatNames, f
 		fv.Set(elem)
 	case reflect.Slice:
 		list := n.child(flat.elem)
-		for _, i := range d.indices(list) {
-			at := list.child(strconv.Itoa(i))
-			item := reflect.New(fv.Type().Elem()).Elem()
+		indices := d.indices(list)
+		if len(indices) == 0 {
+			return nil
+		}
+		// Each element is decoded in place in a slice made to size.
+		items := reflect.MakeSlice(fv.Type(), len(indices), len(indices))
+		for k, i := range indices {
+			at, item := list.child(strconv.Itoa(i)), items.Index(k)
 			if item.Kind() == reflect.Struct {
 				if err := d.decodeStruct(at, item); err != nil {
 					return err
@@ -179,8 +184,8 @@ func (d *queryDecoder) decodeMember(n *paramNode, name string, flat flatNames, f
 			} else if err := decodeScalar(flat.elem, at.first(), item); err != nil {
 				return err
 			}
-			fv.Set(reflect.Append(fv, item))
 		}
+		fv.Set(items)
 	case reflect.Map:
 		entries := n.child(flat.elem)
 		for _, i := range d.indices(entries) {
