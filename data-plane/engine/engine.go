@@ -161,7 +161,7 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		opts:      opts,
 		clock:     opts.Clock,
 		log:       opts.Logger,
-		handles:   handleSealer{key: opts.ReceiptKey},
+		handles:   newHandleSealer(opts.ReceiptKey),
 		counts:    newCountDeltas(opts.Clock),
 		floors:    newFloorCache(),
 		waiters:   newWaiters(),

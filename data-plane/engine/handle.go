@@ -5,7 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"fmt"
+	"hash"
+	"sync"
 
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
@@ -27,13 +28,33 @@ const (
 	handleBodyLen = 1 + didLen + msgIDLen + 4
 )
 
-type handleSealer struct{ key []byte }
+type handleSealer struct {
+	key []byte
+	// macs holds keyed HMACs to reuse: a new one is five allocations, and
+	// every received and every deleted message takes one. Nil makes a new
+	// one each time.
+	macs *sync.Pool
+}
+
+func newHandleSealer(key []byte) handleSealer {
+	return handleSealer{key: key, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+}
 
 func (h handleSealer) mac(ref queues.Ref, body []byte) []byte {
-	m := hmac.New(sha256.New, h.key)
-	fmt.Fprintf(m, "%s\x00%s\x00%s\x00", ref.Account, ref.Region, ref.Name)
-	m.Write(body)
-	return m.Sum(nil)[:handleMACLen]
+	var m hash.Hash
+	if h.macs != nil {
+		m = h.macs.Get().(hash.Hash)
+		m.Reset()
+		defer h.macs.Put(m)
+	} else {
+		m = hmac.New(sha256.New, h.key)
+	}
+	in := make([]byte, 0, len(ref.Account)+len(ref.Region)+len(ref.Name)+3+len(body))
+	for _, part := range []string{ref.Account, ref.Region, ref.Name} {
+		in = append(append(in, part...), 0)
+	}
+	m.Write(append(in, body...))
+	return m.Sum(in[:0])[:handleMACLen]
 }
 
 func (h handleSealer) seal(ref queues.Ref, r receipt) string {

@@ -43,8 +43,13 @@ const (
 type did = queues.DataID
 type msgID [msgIDLen]byte
 
+// keySuffixRoom is room past a data prefix for the longest suffix of the
+// hot keys (an index entry: "v/", shard, "/", visibleAt, "/", message id),
+// so building one is one allocation, not three.
+const keySuffixRoom = 2 + 1 + 1 + 8 + 1 + msgIDLen
+
 func dataPrefix(d did) []byte {
-	k := make([]byte, 0, 2+didLen+1)
+	k := make([]byte, 0, 2+didLen+1+keySuffixRoom)
 	k = append(k, "Q/"...)
 	k = append(k, d[:]...)
 	return append(k, '/')

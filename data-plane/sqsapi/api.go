@@ -75,6 +75,8 @@ type Handler struct {
 	log     *slog.Logger
 	maxBody int64
 	tel     *sqsotel.Calls
+	shapes  *shapes       // shared by copies (As)
+	replies *replyBuffers // shared by copies (As)
 }
 
 // New returns a Handler.
@@ -82,7 +84,8 @@ func New(opts Options) (*Handler, error) {
 	if opts.Engine == nil || opts.Catalog == nil || opts.Auth == nil {
 		return nil, errors.New("sqsapi: Engine, Catalog and Auth are required")
 	}
-	h := &Handler{engine: opts.Engine, catalog: opts.Catalog, auth: opts.Auth, gate: opts.Gate, log: opts.Logger, maxBody: opts.MaxBodyBytes, tel: opts.Telemetry}
+	h := &Handler{engine: opts.Engine, catalog: opts.Catalog, auth: opts.Auth, gate: opts.Gate, log: opts.Logger, maxBody: opts.MaxBodyBytes, tel: opts.Telemetry,
+		shapes: &shapes{}, replies: &replyBuffers{}}
 	if h.gate == nil {
 		h.gate = admission.New(admission.Options{Counts: opts.Engine})
 	}
@@ -175,7 +178,7 @@ func (c *call) readBody() error {
 	if c.r.ContentLength > c.h.maxBody {
 		return errTooLarge(c.h.maxBody)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, c.r.Body, c.h.maxBody))
+	body, err := readAll(http.MaxBytesReader(nil, c.r.Body, c.h.maxBody), c.r.ContentLength)
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return errTooLarge(c.h.maxBody)
@@ -185,6 +188,29 @@ func (c *call) readBody() error {
 	}
 	c.body = body
 	return nil
+}
+
+// readAll is io.ReadAll starting from a buffer of the declared length
+// (when there is one), so a body is read into one allocation rather than
+// grown from 512 bytes through several.
+func readAll(r io.Reader, declared int64) ([]byte, error) {
+	if declared <= 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, declared+1) // +1: the read that finds the end
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // longer than declared: grow as io.ReadAll does
+		}
+	}
 }
 
 func errTooLarge(limit int64) *Error {
@@ -227,7 +253,7 @@ func (c *call) parseEnvelope() error {
 // decode fills in, a pointer to a request shape, from the request.
 func (c *call) decode(in any) error {
 	if !c.json {
-		return decodeQuery(c.params, in)
+		return decodeQuery(c.h.shapes, c.params, in)
 	}
 	if len(bytes.TrimSpace(c.body)) == 0 {
 		return nil
@@ -238,6 +264,9 @@ func (c *call) decode(in any) error {
 			return errTooManyEntries(n)
 		}
 	}
+	if decodeFastJSON(c.body, in) {
+		return keepSentText(c.body, in)
+	}
 	if err := json.Unmarshal(c.body, in); err != nil {
 		return NewError("SerializationException", "The request body is not valid for %s: %v", c.action, err)
 	}
@@ -245,19 +274,20 @@ func (c *call) decode(in any) error {
 }
 
 func (c *call) writeResult(w http.ResponseWriter, out any) {
-	var b bytes.Buffer
+	b := c.h.replies.get()
+	defer c.h.replies.put(b)
 	if c.json {
 		w.Header().Set("Content-Type", jsonContentType)
 		if out == nil {
 			b.WriteString("{}")
-		} else if err := json.NewEncoder(&b).Encode(out); err != nil {
+		} else if err := json.NewEncoder(b).Encode(out); err != nil {
 			c.h.log.Error("encode reply", "action", c.action, "error", err)
 			c.writeError(w, internalError())
 			return
 		}
 	} else {
 		w.Header().Set("Content-Type", "text/xml")
-		writeXMLResponse(&b, c.action, c.requestID, out)
+		xmlWriter{b: b, shapes: c.h.shapes}.response(c.action, c.requestID, out)
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b.Bytes())
@@ -297,6 +327,12 @@ func (c *call) writeError(w http.ResponseWriter, err error) {
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	s := hex.EncodeToString(b[:])
-	return s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:]
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	hex.Encode(s[9:13], b[4:6])
+	hex.Encode(s[14:18], b[6:8])
+	hex.Encode(s[19:23], b[8:10])
+	hex.Encode(s[24:36], b[10:16])
+	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
+	return string(s[:])
 }

@@ -3,6 +3,7 @@ package sqsapi
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
@@ -192,13 +193,15 @@ func sendMessageBatch(ctx context.Context, c *call) (any, error) {
 	if err := checkBatch("SendMessageBatchRequestEntry", ids); err != nil {
 		return nil, err
 	}
-	out := sendMessageBatchOutput{Successful: []sendMessageBatchResultEntry{}, Failed: []batchResultErrorEntry{}}
+	n := len(in.Entries)
+	out := sendMessageBatchOutput{Successful: make([]sendMessageBatchResultEntry, 0, n), Failed: []batchResultErrorEntry{}}
 	var (
-		sends    []engine.SendInput
-		sendIDs  []string
-		sendMsgs []messageToSend
+		sends    = make([]engine.SendInput, 0, n)
+		sendIDs  = make([]string, 0, n)
+		sendMsgs = make([]messageToSend, 0, n)
 		total    int
 	)
+	c.sentSizes = slices.Grow(c.sentSizes, n)
 	for _, e := range in.Entries {
 		if e.MessageBody == nil || *e.MessageBody == "" {
 			// An entry without a body fails alone with EmptyValue, where a
@@ -278,6 +281,7 @@ func receiveMessage(ctx context.Context, c *call) (any, error) {
 		return nil, err
 	}
 	out := receiveMessageOutput{Messages: make([]message, len(msgs))}
+	c.traceHeaders = slices.Grow(c.traceHeaders, len(msgs))
 	for i, m := range msgs {
 		out.Messages[i] = message{
 			MessageId:              m.MessageID,
@@ -322,7 +326,7 @@ func deleteMessageBatch(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := deleteMessageBatchOutput{Successful: []idEntry{}, Failed: []batchResultErrorEntry{}}
+	out := deleteMessageBatchOutput{Successful: make([]idEntry, 0, len(ids)), Failed: []batchResultErrorEntry{}}
 	return out, collectAcks(ids, results, &out.Successful, &out.Failed)
 }
 

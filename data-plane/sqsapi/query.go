@@ -61,8 +61,8 @@ func countPairs(s string) int {
 //
 // decodeQuery walks the request shape (types.go) and reads each member
 // from its Query name, so both protocols fill the same structs.
-func decodeQuery(params url.Values, into any) error {
-	return newQueryDecoder(params).decode(into)
+func decodeQuery(s *shapes, params url.Values, into any) error {
+	return newQueryDecoder(params, s).decode(into)
 }
 
 // paramNode is one dotted component of parameter names: the parameter
@@ -94,14 +94,15 @@ func (n *paramNode) first() string {
 // parent's node, and each list or map sees only its own entries, so
 // decoding takes time linear in the parameters, not their square.
 type queryDecoder struct {
-	root paramNode
+	root   paramNode
+	shapes *shapes
 	// steps counts units of work (tree nodes made or visited, members
 	// read, comparisons), for tests to check the cost is linear.
 	steps int
 }
 
-func newQueryDecoder(params url.Values) *queryDecoder {
-	d := &queryDecoder{}
+func newQueryDecoder(params url.Values, s *shapes) *queryDecoder {
+	d := &queryDecoder{shapes: s}
 	for name, values := range params {
 		n := &d.root
 		for part := range strings.SplitSeq(name, ".") {
@@ -127,21 +128,19 @@ func (d *queryDecoder) decode(into any) error {
 
 // decodeStruct fills v's members from the parameters under n.
 func (d *queryDecoder) decodeStruct(n *paramNode, v reflect.Value) error {
-	t := v.Type()
-	for i := range t.NumField() {
+	for _, m := range d.shapes.of(v.Type()) {
 		d.steps++
-		f, fv := t.Field(i), v.Field(i)
-		if f.Anonymous {
+		fv := v.Field(m.index)
+		if m.embedded {
 			if err := d.decodeStruct(n, fv); err != nil {
 				return err
 			}
 			continue
 		}
-		name, flat := memberNames(f)
-		if flat.elem == "-" {
+		if m.flat.elem == "-" {
 			continue
 		}
-		if err := d.decodeMember(n, name, flat, fv); err != nil {
+		if err := d.decodeMember(n, m.name, m.flat, fv); err != nil {
 			return err
 		}
 	}
@@ -170,9 +169,14 @@ func (d *queryDecoder) decodeMember(n *paramNode, name string, flat flatNames, f
 		fv.Set(elem)
 	case reflect.Slice:
 		list := n.child(flat.elem)
-		for _, i := range d.indices(list) {
-			at := list.child(strconv.Itoa(i))
-			item := reflect.New(fv.Type().Elem()).Elem()
+		indices := d.indices(list)
+		if len(indices) == 0 {
+			return nil
+		}
+		// Each element is decoded in place in a slice made to size.
+		items := reflect.MakeSlice(fv.Type(), len(indices), len(indices))
+		for k, i := range indices {
+			at, item := list.child(strconv.Itoa(i)), items.Index(k)
 			if item.Kind() == reflect.Struct {
 				if err := d.decodeStruct(at, item); err != nil {
 					return err
@@ -180,8 +184,8 @@ func (d *queryDecoder) decodeMember(n *paramNode, name string, flat flatNames, f
 			} else if err := decodeScalar(flat.elem, at.first(), item); err != nil {
 				return err
 			}
-			fv.Set(reflect.Append(fv, item))
 		}
+		fv.Set(items)
 	case reflect.Map:
 		entries := n.child(flat.elem)
 		for _, i := range d.indices(entries) {
@@ -253,23 +257,3 @@ func (d *queryDecoder) indices(n *paramNode) []int {
 }
 
 var bytesType = reflect.TypeFor[[]byte]()
-
-// flatNames are a flattened member's Query/XML names.
-type flatNames struct{ elem, key, value string }
-
-// memberNames returns the member's JSON name and its flattened names.
-func memberNames(f reflect.StructField) (string, flatNames) {
-	name := f.Name
-	if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" {
-		name = tag
-	}
-	parts := strings.Split(f.Tag.Get("x"), ",")
-	flat := flatNames{elem: parts[0]}
-	if len(parts) == 3 {
-		flat.key, flat.value = parts[1], parts[2]
-	}
-	if flat.elem == "" {
-		flat.elem = name
-	}
-	return name, flat
-}

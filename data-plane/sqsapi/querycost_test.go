@@ -35,7 +35,7 @@ func decodeSteps(t *testing.T, urlQuery, form string) int {
 	}
 	most := 0
 	for _, shape := range queryShapes {
-		d := newQueryDecoder(params)
+		d := newQueryDecoder(params, &shapes{})
 		_ = d.decode(reflect.New(reflect.TypeOf(shape)).Interface())
 		if limit := stepsPerByte*(len(urlQuery)+len(form)) + fixedSteps; d.steps > limit {
 			t.Fatalf("%T: decoding %d bytes took %d steps, over %d", shape, len(urlQuery)+len(form), d.steps, limit)
