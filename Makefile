@@ -80,10 +80,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzQueryRequest$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzQueryDecodeCost$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzUnquoteAsSent$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
+	$(GO) test -run '^$$' -fuzz '^FuzzFastJSONAsEncodingJSON$$' -fuzztime $(FUZZTIME) ./data-plane/sqsapi/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime $(FUZZTIME) ./data-plane/sigv4/
 
 # fuzz-long runs every fuzz target for FUZZLONG each (10 minutes: about
-# two hours in all). A crash is written by go test to the package's
+# two and a half hours in all). A crash is written by go test to the package's
 # testdata/fuzz/<target>/ directory, where it stays as a seed: commit it
 # with the fix.
 FUZZLONG ?= 10m
@@ -93,12 +94,15 @@ FUZZ_TARGETS := \
 	./data-plane/sqsapi/:FuzzQueryDecodeCost \
 	./data-plane/sqsapi/:FuzzUnquoteAsSent \
 	./data-plane/sqsapi/:FuzzJSONBatchSize \
+	./data-plane/sqsapi/:FuzzFastJSONAsEncodingJSON \
+	./data-plane/sqsapi/:FuzzEscapeAsEncodingXML \
 	./data-plane/sigv4/:FuzzVerify \
 	./data-plane/msgattr/:FuzzValidate \
 	./data-plane/engine/:FuzzDecodeRecord \
 	./data-plane/engine/:FuzzOpenHandle \
 	./data-plane/tiering/segment/:FuzzDecodeFrame \
-	./data-plane/tiering/segment/:FuzzReadIndex
+	./data-plane/tiering/segment/:FuzzReadIndex \
+	./data-plane/topics/filter/:FuzzBindingKeyMatch
 
 fuzz-long:
 	@set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
