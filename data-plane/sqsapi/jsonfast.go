@@ -117,7 +117,13 @@ func (r *fastJSON) messageMember(key []byte, m *messageToSend) bool {
 
 func (r *fastJSON) attributes(into *map[string]attributeValue) bool {
 	*into = map[string]attributeValue{}
-	return r.object(func(name []byte) bool {
+	// The names are the map's keys, as many as the body holds: a repeat is
+	// found in the map, not by object's list of seen keys, whose check
+	// would take time square in their number.
+	return r.members(func(name []byte) bool {
+		if _, repeated := (*into)[string(name)]; repeated {
+			return false // encoding/json keeps the last: it reads this one
+		}
 		var v attributeValue
 		ok := r.object(func(key []byte) bool {
 			switch string(key) {
@@ -198,30 +204,39 @@ func (r *fastJSON) next(c byte) bool {
 	return false
 }
 
-// object reads an object, calling member after each key with the reader at
-// its value. A key that repeats (encoding/json merges the values), or one
-// that is not plain ASCII, gives up.
+// object reads an object of a struct shape, calling member after each key
+// with the reader at its value. A key that repeats (encoding/json merges
+// the values) gives up. Only the keys member took are kept to find
+// repeats, so there are at most as many as the shape has members.
 func (r *fastJSON) object(member func(key []byte) bool) bool {
-	if !r.next('{') {
-		return false
-	}
-	if r.next('}') {
-		return true
-	}
 	var seenKeys [8][]byte
 	seen := seenKeys[:0]
-	for {
-		r.space()
-		key, ok := r.plain()
-		if !ok || !r.next(':') {
-			return false
-		}
+	return r.members(func(key []byte) bool {
 		for _, k := range seen {
 			if string(k) == string(key) {
 				return false
 			}
 		}
 		seen = append(seen, key)
+		return member(key)
+	})
+}
+
+// members reads an object, calling member after each key with the reader
+// at its value. A key that is not plain ASCII gives up.
+func (r *fastJSON) members(member func(key []byte) bool) bool {
+	if !r.next('{') {
+		return false
+	}
+	if r.next('}') {
+		return true
+	}
+	for {
+		r.space()
+		key, ok := r.plain()
+		if !ok || !r.next(':') {
+			return false
+		}
 		r.space()
 		if !member(key) {
 			return false

@@ -31,6 +31,26 @@ func FuzzFastJSONAsEncodingJSON(f *testing.F) {
 		`{"queueurl":"q"}`, `{"QueueUrl":"q","QueueUrl":"r"}`, `{"QueueUrl":null}`, `{"MaxNumberOfMessages":1.5}`,
 		`{"MaxNumberOfMessages":01}`, `{"MaxNumberOfMessages":99999999999999999999}`, `{"QueueUrl":"q"}x`, `{"Entries":[{}],}`,
 		`{"Entries":[{"Id":"0","MessageAttributes":{"a":{"BinaryValue":"!!"}}}]}`, `{"Entries":[{"MessageAttributes":{"a":{"BinaryValue":""}}}]}`,
+		// Keys encoding/json matches case-insensitively, escaped, repeated
+		// in another case, or folding from non-ASCII (U+212A Kelvin sign).
+		`{"QUEUEURL":"q","ReceiptHandle":"h"}`, `{"QueueUrl":"q","queueUrl":"r"}`, `{"\u0051ueueUrl":"q"}`,
+		`{"QueueUrl":"q","ReceiptHandle":"h","receipthandle":"i"}`, "{\"QueueUrl\":\"q\",\"Entries\":[{\"Id\":\"0\",\"ReceiptHandle\":\"h\",\"\u212ad\":\"x\"}]}",
+		`{"MessageBody":"m","MessageAttributes":{"a":{"DataType":"String","datatype":"Number"}}}`,
+		// Numbers encoding/json refuses for an int, or reads as one.
+		`{"MaxNumberOfMessages":1e1}`, `{"MaxNumberOfMessages":10.0}`, `{"MaxNumberOfMessages":-0}`, `{"MaxNumberOfMessages":-}`,
+		`{"MaxNumberOfMessages":+1}`, `{"MaxNumberOfMessages":999999999999999999}`, `{"MaxNumberOfMessages":-999999999999999999}`,
+		`{"MaxNumberOfMessages":9223372036854775808}`, `{"MaxNumberOfMessages":"10"}`, `{"MaxNumberOfMessages":10 }`, `{"MaxNumberOfMessages":1x}`,
+		// Strings: invalid UTF-8 (U+FFFD in encoding/json), controls, escapes.
+		"{\"QueueUrl\":\"q\",\"MessageBody\":\"\xff\xfe\"}", "{\"QueueUrl\":\"q\",\"MessageBody\":\"a\x01\"}", "{\"QueueUrl\":\"q\",\"MessageBody\":\"\x7f\"}",
+		`{"QueueUrl":"q","MessageBody":"\ud83d\ude00\u0000\/"}`, `{"QueueUrl":"q","MessageBody":"\x"}`, `{"QueueUrl":"q","MessageBody":"a\"}`,
+		// BOM, trailing data, whitespace, nulls, empty.
+		"\xef\xbb\xbf{\"QueueUrl\":\"q\"}", `{"QueueUrl":"q"}{}`, `{"QueueUrl":"q"} `, "\t\r\n{\r\n\"QueueUrl\"\t:\n\"q\"\r}\n", "{\"QueueUrl\":\"q\"}\f",
+		`null`, `{}`, `[]`, ``, `{"Entries":null}`, `{"MessageAttributes":null}`, `{"MessageAttributes":{"a":null}}`, `{"AttributeNames":[null]}`,
+		`{"MessageBody":null}`, `{"DelaySeconds":null}`, `{"Entries":[null]}`,
+		// BinaryValue: padding, URL alphabet, newlines, arrays of bytes.
+		`{"MessageAttributes":{"a":{"BinaryValue":"AA"}}}`, `{"MessageAttributes":{"a":{"BinaryValue":"AA=="}}}`, `{"MessageAttributes":{"a":{"BinaryValue":"-_8="}}}`,
+		`{"MessageAttributes":{"a":{"BinaryValue":"AA\r\n=="}}}`, `{"MessageAttributes":{"a":{"BinaryValue":"AA\u003d\u003d"}}}`, `{"MessageAttributes":{"a":{"BinaryValue":[1,2]}}}`,
+		`{"MessageAttributes":{"a":{"BinaryValue":"AB=="}}}`, `{"MessageAttributes":{"a":{"BinaryValue":"A==="}}}`,
 	} {
 		f.Add(seed)
 	}
