@@ -21,7 +21,6 @@ import (
 	"time"
 
 	tikverr "github.com/tikv/client-go/v2/error"
-	clientkv "github.com/tikv/client-go/v2/kv"
 	"github.com/tikv/client-go/v2/oracle"
 	"github.com/tikv/client-go/v2/tikv"
 	"github.com/tikv/client-go/v2/txnkv"
@@ -153,19 +152,20 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx kv.Txn) error) error 
 	t.SetPessimistic(true)
 	t.SetEnable1PC(true)
 	t.SetEnableAsyncCommit(true)
+	// Set once, before anything runs: client-go's background work for
+	// the transaction (the rollback of a failed lock request) reads them,
+	// so they must not change later. The commit keeps them: the flag
+	// rises only when ctx ends, which already stops the commit's backoffs,
+	// and a commit stopped after its primary was sent still reports an
+	// unknown outcome.
 	vars, stop := interruptOnDone(ctx)
+	defer stop()
 	t.SetVars(vars)
 	tx := &txn{reader: reader{r: txnSource{t}}, t: t, store: s.store}
 	if err := fn(tx); err != nil {
-		stop()
 		_ = t.Rollback()
 		return interrupted(ctx, err)
 	}
-	// The commit runs on client-go's own variables, as before: an
-	// interrupted commit could leave its outcome unknown, and Commit
-	// already stops at ctx's end where that is safe.
-	stop()
-	t.SetVars(clientkv.DefaultVars)
 	if err := t.Commit(ctx); err != nil {
 		if tikverr.IsErrorUndetermined(err) {
 			// The commit may or may not have happened: never retry it
