@@ -84,6 +84,8 @@ type Store struct {
 	cur    atomic.Pointer[handle] // nil once closed, or while reopening
 	writer sync.Mutex             // serialises Update
 	closed atomic.Bool
+	// closeMu makes a second Close wait for the first to finish.
+	closeMu sync.Mutex
 	// failed is set when the write-ahead log failed: see fail.
 	failed atomic.Pointer[failure]
 
@@ -232,8 +234,8 @@ func (s *Store) Close() error {
 	}
 	s.loopMu.Unlock()
 	s.loops.Wait()
-	s.writer.Lock()
-	defer s.writer.Unlock()
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
 	if s.closed.Swap(true) {
 		return nil
 	}
@@ -242,6 +244,8 @@ func (s *Store) Close() error {
 	if h == nil {
 		return nil
 	}
+	// Not under the writer lock: a writer holding h may be waiting for
+	// it, and finds the store closed once it has it.
 	h.retire()
 	if f := s.failed.Load(); f != nil && f.wedged {
 		// Closing would wait for the commit lock Pebble's panic left
