@@ -89,7 +89,11 @@ type Store struct {
 	// failed is set when the write-ahead log failed: see fail.
 	failed atomic.Pointer[failure]
 
-	loopMu     sync.Mutex // guards stopping, recovering and loops.Add
+	loopMu sync.Mutex // guards opened, stopping, recovering and loops.Add
+	// opened: Open has finished, so a failed log may start a recovery
+	// loop; one failing while Open runs would outlive a failed Open, or
+	// race it for the handle.
+	opened     bool
 	stopping   bool
 	recovering bool // a recoverLoop runs
 	stop       chan struct{}
@@ -140,6 +144,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.cur.Store(newHandle(db))
+	s.loopMu.Lock()
+	s.opened = true
+	s.loopMu.Unlock()
+	if s.failed.Load() != nil {
+		s.startRecovery() // the log failed while Open ran
+	}
 	return s, nil
 }
 
