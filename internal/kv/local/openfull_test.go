@@ -45,6 +45,7 @@ func TestOpenOnAFullDiskLeavesNoRecoveryLoop(t *testing.T) {
 		t.Fatal(err)
 	}
 	full.On()
+	before := recoveryLoops() // other tests' stores, still open
 	s, err = local.Open(dir, local.Options{FS: fs, ReserveBytes: -1})
 	if err == nil {
 		t.Logf("Open on a full disk succeeded")
@@ -56,7 +57,7 @@ func TestOpenOnAFullDiskLeavesNoRecoveryLoop(t *testing.T) {
 		t.Logf("Open on a full disk: %v", err)
 	}
 	time.Sleep(200 * time.Millisecond)
-	if n := recoveryLoops(); n != 0 {
-		t.Fatalf("%d recovery loops still run after Open failed", n)
+	if n := recoveryLoops(); n > before {
+		t.Fatalf("%d recovery loops run after Open failed, %d before it", n, before)
 	}
 }
