@@ -23,8 +23,15 @@ import (
 // leaves a cursor: the next claim that reads on in that shard starts past
 // it, so every ready entry is reached within a few receives however many
 // are in the way. Entries the cursor passes over are tried again once a
-// walk reaches the shard's end and drops it.
-const readOnBudget = 256
+// walk reaches the shard's end and drops it, or once the cursor is
+// readOnCursorLife old: under a steady backlog every walk from the cursor
+// fills before the shard's end, and without that limit an entry it passed
+// over (a cold message unreadable then, readable now) would wait behind
+// newer messages for as long as the backlog lasts.
+const (
+	readOnBudget     = 256
+	readOnCursorLife = 5_000 // ms
+)
 
 // readOnFrom is a shard whose first batch was full and did not fill the
 // claim: last is its last entry in index order, limit its size.
@@ -39,34 +46,48 @@ type readOnFrom struct {
 // the next walk start nearer the shard's head.
 type readOnCursors struct {
 	mu  sync.Mutex
-	pos map[floorKeyT]readyEntry
+	pos map[floorKeyT]readOnCursor
+}
+
+type readOnCursor struct {
+	at    readyEntry
+	since int64 // unix ms the cursor was set
 }
 
 func newReadOnCursors() *readOnCursors {
-	return &readOnCursors{pos: map[floorKeyT]readyEntry{}}
+	return &readOnCursors{pos: map[floorKeyT]readOnCursor{}}
 }
 
 // start returns where a walk of the shard that has read up to last goes
-// on from: past last, or past the cursor when that is further.
-func (r *readOnCursors) start(d did, shard uint8, last readyEntry) readyEntry {
+// on from, at now: past last, or past the cursor when that is further and
+// the cursor is not past its life (then it is dropped).
+func (r *readOnCursors) start(d did, shard uint8, last readyEntry, now int64) readyEntry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if cur, ok := r.pos[floorKeyT{d, shard}]; ok && indexOrder(cur, last) > 0 {
-		return cur
+	key := floorKeyT{d, shard}
+	cur, ok := r.pos[key]
+	switch {
+	case !ok:
+		return last
+	case now-cur.since >= readOnCursorLife:
+		delete(r.pos, key)
+		return last
+	case indexOrder(cur.at, last) > 0:
+		return cur.at
 	}
 	return last
 }
 
-// stop records where a walk cut short stopped; reachedEnd drops the
-// cursor, so the next walk starts from the shard's head again.
-func (r *readOnCursors) stop(d did, shard uint8, at readyEntry, reachedEnd bool) {
+// stop records where a walk cut short stopped, at now; reachedEnd drops
+// the cursor, so the next walk starts from the shard's head again.
+func (r *readOnCursors) stop(d did, shard uint8, at readyEntry, reachedEnd bool, now int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if reachedEnd {
 		delete(r.pos, floorKeyT{d, shard})
 		return
 	}
-	r.pos[floorKeyT{d, shard}] = at
+	r.pos[floorKeyT{d, shard}] = readOnCursor{at: at, since: now}
 }
 
 // scanReadyAfter returns up to limit entries of the shard visible at now
@@ -95,11 +116,11 @@ func (c *claimer) readOn(ctx context.Context, from []readOnFrom, want func() int
 		if want() == 0 || budget == 0 {
 			return nil
 		}
-		at := c.e.readOn.start(c.d, f.shard, f.last)
+		at := c.e.readOn.start(c.d, f.shard, f.last, c.now)
 		size := f.limit
 		for want() > 0 {
 			if budget == 0 {
-				c.e.readOn.stop(c.d, f.shard, at, false)
+				c.e.readOn.stop(c.d, f.shard, at, false, c.now)
 				break
 			}
 			size = min(2*size, budget)
@@ -115,7 +136,7 @@ func (c *claimer) readOn(ctx context.Context, from []readOnFrom, want func() int
 				}
 			}
 			if len(batch) < size {
-				c.e.readOn.stop(c.d, f.shard, at, true)
+				c.e.readOn.stop(c.d, f.shard, at, true, c.now)
 				break
 			}
 		}

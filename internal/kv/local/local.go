@@ -84,10 +84,16 @@ type Store struct {
 	cur    atomic.Pointer[handle] // nil once closed, or while reopening
 	writer sync.Mutex             // serialises Update
 	closed atomic.Bool
+	// closeMu makes a second Close wait for the first to finish.
+	closeMu sync.Mutex
 	// failed is set when the write-ahead log failed: see fail.
 	failed atomic.Pointer[failure]
 
-	loopMu     sync.Mutex // guards stopping, recovering and loops.Add
+	loopMu sync.Mutex // guards opened, stopping, recovering and loops.Add
+	// opened: Open has finished, so a failed log may start a recovery
+	// loop; one failing while Open runs would outlive a failed Open, or
+	// race it for the handle.
+	opened     bool
 	stopping   bool
 	recovering bool // a recoverLoop runs
 	stop       chan struct{}
@@ -138,6 +144,12 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.cur.Store(newHandle(db))
+	s.loopMu.Lock()
+	s.opened = true
+	s.loopMu.Unlock()
+	if s.failed.Load() != nil {
+		s.startRecovery() // the log failed while Open ran
+	}
 	return s, nil
 }
 
@@ -232,8 +244,8 @@ func (s *Store) Close() error {
 	}
 	s.loopMu.Unlock()
 	s.loops.Wait()
-	s.writer.Lock()
-	defer s.writer.Unlock()
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
 	if s.closed.Swap(true) {
 		return nil
 	}
@@ -242,6 +254,8 @@ func (s *Store) Close() error {
 	if h == nil {
 		return nil
 	}
+	// Not under the writer lock: a writer holding h may be waiting for
+	// it, and finds the store closed once it has it.
 	h.retire()
 	if f := s.failed.Load(); f != nil && f.wedged {
 		// Closing would wait for the commit lock Pebble's panic left

@@ -60,7 +60,7 @@ func (s *Store) failedErr() error {
 func (s *Store) startRecovery() {
 	s.loopMu.Lock()
 	defer s.loopMu.Unlock()
-	if s.stopping || s.recovering {
+	if !s.opened || s.stopping || s.recovering {
 		return
 	}
 	s.recovering = true
