@@ -3,9 +3,10 @@ package engine
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // idSource hands out message ids that sort in the order this node made
@@ -54,13 +55,4 @@ func (s *idSource) next() msgID {
 }
 
 // formatMessageID writes id as a UUID (8-4-4-4-12 lowercase hex digits).
-func formatMessageID(id msgID) string {
-	var s [36]byte
-	hex.Encode(s[0:8], id[0:4])
-	hex.Encode(s[9:13], id[4:6])
-	hex.Encode(s[14:18], id[6:8])
-	hex.Encode(s[19:23], id[8:10])
-	hex.Encode(s[24:36], id[10:16])
-	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
-	return string(s[:])
-}
+func formatMessageID(id msgID) string { return uuid.UUID(id).String() }
