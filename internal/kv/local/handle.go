@@ -1,6 +1,7 @@
 package local
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 
@@ -39,6 +40,20 @@ func (s *Store) acquire() *handle {
 		// Swapped out meanwhile: the retirer may be waiting for zero.
 		h.release()
 	}
+}
+
+// open acquires the current database for a call under ctx: ctx's error
+// once it has ended, the store's unavailable error while it has none
+// (reopening or closed). The caller releases the handle.
+func (s *Store) open(ctx context.Context) (*handle, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	h := s.acquire()
+	if h == nil {
+		return nil, s.unavailable()
+	}
+	return h, nil
 }
 
 func (h *handle) release() {

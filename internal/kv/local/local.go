@@ -221,12 +221,9 @@ func (s *Store) unavailable() error {
 
 // View runs fn on a Pebble snapshot; it never waits for writers.
 func (s *Store) View(ctx context.Context, fn func(r kv.Reader) error) error {
-	if err := ctx.Err(); err != nil {
+	h, err := s.open(ctx)
+	if err != nil {
 		return err
-	}
-	h := s.acquire()
-	if h == nil {
-		return s.unavailable()
 	}
 	defer h.release()
 	snap := h.db.NewSnapshot()
@@ -298,9 +295,9 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 // level, so DiskUsage measures what the data costs at rest (benchmarks of
 // bytes per stored message).
 func (s *Store) Compact(ctx context.Context) error {
-	h := s.acquire()
-	if h == nil {
-		return s.unavailable()
+	h, err := s.open(ctx)
+	if err != nil {
+		return err
 	}
 	defer h.release()
 	if err := h.db.Flush(); err != nil {

@@ -11,12 +11,9 @@ import (
 
 // Update runs fn against an indexed batch while holding the writer lock.
 func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
-	if err := ctx.Err(); err != nil {
+	h, err := s.open(ctx)
+	if err != nil {
 		return err
-	}
-	h := s.acquire()
-	if h == nil {
-		return s.unavailable()
 	}
 	defer h.release()
 	lazy := false
@@ -52,12 +49,9 @@ func (s *Store) logData(h *handle) (err error) {
 // the batch goes to the WAL unsynced, and the next durable commit's sync
 // covers it, since the WAL is one ordered log.
 func (s *Store) UpdateLazy(ctx context.Context, fn func(tx kv.Txn) error) error {
-	if err := ctx.Err(); err != nil {
+	h, err := s.open(ctx)
+	if err != nil {
 		return err
-	}
-	h := s.acquire()
-	if h == nil {
-		return s.unavailable()
 	}
 	defer h.release()
 	lazy := true
