@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
@@ -200,11 +199,5 @@ func (r *accessKeyResource) Delete(ctx context.Context, req resource.DeleteReque
 // ImportState takes account/keyid. The secret cannot be read back, so an
 // imported key has none in state.
 func (r *accessKeyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	account, keyID, err := parseAccessKeyID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import id", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("account"), types.StringValue(account))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("access_key_id"), types.StringValue(keyID))...)
+	importAccountAnd(ctx, req, resp, "access_key_id", parseAccessKeyID)
 }

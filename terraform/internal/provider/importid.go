@@ -1,9 +1,14 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // parseQueueID reads a queue's import id: its URL ({endpoint}/{account}/
@@ -37,4 +42,18 @@ func parseAccessKeyID(id string) (account, keyID string, err error) {
 		return "", "", fmt.Errorf("want account/keyid (123456789012/SLK...), got %q", id)
 	}
 	return account, keyID, nil
+}
+
+// importAccountAnd imports a resource whose id parse splits into its
+// account and the attribute named second (a queue's or topic's name, a
+// key's id).
+func importAccountAnd(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse,
+	second string, parse func(id string) (account, value string, err error)) {
+	account, value, err := parse(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import id", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("account"), types.StringValue(account))...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root(second), types.StringValue(value))...)
 }

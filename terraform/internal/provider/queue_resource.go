@@ -6,9 +6,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/sluice-mq/sluice/sdk/api"
 	"github.com/sluice-mq/sluice/sdk/client"
@@ -185,11 +183,5 @@ func (r *queueResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 // ImportState takes a queue URL ({endpoint}/{account}/{name}, as the
 // AWS provider imports aws_sqs_queue) or account/name.
 func (r *queueResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	account, name, err := parseQueueID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import id", err.Error())
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("account"), types.StringValue(account))...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), types.StringValue(name))...)
+	importAccountAnd(ctx, req, resp, "name", parseQueueID)
 }
