@@ -1,19 +1,19 @@
 package console_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sluice-mq/sluice/console"
 	"github.com/sluice-mq/sluice/control-plane/jwtauth"
+
+	"github.com/sluice-mq/sluice/internal/syncbuf"
 )
 
 func TestRedriveFromTheDeadLetterQueue(t *testing.T) {
@@ -230,22 +230,7 @@ func TestControlPlaneOnlyNode(t *testing.T) {
 }
 
 // syncBuffer is a log sink the handlers write from their goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 func TestEveryActionIsAudited(t *testing.T) {
 	var logs syncBuffer
