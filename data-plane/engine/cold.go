@@ -199,7 +199,8 @@ type coldTier struct {
 	downUntil time.Time // after a failed read, uncached reads fail fast
 	slowUntil time.Time // after a read a receive gave up on, the same
 
-	prefetch *prefetcher // whole segments a receive gave up waiting for
+	prefetch *prefetcher     // whole segments a receive gave up waiting for
+	suspects suspectSegments // segments whose last read failed on their own account
 }
 
 // backoff is how long uncached reads fail fast after one failed: a blob
@@ -243,9 +244,21 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 	if c == nil {
 		return errors.New("cold message but no blob store configured")
 	}
+	if err := ctx.Err(); err != nil {
+		// The caller's budget was spent before this read began: that says
+		// nothing of the blob store.
+		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+	}
 	key := segmentBlobKey(d, rec.Cold.seg)
-	c.mu.Lock()
 	now := time.Now()
+	missing, reread := c.suspects.check(key, now)
+	if missing != nil {
+		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), missing)
+	}
+	if reread {
+		c.reader.Forget(key)
+	}
+	c.mu.Lock()
 	down, slow := now.Before(c.downUntil), now.Before(c.slowUntil)
 	c.mu.Unlock()
 	if (down || slow) && !c.reader.Cached(key) {
@@ -268,10 +281,21 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 		return nil
 	case errors.Is(err, segment.ErrCorrupt):
 		c.corrupt.Add(1)
-		// Read it again next time: a copy cached corrupt would keep the
-		// message from being delivered after the object is restored.
-		c.reader.Forget(key)
-		e.log.Error("cold message failed its check; left in place", "segment", key, "message", formatMessageID(id), "err", err)
+		// The copy stays cached for the backoff, so the segment's other
+		// frames cost no request each; then it is read again, in case
+		// the object was restored (cold_suspects.go).
+		if c.suspects.corrupt(key, now) {
+			e.log.Error("cold message failed its check; left in place, its segment read again after the backoff",
+				"segment", key, "message", formatMessageID(id), "backoff", backoff, "err", err)
+		}
+	case errors.Is(err, blob.ErrNotFound):
+		// One object gone is not the blob store down: other segments
+		// are still read.
+		c.failed.Add(1)
+		if c.suspects.missing(key, err, now) {
+			e.log.Error("cold message's segment not found; left in place, read again after the backoff",
+				"segment", key, "message", formatMessageID(id), "backoff", backoff, "err", err)
+		}
 	case ctx.Err() == nil:
 		c.readFailed()
 		e.log.Warn("cold read failed", "segment", key, "message", formatMessageID(id), "err", err)
@@ -303,7 +327,13 @@ func (c *coldTier) readFailed() {
 func (c *coldTier) fetchWhole(ctx context.Context, key string) {
 	ctx, cancel := context.WithTimeout(ctx, 4*c.opts.FetchTimeout)
 	defer cancel()
-	if _, err := c.reader.Segment(ctx, key); err != nil && ctx.Err() == nil {
+	_, err := c.reader.Segment(ctx, key)
+	switch {
+	case err == nil || ctx.Err() != nil:
+	case errors.Is(err, blob.ErrNotFound):
+		c.failed.Add(1)
+		c.suspects.missing(key, err, time.Now())
+	default:
 		c.readFailed()
 	}
 }

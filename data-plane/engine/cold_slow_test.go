@@ -84,9 +84,11 @@ func TestColdReadsOfASlowBlobStore(t *testing.T) {
 type slowBlobs struct {
 	blob.Store
 	readDelay atomic.Int64 // nanoseconds
+	reads     atomic.Int64 // Get, GetRange and Stat calls
 }
 
 func (s *slowBlobs) wait(ctx context.Context) error {
+	s.reads.Add(1)
 	select {
 	case <-time.After(time.Duration(s.readDelay.Load())):
 		return nil

@@ -35,7 +35,7 @@ type ReceiveInput struct {
 	OnMove func([]MessageMove)
 
 	// coldBy ends the attempt's cold reads (coldReadBudget), set by
-	// receiveOnce so its claims share one budget.
+	// ReceiveMessage so an attempt's claims share one budget.
 	coldBy time.Time
 }
 
@@ -133,6 +133,8 @@ func (e *Engine) ReceiveMessage(ctx context.Context, ref queues.Ref, in ReceiveI
 			return msgs, err
 		}
 	}
+	start := time.Now()
+	in.coldBy = start.Add(coldReadBudget)
 	msgs, st, err := e.receiveOnce(ctx, ref, in)
 	if err != nil || len(msgs) > 0 {
 		return msgs, err
@@ -141,10 +143,12 @@ func (e *Engine) ReceiveMessage(ctx context.Context, ref queues.Ref, in ReceiveI
 	if in.WaitTimeSeconds != nil {
 		wait = *in.WaitTimeSeconds
 	}
-	if wait == 0 {
+	deadline := start.Add(time.Duration(wait) * time.Second)
+	if !time.Now().Before(deadline) {
+		// No wait, or the first attempt outlasted it (slow cold reads):
+		// a second attempt would only add its own cold reads.
 		return nil, nil
 	}
-	deadline := time.Now().Add(time.Duration(wait) * time.Second)
 	// The queue's watcher looks at the store for all its waiters on this
 	// node and wakes them (waiters.go); at the deadline a waiter looks once
 	// more itself, in case a wake-up was lost.
@@ -152,6 +156,13 @@ func (e *Engine) ReceiveMessage(ctx context.Context, ref queues.Ref, in ReceiveI
 	defer func() { e.waiters.leave(w) }()
 	for {
 		woken := e.waiters.arm(w)
+		// Each attempt may wait coldReadBudget for cold reads, but none
+		// past the wait's end plus that budget: a receive answers within
+		// wait + coldReadBudget, whatever its attempts met.
+		in.coldBy = time.Now().Add(coldReadBudget)
+		if last := deadline.Add(coldReadBudget); last.Before(in.coldBy) {
+			in.coldBy = last
+		}
 		msgs, st, err = e.receiveOnce(ctx, ref, in)
 		if err != nil || len(msgs) > 0 {
 			return msgs, err
@@ -186,7 +197,6 @@ type receiveState struct {
 // receiveOnce looks for ready messages with a cheap read and only then
 // claims them in a transaction.
 func (e *Engine) receiveOnce(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, receiveState, error) {
-	in.coldBy = time.Now().Add(coldReadBudget)
 	if e.ready.get(ref) {
 		msgs, err := e.claimAdmitted(ctx, ref, in)
 		if err != nil || len(msgs) > 0 {

@@ -268,6 +268,8 @@ func TestTierCorruptSegmentRestored(t *testing.T) {
 		if err := blobs.Put(ctx, keys[0], good); err != nil {
 			t.Fatal(err)
 		}
+		// The corrupt copy is kept for the backoff (2 s), then read again.
+		time.Sleep(2100 * time.Millisecond)
 		if seen := drainChecked(t, e, r, sent); len(seen) != len(sent) {
 			t.Fatalf("%d of %d delivered after the restore", len(seen), len(sent))
 		}

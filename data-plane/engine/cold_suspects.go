@@ -1,0 +1,87 @@
+package engine
+
+import (
+	"sync"
+	"time"
+)
+
+// suspectSegments remembers, for the backoff, the segments whose last read
+// failed on the segment's own account: a frame that failed its check, or an
+// object the blob store does not have. The blob store as a whole stays up
+// (other segments are read as usual), and the receives meanwhile do not
+// spend a request, and their cold-read budget, on each of the segment's
+// messages: a corrupt segment stays in the reader's cache, so its good
+// frames are served and its bad ones fail at once; a missing one fails at
+// once. Once the backoff has passed, the next read forgets the cached copy
+// and fetches the object again, so a restored object is delivered within
+// the backoff.
+type suspectSegments struct {
+	mu    sync.Mutex
+	since map[string]suspect
+}
+
+type suspect struct {
+	at      time.Time
+	missing error // the not-found error, for a missing object; nil for corrupt
+}
+
+// maxSuspects bounds the memory; past it entries are dropped, which at
+// worst costs a read each.
+const maxSuspects = 1024
+
+// corrupt notes that a frame of the segment under key failed its check.
+// The first note stands until the backoff has passed, so a segment read
+// over and over is still fetched again once per backoff; it reports
+// whether this note is the first, for logging.
+func (s *suspectSegments) corrupt(key string, now time.Time) (first bool) {
+	return s.note(key, suspect{at: now})
+}
+
+// missing notes that the segment's object was not found (err).
+func (s *suspectSegments) missing(key string, err error, now time.Time) (first bool) {
+	return s.note(key, suspect{at: now, missing: err})
+}
+
+func (s *suspectSegments) note(key string, sus suspect) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.since[key]; ok && sus.at.Sub(old.at) < backoff {
+		return false
+	}
+	if s.since == nil {
+		s.since = map[string]suspect{}
+	}
+	if len(s.since) >= maxSuspects {
+		s.prune(sus.at)
+	}
+	s.since[key] = sus
+	return true
+}
+
+// prune drops the entries past their backoff and, if that is not
+// enough, any others until there is room.
+func (s *suspectSegments) prune(now time.Time) {
+	for k, v := range s.since {
+		if now.Sub(v.at) >= backoff || len(s.since) >= maxSuspects {
+			delete(s.since, k)
+		}
+	}
+}
+
+// check reports what a read of the segment under key should do now: fail
+// at once with the missing object's error (missing != nil), or, for a
+// suspect whose backoff has passed, forget the cached copy first and read
+// it again (reread).
+func (s *suspectSegments) check(key string, now time.Time) (missing error, reread bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sus, ok := s.since[key]
+	if !ok {
+		return nil, false
+	}
+	if now.Sub(sus.at) >= backoff {
+		delete(s.since, key)
+		return nil, true
+	}
+	return sus.missing, false
+}

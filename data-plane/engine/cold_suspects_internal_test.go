@@ -1,0 +1,42 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+)
+
+func TestSuspectSegments(t *testing.T) {
+	var s suspectSegments
+	t0 := time.Unix(1000, 0)
+	notFound := errors.New("not found")
+	if !s.corrupt("a", t0) || s.corrupt("a", t0.Add(time.Second)) {
+		t.Fatal("want only the first corrupt note within the backoff to count as first")
+	}
+	s.missing("b", notFound, t0)
+	if missing, reread := s.check("a", t0.Add(backoff-time.Millisecond)); missing != nil || reread {
+		t.Fatalf("corrupt within the backoff: missing %v, reread %v; want the cached copy used", missing, reread)
+	}
+	if missing, _ := s.check("b", t0.Add(time.Second)); !errors.Is(missing, notFound) {
+		t.Fatalf("missing within the backoff: %v; want its error", missing)
+	}
+	if _, reread := s.check("a", t0.Add(backoff)); !reread {
+		t.Fatal("corrupt past the backoff: want it read again")
+	}
+	if _, reread := s.check("a", t0.Add(backoff)); reread {
+		t.Fatal("want one reread per note")
+	}
+	if missing, reread := s.check("b", t0.Add(backoff)); missing != nil || !reread {
+		t.Fatalf("missing past the backoff: missing %v, reread %v; want it read again", missing, reread)
+	}
+	if missing, reread := s.check("c", t0); missing != nil || reread {
+		t.Fatal("a segment never noted is read as usual")
+	}
+	for i := range 3 * maxSuspects {
+		s.corrupt(fmt.Sprint(i), t0.Add(time.Duration(i)*time.Millisecond))
+	}
+	if n := len(s.since); n > maxSuspects {
+		t.Fatalf("%d suspects kept; want at most %d", n, maxSuspects)
+	}
+}

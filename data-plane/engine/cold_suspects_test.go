@@ -1,0 +1,182 @@
+package engine_test
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+)
+
+// A segment object overwritten with garbage costs receives a request or
+// two per backoff, not one per message per receive: its messages, all
+// visible and the oldest, are what every receive meets first. Before, each
+// receive read each message's frame again (the reader forgot the corrupt
+// copy at once), 40 requests a receive here, which on a loaded machine
+// held a drain's receives past the client's 5 s deadline (e2e/chaos
+// TestBlobStoreFaults). Once the backoff has passed the segment is read
+// again, so a restored object is delivered.
+func TestCorruptSegmentReadOncePerBackoff(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		clock := newFakeClock()
+		blobs := &slowBlobs{Store: openFSBlobs(t)}
+		opts := tierOptions(blobs)
+		opts.SegmentRecords = 1000
+		e := newTierEngineShards(t, store, clock.Now, opts, 1)
+		r := mustCreate(t, e, "corrupt-reads", nil)
+		const n = 40
+		for i := range n {
+			mustSend(t, e, r, backlogBody(i))
+		}
+		clock.Advance(11 * time.Minute)
+		mustTier(t, e)
+		keys := listSegments(t, blobs)
+		if len(keys) != 1 {
+			t.Fatalf("%d segments, want 1", len(keys))
+		}
+		good, err := blobs.Get(ctx, keys[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := blobs.Put(ctx, keys[0], bytes.Repeat([]byte{'x'}, len(good))); err != nil {
+			t.Fatal(err)
+		}
+		handOver(t, e, clock)
+		e2 := newTierEngineShards(t, store, clock.Now, opts, 1)
+		blobs.reads.Store(0)
+		const receives = 5
+		for range receives {
+			if msgs := receive(t, e2, r, 10); len(msgs) != 0 {
+				t.Fatalf("delivered %d messages of a corrupt segment", len(msgs))
+			}
+		}
+		// A range read, then the whole segment; a slow machine may pass
+		// the backoff once.
+		if got := blobs.reads.Load(); got > 4 {
+			t.Errorf("%d receives read the corrupt segment %d times; want at most 4 (a range and the whole, once per backoff)", receives, got)
+		}
+		if err := blobs.Put(ctx, keys[0], good); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[int]int{}
+		for deadline := time.Now().Add(10 * time.Second); len(seen) < n && time.Now().Before(deadline); {
+			msgs := receive(t, e2, r, 10)
+			if len(msgs) == 0 {
+				time.Sleep(50 * time.Millisecond)
+			}
+			for _, m := range msgs {
+				i, err := backlogIndex(m.Body, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				seen[i]++
+				if err := e2.DeleteMessage(ctx, r, m.ReceiptHandle); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if len(seen) != n {
+			t.Fatalf("after the restore %d of %d delivered within 10 s", len(seen), n)
+		}
+	})
+}
+
+// A segment whose object is missing does not make the blob store count as
+// down: the next segment's messages are delivered by the same receive.
+// Before, the first not-found marked the whole blob store down for the
+// backoff, and uncached reads of every other segment failed with it.
+func TestMissingSegmentLeavesOthersReadable(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		clock := newFakeClock()
+		blobs := &slowBlobs{Store: openFSBlobs(t)}
+		opts := tierOptions(blobs)
+		opts.SegmentRecords = 20
+		e := newTierEngineShards(t, store, clock.Now, opts, 1)
+		r := mustCreate(t, e, "missing", nil)
+		const n = 40
+		for i := range n {
+			mustSend(t, e, r, backlogBody(i))
+			if i == n/2-1 { // two segments, tiered a minute apart
+				clock.Advance(11 * time.Minute)
+				mustTier(t, e)
+				clock.Advance(time.Minute)
+			}
+		}
+		clock.Advance(11 * time.Minute)
+		mustTier(t, e)
+		keys := listSegments(t, blobs) // in id order (time first), so the oldest first
+		if len(keys) != 2 {
+			t.Fatalf("%d segments, want 2", len(keys))
+		}
+		if err := blobs.Delete(ctx, keys[0]); err != nil {
+			t.Fatal(err)
+		}
+		handOver(t, e, clock)
+		e2 := newTierEngineShards(t, store, clock.Now, opts, 1)
+		msgs := receive(t, e2, r, 10)
+		if len(msgs) != 10 {
+			t.Fatalf("one receive delivered %d messages; want 10 of the segment still there", len(msgs))
+		}
+		for _, m := range msgs {
+			if i, err := backlogIndex(m.Body, n); err != nil || i < 20 {
+				t.Fatalf("delivered message %d (%v); want one of the second segment's", i, err)
+			}
+		}
+		if cs := e2.ColdStats(); cs.Failed == 0 {
+			t.Errorf("cold stats %+v: the missing object not counted", cs)
+		}
+	})
+}
+
+// A long poll answers within its wait plus the cold-read budget, however
+// many of its attempts meet cold reads. Here the oldest 600 messages are
+// each in a segment of its own whose object is gone, and each read takes
+// 6 ms: an attempt reads on past 256 of them (1.5 s or more) and gives up,
+// and a next attempt would read on where it stopped. Before, every attempt
+// of the poll had a budget of its own, so a 1 s poll made a second attempt
+// after the first had used up the wait (500 reads, 3.6-4.5 s).
+func TestLongPollBoundsItsColdReads(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		clock := newFakeClock()
+		blobs := &slowBlobs{Store: openFSBlobs(t)}
+		opts := tierOptions(blobs)
+		opts.SegmentRecords = 1
+		e := newTierEngineShards(t, store, clock.Now, opts, 1)
+		r := mustCreate(t, e, "poll-bound", nil)
+		const n = 600
+		for i := range n {
+			mustSend(t, e, r, backlogBody(i))
+		}
+		clock.Advance(11 * time.Minute)
+		for pass := 0; recordBytes(t, e, r).Cold < n; pass++ {
+			if pass == n {
+				t.Fatalf("%d of %d messages cold after %d passes", recordBytes(t, e, r).Cold, n, pass)
+			}
+			mustTier(t, e)
+			clock.Advance(11 * time.Second) // past the tier interval
+		}
+		for _, k := range listSegments(t, blobs) {
+			if err := blobs.Delete(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		handOver(t, e, clock)
+		e2 := newTierEngineShards(t, store, clock.Now, opts, 1)
+		blobs.readDelay.Store(int64(6 * time.Millisecond))
+		start := time.Now()
+		msgs, err := e2.ReceiveMessage(ctx, r, engine.ReceiveInput{MaxNumberOfMessages: 10, WaitTimeSeconds: intp(1)})
+		took := time.Since(start)
+		if err != nil || len(msgs) != 0 {
+			t.Fatalf("receive: %d messages, %v; want none", len(msgs), err)
+		}
+		t.Logf("a 1 s long poll over missing segments answered in %v after %d reads", took.Round(time.Millisecond), blobs.reads.Load())
+		if reads := blobs.reads.Load(); reads > 400 {
+			t.Errorf("a 1 s long poll read %d times: a second attempt after the first had outlasted the wait", reads)
+		}
+		if took > 3600*time.Millisecond {
+			t.Errorf("a 1 s long poll took %v; want at most about 1 s + the 2.5 s cold-read budget", took)
+		}
+	})
+}
