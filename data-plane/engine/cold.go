@@ -251,12 +251,8 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 	}
 	key := segmentBlobKey(d, rec.Cold.seg)
 	now := time.Now()
-	missing, reread := c.suspects.check(key, now)
-	if missing != nil {
-		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), missing)
-	}
-	if reread {
-		c.reader.Forget(key)
+	if err := c.recheck(key, now); err != nil {
+		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
 	}
 	c.mu.Lock()
 	down, slow := now.Before(c.downUntil), now.Before(c.slowUntil)
@@ -311,6 +307,17 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 		c.prefetch.start(key)
 	}
 	return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+}
+
+// recheck comes before a read of the segment under key: it fails at once
+// for a missing suspect, and forgets a suspect's cached copy once its
+// backoff has passed, so the read fetches the object again.
+func (c *coldTier) recheck(key string, now time.Time) error {
+	missing, reread := c.suspects.check(key, now)
+	if reread {
+		c.reader.Forget(key)
+	}
+	return missing
 }
 
 // readFailed counts a failed read and makes uncached reads fail fast for

@@ -134,6 +134,9 @@ const compactRounds = 3
 // when read, never moved.
 func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *tierLease) (left bool, err error) {
 	oldKey := segmentBlobKey(d, old)
+	if err := e.cold.recheck(oldKey, time.Now()); err != nil {
+		return false, fmt.Errorf("compact %s: %w", oldKey, err)
+	}
 	fctx, cancel := context.WithTimeout(ctx, 4*e.opts.Tiering.FetchTimeout)
 	data, err := e.cold.reader.Segment(fctx, oldKey)
 	cancel()
@@ -143,8 +146,9 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 	entries, err := segment.ReadIndex(data)
 	if err != nil {
 		e.cold.corrupt.Add(1)
-		e.log.Error("segment index failed its check; not compacted", "segment", oldKey, "err", err)
-		e.cold.reader.Forget(oldKey) // read it again once restored
+		if e.cold.suspects.corrupt(oldKey, time.Now()) { // read again after the backoff
+			e.log.Error("segment index failed its check; not compacted", "segment", oldKey, "err", err)
+		}
 		return false, nil
 	}
 	deadIDs := map[msgID]bool{}
@@ -171,8 +175,9 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		ref, err := b.AddFrame(en.ID, data[en.Ref.Offset:en.Ref.Offset+en.Ref.Length])
 		if err != nil {
 			e.cold.corrupt.Add(1)
-			e.log.Error("cold message failed its check; segment not compacted", "segment", oldKey, "message", formatMessageID(en.ID), "err", err)
-			e.cold.reader.Forget(oldKey) // read it again once restored
+			if e.cold.suspects.corrupt(oldKey, time.Now()) { // read again after the backoff
+				e.log.Error("cold message failed its check; segment not compacted", "segment", oldKey, "message", formatMessageID(en.ID), "err", err)
+			}
 			return false, nil
 		}
 		frames[en.ID] = ref

@@ -39,7 +39,8 @@ type Config struct {
 	// ConnectTimeout bounds Open's connectivity check and every TCP dial.
 	// Zero means 10s.
 	ConnectTimeout time.Duration
-	// MaxRetries is the number of attempts per request. Zero means 3.
+	// MaxRetries is the number of attempts per write, list or delete
+	// request; object reads make one (readAttempts). Zero means 3.
 	MaxRetries int
 }
 

@@ -40,7 +40,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("s3: get: %w", err)
 	}
 	// Core.GetObject is a single GET; minio.Object would add requests.
-	body, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, s.objectName(key), minio.GetObjectOptions{})
+	body, info, _, err := minio.Core{Client: s.reads}.GetObject(ctx, s.bucket, s.objectName(key), minio.GetObjectOptions{})
 	if err != nil {
 		return nil, wrapErr("get", key, err)
 	}
@@ -75,7 +75,7 @@ func (s *Store) GetRange(ctx context.Context, key string, offset, length int64) 
 	if err := opts.SetRange(offset, offset+length-1); err != nil {
 		return nil, fmt.Errorf("s3: get range %q: %w", key, err)
 	}
-	body, _, header, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, s.objectName(key), opts)
+	body, _, header, err := minio.Core{Client: s.reads}.GetObject(ctx, s.bucket, s.objectName(key), opts)
 	if errorCode(err) == minio.InvalidRange {
 		return nil, fmt.Errorf("s3: get range %q: offset %d is at or past the end of the object: %w", key, offset, err)
 	}
@@ -125,7 +125,7 @@ func (s *Store) Stat(ctx context.Context, key string) (blob.ObjectInfo, error) {
 	if err := blob.ValidateKey(key); err != nil {
 		return blob.ObjectInfo{}, fmt.Errorf("s3: stat: %w", err)
 	}
-	info, err := s.client.StatObject(ctx, s.bucket, s.objectName(key), minio.StatObjectOptions{})
+	info, err := s.reads.StatObject(ctx, s.bucket, s.objectName(key), minio.StatObjectOptions{})
 	if err != nil {
 		return blob.ObjectInfo{}, wrapErr("stat", key, err)
 	}
