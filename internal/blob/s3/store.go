@@ -29,10 +29,10 @@ var _ blob.Store = (*Store)(nil)
 // readAttempts is the attempts per object read. One: a read's callers
 // have their own backoff (the cold tier fails uncached reads fast for 2 s
 // after one fails), and a receive reads inside its transaction, holding
-// its claim's locks. With minio-go's retries (200 ms, then 400 ms, ...) a
-// read of an S3 server that refused connections held a FIFO claim's group
-// locks while it slept, and sends to those groups waited out their
-// clients' 5 s deadlines behind it (e2e/chaos TestBlobStoreFaults).
+// its claim's locks: with minio-go's retries (200 ms, then 400 ms, ...) a
+// FIFO claim slept in a read of an S3 server that refused connections,
+// holding its group locks, while a send backed off on a lock (a goroutine
+// dump of e2e/chaos TestBlobStoreFaults).
 const readAttempts = 1
 
 // dialKeepAlive matches minio-go's default transport.
