@@ -10,16 +10,27 @@ import (
 )
 
 // interruptOnDone returns client-go variables whose Killed flag rises when
-// ctx ends, and stop, which detaches the flag from ctx. client-go's
-// scanner backs off under a context.Background of its own, on a budget of
-// its own: with TiKV unreachable, a scan under a 1 s deadline returned
-// after 40 s. Every backoff checks the flag, so the read stops at its
-// next backoff once the call's context has ended.
-func interruptOnDone(ctx context.Context) (*clientkv.Variables, func() bool) {
+// ctx ends, and release, which detaches the flag from ctx and lowers it.
+// client-go's scanner backs off under a context.Background of its own, on
+// a budget of its own: with TiKV unreachable, a scan under a 1 s deadline
+// returned after 40 s. Every backoff checks the flag, so the read stops at
+// its next backoff once the call's context has ended.
+//
+// client-go also checks the flag before sending any request, the
+// rollback of a transaction's locks and a failed commit's cleanup
+// included, and those read the same variables: a transaction releases the
+// flag before it rolls back or commits, or a call whose client gave up
+// would leave its pessimistic locks for their 20 s TTL. The variables
+// themselves are never swapped (client-go's background work reads them);
+// the flag is an atomic.
+func interruptOnDone(ctx context.Context) (vars *clientkv.Variables, release func()) {
 	killed := new(uint32)
-	vars := clientkv.NewVariables(killed)
+	vars = clientkv.NewVariables(killed)
 	stop := context.AfterFunc(ctx, func() { atomic.StoreUint32(killed, 1) })
-	return vars, stop
+	return vars, func() {
+		stop()
+		atomic.StoreUint32(killed, 0)
+	}
 }
 
 // interrupted adds ctx's end to err when ctx ended under the call: the

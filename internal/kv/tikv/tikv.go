@@ -154,18 +154,21 @@ func (s *Store) updateOnce(ctx context.Context, fn func(tx kv.Txn) error) error 
 	t.SetEnableAsyncCommit(true)
 	// Set once, before anything runs: client-go's background work for
 	// the transaction (the rollback of a failed lock request) reads them,
-	// so they must not change later. The commit keeps them: the flag
-	// rises only when ctx ends, which already stops the commit's backoffs,
-	// and a commit stopped after its primary was sent still reports an
-	// unknown outcome.
-	vars, stop := interruptOnDone(ctx)
-	defer stop()
+	// so they must not change later. Released before the rollback and the
+	// commit (interruptOnDone): the rollback must reach the store however
+	// the call ended, and the commit stops at ctx's end by itself (one
+	// stopped after its primary was sent still reports an unknown
+	// outcome) while its cleanup must not be interrupted.
+	vars, release := interruptOnDone(ctx)
+	defer release()
 	t.SetVars(vars)
 	tx := &txn{reader: reader{r: txnSource{t}}, t: t, store: s.store}
 	if err := fn(tx); err != nil {
+		release()
 		_ = t.Rollback()
 		return interrupted(ctx, err)
 	}
+	release()
 	if err := t.Commit(ctx); err != nil {
 		if tikverr.IsErrorUndetermined(err) {
 			// The commit may or may not have happened: never retry it
@@ -186,8 +189,8 @@ func (s *Store) View(ctx context.Context, fn func(r kv.Reader) error) error {
 			return fmt.Errorf("tikv kv: timestamp: %w", err)
 		}
 		snap := s.store.GetSnapshot(ts)
-		vars, stop := interruptOnDone(ctx)
-		defer stop()
+		vars, release := interruptOnDone(ctx)
+		defer release()
 		snap.SetVars(vars)
 		return interrupted(ctx, fn(reader{r: snapshotReader{snap}}))
 	})
