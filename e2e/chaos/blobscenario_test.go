@@ -2,8 +2,11 @@ package chaos
 
 import (
 	"context"
+	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -43,8 +46,18 @@ func startBlobScenario(t *testing.T, gw *versitygw.Process, bucket, s3Endpoint s
 		"--master-key-file", writeKeyFile(t, "master.key", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"),
 		"--jwt-key-file", jwtKey, "--tier-interval", "300ms")
 	t.Cleanup(func() {
+		if t.Failed() && slowCallDump(t) > 0 {
+			if f, err := os.CreateTemp("", "sluice-serve-stderr-*.log"); err == nil {
+				_, _ = f.WriteString(p.Stderr())
+				f.Close()
+				t.Logf("sluice serve's whole log (with any goroutine dump) kept in %s", f.Name())
+			}
+		}
 		if t.Failed() {
-			t.Logf("sluice serve's last log:\n%s", tailLines(p.Stderr(), 60))
+			// The mock store refuses 1PC and client-go warns of it at
+			// every commit; those lines would hide everything else.
+			t.Logf("sluice serve's last log, client-go's 1PC warnings left out:\n%s",
+				tailLines(dropLines(p.Stderr(), "1pc failed and fallbacks"), 60))
 		}
 	})
 	code, out := sluiceproc.RunBinary(t, bin, 30*time.Second, "token", "create", "--role", "operator", "--jwt-key-file", jwtKey)
@@ -58,11 +71,16 @@ func startBlobScenario(t *testing.T, gw *versitygw.Process, bucket, s3Endpoint s
 	operatorCall(t, p, "POST", "/v1/tenants/"+tenant.AccountID+"/keys", "", &key)
 	p.AccountID = tenant.AccountID
 	s := &blobScenario{p: p, rec: history.NewRecorder()}
+	dumpAfter := slowCallDump(t)
 	s.newClient = func() *sqs.Client {
+		hc := &http.Client{}
+		if dumpAfter > 0 {
+			hc.Transport = dumpOnSlowCall{next: http.DefaultTransport.(*http.Transport).Clone(), pid: p.PID(), after: dumpAfter}
+		}
 		return sqs.New(sqs.Options{
 			Region: p.Region, BaseEndpoint: aws.String(p.Endpoint),
 			Credentials:      credentials.NewStaticCredentialsProvider(key.AccessKeyID, key.SecretAccessKey, ""),
-			RetryMaxAttempts: 1, HTTPClient: awshttp.NewClient(nil),
+			RetryMaxAttempts: 1, HTTPClient: awshttp.NewClient(hc),
 		})
 	}
 	s.urls = setupQueues(t, p, s.newClient())
@@ -85,4 +103,36 @@ func (s *blobScenario) startLoad(t *testing.T, pace time.Duration) {
 // fault records a fault the test injected, for the checker's report.
 func (s *blobScenario) fault(invoke time.Duration, what string) {
 	s.rec.Add(history.Op{Client: "nemesis", Kind: history.Fault, Invoke: invoke, Complete: s.rec.Now(), Err: what})
+}
+
+// SlowCallDumpEnv, set to a duration, makes a blob scenario's server
+// print its goroutines (SIGQUIT, which ends it and so the run) when a
+// client's call has waited that long for its answer: set just under the
+// clients' 5 s deadline, it shows what held a call that would pass it.
+const SlowCallDumpEnv = "SLUICE_CHAOS_DUMP_SLOW"
+
+func slowCallDump(t *testing.T) time.Duration {
+	s := os.Getenv(SlowCallDumpEnv)
+	if s == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		t.Fatalf("%s=%q: want a duration such as 4s", SlowCallDumpEnv, s)
+	}
+	return d
+}
+
+// dumpOnSlowCall sends pid SIGQUIT when a request has had no answer
+// after after.
+type dumpOnSlowCall struct {
+	next  http.RoundTripper
+	pid   int
+	after time.Duration
+}
+
+func (d dumpOnSlowCall) RoundTrip(r *http.Request) (*http.Response, error) {
+	timer := time.AfterFunc(d.after, func() { _ = syscall.Kill(d.pid, syscall.SIGQUIT) })
+	defer timer.Stop()
+	return d.next.RoundTrip(r)
 }

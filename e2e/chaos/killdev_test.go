@@ -161,6 +161,18 @@ func tailLines(s string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
+// dropLines leaves out of s the lines that contain substr.
+func dropLines(s, substr string) string {
+	lines := strings.Split(s, "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if !strings.Contains(l, substr) {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
 func writeHistory(t *testing.T, path string, ops []history.Op) {
 	f, err := os.Create(path)
 	if err != nil {
