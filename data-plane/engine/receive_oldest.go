@@ -24,12 +24,16 @@ func (c *claimer) claimOldest(ctx context.Context, held *heldShards) error {
 		return err
 	}
 	took, skipped, err := c.lockAndTake(ctx, entries)
+	if skipped > 0 {
+		// Another receiver is at work: the windows hold what it took.
+		c.out.windows = nil
+		c.e.windows.drop(c.d)
+	} else if c.out.windows != nil {
+		// Every entry tried was locked, so the first took are the ones
+		// this claim used up.
+		c.out.windowsTaken = entries[:took]
+	}
 	if err != nil || (skipped == 0 && complete) || len(c.out.msgs) == c.in.MaxNumberOfMessages {
-		if c.out.windows != nil {
-			// Every entry tried was locked (skipped == 0), so the first
-			// took are the ones this claim used up.
-			c.out.windowsTaken = entries[:took]
-		}
 		return err
 	}
 	c.out.windows = nil // the contended way takes without telling them
