@@ -39,28 +39,32 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
 		results, deleted, notify = make([]BatchResult[struct{}], len(handles)), delta{}, nil
-		q, err := e.catalog.Read(ctx, tx, ref)
+		var (
+			q      *queues.Record
+			groups *fifoGroups
+			// A standard queue's records are read in one request with
+			// its queue record (one round trip on TiKV, not one per
+			// message): deleting one changes no other. A FIFO group's
+			// removal may, so those are read one at a time, each after
+			// the last removal.
+			recs    map[msgID]*messageRecord
+			removed map[msgID]bool
+			err     error
+		)
+		if queues.IsFIFOName(ref.Name) {
+			q, err = e.catalog.Read(ctx, tx, ref)
+		} else {
+			q, recs, err = e.readForDelete(ctx, tx, ref, receipts, invalid)
+		}
 		if err != nil {
 			return err
 		}
 		d = q.DID()
 		now := e.clock().UnixMilli()
-		var (
-			groups *fifoGroups
-			// A standard queue's records are read in one request (one
-			// round trip on TiKV, not one per message): deleting one
-			// changes no other. A FIFO group's removal may, so those are
-			// read one at a time, each after the last removal.
-			recs    map[msgID]*messageRecord
-			removed map[msgID]bool
-		)
 		if q.Attributes.FifoQueue {
 			groups = newFIFOGroups(tx, e.opts.Shards, now)
 		} else {
 			removed = map[msgID]bool{}
-			if recs, err = getMessages(ctx, tx, d, receipts, invalid); err != nil {
-				return err
-			}
 		}
 		for i, r := range receipts {
 			if results[i].Err = invalid[i]; results[i].Err != nil || r.d != d {
@@ -119,15 +123,48 @@ func getMessage(ctx context.Context, r kv.Reader, d did, id msgID) (*messageReco
 	return decodeMessage(v)
 }
 
-// getMessages reads the records of the valid receipts of queue data d in
-// one BatchGet; missing records are absent from the map.
-func getMessages(ctx context.Context, r kv.Reader, d did, receipts []receipt, invalid []error) (map[msgID]*messageRecord, error) {
+// readForDelete reads a standard queue's record and the records of the
+// valid receipts in one BatchGet, the message keys taken from the data id
+// the receipts carry. Receipts of another data id than the queue's (from
+// before a purge) are left out; should the queue's be none of the
+// receipts', its messages are read in a second request.
+func (e *Engine) readForDelete(ctx context.Context, r kv.Reader, ref queues.Ref, receipts []receipt, invalid []error) (*queues.Record, map[msgID]*messageRecord, error) {
+	var guess did
+	for i, rc := range receipts {
+		if invalid[i] == nil {
+			guess = rc.d
+			break
+		}
+	}
+	keys := messageKeys(guess, receipts, invalid)
+	q, vals, err := e.catalog.ReadWith(ctx, r, ref, keys)
+	if err != nil {
+		return nil, nil, err
+	}
+	if q.DID() != guess {
+		recs, err := getMessages(ctx, r, q.DID(), receipts, invalid)
+		return q, recs, err
+	}
+	recs, err := decodeMessages(keys, vals)
+	return q, recs, err
+}
+
+// messageKeys returns the message keys of the valid receipts of queue
+// data d.
+func messageKeys(d did, receipts []receipt, invalid []error) [][]byte {
 	keys := make([][]byte, 0, len(receipts))
 	for i, rc := range receipts {
 		if invalid[i] == nil && rc.d == d {
 			keys = append(keys, messageKey(d, rc.id))
 		}
 	}
+	return keys
+}
+
+// getMessages reads the records of the valid receipts of queue data d in
+// one BatchGet; missing records are absent from the map.
+func getMessages(ctx context.Context, r kv.Reader, d did, receipts []receipt, invalid []error) (map[msgID]*messageRecord, error) {
+	keys := messageKeys(d, receipts, invalid)
 	if len(keys) == 0 {
 		return nil, nil
 	}
@@ -135,6 +172,11 @@ func getMessages(ctx context.Context, r kv.Reader, d did, receipts []receipt, in
 	if err != nil {
 		return nil, err
 	}
+	return decodeMessages(keys, vals)
+}
+
+// decodeMessages decodes the values BatchGet read for message keys.
+func decodeMessages(keys [][]byte, vals map[string][]byte) (map[msgID]*messageRecord, error) {
 	recs := make(map[msgID]*messageRecord, len(vals))
 	for _, k := range keys {
 		v, ok := vals[string(k)]

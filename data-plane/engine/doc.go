@@ -6,8 +6,9 @@
 // and queues by account id, region and name; it knows nothing of HTTP.
 //
 // State lives only in the store, so any number of engines ("nodes") can
-// share one. A node keeps only caches: scan floors, uncommitted count
-// deltas and the long-poll waiters of its own callers.
+// share one. A node keeps only caches: scan floors, the windows of its
+// lone claims, uncommitted count deltas and the long-poll waiters of its
+// own callers.
 //
 // Each file holds one noun, the type that owns its methods where it has
 // one; the *Engine keeps the public API and the background loops:
@@ -21,6 +22,7 @@
 //   - send.go: SendMessage(Batch)
 //   - receive.go: ReceiveMessage and claimer, one receive's transaction
 //   - receive_oldest.go: claimer.claimOldest, a lone receive's oldest-first claim
+//   - claim_kept.go: claimWindows, the shard windows a lone claim keeps for the next
 //   - contention.go: receivers, whether a receive is alone on its queue
 //   - msgid.go: idSource, message ids that sort in the order they were made
 //   - ack.go: DeleteMessage(Batch), ChangeMessageVisibility(Batch)

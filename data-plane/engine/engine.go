@@ -80,6 +80,8 @@ type Engine struct {
 	// receivers tells a receive whether it is alone on its queue, and so
 	// claims oldest-first (contention.go).
 	receivers *receivers
+	// windows are lone claims' scans kept for the next (claim_kept.go).
+	windows *claimWindows
 	// ids makes message ids that sort in the order they were made (msgid.go).
 	ids *idSource
 	// movers are the message move tasks this node runs.
@@ -168,6 +170,7 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		claiming:  &shardLocks{},
 		readOn:    newReadOnCursors(),
 		receivers: newReceivers(time.Now),
+		windows:   newClaimWindows(time.Now),
 		ids:       newIDSource(opts.Clock),
 		movers:    newMoveRunners(),
 		stop:      func() {},

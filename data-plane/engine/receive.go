@@ -305,6 +305,10 @@ type claimOutcome struct {
 	deltas  map[did]delta
 	notify  []did
 	moved   []MessageMove // dead-lettered, or moved by a task
+	// windows are a lone claim's shard windows, to keep once it commits,
+	// less windowsTaken (claim_kept.go).
+	windows      *windowPlan
+	windowsTaken []readyEntry
 }
 
 func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]Message, error) {
@@ -332,17 +336,24 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	}
 	coldCtx, cancel := context.WithDeadline(ctx, coldBy)
 	defer cancel()
+	// Taken before the transaction begins: no entry this node commits
+	// after the claim's snapshot lies below it (claim_kept.go).
+	writesFrom := min(e.guard.low(), e.clock().UnixMilli())
+	mark := e.catalog.Mark()
 	err := update(ctx, func(tx kv.Txn) error {
 		out = claimOutcome{deltas: map[did]delta{}}
 		if attempts++; attempts > 1 { // a conflict: another receiver, likely
 			e.receivers.contended(ref)
 			alone = false
 		}
-		q, err := e.catalog.Read(ctx, tx, ref)
+		q, err := e.claimRecord(ctx, tx, ref, mark)
 		if err != nil {
 			return err
 		}
-		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), in: in, out: &out, coldCtx: coldCtx}
+		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), in: in, out: &out, coldCtx: coldCtx, writesFrom: writesFrom}
+		if !alone {
+			e.windows.drop(c.d)
+		}
 		c.visibility = q.Attributes.VisibilityTimeout
 		if in.VisibilityTimeout != nil {
 			c.visibility = *in.VisibilityTimeout
@@ -365,6 +376,9 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	if err != nil {
 		return nil, err
 	}
+	if out.windows != nil {
+		e.windows.save(out.windows, out.windowsTaken)
+	}
 	for d, n := range out.deltas {
 		e.counts.add(d, n)
 	}
@@ -375,6 +389,22 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		in.OnMove(out.moved)
 	}
 	return out.msgs, nil
+}
+
+// claimRecord reads the queue's record for a claim. A standard queue's
+// claim may act on one read up to a PollInterval (at most a second) ago,
+// unless this node has changed any queue since (queues.ReadRecent): on
+// TiKV the read is a round trip of its own. Another node's purge, delete
+// or attribute change then reaches this node's receives as late as its
+// sends reach this node's long polls; until then a receive may hand out
+// messages sent before that purge, as SQS's may for 60 seconds. A FIFO
+// queue's claim reads it every time: its groups' order must not see the
+// purged range.
+func (e *Engine) claimRecord(ctx context.Context, tx kv.Txn, ref queues.Ref, mark queues.ReadMark) (*queues.Record, error) {
+	if queues.IsFIFOName(ref.Name) {
+		return e.catalog.Read(ctx, tx, ref)
+	}
+	return e.catalog.ReadRecent(ctx, tx, ref, mark, min(e.opts.PollInterval, time.Second))
 }
 
 // claimShards claims from the queue's shards: first those no other
@@ -428,6 +458,9 @@ type claimer struct {
 	groups     *fifoGroups // FIFO queues only
 	// coldCtx bounds the claim's cold reads (coldReadBudget); nil: ctx's.
 	coldCtx context.Context
+	// writesFrom (ms) is at or below the clock reading of every Update of
+	// this node that commits after the claim's snapshot.
+	writesFrom int64
 }
 
 // coldReadBudget is how long a receive attempt waits, in all, for cold

@@ -5,6 +5,8 @@ import (
 	"cmp"
 	"context"
 	"slices"
+
+	"github.com/sluice-mq/sluice/internal/kv"
 )
 
 // claimOldest claims the queue's oldest ready messages, oldest first: the
@@ -21,10 +23,21 @@ func (c *claimer) claimOldest(ctx context.Context, held *heldShards) error {
 	if err != nil || len(entries) == 0 {
 		return err
 	}
-	_, skipped, err := c.lockAndTake(ctx, entries)
+	took, skipped, err := c.lockAndTake(ctx, entries)
+	if skipped > 0 {
+		// Another receiver is at work: the windows hold what it took.
+		c.out.windows = nil
+		c.e.windows.drop(c.d)
+	} else if c.out.windows != nil {
+		// Every entry tried was locked, so the first took are the ones
+		// this claim used up.
+		c.out.windowsTaken = entries[:took]
+	}
 	if err != nil || (skipped == 0 && complete) || len(c.out.msgs) == c.in.MaxNumberOfMessages {
 		return err
 	}
+	c.out.windows = nil // the contended way takes without telling them
+	c.e.windows.drop(c.d)
 	return c.claimShards(ctx, held)
 }
 
@@ -34,6 +47,9 @@ func (c *claimer) claimOldest(ctx context.Context, held *heldShards) error {
 // after its last one, so the merge stops there. complete reports that no
 // shard had more to read.
 func (c *claimer) oldestReady(ctx context.Context, need int) (entries []readyEntry, complete bool, err error) {
+	if !kv.IsSerial(c.tx) {
+		return c.oldestInWindows(ctx, need)
+	}
 	var bound *readyEntry
 	for shard := range uint8(c.e.opts.Shards) {
 		got, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, need)
@@ -59,4 +75,38 @@ func indexOrder(a, b readyEntry) int {
 		return c
 	}
 	return bytes.Compare(a.id[:], b.id[:])
+}
+
+// oldestInWindows is oldestReady for a store where every scan is a round
+// trip (claim_kept.go): it takes the oldest entries from the windows
+// this node kept, scanning only the shards whose kept window vouches for
+// too little to fill the batch, each for a window of 4×need+8 entries.
+func (c *claimer) oldestInWindows(ctx context.Context, need int) (entries []readyEntry, complete bool, err error) {
+	p := c.e.windows.load(c.d, c.e.opts.Shards, c.now)
+	limit := 4*need + 8
+	for {
+		bound, missing := p.upTo()
+		if !missing {
+			entries = p.merged(bound)
+			complete = bound == lastEntry
+			if len(entries) >= need {
+				break
+			}
+		}
+		shard, ok := p.nextToScan()
+		if !ok {
+			break
+		}
+		got, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, limit)
+		if err != nil {
+			return nil, false, err
+		}
+		p.windows[shard] = &shardWindow{entries: got, full: len(got) == limit, below: min(c.now, c.writesFrom), scanned: c.now, at: c.e.windows.now()}
+		p.fresh[shard] = true
+	}
+	c.out.windows = p
+	if len(entries) > limit {
+		entries, complete = entries[:limit], false
+	}
+	return entries, complete, nil
 }

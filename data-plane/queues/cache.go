@@ -39,6 +39,12 @@ func (c *Catalog) Read(ctx context.Context, r kv.Reader, ref Ref) (*Record, erro
 	if err != nil {
 		return nil, fmt.Errorf("load queue %s: %w", ref.Name, err)
 	}
+	return c.decode(ref, v)
+}
+
+// decode returns the record stored as v, reusing the cached decoding of
+// identical bytes.
+func (c *Catalog) decode(ref Ref, v []byte) (*Record, error) {
 	cache := &c.cache
 	cache.mu.Lock()
 	hit, ok := cache.entries[ref]

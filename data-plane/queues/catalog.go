@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
@@ -12,8 +13,8 @@ import (
 )
 
 // Catalog creates, reads, changes and deletes queue records. It holds no
-// state but a cache of decoded records, so any number of catalogs (one per
-// node, or per API) can share a store.
+// state but caches of records (cache.go, recent.go), so any number of
+// catalogs (one per node, or per API) can share a store.
 type Catalog struct {
 	store kv.Store
 	clock func() time.Time
@@ -21,6 +22,10 @@ type Catalog struct {
 	// a deleted queue's name be taken again at once.
 	recreateDelay int64
 	cache         recordCache
+	// writes counts the Updates through store that have finished, and
+	// recent holds records for ReadRecent (recent.go).
+	writes atomic.Uint64
+	recent recentRecords
 }
 
 // DefaultRecreateDelay is SQS's QueueDeletedRecently window: how long after
@@ -47,7 +52,8 @@ func New(store kv.Store, clock func() time.Time) *Catalog {
 
 // NewWithOptions returns a catalog over store.
 func NewWithOptions(store kv.Store, opts Options) *Catalog {
-	c := &Catalog{store: store, clock: opts.Clock}
+	c := &Catalog{clock: opts.Clock}
+	c.store = writeCountingStore{Store: store, writes: &c.writes}
 	if c.clock == nil {
 		c.clock = time.Now
 	}

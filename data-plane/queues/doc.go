@@ -13,5 +13,6 @@
 // It depends only on the store (internal/kv) and a clock, so a node that
 // only administers queues (the control plane) needs no engine. The engine
 // reads records through Catalog.Load and Catalog.Read inside its own
-// transactions.
+// transactions, through ReadWith in one request with keys of its own, and
+// through ReadRecent where a record a moment old will do (recent.go).
 package queues
