@@ -122,15 +122,16 @@ func getMessage(ctx context.Context, r kv.Reader, d did, id msgID) (*messageReco
 // getMessages reads the records of the valid receipts of queue data d in
 // one BatchGet; missing records are absent from the map.
 func getMessages(ctx context.Context, r kv.Reader, d did, receipts []receipt, invalid []error) (map[msgID]*messageRecord, error) {
-	keys := make([][]byte, 0, len(receipts))
+	ids := make([]msgID, 0, len(receipts))
 	for i, rc := range receipts {
 		if invalid[i] == nil && rc.d == d {
-			keys = append(keys, messageKey(d, rc.id))
+			ids = append(ids, rc.id)
 		}
 	}
-	if len(keys) == 0 {
+	if len(ids) == 0 {
 		return nil, nil
 	}
+	keys := messageKeys(d, ids)
 	vals, err := r.BatchGet(ctx, keys)
 	if err != nil {
 		return nil, err

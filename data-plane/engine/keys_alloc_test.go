@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"bytes"
+	"testing"
+)
+
+// The keys a put, a removal, a claim and a delete build in one allocation
+// are the keys messageKey and indexKey build, each its own slice.
+func TestBatchedKeysMatchSingleKeys(t *testing.T) {
+	var d did
+	for i := range d {
+		d[i] = byte(0xa0 + i)
+	}
+	ids := make([]msgID, 3)
+	for i := range ids {
+		for j := range ids[i] {
+			ids[i][j] = byte(i*16 + j)
+		}
+	}
+	for _, visibleAt := range []int64{0, 1, 1 << 40} {
+		record, index := recordKeys(d, 7, visibleAt, ids[1])
+		if !bytes.Equal(record, messageKey(d, ids[1])) || !bytes.Equal(index, indexKey(d, 7, visibleAt, ids[1])) {
+			t.Fatalf("recordKeys = %q, %q; want %q, %q", record, index, messageKey(d, ids[1]), indexKey(d, 7, visibleAt, ids[1]))
+		}
+		// Appending to the record key must not overwrite the index key.
+		want := bytes.Clone(index)
+		_ = append(record, 'x')
+		if !bytes.Equal(index, want) {
+			t.Fatalf("appending to the record key changed the index key: %q", index)
+		}
+	}
+	keys := messageKeys(d, ids)
+	for i, id := range ids {
+		if !bytes.Equal(keys[i], messageKey(d, id)) {
+			t.Fatalf("messageKeys[%d] = %q, want %q", i, keys[i], messageKey(d, id))
+		}
+	}
+	_ = append(keys[0], 'x')
+	if !bytes.Equal(keys[1], messageKey(d, ids[1])) {
+		t.Fatalf("appending to one key changed the next: %q", keys[1])
+	}
+}
+
+// A put builds its two keys in one allocation and shares its entry value;
+// the keys of a claim's or a delete's records take two in all.
+func TestKeyAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage counters change allocation counts")
+	}
+	var d did
+	ids := make([]msgID, 10)
+	var sink [][]byte // keeps the keys on the heap, where a store call puts them
+	if n := testing.AllocsPerRun(100, func() { r, i := recordKeys(d, 1, 2, ids[0]); sink = append(sink[:0], r, i) }); n != 1 {
+		t.Errorf("recordKeys: %.0f allocations, want 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { sink = messageKeys(d, ids) }); n != 2 {
+		t.Errorf("messageKeys of 10: %.0f allocations, want 2", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { sink = append(sink[:0], entryMark(entryInFlight)) }); n != 0 {
+		t.Errorf("entryMark: %.0f allocations, want 0", n)
+	}
+}
