@@ -41,23 +41,3 @@ func TestBatchedKeysMatchSingleKeys(t *testing.T) {
 		t.Fatalf("appending to one key changed the next: %q", keys[1])
 	}
 }
-
-// A put builds its two keys in one allocation and shares its entry value;
-// the keys of a claim's or a delete's records take two in all.
-func TestKeyAllocations(t *testing.T) {
-	if testing.CoverMode() != "" {
-		t.Skip("coverage counters change allocation counts")
-	}
-	var d did
-	ids := make([]msgID, 10)
-	var sink [][]byte // keeps the keys on the heap, where a store call puts them
-	if n := testing.AllocsPerRun(100, func() { r, i := recordKeys(d, 1, 2, ids[0]); sink = append(sink[:0], r, i) }); n != 1 {
-		t.Errorf("recordKeys: %.0f allocations, want 1", n)
-	}
-	if n := testing.AllocsPerRun(100, func() { sink = messageKeys(d, ids) }); n != 2 {
-		t.Errorf("messageKeys of 10: %.0f allocations, want 2", n)
-	}
-	if n := testing.AllocsPerRun(100, func() { sink = append(sink[:0], entryMark(entryInFlight)) }); n != 0 {
-		t.Errorf("entryMark: %.0f allocations, want 0", n)
-	}
-}

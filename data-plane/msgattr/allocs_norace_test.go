@@ -1,3 +1,8 @@
+//go:build !race
+
+// Allocation counts: the race detector's instrumentation allocates, so
+// these run without it.
+
 package msgattr
 
 import (
