@@ -136,7 +136,7 @@ func (e *Engine) readForDelete(ctx context.Context, r kv.Reader, ref queues.Ref,
 			break
 		}
 	}
-	keys := messageKeys(guess, receipts, invalid)
+	keys := messageKeys(guess, receiptIDs(guess, receipts, invalid))
 	q, vals, err := e.catalog.ReadWith(ctx, r, ref, keys)
 	if err != nil {
 		return nil, nil, err
@@ -149,25 +149,26 @@ func (e *Engine) readForDelete(ctx context.Context, r kv.Reader, ref queues.Ref,
 	return q, recs, err
 }
 
-// messageKeys returns the message keys of the valid receipts of queue
-// data d.
-func messageKeys(d did, receipts []receipt, invalid []error) [][]byte {
-	keys := make([][]byte, 0, len(receipts))
+// receiptIDs returns the message ids of the valid receipts of queue data
+// d.
+func receiptIDs(d did, receipts []receipt, invalid []error) []msgID {
+	ids := make([]msgID, 0, len(receipts))
 	for i, rc := range receipts {
 		if invalid[i] == nil && rc.d == d {
-			keys = append(keys, messageKey(d, rc.id))
+			ids = append(ids, rc.id)
 		}
 	}
-	return keys
+	return ids
 }
 
 // getMessages reads the records of the valid receipts of queue data d in
 // one BatchGet; missing records are absent from the map.
 func getMessages(ctx context.Context, r kv.Reader, d did, receipts []receipt, invalid []error) (map[msgID]*messageRecord, error) {
-	keys := messageKeys(d, receipts, invalid)
-	if len(keys) == 0 {
+	ids := receiptIDs(d, receipts, invalid)
+	if len(ids) == 0 {
 		return nil, nil
 	}
+	keys := messageKeys(d, ids)
 	vals, err := r.BatchGet(ctx, keys)
 	if err != nil {
 		return nil, err

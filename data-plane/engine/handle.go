@@ -30,46 +30,88 @@ const (
 
 type handleSealer struct {
 	key []byte
-	// macs holds keyed HMACs to reuse: a new one is five allocations, and
+	// macs holds macStates to reuse: a new HMAC is five allocations, and
 	// every received and every deleted message takes one. Nil makes a new
 	// one each time.
 	macs *sync.Pool
 }
 
-func newHandleSealer(key []byte) handleSealer {
-	return handleSealer{key: key, macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
+// macState is a keyed HMAC with the scratch its input is built in, reused
+// together so that sealing or opening a handle allocates only the handle.
+type macState struct {
+	h   hash.Hash
+	buf []byte
 }
 
-func (h handleSealer) mac(ref queues.Ref, body []byte) []byte {
-	var m hash.Hash
-	if h.macs != nil {
-		m = h.macs.Get().(hash.Hash)
-		m.Reset()
-		defer h.macs.Put(m)
-	} else {
-		m = hmac.New(sha256.New, h.key)
+// handleLen is the length of a handle: its bytes in unpadded base64.
+const handleLen = ((handleBodyLen+handleMACLen)*8 + 5) / 6
+
+func newHandleSealer(key []byte) handleSealer {
+	return handleSealer{key: key, macs: &sync.Pool{New: func() any { return &macState{h: hmac.New(sha256.New, key)} }}}
+}
+
+func (h handleSealer) state() *macState {
+	if h.macs == nil {
+		return &macState{h: hmac.New(sha256.New, h.key)}
 	}
-	in := make([]byte, 0, len(ref.Account)+len(ref.Region)+len(ref.Name)+3+len(body))
-	for _, part := range []string{ref.Account, ref.Region, ref.Name} {
+	return h.macs.Get().(*macState)
+}
+
+func (h handleSealer) release(s *macState) {
+	if h.macs != nil {
+		h.macs.Put(s)
+	}
+}
+
+// mac returns the MAC of body for ref's queue (tests compare it).
+func (h handleSealer) mac(ref queues.Ref, body []byte) []byte {
+	s := h.state()
+	defer h.release(s)
+	out := make([]byte, handleMACLen)
+	s.sum(out, ref, body)
+	return out
+}
+
+// sum writes the first handleMACLen bytes of the HMAC of
+// "account\0region\0name\0" and body to dst.
+func (s *macState) sum(dst []byte, ref queues.Ref, body []byte) {
+	s.h.Reset()
+	in := s.buf[:0]
+	for _, part := range [...]string{ref.Account, ref.Region, ref.Name} {
 		in = append(append(in, part...), 0)
 	}
-	m.Write(append(in, body...))
-	return m.Sum(in[:0])[:handleMACLen]
+	in = append(in, body...)
+	s.h.Write(in)
+	s.buf = in[:0]
+	// The input is longer than a SHA-256 sum, so this writes over it
+	// without growing it.
+	copy(dst, s.h.Sum(in[:0])[:handleMACLen])
 }
 
 func (h handleSealer) seal(ref queues.Ref, r receipt) string {
-	body := make([]byte, 0, handleBodyLen+handleMACLen)
-	body = append(body, handleVersion)
-	body = append(body, r.d[:]...)
-	body = append(body, r.id[:]...)
-	body = binary.BigEndian.AppendUint32(body, r.gen)
-	return base64.RawURLEncoding.EncodeToString(append(body, h.mac(ref, body)...))
+	var raw [handleBodyLen + handleMACLen]byte
+	raw[0] = handleVersion
+	copy(raw[1:], r.d[:])
+	copy(raw[1+didLen:], r.id[:])
+	binary.BigEndian.PutUint32(raw[1+didLen+msgIDLen:], r.gen)
+	s := h.state()
+	s.sum(raw[handleBodyLen:], ref, raw[:handleBodyLen])
+	h.release(s)
+	var out [handleLen]byte
+	base64.RawURLEncoding.Encode(out[:], raw[:])
+	return string(out[:])
 }
 
 func (h handleSealer) open(ref queues.Ref, handle string) (receipt, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(handle)
-	if err != nil || len(raw) != handleBodyLen+handleMACLen || raw[0] != handleVersion ||
-		!hmac.Equal(raw[handleBodyLen:], h.mac(ref, raw[:handleBodyLen])) {
+	var raw [handleBodyLen + handleMACLen]byte
+	s := h.state()
+	ok := s.decode(raw[:], handle)
+	var mac [handleMACLen]byte
+	if ok {
+		s.sum(mac[:], ref, raw[:handleBodyLen])
+	}
+	h.release(s)
+	if !ok || raw[0] != handleVersion || !hmac.Equal(raw[handleBodyLen:], mac[:]) {
 		// SQS's words, the handle in plain double quotes: AWS's SQS
 		// developer guide, "Troubleshoot Amazon SQS API errors"
 		// (sqs-troubleshooting-api-errors), quotes "The input receipt handle
@@ -85,6 +127,20 @@ func (h handleSealer) open(ref queues.Ref, handle string) (receipt, error) {
 	copy(r.id[:], raw[1+didLen:])
 	r.gen = binary.BigEndian.Uint32(raw[1+didLen+msgIDLen:])
 	return r, nil
+}
+
+// decode fills raw with the handle's bytes and reports whether it had
+// exactly that many. A handle of the usual length is decoded from the
+// state's scratch; any other (base64 skips newlines, so one may still
+// decode to the right length) the plain way.
+func (s *macState) decode(raw []byte, handle string) bool {
+	if len(handle) != handleLen {
+		b, err := base64.RawURLEncoding.DecodeString(handle)
+		return err == nil && len(b) == len(raw) && copy(raw, b) == len(raw)
+	}
+	s.buf = append(s.buf[:0], handle...)
+	n, err := base64.RawURLEncoding.Decode(raw, s.buf)
+	return err == nil && n == len(raw)
 }
 
 func truncate(s string, n int) string {

@@ -59,6 +59,35 @@ func messageKey(d did, id msgID) []byte {
 	return append(append(dataPrefix(d), "m/"...), id[:]...)
 }
 
+// messageKeyLen is the length of every message record key.
+const messageKeyLen = 2 + didLen + 1 + 2 + msgIDLen
+
+// messageKeys builds the record keys of many messages in one allocation,
+// as a claim or a delete of ten reads ten of them. Each key is capped at
+// its own length, so appending to one cannot write into the next.
+func messageKeys(d did, ids []msgID) [][]byte {
+	buf := make([]byte, 0, len(ids)*messageKeyLen)
+	keys := make([][]byte, len(ids))
+	for i, id := range ids {
+		start := len(buf)
+		buf = append(append(append(append(buf, "Q/"...), d[:]...), "/m/"...), id[:]...)
+		keys[i] = buf[start:len(buf):len(buf)]
+	}
+	return keys
+}
+
+// recordKeys builds a message's record key and its index entry key in one
+// allocation: a put writes both and a removal deletes both.
+func recordKeys(d did, shard uint8, visibleAt int64, id msgID) (record, index []byte) {
+	buf := make([]byte, 0, messageKeyLen+2+didLen+1+keySuffixRoom)
+	buf = append(append(append(append(buf, "Q/"...), d[:]...), "/m/"...), id[:]...)
+	record = buf[:len(buf):len(buf)]
+	index = append(append(append(buf[len(buf):], "Q/"...), d[:]...), '/', 'v', '/', shard, '/')
+	index = binary.BigEndian.AppendUint64(index, uint64(visibleAt))
+	index = append(append(index, '/'), id[:]...)
+	return record, index
+}
+
 func shardPrefix(d did, shard uint8) []byte {
 	return append(append(dataPrefix(d), 'v', '/'), shard, '/')
 }

@@ -47,18 +47,40 @@ func (m *messageRecord) put(tx kv.Txn, d did, id msgID, entry byte) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.Set(messageKey(d, id), b); err != nil {
+	record, index := recordKeys(d, m.Shard, m.VisibleAt, id)
+	if err := tx.Set(record, b); err != nil {
 		return err
 	}
-	return tx.Set(indexKey(d, m.Shard, m.VisibleAt, id), []byte{entry})
+	return tx.Set(index, entryMark(entry))
+}
+
+// Index entry values without a FIFO group are one byte: shared, so a put
+// does not allocate one (no one changes a value handed to the store).
+var (
+	sentMark     = []byte{entrySent}
+	delayedMark  = []byte{entryDelayed}
+	inFlightMark = []byte{entryInFlight}
+)
+
+func entryMark(entry byte) []byte {
+	switch entry {
+	case entrySent:
+		return sentMark
+	case entryDelayed:
+		return delayedMark
+	case entryInFlight:
+		return inFlightMark
+	}
+	return []byte{entry}
 }
 
 // remove deletes the record and its index entry.
 func (m *messageRecord) remove(tx kv.Txn, d did, id msgID) error {
-	if err := deleteIndexEntry(tx, d, m, id); err != nil {
+	record, index := recordKeys(d, m.Shard, m.VisibleAt, id)
+	if err := deleteIndexKey(tx, m, index); err != nil {
 		return err
 	}
-	return m.drop(tx, d, id)
+	return m.dropKey(tx, d, id, record)
 }
 
 // deleteIndexEntry deletes a standard message's index entry. Each entry
@@ -68,7 +90,10 @@ func (m *messageRecord) remove(tx kv.Txn, d did, id msgID) error {
 // the store may use a tombstone that vanishes with the value it covers
 // (kv.DeleteSetOnce). FIFO group entries are left to a plain Delete.
 func deleteIndexEntry(tx kv.Txn, d did, m *messageRecord, id msgID) error {
-	key := indexKey(d, m.Shard, m.VisibleAt, id)
+	return deleteIndexKey(tx, m, indexKey(d, m.Shard, m.VisibleAt, id))
+}
+
+func deleteIndexKey(tx kv.Txn, m *messageRecord, key []byte) error {
 	if m.Group != "" {
 		return tx.Delete(key)
 	}
@@ -78,12 +103,17 @@ func deleteIndexEntry(tx kv.Txn, d did, m *messageRecord, id msgID) error {
 // drop deletes the record alone; a cold record leaves a dead marker in
 // its segment, in the same transaction, for the segment collector.
 func (m *messageRecord) drop(tx kv.Txn, d did, id msgID) error {
+	return m.dropKey(tx, d, id, messageKey(d, id))
+}
+
+// dropKey is drop with the record's key already built.
+func (m *messageRecord) dropKey(tx kv.Txn, d did, id msgID, record []byte) error {
 	if m.Cold != nil {
 		if err := tx.Set(deadKey(d, m.Cold.seg, id), present); err != nil {
 			return err
 		}
 	}
-	return tx.Delete(messageKey(d, id))
+	return tx.Delete(record)
 }
 
 // size is the message's size as SQS counts it: body plus attributes.

@@ -538,11 +538,12 @@ func (c *claimer) lockAndTake(ctx context.Context, entries []readyEntry) (took, 
 // moved.
 func lockIndexed(ctx context.Context, tx kv.Txn, d did, entries []readyEntry, want func() int, use func(msgID, *messageRecord) error) (skipped int, err error) {
 	byID := make(map[msgID]readyEntry, len(entries))
-	keys := make([][]byte, len(entries))
+	ids := make([]msgID, len(entries))
 	for i, en := range entries {
 		byID[en.id] = en
-		keys[i] = messageKey(d, en.id)
+		ids[i] = en.id
 	}
+	keys := messageKeys(d, ids)
 	for len(keys) > 0 {
 		n := min(want(), len(keys))
 		if n <= 0 {

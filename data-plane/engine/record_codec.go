@@ -74,9 +74,11 @@ func decodeMessage(b []byte) (*messageRecord, error) {
 	case recordFormatBinary, recordFormatFIFO:
 		d := recordDecoder{b: b[1:]}
 		m := d.state()
-		m.SenderID, m.MD5Body, m.DLQSource = d.string(), d.string(), d.string()
 		if b[0] == recordFormatFIFO {
-			m.Group, m.DedupID, m.Seq = d.string(), d.string(), d.uvarint()
+			d.strings(&m.SenderID, &m.MD5Body, &m.DLQSource, &m.Group, &m.DedupID)
+			m.Seq = d.uvarint()
+		} else {
+			d.strings(&m.SenderID, &m.MD5Body, &m.DLQSource)
 		}
 		m.Attrs, m.SysAttrs = d.attrs(), d.attrs()
 		if d.err != nil {
@@ -208,6 +210,38 @@ func (d *recordDecoder) bytes() []byte {
 }
 
 func (d *recordDecoder) string() string { return string(d.bytes()) }
+
+// maxJoinedStrings is how many strings strings reads at most.
+const maxJoinedStrings = 5
+
+// strings reads consecutive length-prefixed strings into one allocation:
+// a record's short fields (sender, body digest, dead-letter source, FIFO
+// group and deduplication id) lie together, and a string each cost every
+// receive and every delete an allocation per field.
+func (d *recordDecoder) strings(fields ...*string) {
+	if len(fields) > maxJoinedStrings {
+		panic("recordDecoder.strings: too many fields")
+	}
+	region := d.b
+	var spans [maxJoinedStrings][2]int
+	size := 0
+	for i := range fields {
+		b := d.bytes()
+		if d.err != nil {
+			return
+		}
+		end := len(region) - len(d.b)
+		spans[i] = [2]int{end - len(b), end}
+		size += len(b)
+	}
+	if size == 0 {
+		return
+	}
+	joined := string(region[:len(region)-len(d.b)])
+	for i, f := range fields {
+		*f = joined[spans[i][0]:spans[i][1]]
+	}
+}
 
 func (d *recordDecoder) attrs() msgattr.Attributes {
 	n := d.uvarint()

@@ -174,17 +174,18 @@ func (e *Engine) newRecord(q *queues.Record, in SendInput, now int64) (*messageR
 			return nil, errorf(sqserr.CodeInvalidParameterValue, "Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= %d.", delay, maxDelaySeconds)
 		}
 	}
+	body := []byte(in.Body)
 	return &messageRecord{
 		SentAt:    now,
 		SenderID:  in.SenderID,
 		Attrs:     in.Attributes,
 		SysAttrs:  in.SystemAttributes,
-		MD5Body:   msgattr.MD5OfBody(in.Body),
+		MD5Body:   msgattr.MD5OfBodyBytes(body),
 		Shard:     uint8(mrand.IntN(e.opts.Shards)),
 		VisibleAt: now + int64(delay)*1000,
 		Group:     group,
 		DedupID:   dedupID,
-		Body:      []byte(in.Body),
+		Body:      body,
 	}, nil
 }
 

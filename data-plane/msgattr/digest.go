@@ -16,8 +16,12 @@ const (
 
 // MD5OfBody returns the lowercase hex MD5 of the body's UTF-8 bytes, as SQS
 // returns in MD5OfMessageBody and MD5OfBody.
-func MD5OfBody(body string) string {
-	sum := md5.Sum([]byte(body))
+func MD5OfBody(body string) string { return MD5OfBodyBytes([]byte(body)) }
+
+// MD5OfBodyBytes is MD5OfBody of a body already in bytes: a send that
+// stores the body as bytes converts it once, not once more for the digest.
+func MD5OfBodyBytes(body []byte) string {
+	sum := md5.Sum(body)
 	return hex.EncodeToString(sum[:])
 }
 

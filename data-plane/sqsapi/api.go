@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/sluice-mq/sluice/data-plane/admission"
@@ -129,7 +128,7 @@ type call struct {
 	json      bool
 	action    string
 	body      []byte
-	params    url.Values // Query protocol only
+	params    *queryParams // Query protocol only
 	principal Principal
 	admitted  *admission.Call // once authenticated and admitted
 	// For telemetry (telemetry.go): the queue acted on, the sizes of the
@@ -241,11 +240,11 @@ func (c *call) parseEnvelope() error {
 		return err
 	}
 	c.params = params
-	c.action = params.Get("Action")
+	c.action = params.get("Action")
 	if c.action == "" {
 		return NewError("MissingAction", "The request must contain the parameter Action.")
 	}
-	if v := params.Get("Version"); v != "" && v != apiVersion {
+	if v := params.get("Version"); v != "" && v != apiVersion {
 		return NewError("NoSuchVersion", "The requested version (%s) of service AmazonSQS does not exist.", v)
 	}
 	return nil
