@@ -54,7 +54,7 @@ func (e *Engine) collectSegments(ctx context.Context, d did, shard uint8, lease 
 		}
 		switch tiering.SegmentFate(sr.records, dead) {
 		case tiering.RetireSegment:
-			errs = append(errs, e.retireSegment(ctx, d, seg, lease, nil))
+			errs = append(errs, e.retireSegment(ctx, d, seg, lease))
 		case tiering.CompactSegment:
 			left, err := e.compactSegment(ctx, d, seg, lease)
 			out.compacting = out.compacting || left
@@ -75,35 +75,68 @@ func (e *Engine) countDead(ctx context.Context, d did, seg segRef, limit int64) 
 	return n, err
 }
 
-// retireSegment removes the segment's record and dead markers and queues
-// its object for deletion, in one transaction under the lease; extra runs
-// in it too.
-func (e *Engine) retireSegment(ctx context.Context, d did, seg segRef, lease *tierLease, extra func(kv.Txn) error) error {
-	return e.store.Update(ctx, func(tx kv.Txn) error {
-		if err := e.tierLeases.renew(ctx, tx, d, seg.shard, lease); err != nil {
-			return err
-		}
-		if extra != nil {
-			if err := extra(tx); err != nil {
+// retireChunk bounds the dead markers one retiring transaction deletes. A
+// segment has up to 4,096; deleting them in one transaction met, on the
+// tikv mock, the leftover locks of the deletes that wrote them, each
+// resolved by a scan of the whole store under its one lock (117 such
+// resolutions in a goroutine dump), and its own commit left as many to
+// the readers after it: receives and sends waited past their clients'
+// deadlines (docs/reliability.md).
+const retireChunk = 64
+
+// retireSegment removes a segment whose dead markers cover it: its markers,
+// its record, and (queued for DeleteGrace) its object. Each transaction,
+// under the lease, deletes up to retireChunk markers and lowers the
+// record's count by as many, so the segment stays exactly covered between
+// them, after a crash too, and the next pass goes on; the last one also
+// deletes the record and queues the object.
+func (e *Engine) retireSegment(ctx context.Context, d did, seg segRef, lease *tierLease) error {
+	prefix := deadPrefix(d, seg)
+	for done := false; !done; {
+		err := e.store.Update(ctx, func(tx kv.Txn) error {
+			done = false
+			if err := e.tierLeases.renew(ctx, tx, d, seg.shard, lease); err != nil {
 				return err
 			}
-		}
-		prefix := deadPrefix(d, seg)
-		markers, err := tx.Scan(ctx, prefix, kv.PrefixEnd(prefix), 0)
+			v, err := tx.Get(ctx, segmentKey(d, seg))
+			if isNotFound(err) {
+				done = true // retired already
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			sr, err := decodeSegmentRecord(v)
+			if err != nil {
+				return err
+			}
+			markers, err := tx.Scan(ctx, prefix, kv.PrefixEnd(prefix), retireChunk+1)
+			if err != nil {
+				return err
+			}
+			last := len(markers) <= retireChunk
+			markers = markers[:min(len(markers), retireChunk)]
+			for _, p := range markers {
+				if err := tx.Delete(p.Key); err != nil {
+					return err
+				}
+			}
+			if !last {
+				sr.records = max(sr.records-int64(len(markers)), 0)
+				return tx.Set(segmentKey(d, seg), sr.encode())
+			}
+			done = true
+			if err := tx.Delete(segmentKey(d, seg)); err != nil {
+				return err
+			}
+			after := e.clock().Add(e.opts.Tiering.DeleteGrace).UnixMilli()
+			return tx.Set(blobDeleteKey(d, after, seg), present)
+		})
 		if err != nil {
 			return err
 		}
-		for _, p := range markers {
-			if err := tx.Delete(p.Key); err != nil {
-				return err
-			}
-		}
-		if err := tx.Delete(segmentKey(d, seg)); err != nil {
-			return err
-		}
-		after := e.clock().Add(e.opts.Tiering.DeleteGrace).UnixMilli()
-		return tx.Set(blobDeleteKey(d, after, seg), present)
-	})
+	}
+	return nil
 }
 
 // compactChunk bounds the records one compaction transaction moves, so
@@ -233,7 +266,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		return false, err
 	}
 	if tiering.SegmentFate(sr.records, dead) == tiering.RetireSegment {
-		return false, e.retireSegment(ctx, d, old, lease, nil)
+		return false, e.retireSegment(ctx, d, old, lease)
 	}
 	return false, nil
 }

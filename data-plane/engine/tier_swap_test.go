@@ -68,6 +68,59 @@ func TestTierSwapsInSmallTransactions(t *testing.T) {
 	})
 }
 
+// A segment whose every message was deleted is retired in small
+// transactions: its 1,000 dead markers went in one before, whose commit
+// on the tikv mock met and left behind a lock per marker.
+func TestTierRetiresInSmallTransactions(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		sized := &txnSizer{Store: store}
+		clock := newFakeClock()
+		blobs := openFSBlobs(t)
+		opts := tierOptions(blobs)
+		opts.SegmentRecords = 4096
+		e := newTierEngineShards(t, sized, clock.Now, opts, 1)
+		r := mustCreate(t, e, "retire", nil)
+		const n = 1000
+		for i := range n {
+			mustSend(t, e, r, backlogBody(i))
+		}
+		clock.Advance(11 * time.Minute)
+		mustTier(t, e)
+		if st := storage(t, e, r); st.Segments != 1 {
+			t.Fatalf("after a tier pass: %+v; want one segment", st)
+		}
+		for deleted := 0; deleted < n; {
+			msgs := receive(t, e, r, 10)
+			if len(msgs) == 0 {
+				t.Fatalf("%d of %d received", deleted, n)
+			}
+			handles := make([]string, len(msgs))
+			for i, m := range msgs {
+				handles[i] = m.ReceiptHandle
+			}
+			if _, err := e.DeleteMessageBatch(ctx, r, handles); err != nil {
+				t.Fatal(err)
+			}
+			deleted += len(msgs)
+		}
+		sized.reset()
+		mustTier(t, e)
+		if st := storage(t, e, r); st.Segments != 0 || st.Messages != 0 {
+			t.Fatalf("after the retiring pass: %+v; want no segment", st)
+		}
+		written := sized.mostWritten()
+		t.Logf("largest transaction of the retiring pass: %d keys written", written)
+		if written > 70 {
+			t.Errorf("a transaction of the retiring pass wrote %d keys; want at most 64 markers and a few more", written)
+		}
+		clock.Advance(2 * time.Minute) // past DeleteGrace
+		mustTier(t, e)
+		if keys := listSegments(t, blobs); len(keys) != 0 {
+			t.Errorf("segment objects %v left after the grace", keys)
+		}
+	})
+}
+
 // checkLockingTxns fails the test if the largest transaction that locked
 // records was not small.
 func checkLockingTxns(t *testing.T, what string, largest txnSize) {
@@ -88,14 +141,21 @@ type txnSize struct {
 // committed through it since reset that locked records.
 type txnSizer struct {
 	kv.Store
-	mu  sync.Mutex
-	max txnSize
+	mu      sync.Mutex
+	max     txnSize
+	written int // the most keys any transaction wrote, locking or not
 }
 
 func (s *txnSizer) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.max = txnSize{}
+	s.max, s.written = txnSize{}, 0
+}
+
+func (s *txnSizer) mostWritten() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.written
 }
 
 func (s *txnSizer) largest() txnSize {
@@ -110,6 +170,11 @@ func (s *txnSizer) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 		size = txnSize{}
 		return fn(&sizedTxn{Txn: tx, size: &size})
 	})
+	if err == nil {
+		s.mu.Lock()
+		s.written = max(s.written, size.written)
+		s.mu.Unlock()
+	}
 	if err == nil && size.locked > 0 {
 		s.mu.Lock()
 		s.max.locked = max(s.max.locked, size.locked)
