@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -20,12 +21,7 @@ import (
 // again, so a restored object is delivered.
 func TestCorruptSegmentReadOncePerBackoff(t *testing.T) {
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		clock := newFakeClock()
-		blobs := &slowBlobs{Store: openFSBlobs(t)}
-		opts := tierOptions(blobs)
-		opts.SegmentRecords = 1000
-		e := newTierEngineShards(t, store, clock.Now, opts, 1)
-		r := mustCreate(t, e, "corrupt-reads", nil)
+		clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 1000, "corrupt-reads")
 		const n = 40
 		for i := range n {
 			mustSend(t, e, r, backlogBody(i))
@@ -90,12 +86,7 @@ func TestCorruptSegmentReadOncePerBackoff(t *testing.T) {
 func TestMissingSegmentLeavesOthersReadable(t *testing.T) {
 	skipInvariants(t, "deletes a segment's object on purpose")
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		clock := newFakeClock()
-		blobs := &slowBlobs{Store: openFSBlobs(t)}
-		opts := tierOptions(blobs)
-		opts.SegmentRecords = 20
-		e := newTierEngineShards(t, store, clock.Now, opts, 1)
-		r := mustCreate(t, e, "missing", nil)
+		clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 20, "missing")
 		const n = 40
 		for i := range n {
 			mustSend(t, e, r, backlogBody(i))
@@ -141,12 +132,7 @@ func TestMissingSegmentLeavesOthersReadable(t *testing.T) {
 func TestLongPollBoundsItsColdReads(t *testing.T) {
 	skipInvariants(t, "deletes segments' objects on purpose")
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		clock := newFakeClock()
-		blobs := &slowBlobs{Store: openFSBlobs(t)}
-		opts := tierOptions(blobs)
-		opts.SegmentRecords = 1
-		e := newTierEngineShards(t, store, clock.Now, opts, 1)
-		r := mustCreate(t, e, "poll-bound", nil)
+		clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 1, "poll-bound")
 		const n = 600
 		for i := range n {
 			mustSend(t, e, r, backlogBody(i))
@@ -181,4 +167,16 @@ func TestLongPollBoundsItsColdReads(t *testing.T) {
 			t.Errorf("a 1 s long poll took %v; want at most about 1 s + the 2.5 s cold-read budget", took)
 		}
 	})
+}
+
+// newSlowBlobsQueue is a one-shard engine tiering to a slowBlobs store in
+// segments of up to segmentRecords messages, and a queue on it.
+func newSlowBlobsQueue(t *testing.T, store kv.Store, segmentRecords int, name string) (*fakeClock, *slowBlobs, engine.TieringOptions, *engine.Engine, queues.Ref) {
+	t.Helper()
+	clock := newFakeClock()
+	blobs := &slowBlobs{Store: openFSBlobs(t)}
+	opts := tierOptions(blobs)
+	opts.SegmentRecords = segmentRecords
+	e := newTierEngineShards(t, store, clock.Now, opts, 1)
+	return clock, blobs, opts, e, mustCreate(t, e, name, nil)
 }
