@@ -214,13 +214,7 @@ func TestFullDiskUnderConcurrentWriters(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	close(stop)
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("writers or readers hang after the disk filled")
-	}
+	waitOrFail(t, &wg, 30*time.Second, "writers or readers hang after the disk filled")
 	close(errs)
 	for err := range errs {
 		t.Error(err)
@@ -238,4 +232,16 @@ func TestFullDiskUnderConcurrentWriters(t *testing.T) {
 	}
 	defer s.Close()
 	mustHave(t, s, acked...)
+}
+
+// waitOrFail waits for wg, failing t with what if it takes longer than d.
+func waitOrFail(t *testing.T, wg *sync.WaitGroup, d time.Duration, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		t.Fatal(what)
+	}
 }

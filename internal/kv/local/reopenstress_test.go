@@ -107,13 +107,7 @@ func TestReopenUnderMixedCallsThenCloseWhileFull(t *testing.T) {
 		t.Fatal("Close hangs while calls go on and the disk is full")
 	}
 	close(stop)
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("calls hang after Close")
-	}
+	waitOrFail(t, &wg, 10*time.Second, "calls hang after Close")
 	close(errs)
 	for err := range errs {
 		t.Error(err)
