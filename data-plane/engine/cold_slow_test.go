@@ -25,17 +25,13 @@ func TestColdReadsOfASlowBlobStore(t *testing.T) {
 		e := newTierEngineShards(t, store, clock.Now, tierOptions(blobs), 1)
 		r := mustCreate(t, e, "slow", nil)
 		const cold, hot = 150, 10
-		for i := range cold {
-			mustSend(t, e, r, backlogBody(i))
-		}
+		sendBacklogBodies(t, e, r, 0, cold)
 		clock.Advance(11 * time.Minute)
 		mustTier(t, e)
 		if rb := recordBytes(t, e, r); rb.Cold != cold {
 			t.Fatalf("%d of %d messages cold", rb.Cold, cold)
 		}
-		for i := cold; i < cold+hot; i++ {
-			mustSend(t, e, r, backlogBody(i))
-		}
+		sendBacklogBodies(t, e, r, cold, cold+hot)
 		// A node that has cached nothing, with reads 3 s slow.
 		handOver(t, e, clock)
 		e2 := newTierEngineShards(t, store, clock.Now, tierOptions(blobs), 1)

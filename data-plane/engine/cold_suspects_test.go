@@ -23,20 +23,11 @@ func TestCorruptSegmentReadOncePerBackoff(t *testing.T) {
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
 		clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 1000, "corrupt-reads")
 		const n = 40
-		for i := range n {
-			mustSend(t, e, r, backlogBody(i))
-		}
+		sendBacklogBodies(t, e, r, 0, n)
 		clock.Advance(11 * time.Minute)
 		mustTier(t, e)
-		keys := listSegments(t, blobs)
-		if len(keys) != 1 {
-			t.Fatalf("%d segments, want 1", len(keys))
-		}
-		good, err := blobs.Get(ctx, keys[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := blobs.Put(ctx, keys[0], bytes.Repeat([]byte{'x'}, len(good))); err != nil {
+		key, good := onlySegment(t, blobs)
+		if err := blobs.Put(ctx, key, bytes.Repeat([]byte{'x'}, len(good))); err != nil {
 			t.Fatal(err)
 		}
 		handOver(t, e, clock)
@@ -53,7 +44,7 @@ func TestCorruptSegmentReadOncePerBackoff(t *testing.T) {
 		if got := blobs.reads.Load(); got > 4 {
 			t.Errorf("%d receives read the corrupt segment %d times; want at most 4 (a range and the whole, once per backoff)", receives, got)
 		}
-		if err := blobs.Put(ctx, keys[0], good); err != nil {
+		if err := blobs.Put(ctx, key, good); err != nil {
 			t.Fatal(err)
 		}
 		seen := map[int]int{}
@@ -88,14 +79,11 @@ func TestMissingSegmentLeavesOthersReadable(t *testing.T) {
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
 		clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 20, "missing")
 		const n = 40
-		for i := range n {
-			mustSend(t, e, r, backlogBody(i))
-			if i == n/2-1 { // two segments, tiered a minute apart
-				clock.Advance(11 * time.Minute)
-				mustTier(t, e)
-				clock.Advance(time.Minute)
-			}
-		}
+		sendBacklogBodies(t, e, r, 0, n/2) // two segments, tiered a minute apart
+		clock.Advance(11 * time.Minute)
+		mustTier(t, e)
+		clock.Advance(time.Minute)
+		sendBacklogBodies(t, e, r, n/2, n)
 		clock.Advance(11 * time.Minute)
 		mustTier(t, e)
 		keys := listSegments(t, blobs) // in id order (time first), so the oldest first
@@ -134,9 +122,7 @@ func TestLongPollBoundsItsColdReads(t *testing.T) {
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
 		clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 1, "poll-bound")
 		const n = 600
-		for i := range n {
-			mustSend(t, e, r, backlogBody(i))
-		}
+		sendBacklogBodies(t, e, r, 0, n)
 		clock.Advance(11 * time.Minute)
 		for pass := 0; recordBytes(t, e, r).Cold < n; pass++ {
 			if pass == n {

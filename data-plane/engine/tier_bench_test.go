@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
-	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv/local"
 )
 
@@ -43,7 +42,7 @@ func storageCost(b *testing.B, cold bool) (float64, engine.RecordBytes) {
 		b.Fatal(err)
 	}
 	empty := store.TableBytes()
-	sendBacklogB(b, e, r, tierBenchMessages)
+	sendBacklogBodies(b, e, r, 0, tierBenchMessages)
 	if cold {
 		clock.Advance(time.Hour)
 		mustTier(b, e)
@@ -85,7 +84,7 @@ func drainRate(b *testing.B, cold bool) float64 {
 	clock := newFakeClock()
 	e := newTierEngine(b, store, clock.Now, engine.TieringOptions{Blobs: blobs})
 	r := mustCreate(b, e, "q", nil)
-	sendBacklogB(b, e, r, tierBenchMessages)
+	sendBacklogBodies(b, e, r, 0, tierBenchMessages)
 	clock.Advance(time.Hour)
 	if cold {
 		mustTier(b, e)
@@ -126,16 +125,4 @@ func drainRate(b *testing.B, cold bool) float64 {
 		b.Fatalf("%d messages left after the drain", st.Messages)
 	}
 	return rate
-}
-
-func sendBacklogB(b *testing.B, e *engine.Engine, r queues.Ref, n int) {
-	for i := 0; i < n; i += 10 {
-		batch := make([]engine.SendInput, 0, 10)
-		for j := i; j < min(i+10, n); j++ {
-			batch = append(batch, engine.SendInput{Body: backlogBody(j)})
-		}
-		if _, err := e.SendMessageBatch(ctx, r, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
 }

@@ -283,3 +283,33 @@ func handOver(t testing.TB, e *engine.Engine, clock *fakeClock) {
 	}
 	clock.Advance(31 * time.Second)
 }
+
+// sendBacklogBodies sends backlogBody(from) to backlogBody(to-1), ten to a
+// batch.
+func sendBacklogBodies(tb testing.TB, e *engine.Engine, r queues.Ref, from, to int) {
+	tb.Helper()
+	for i := from; i < to; i += 10 {
+		batch := make([]engine.SendInput, 0, 10)
+		for j := i; j < min(i+10, to); j++ {
+			batch = append(batch, engine.SendInput{Body: backlogBody(j)})
+		}
+		if _, err := e.SendMessageBatch(ctx, r, batch); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// onlySegment returns the key and bytes of the one segment object in
+// blobs, failing tb if there is not exactly one.
+func onlySegment(tb testing.TB, blobs blob.Store) (string, []byte) {
+	tb.Helper()
+	keys := listSegments(tb, blobs)
+	if len(keys) != 1 {
+		tb.Fatalf("%d segments, want 1", len(keys))
+	}
+	data, err := blobs.Get(ctx, keys[0])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return keys[0], data
+}

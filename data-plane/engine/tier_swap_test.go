@@ -29,9 +29,7 @@ func TestTierSwapsInSmallTransactions(t *testing.T) {
 		e := newTierEngineShards(t, sized, clock.Now, opts, 1)
 		r := mustCreate(t, e, "backlog", nil)
 		const n = 1000
-		for i := range n {
-			mustSend(t, e, r, backlogBody(i))
-		}
+		sendBacklogBodies(t, e, r, 0, n)
 		clock.Advance(11 * time.Minute)
 		sized.reset()
 		mustTier(t, e)
@@ -81,9 +79,7 @@ func TestTierRetiresInSmallTransactions(t *testing.T) {
 		e := newTierEngineShards(t, sized, clock.Now, opts, 1)
 		r := mustCreate(t, e, "retire", nil)
 		const n = 1000
-		for i := range n {
-			mustSend(t, e, r, backlogBody(i))
-		}
+		sendBacklogBodies(t, e, r, 0, n)
 		clock.Advance(11 * time.Minute)
 		mustTier(t, e)
 		if st := storage(t, e, r); st.Segments != 1 {

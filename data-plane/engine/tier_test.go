@@ -199,18 +199,11 @@ func TestTierCorruptFrame(t *testing.T) {
 		sent := sendVaried(t, e, r, 20, false)
 		clock.Advance(11 * time.Minute)
 		mustTier(t, e)
-		keys := listSegments(t, blobs)
-		if len(keys) != 1 {
-			t.Fatalf("%d segments, want 1", len(keys))
-		}
-		data, err := blobs.Get(ctx, keys[0])
-		if err != nil {
-			t.Fatal(err)
-		}
+		key, data := onlySegment(t, blobs)
 		// Flip a byte inside the first frame's body (after the 5-byte
 		// header, 4-byte CRC, codec byte and 16-byte id).
 		data[5+4+1+16+8] ^= 0x40
-		if err := blobs.Put(ctx, keys[0], data); err != nil {
+		if err := blobs.Put(ctx, key, data); err != nil {
 			t.Fatal(err)
 		}
 		handOver(t, e, clock)
@@ -242,16 +235,9 @@ func TestTierCorruptSegmentRestored(t *testing.T) {
 		sent := sendVaried(t, e, r, 20, false)
 		clock.Advance(11 * time.Minute)
 		mustTier(t, e)
-		keys := listSegments(t, blobs)
-		if len(keys) != 1 {
-			t.Fatalf("%d segments, want 1", len(keys))
-		}
-		good, err := blobs.Get(ctx, keys[0])
-		if err != nil {
-			t.Fatal(err)
-		}
+		key, good := onlySegment(t, blobs)
 		garbage := bytes.Repeat([]byte("garbage!"), len(good)/8+1)[:len(good)]
-		if err := blobs.Put(ctx, keys[0], garbage); err != nil {
+		if err := blobs.Put(ctx, key, garbage); err != nil {
 			t.Fatal(err)
 		}
 		for range 3 { // read it more than once, so a reader would cache it
@@ -265,7 +251,7 @@ func TestTierCorruptSegmentRestored(t *testing.T) {
 		if st := storage(t, e, r); st.Messages != 20 {
 			t.Fatalf("storage %+v: the messages should stay", st)
 		}
-		if err := blobs.Put(ctx, keys[0], good); err != nil {
+		if err := blobs.Put(ctx, key, good); err != nil {
 			t.Fatal(err)
 		}
 		// The corrupt copy is kept for the backoff (2 s), then read again.
