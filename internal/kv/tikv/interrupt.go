@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 
 	clientkv "github.com/tikv/client-go/v2/kv"
@@ -26,9 +27,24 @@ import (
 func interruptOnDone(ctx context.Context) (vars *clientkv.Variables, release func()) {
 	killed := new(uint32)
 	vars = clientkv.NewVariables(killed)
-	stop := context.AfterFunc(ctx, func() { atomic.StoreUint32(killed, 1) })
+	// The mutex orders raising against release: stop does not wait for a
+	// raise already running, which could otherwise land after the lowering.
+	var (
+		mu       sync.Mutex
+		released bool
+	)
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !released {
+			atomic.StoreUint32(killed, 1)
+		}
+	})
 	return vars, func() {
 		stop()
+		mu.Lock()
+		defer mu.Unlock()
+		released = true
 		atomic.StoreUint32(killed, 0)
 	}
 }

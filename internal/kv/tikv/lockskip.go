@@ -123,19 +123,10 @@ func (t *txn) lockSkipAll(ctx context.Context, keys [][]byte) (map[string][]byte
 // lockNoWait sends one no-wait lock request per region for the keys at
 // forUpdateTS and returns the values of those that exist. A key this
 // transaction had already locked comes back without a value, as before.
-//
-// The request runs under ctx without its cancellation: when a request
-// fails (a key taken), client-go rolls back what it may have locked in the
-// background under the same context, and a call's context is cancelled
-// as soon as the call returns, usually before that rollback is sent
-// ("pessimisticRollback failed: context canceled"), which left the locks
-// for their TTL in the way of the next writers. The request itself still
-// stops at the call's end: the transaction's Killed flag (interrupt.go)
-// is checked before every request and backoff.
 func (t *txn) lockNoWait(ctx context.Context, forUpdateTS uint64, keys ...[]byte) (map[string][]byte, error) {
 	lockCtx := clientkv.NewLockCtx(forUpdateTS, clientkv.LockNoWait, time.Now())
 	lockCtx.InitReturnValues(len(keys))
-	if err := t.t.LockKeys(context.WithoutCancel(ctx), lockCtx, keys...); err != nil {
+	if err := t.t.LockKeys(ctx, lockCtx, keys...); err != nil {
 		return nil, err
 	}
 	values := make(map[string][]byte, len(keys))

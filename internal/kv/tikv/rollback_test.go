@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+	"github.com/sluice-mq/sluice/internal/kv/tikv"
 )
 
 // A transaction whose call's context ends (a client that gave up) after
@@ -42,5 +43,47 @@ func TestLocksOfACancelledTransactionAreRolledBack(t *testing.T) {
 	}
 	if took := time.Since(start); took > 2*time.Second {
 		t.Fatalf("the write waited %v for the locks of a cancelled transaction", took.Round(time.Millisecond))
+	}
+}
+
+// A call cancelled right after a lock request that failed on a held key
+// (client-go rolling the failed request back in the background, the
+// claim locking the free keys again one at a time) still releases every
+// key at once. The context's end raises the Killed flag from a goroutine
+// of its own; unordered, that raise could land after the transaction had
+// lowered the flag for its rollback, which then was never sent.
+func TestFailedLockRequestRolledBackAfterTheCallReturns(t *testing.T) {
+	s := kvtest.OpenMockTiKVRegions(t, tikv.Options{GCInterval: -1}, nil, []byte("c"))
+	keys := [][]byte{[]byte("a"), []byte("b"), []byte("c"), []byte("d")}
+	for _, k := range keys {
+		set(t, s, string(k), "v")
+	}
+	release := holdLock(t, s, "d")
+	ctx, cancel := context.WithCancel(context.Background())
+	err := s.Update(ctx, func(tx kv.Txn) error {
+		got, err := tx.LockSkip(ctx, keys)
+		if err != nil {
+			return err
+		}
+		cancel() // the call returns: its context ends while the rollback is in flight
+		if len(got) != 3 {
+			t.Errorf("locked %d keys, want a, b and c", len(got))
+		}
+		return context.Canceled
+	})
+	release()
+	if err == nil {
+		t.Fatal("a cancelled transaction committed")
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer wcancel()
+	start := time.Now()
+	for _, k := range keys {
+		if err := s.Update(wctx, func(tx kv.Txn) error { return tx.Set(k, []byte("w")) }); err != nil {
+			t.Fatalf("write %s after the cancelled transaction: %v (after %v)", k, err, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("the writes waited %v for the locks of a cancelled transaction", took.Round(time.Millisecond))
 	}
 }
