@@ -21,9 +21,12 @@ import (
 // another process fills its disk for 0.8 s (localfault.SpaceFS: writes
 // that need new bytes fail with ENOSPC, removing a file frees its bytes;
 // no preallocation, so every append of Pebble's log needs new bytes, and
-// the store's ballast is written as zeros). Pebble meets ENOSPC before the
-// store's free-space guard looks again; the ballast it frees lets Pebble
-// finish that write, and calls fail with the store's ErrNoSpace. Once
+// the store's ballast is written as zeros). The disk fills right after the
+// store's free-space guard has looked, so Pebble meets ENOSPC before the
+// guard looks again (filling it at any moment raced the guard's 100 ms
+// look: under -race on a slow machine the guard sometimes saw it first
+// and the ballast went untested). The ballast Pebble frees lets it finish
+// that write, and calls fail with the store's ErrNoSpace. Once
 // space is back the same node takes writes again by itself: no restart.
 // Nothing acknowledged may be lost and the history must keep every
 // promise — with no crash, a standard queue's lazy claims are never
@@ -51,7 +54,7 @@ func TestDiskFull(t *testing.T) {
 		for round := range rounds(t, 3) {
 			time.Sleep(1500 * time.Millisecond)
 			start := w.rec.Now()
-			disk.Fill()
+			disk.FillAtNextLook()
 			time.Sleep(800 * time.Millisecond)
 			disk.Release()
 			w.fault(start, fmt.Sprintf("round %d: disk full for 0.8 s", round))

@@ -25,11 +25,12 @@ type SpaceFS struct {
 	// Set it before use.
 	NoPreallocate bool
 
-	mu     sync.Mutex
-	free   int64
-	hog    int64            // bytes taken by Fill, as by another process
-	alloc  map[string]int64 // bytes charged per file
-	enospc int              // writes refused
+	mu         sync.Mutex
+	free       int64
+	hog        int64            // bytes taken by Fill, as by another process
+	alloc      map[string]int64 // bytes charged per file
+	enospc     int              // writes refused
+	fillAtLook bool             // FillAtNextLook is armed
 }
 
 // NewSpaceFS wraps inner with free bytes of free space.
@@ -39,6 +40,16 @@ func NewSpaceFS(inner vfs.FS, free int64) *SpaceFS {
 
 // Fill takes every free byte, as another process filling the disk would.
 func (fs *SpaceFS) Fill() { fs.Leave(0) }
+
+// FillAtNextLook fills the disk right after the next GetDiskUsage has
+// answered with the space still free: a disk filled just after the
+// store's free-space guard looked, so the guard's next look is as late as
+// it can be and whoever writes before it meets ENOSPC. Release disarms it.
+func (fs *SpaceFS) FillAtNextLook() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.fillAtLook = true
+}
 
 // Leave takes every free byte but n.
 func (fs *SpaceFS) Leave(n int64) {
@@ -63,6 +74,7 @@ func (fs *SpaceFS) Release() {
 	defer fs.mu.Unlock()
 	fs.free += fs.hog
 	fs.hog = 0
+	fs.fillAtLook = false
 }
 
 // Free is the free space left.
@@ -173,7 +185,14 @@ func (fs *SpaceFS) GetDiskUsage(path string) (vfs.DiskUsage, error) {
 	if err != nil {
 		return u, err
 	}
-	u.AvailBytes = uint64(fs.Free())
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	u.AvailBytes = uint64(fs.free)
+	if fs.fillAtLook {
+		fs.fillAtLook = false
+		fs.hog += fs.free
+		fs.free = 0
+	}
 	return u, nil
 }
 
