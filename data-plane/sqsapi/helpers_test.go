@@ -63,17 +63,25 @@ func newServer(t testing.TB, store kv.Store, with ...func(*sqsapi.Options)) *ser
 
 func newHandler(t testing.TB, store kv.Store, with ...func(*sqsapi.Options)) (*sqsapi.Handler, *engine.Engine) {
 	t.Helper()
-	e, err := engine.New(store, engine.Options{ReceiptKey: []byte("0123456789abcdef0123456789abcdef"), PollInterval: 20 * time.Millisecond})
+	return newHandlerOn(t, store, engine.Options{PollInterval: 20 * time.Millisecond}, with...)
+}
+
+// newHandlerOn is newHandler with the engine's options (its receipt key
+// set here).
+func newHandlerOn(t testing.TB, store kv.Store, opts engine.Options, with ...func(*sqsapi.Options)) (*sqsapi.Handler, *engine.Engine) {
+	t.Helper()
+	opts.ReceiptKey = []byte("0123456789abcdef0123456789abcdef")
+	e, err := engine.New(store, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Start(context.Background())
 	t.Cleanup(func() { _ = e.Close() })
-	opts := sqsapi.Options{Engine: e, Catalog: e.Catalog(), Auth: keyAuth{"KEYA": accountA, "KEYB": accountB}}
+	hopts := sqsapi.Options{Engine: e, Catalog: e.Catalog(), Auth: keyAuth{"KEYA": accountA, "KEYB": accountB}}
 	for _, w := range with {
-		w(&opts)
+		w(&hopts)
 	}
-	h, err := sqsapi.New(opts)
+	h, err := sqsapi.New(hopts)
 	if err != nil {
 		t.Fatal(err)
 	}
