@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"fmt"
-	"github.com/sluice-mq/sluice/internal/kv/local"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+	"github.com/sluice-mq/sluice/internal/kv/local"
 )
 
 // benchEngine is an engine on a durable local store, the default of
@@ -195,14 +195,5 @@ func benchmarkPipeline(b *testing.B, e *engine.Engine, backlog int, started func
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(delivered.Load())/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(engine.ZZScans.Load())/float64(engine.ZZClaims.Load()), "scans/claim")
-	b.ReportMetric(float64(engine.ZZEntries.Load())/float64(engine.ZZScans.Load()), "entries/scan")
-	b.ReportMetric(float64(delivered.Load())/float64(engine.ZZClaims.Load()), "msgs/claim")
-	b.ReportMetric(float64(local.ZZSteps.Load())/float64(local.ZZScans.Load()), "steps/scan")
-	b.ReportMetric(float64(local.ZZPts.Load())/float64(local.ZZScans.Load()), "pts/scan")
-	b.ReportMetric(float64(engine.ZZFloorScans.Load())/float64(engine.ZZScans.Load()), "floorscans/scan")
-	b.ReportMetric(float64(engine.ZZFloorSteps.Load())/float64(engine.ZZFloorScans.Load()), "steps/floorscan")
-	b.ReportMetric(float64(engine.ZZHintSteps.Load())/float64(engine.ZZScans.Load()-engine.ZZFloorScans.Load()), "steps/hintscan")
-	b.ReportMetric(float64(engine.ZZHintLag.Load())/float64(engine.ZZScans.Load()-engine.ZZFloorScans.Load()), "lagms/hintscan")
 	cpu.Report(b, int(delivered.Load()), "msgs/s")
 }
