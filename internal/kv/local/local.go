@@ -22,6 +22,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -64,9 +65,17 @@ type Options struct {
 	// ReserveBytes sizes the ballast file kept in the directory and freed
 	// when the disk fills (default 64 MiB; negative: no ballast).
 	ReserveBytes int64
+	// GroupSyncInterval is how long the write-ahead log waits after a
+	// sync before the next while at least four durable commits are in
+	// flight, so that more of them share one (default 1 ms; negative:
+	// never). Fewer writers are never made to wait (groupsync.go).
+	GroupSyncInterval time.Duration
 }
 
-const defaultCacheBytes = 64 << 20
+const (
+	defaultCacheBytes        = 64 << 20
+	defaultGroupSyncInterval = time.Millisecond
+)
 
 // ErrClosed is returned by calls made after Close.
 var ErrClosed = errors.New("local kv: store is closed")
@@ -79,6 +88,7 @@ type Store struct {
 	cache    *pebble.Cache
 	log      *slog.Logger
 	syncMode SyncMode
+	syncs    syncGrouper
 	space    *space
 
 	cur    atomic.Pointer[handle] // nil once closed, or while reopening
@@ -122,12 +132,16 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.ReserveBytes == 0 {
 		opts.ReserveBytes = defaultReserveBytes
 	}
+	if opts.GroupSyncInterval == 0 {
+		opts.GroupSyncInterval = defaultGroupSyncInterval
+	}
 	s := &Store{
 		dir:      dir,
 		setting:  setting,
 		cache:    pebble.NewCache(opts.CacheBytes),
 		log:      logger(opts.Logger),
 		syncMode: opts.Sync,
+		syncs:    syncGrouper{interval: max(opts.GroupSyncInterval, 0)},
 		space:    newSpace(opts.FS, dir, opts.ReserveBytes, logger(opts.Logger)),
 		stop:     make(chan struct{}),
 	}
@@ -167,6 +181,9 @@ func (s *Store) openDB() (*pebble.DB, error) {
 				s.log.Error("pebble: "+info.String(), "component", "pebble")
 			},
 		},
+	}
+	if s.syncs.interval > 0 && s.syncMode != SyncNone {
+		popts.WALMinSyncInterval = s.syncs.minSyncInterval
 	}
 	popts.EnsureDefaults()
 	db, err := pebble.Open(s.dir, popts)

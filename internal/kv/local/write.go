@@ -16,6 +16,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 		return err
 	}
 	defer h.release()
+	defer s.syncs.begin()()
 	lazy := false
 	batch, err := s.runLocked(h, fn, lazy)
 	if err != nil || batch == nil {

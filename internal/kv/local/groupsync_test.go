@@ -1,0 +1,116 @@
+package local_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+	"github.com/sluice-mq/sluice/internal/kv/local"
+)
+
+// TestManyWritersShareLogSyncs: durable commits from 8 writers share the
+// write-ahead log's syncs, at most one a millisecond (GroupSyncInterval's
+// default), on a file system whose sync costs nothing, where without the
+// spacing the log syncs about once a commit.
+func TestManyWritersShareLogSyncs(t *testing.T) {
+	fs := &syncCountingFS{FS: vfs.NewMem()}
+	s, err := local.Open("kv", local.Options{FS: fs, ReserveBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	syncs, elapsed := durableCommits(t, s, fs, 8, 50)
+	if bound := int64(elapsed/time.Millisecond) + 2; syncs > bound {
+		t.Errorf("%d log syncs in %s: more than one a millisecond", syncs, elapsed)
+	}
+}
+
+// TestALoneWriterIsNotMadeToWait: a writer committing alone gets a sync of
+// its own for every commit, at once: spacing syncs for it would add the
+// interval to every commit (a third of workload a's throughput).
+func TestALoneWriterIsNotMadeToWait(t *testing.T) {
+	fs := &syncCountingFS{FS: vfs.NewMem()}
+	s, err := local.Open("kv", local.Options{FS: fs, ReserveBytes: -1, GroupSyncInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const commits = 100
+	syncs, elapsed := durableCommits(t, s, fs, 1, commits)
+	if syncs < commits || elapsed > commits*5*time.Millisecond/4 {
+		t.Errorf("%d commits alone: %d log syncs in %s; want one a commit, without waiting 5 ms for each", commits, syncs, elapsed)
+	}
+}
+
+// durableCommits runs writers goroutines of commits durable Updates each,
+// and returns the log syncs they caused and how long they took.
+func durableCommits(t *testing.T, s *local.Store, fs *syncCountingFS, writers, commits int) (int64, time.Duration) {
+	t.Helper()
+	before := fs.syncs.Load()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range commits {
+				err := s.Update(context.Background(), func(tx kv.Txn) error {
+					return tx.Set(fmt.Appendf(nil, "k-%d-%d", w, i), []byte("v"))
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	syncs := fs.syncs.Load() - before
+	t.Logf("%d writers, %d durable commits in %s: %d log syncs", writers, writers*commits, elapsed.Round(time.Millisecond), syncs)
+	return syncs, elapsed
+}
+
+// syncCountingFS counts syncs of write-ahead log files.
+type syncCountingFS struct {
+	vfs.FS
+	syncs atomic.Int64
+}
+
+func (fs *syncCountingFS) wrap(name string, f vfs.File, err error) (vfs.File, error) {
+	if err != nil || !strings.HasSuffix(filepath.Base(name), ".log") {
+		return f, err
+	}
+	return syncCountingFile{File: f, syncs: &fs.syncs}, nil
+}
+
+func (fs *syncCountingFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.Create(name, category)
+	return fs.wrap(name, f, err)
+}
+
+func (fs *syncCountingFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.ReuseForWrite(oldname, newname, category)
+	return fs.wrap(newname, f, err)
+}
+
+type syncCountingFile struct {
+	vfs.File
+	syncs *atomic.Int64
+}
+
+func (f syncCountingFile) Sync() error {
+	f.syncs.Add(1)
+	return f.File.Sync()
+}
+
+func (f syncCountingFile) SyncData() error {
+	f.syncs.Add(1)
+	return f.File.SyncData()
+}
