@@ -20,6 +20,9 @@ type options struct {
 	// serverPID, when set, is the target server's process: its CPU time
 	// over the target run is reported per delivered message.
 	serverPID int
+	// serveNull runs only the null server, until interrupted, so that its
+	// own CPU can be measured by another sluice-bench (--server-pid).
+	serveNull bool
 }
 
 func (o options) mode() string {
@@ -79,11 +82,23 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		latencyDefaultRate, latencyWaitSeconds))
 	fs.DurationVar(&o.duration, "duration", latencyDefaultDuration, "how long the --latency workload sends")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "the target server's process id (same machine): report its CPU time per delivered message, from /proc")
+	fs.BoolVar(&o.serveNull, "serve-null", false, "only serve the null server, printing its endpoint, until interrupted: another sluice-bench given that --endpoint, this --run-id and this process's --server-pid measures the null server's own CPU")
+	runID := fs.Uint("run-id", 0, "tag the run's message bodies with this id (0: a random one); a --serve-null server and the run against it need the same")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if *runID > 1<<32-1 {
+		return o, fmt.Errorf("--run-id %d: want at most %d", *runID, uint32(1<<32-1))
+	}
+	c.RunID = uint32(*runID)
+	if o.serveNull {
+		if c.RunID == 0 {
+			return o, errors.New("--serve-null needs a --run-id, for the run against it to give too")
+		}
+		return o, nil
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

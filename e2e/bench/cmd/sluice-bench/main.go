@@ -34,6 +34,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice-bench: %v\n", err)
 		return 2
 	}
+	if opts.serveNull {
+		return serveNull(ctx, opts.cfg, stdout, stderr)
+	}
 	rep := report{Workload: opts.cfg, Mode: opts.mode()}
 	failed := false
 	if opts.null {
@@ -74,6 +77,24 @@ func runNull(ctx context.Context, cfg load.Config) (load.Result, error) {
 	}
 	defer srv.Close()
 	return load.Run(ctx, nullCfg)
+}
+
+// serveNull serves the null server until ctx ends, printing its endpoint
+// first: measured as its own process, it is the floor a server's CPU per
+// message is compared with (docs/architecture.md, section 6).
+func serveNull(ctx context.Context, cfg load.Config, stdout, stderr io.Writer) int {
+	nullCfg, srv, err := load.StartNullServer(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice-bench: %v\n", err)
+		return 1
+	}
+	fmt.Fprintln(stdout, nullCfg.Endpoint)
+	<-ctx.Done()
+	if err := srv.Close(); err != nil {
+		fmt.Fprintf(stderr, "sluice-bench: null server: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 func noteError(stderr io.Writer, target string, err error) bool {

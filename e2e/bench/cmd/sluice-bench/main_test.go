@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 
@@ -86,5 +88,52 @@ func TestLatencyModeShapesTheWorkload(t *testing.T) {
 func TestNothingToMeasureIsAUsageError(t *testing.T) {
 	if code, _, errs := runCLI(t); code != 2 || !strings.Contains(errs, "--endpoint") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+}
+
+// TestServeNullServesAVerifiableRun: a null server of its own (--serve-null)
+// given the run's --run-id hands out bodies the run recognises, so a run
+// against it delivers and verifies every message, and its process's CPU
+// can be read apart from the client's.
+func TestServeNullServesAVerifiableRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	served := make(chan int, 1)
+	go func() {
+		var stderr bytes.Buffer
+		code := run(ctx, []string{"--serve-null", "--run-id", "7"}, w, &stderr)
+		if code != 0 {
+			t.Errorf("--serve-null: exit %d: %s", code, stderr.String())
+		}
+		served <- code
+		_ = w.Close()
+	}()
+	endpoint, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("--serve-null printed no endpoint: %v", err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	args := []string{"--endpoint", strings.TrimSpace(endpoint), "--run-id", "7", "--json", "--messages", "300", "--producers", "2", "--consumers", "2", "--drain-timeout", "2s", "--wait", "0"}
+	code, stdout, errs := runCLI(t, args...)
+	cancel()
+	<-served
+	if code != 0 {
+		t.Fatalf("run against --serve-null: exit %d\n%s\n%s", code, stdout, errs)
+	}
+	var rep struct {
+		Target struct{ Sent, Delivered, Missing int64 }
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if rep.Target.Sent != 300 || rep.Target.Delivered != 300 || rep.Target.Missing != 0 {
+		t.Fatalf("sent %d, delivered %d, missing %d; want 300, 300, 0\n%s", rep.Target.Sent, rep.Target.Delivered, rep.Target.Missing, stdout)
+	}
+}
+
+func TestServeNullNeedsARunID(t *testing.T) {
+	code, _, errs := runCLI(t, "--serve-null")
+	if code != 2 || !strings.Contains(errs, "--run-id") {
+		t.Fatalf("--serve-null without --run-id: exit %d, %q; want 2 and a word on --run-id", code, errs)
 	}
 }
