@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"github.com/sluice-mq/sluice/data-plane/engine"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/sluice-mq/sluice/billing/meter"
 	"github.com/sluice-mq/sluice/data-plane/admission"
+	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/sqsapi"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"

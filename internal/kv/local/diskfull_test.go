@@ -156,7 +156,7 @@ func TestCloseWhileLogFailed(t *testing.T) {
 // failed; the store must never let that crash or hang it) or, when a
 // flush's or a compaction's write met the full disk before the log did,
 // with ErrNoSpace (Pebble's disk-full hook ran: the guard refuses writes
-// until it sees room; seen about one run in ten), reads never
+// until it sees room; one run in about twenty), reads never
 // fail or crash while the store swaps its database, writes resume after
 // each period, and every acknowledged commit survives.
 func TestFullDiskUnderConcurrentWriters(t *testing.T) {
