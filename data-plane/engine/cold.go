@@ -254,6 +254,10 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 	if err := c.recheck(key, now); err != nil {
 		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
 	}
+	if c.suspects.badFrame(key, rec.Cold.frame.Offset, now) {
+		c.corrupt.Add(1)
+		return fmt.Errorf("read cold message %s: its frame failed its check within the last %s: %w", formatMessageID(id), backoff, segment.ErrCorrupt)
+	}
 	c.mu.Lock()
 	down, slow := now.Before(c.downUntil), now.Before(c.slowUntil)
 	c.mu.Unlock()
@@ -280,7 +284,7 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 		// The copy stays cached for the backoff, so the segment's other
 		// frames cost no request each; then it is read again, in case
 		// the object was restored (cold_suspects.go).
-		if c.suspects.corrupt(key, now) {
+		if c.suspects.corrupt(key, rec.Cold.frame.Offset, now) {
 			e.log.Error("cold message failed its check; left in place, its segment read again after the backoff",
 				"segment", key, "message", formatMessageID(id), "backoff", backoff, "err", err)
 		}

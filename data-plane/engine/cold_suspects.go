@@ -12,9 +12,11 @@ import (
 // spend a request, and their cold-read budget, on each of the segment's
 // messages: a corrupt segment stays in the reader's cache, so its good
 // frames are served and its bad ones fail at once; a missing one fails at
-// once. Once the backoff has passed, the next read forgets the cached copy
-// and fetches the object again, so a restored object is delivered within
-// the backoff.
+// once. A segment too large to cache is read by range, frame by frame, so
+// its frames that failed are remembered instead and fail at once without a
+// request. Once the backoff has passed, the next read forgets the cached
+// copy and the bad frames and fetches the object again, so a restored
+// object is delivered within the backoff.
 type suspectSegments struct {
 	mu    sync.Mutex
 	since map[string]suspect
@@ -23,31 +25,61 @@ type suspectSegments struct {
 type suspect struct {
 	at      time.Time
 	missing error // the not-found error, for a missing object; nil for corrupt
+	// bad holds the offsets of a corrupt segment's frames that failed
+	// their check, up to maxBadFrames.
+	bad map[int64]bool
 }
 
-// maxSuspects bounds the memory; past it entries are dropped, which at
-// worst costs a read each.
-const maxSuspects = 1024
+const (
+	// maxSuspects bounds the memory; past it entries are dropped, which
+	// at worst costs a read each.
+	maxSuspects = 1024
+	// maxBadFrames bounds the bad frames remembered per segment; a frame
+	// past it costs a read each.
+	maxBadFrames = 4096
+	// noFrame notes a segment corrupt as a whole (its index), no frame in
+	// particular.
+	noFrame = -1
+)
 
-// corrupt notes that a frame of the segment under key failed its check.
-// The first note stands until the backoff has passed, so a segment read
-// over and over is still fetched again once per backoff; it reports
-// whether this note is the first, for logging.
-func (s *suspectSegments) corrupt(key string, now time.Time) (first bool) {
-	return s.note(key, suspect{at: now})
+// corrupt notes that the frame at offset of the segment under key failed
+// its check. The first note stands until the backoff has passed, so a
+// segment read over and over is still fetched again once per backoff; it
+// reports whether this note is the first, for logging.
+func (s *suspectSegments) corrupt(key string, offset int64, now time.Time) (first bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.since[key]; ok && now.Sub(old.at) < backoff {
+		if old.bad != nil && len(old.bad) < maxBadFrames {
+			old.bad[offset] = true
+		}
+		return false
+	}
+	s.noteLocked(key, suspect{at: now, bad: map[int64]bool{offset: true}})
+	return true
 }
 
 // missing notes that the segment's object was not found (err).
 func (s *suspectSegments) missing(key string, err error, now time.Time) (first bool) {
-	return s.note(key, suspect{at: now, missing: err})
-}
-
-func (s *suspectSegments) note(key string, sus suspect) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.since[key]; ok && sus.at.Sub(old.at) < backoff {
+	if old, ok := s.since[key]; ok && now.Sub(old.at) < backoff {
 		return false
 	}
+	s.noteLocked(key, suspect{at: now, missing: err})
+	return true
+}
+
+// badFrame reports whether the frame at offset of the segment under key
+// failed its check within the backoff.
+func (s *suspectSegments) badFrame(key string, offset int64, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sus, ok := s.since[key]
+	return ok && now.Sub(sus.at) < backoff && sus.bad[offset]
+}
+
+func (s *suspectSegments) noteLocked(key string, sus suspect) {
 	if s.since == nil {
 		s.since = map[string]suspect{}
 	}
@@ -55,7 +87,6 @@ func (s *suspectSegments) note(key string, sus suspect) bool {
 		s.prune(sus.at)
 	}
 	s.since[key] = sus
-	return true
 }
 
 // prune drops the entries past their backoff and, if that is not

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/data-plane/tiering/segment"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -66,6 +67,51 @@ func TestCorruptSegmentReadOncePerBackoff(t *testing.T) {
 		}
 		if len(seen) != n {
 			t.Fatalf("after the restore %d of %d delivered within 10 s", len(seen), n)
+		}
+	})
+}
+
+// A corrupt segment too large for the reader's cache is read by range,
+// frame by frame: each bad frame costs one request per backoff, not one
+// per receive. Before, every receive read every bad frame again (200
+// requests for 5 receives of these 40 messages).
+func TestUncacheableCorruptSegmentReadsEachFrameOncePerBackoff(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 1000, "corrupt-big")
+		const n = 40
+		sendBacklogBodies(t, e, r, 0, n)
+		clock.Advance(11 * time.Minute)
+		mustTier(t, e)
+		key, good := onlySegment(t, blobs)
+		entries, err := segment.ReadIndex(good)
+		if err != nil || len(entries) != n {
+			t.Fatalf("segment index: %d entries, %v", len(entries), err)
+		}
+		bad := bytes.Clone(good) // every frame damaged, the index intact
+		for _, en := range entries {
+			bad[en.Ref.Offset+en.Ref.Length/2] ^= 0xff
+		}
+		if err := blobs.Put(ctx, key, bad); err != nil {
+			t.Fatal(err)
+		}
+		handOver(t, e, clock)
+		opts.CacheBytes = 1 << 10 // segments over 256 B are read by range
+		e2 := newTierEngineShards(t, store, clock.Now, opts, 1)
+		blobs.reads.Store(0)
+		const receives = 5
+		for range receives {
+			if msgs := receive(t, e2, r, 10); len(msgs) != 0 {
+				t.Fatalf("delivered %d messages of a corrupt segment", len(msgs))
+			}
+		}
+		// Each frame once, a Stat, and a slow machine may pass the backoff
+		// once.
+		t.Logf("%d receives: %d reads of a corrupt %d-message segment", receives, blobs.reads.Load(), n)
+		if got := blobs.reads.Load(); got > 2*n+2 {
+			t.Errorf("%d receives made %d reads of a corrupt %d-message segment; want each frame read once per backoff (at most %d)", receives, got, n, 2*n+2)
+		}
+		if got := e2.ColdStats().Cache.Hits; got != 0 {
+			t.Fatalf("%d cache hits: the segment was cached, so this tests nothing", got)
 		}
 	})
 }

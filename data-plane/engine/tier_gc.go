@@ -179,7 +179,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 	entries, err := segment.ReadIndex(data)
 	if err != nil {
 		e.cold.corrupt.Add(1)
-		if e.cold.suspects.corrupt(oldKey, time.Now()) { // read again after the backoff
+		if e.cold.suspects.corrupt(oldKey, noFrame, time.Now()) { // read again after the backoff
 			e.log.Error("segment index failed its check; not compacted", "segment", oldKey, "err", err)
 		}
 		return false, nil
@@ -208,7 +208,7 @@ func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *t
 		ref, err := b.AddFrame(en.ID, data[en.Ref.Offset:en.Ref.Offset+en.Ref.Length])
 		if err != nil {
 			e.cold.corrupt.Add(1)
-			if e.cold.suspects.corrupt(oldKey, time.Now()) { // read again after the backoff
+			if e.cold.suspects.corrupt(oldKey, en.Ref.Offset, time.Now()) { // read again after the backoff
 				e.log.Error("cold message failed its check; segment not compacted", "segment", oldKey, "message", formatMessageID(en.ID), "err", err)
 			}
 			return false, nil
