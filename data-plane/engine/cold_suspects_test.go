@@ -22,24 +22,11 @@ import (
 // again, so a restored object is delivered.
 func TestCorruptSegmentReadOncePerBackoff(t *testing.T) {
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 1000, "corrupt-reads")
-		const n = 40
-		sendBacklogBodies(t, e, r, 0, n)
-		clock.Advance(11 * time.Minute)
-		mustTier(t, e)
-		key, good := onlySegment(t, blobs)
-		if err := blobs.Put(ctx, key, bytes.Repeat([]byte{'x'}, len(good))); err != nil {
-			t.Fatal(err)
-		}
-		handOver(t, e, clock)
-		e2 := newTierEngineShards(t, store, clock.Now, opts, 1)
-		blobs.reads.Store(0)
-		const receives = 5
-		for range receives {
-			if msgs := receive(t, e2, r, 10); len(msgs) != 0 {
-				t.Fatalf("delivered %d messages of a corrupt segment", len(msgs))
-			}
-		}
+		const n, receives = 40, 5
+		c := corruptSegment(t, store, "corrupt-reads", n, func(good []byte, _ []segment.Entry) []byte {
+			return bytes.Repeat([]byte{'x'}, len(good))
+		}, 0)
+		key, good, blobs, e2, r := c.key, c.good, c.blobs, c.e, c.r
 		// A range read, then the whole segment; a slow machine may pass
 		// the backoff once.
 		if got := blobs.reads.Load(); got > 4 {
@@ -77,33 +64,17 @@ func TestCorruptSegmentReadOncePerBackoff(t *testing.T) {
 // requests for 5 receives of these 40 messages).
 func TestUncacheableCorruptSegmentReadsEachFrameOncePerBackoff(t *testing.T) {
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 1000, "corrupt-big")
-		const n = 40
-		sendBacklogBodies(t, e, r, 0, n)
-		clock.Advance(11 * time.Minute)
-		mustTier(t, e)
-		key, good := onlySegment(t, blobs)
-		entries, err := segment.ReadIndex(good)
-		if err != nil || len(entries) != n {
-			t.Fatalf("segment index: %d entries, %v", len(entries), err)
-		}
-		bad := bytes.Clone(good) // every frame damaged, the index intact
-		for _, en := range entries {
-			bad[en.Ref.Offset+en.Ref.Length/2] ^= 0xff
-		}
-		if err := blobs.Put(ctx, key, bad); err != nil {
-			t.Fatal(err)
-		}
-		handOver(t, e, clock)
-		opts.CacheBytes = 1 << 10 // segments over 256 B are read by range
-		e2 := newTierEngineShards(t, store, clock.Now, opts, 1)
-		blobs.reads.Store(0)
-		const receives = 5
-		for range receives {
-			if msgs := receive(t, e2, r, 10); len(msgs) != 0 {
-				t.Fatalf("delivered %d messages of a corrupt segment", len(msgs))
+		const n, receives = 40, 5
+		// Every frame damaged, the index intact; a 1 KiB cache reads
+		// segments over 256 B by range.
+		c := corruptSegment(t, store, "corrupt-big", n, func(good []byte, entries []segment.Entry) []byte {
+			bad := bytes.Clone(good)
+			for _, en := range entries {
+				bad[en.Ref.Offset+en.Ref.Length/2] ^= 0xff
 			}
-		}
+			return bad
+		}, 1<<10)
+		blobs, e2 := c.blobs, c.e
 		// Each frame once, a Stat, and a slow machine may pass the backoff
 		// once.
 		t.Logf("%d receives: %d reads of a corrupt %d-message segment", receives, blobs.reads.Load(), n)
@@ -114,6 +85,48 @@ func TestUncacheableCorruptSegmentReadsEachFrameOncePerBackoff(t *testing.T) {
 			t.Fatalf("%d cache hits: the segment was cached, so this tests nothing", got)
 		}
 	})
+}
+
+// corruptedSegment is a queue whose n messages were tiered into one
+// segment, then damaged, read by a fresh engine after 5 receives that
+// delivered none.
+type corruptedSegment struct {
+	key   string
+	good  []byte
+	blobs *slowBlobs
+	e     *engine.Engine
+	r     queues.Ref
+}
+
+// corruptSegment tiers n messages into one segment, replaces its object
+// with damage(its bytes, its index), hands the queue to a new engine with
+// a cold cache of cacheBytes (0: the default), and has it receive 5 times,
+// none of which may deliver; the blob store's read count starts at those
+// receives.
+func corruptSegment(t *testing.T, store kv.Store, name string, n int, damage func([]byte, []segment.Entry) []byte, cacheBytes int64) corruptedSegment {
+	t.Helper()
+	clock, blobs, opts, e, r := newSlowBlobsQueue(t, store, 1000, name)
+	sendBacklogBodies(t, e, r, 0, n)
+	clock.Advance(11 * time.Minute)
+	mustTier(t, e)
+	key, good := onlySegment(t, blobs)
+	entries, err := segment.ReadIndex(good)
+	if err != nil || len(entries) != n {
+		t.Fatalf("segment index: %d entries, %v", len(entries), err)
+	}
+	if err := blobs.Put(ctx, key, damage(good, entries)); err != nil {
+		t.Fatal(err)
+	}
+	handOver(t, e, clock)
+	opts.CacheBytes = cacheBytes
+	e2 := newTierEngineShards(t, store, clock.Now, opts, 1)
+	blobs.reads.Store(0)
+	for range 5 {
+		if msgs := receive(t, e2, r, 10); len(msgs) != 0 {
+			t.Fatalf("delivered %d messages of a corrupt segment", len(msgs))
+		}
+	}
+	return corruptedSegment{key: key, good: good, blobs: blobs, e: e2, r: r}
 }
 
 // A segment whose object is missing does not make the blob store count as

@@ -21,13 +21,8 @@ import (
 // file system whose sync takes 300 µs: without the spacing the log syncs
 // as soon as the last sync ends, about three times a millisecond.
 func TestManyWritersShareLogSyncs(t *testing.T) {
-	fs := &syncCountingFS{FS: vfs.NewMem(), delay: 300 * time.Microsecond}
 	const interval = 5 * time.Millisecond
-	s, err := local.Open("kv", local.Options{FS: fs, ReserveBytes: -1, GroupSyncInterval: interval})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, fs := openSyncCounted(t, interval)
 	syncs, elapsed := durableCommits(t, s, fs, 8, 50)
 	// A few syncs go unspaced: the first, and those once fewer than four
 	// writers are left.
@@ -40,18 +35,26 @@ func TestManyWritersShareLogSyncs(t *testing.T) {
 // its own for every commit, at once: spacing syncs for it would add the
 // interval to every commit (a third of workload a's throughput).
 func TestALoneWriterIsNotMadeToWait(t *testing.T) {
-	fs := &syncCountingFS{FS: vfs.NewMem(), delay: 300 * time.Microsecond}
 	const interval = 5 * time.Millisecond
-	s, err := local.Open("kv", local.Options{FS: fs, ReserveBytes: -1, GroupSyncInterval: interval})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, fs := openSyncCounted(t, interval)
 	const commits = 100
 	syncs, elapsed := durableCommits(t, s, fs, 1, commits)
 	if syncs < commits || elapsed > commits*interval/2 {
 		t.Errorf("%d commits alone: %d log syncs in %s; want one a commit, without waiting %s for each", commits, syncs, elapsed, interval)
 	}
+}
+
+// openSyncCounted opens a store spacing syncs by interval on an in-memory
+// file system whose log syncs are counted and take 300 µs each.
+func openSyncCounted(t *testing.T, interval time.Duration) (*local.Store, *syncCountingFS) {
+	t.Helper()
+	fs := &syncCountingFS{FS: vfs.NewMem(), delay: 300 * time.Microsecond}
+	s, err := local.Open("kv", local.Options{FS: fs, ReserveBytes: -1, GroupSyncInterval: interval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, fs
 }
 
 // durableCommits runs writers goroutines of commits durable Updates each,
