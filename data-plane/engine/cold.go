@@ -251,12 +251,8 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 	}
 	key := segmentBlobKey(d, rec.Cold.seg)
 	now := time.Now()
-	if err := c.recheck(key, now); err != nil {
+	if err := c.recheck(key, rec.Cold.frame.Offset, now); err != nil {
 		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
-	}
-	if c.suspects.badFrame(key, rec.Cold.frame.Offset, now) {
-		c.corrupt.Add(1)
-		return fmt.Errorf("read cold message %s: its frame failed its check within the last %s: %w", formatMessageID(id), backoff, segment.ErrCorrupt)
 	}
 	c.mu.Lock()
 	down, slow := now.Before(c.downUntil), now.Before(c.slowUntil)
@@ -313,13 +309,19 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 	return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
 }
 
-// recheck comes before a read of the segment under key: it fails at once
-// for a missing suspect, and forgets a suspect's cached copy once its
-// backoff has passed, so the read fetches the object again.
-func (c *coldTier) recheck(key string, now time.Time) error {
-	missing, reread := c.suspects.check(key, now)
-	if reread {
+// recheck comes before a read of the frame at offset (noFrame: the whole
+// segment) of the segment under key: it fails at once for a missing
+// suspect or a frame that failed its check within the backoff, and
+// forgets a suspect's cached copy once its backoff has passed, so the read
+// fetches the object again.
+func (c *coldTier) recheck(key string, offset int64, now time.Time) error {
+	bad, reread, missing := c.suspects.check(key, offset, now)
+	switch {
+	case reread:
 		c.reader.Forget(key)
+	case bad:
+		c.corrupt.Add(1)
+		return fmt.Errorf("frame failed its check within the last %s: %w", backoff, segment.ErrCorrupt)
 	}
 	return missing
 }

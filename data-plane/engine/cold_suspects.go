@@ -18,15 +18,16 @@ import (
 // copy and the bad frames and fetches the object again, so a restored
 // object is delivered within the backoff.
 type suspectSegments struct {
-	mu    sync.Mutex
-	since map[string]suspect
+	mu     sync.Mutex
+	since  map[string]suspect
+	frames int // bad frame offsets held, over all suspects
 }
 
 type suspect struct {
 	at      time.Time
 	missing error // the not-found error, for a missing object; nil for corrupt
 	// bad holds the offsets of a corrupt segment's frames that failed
-	// their check, up to maxBadFrames.
+	// their check.
 	bad map[int64]bool
 }
 
@@ -34,9 +35,9 @@ const (
 	// maxSuspects bounds the memory; past it entries are dropped, which
 	// at worst costs a read each.
 	maxSuspects = 1024
-	// maxBadFrames bounds the bad frames remembered per segment; a frame
-	// past it costs a read each.
-	maxBadFrames = 4096
+	// maxBadFrames bounds the bad frames remembered over all segments; a
+	// frame past it costs a read each.
+	maxBadFrames = 1 << 16
 	// noFrame notes a segment corrupt as a whole (its index), no frame in
 	// particular.
 	noFrame = -1
@@ -50,13 +51,20 @@ func (s *suspectSegments) corrupt(key string, offset int64, now time.Time) (firs
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.since[key]; ok && now.Sub(old.at) < backoff {
-		if old.bad != nil && len(old.bad) < maxBadFrames {
-			old.bad[offset] = true
-		}
+		s.addBadLocked(old, offset)
 		return false
 	}
-	s.noteLocked(key, suspect{at: now, bad: map[int64]bool{offset: true}})
+	sus := suspect{at: now, bad: map[int64]bool{}}
+	s.noteLocked(key, sus)
+	s.addBadLocked(sus, offset)
 	return true
+}
+
+func (s *suspectSegments) addBadLocked(sus suspect, offset int64) {
+	if sus.bad != nil && !sus.bad[offset] && s.frames < maxBadFrames {
+		sus.bad[offset] = true
+		s.frames++
+	}
 }
 
 // missing notes that the segment's object was not found (err).
@@ -70,23 +78,20 @@ func (s *suspectSegments) missing(key string, err error, now time.Time) (first b
 	return true
 }
 
-// badFrame reports whether the frame at offset of the segment under key
-// failed its check within the backoff.
-func (s *suspectSegments) badFrame(key string, offset int64, now time.Time) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sus, ok := s.since[key]
-	return ok && now.Sub(sus.at) < backoff && sus.bad[offset]
-}
-
 func (s *suspectSegments) noteLocked(key string, sus suspect) {
 	if s.since == nil {
 		s.since = map[string]suspect{}
 	}
+	s.forgetLocked(key)
 	if len(s.since) >= maxSuspects {
 		s.prune(sus.at)
 	}
 	s.since[key] = sus
+}
+
+func (s *suspectSegments) forgetLocked(key string) {
+	s.frames -= len(s.since[key].bad)
+	delete(s.since, key)
 }
 
 // prune drops the entries past their backoff and, if that is not
@@ -94,25 +99,26 @@ func (s *suspectSegments) noteLocked(key string, sus suspect) {
 func (s *suspectSegments) prune(now time.Time) {
 	for k, v := range s.since {
 		if now.Sub(v.at) >= backoff || len(s.since) >= maxSuspects {
-			delete(s.since, k)
+			s.forgetLocked(k)
 		}
 	}
 }
 
-// check reports what a read of the segment under key should do now: fail
-// at once with the missing object's error (missing != nil), or, for a
-// suspect whose backoff has passed, forget the cached copy first and read
-// it again (reread).
-func (s *suspectSegments) check(key string, now time.Time) (missing error, reread bool) {
+// check reports what a read of the frame at offset of the segment under
+// key should do now: fail at once with the missing object's error
+// (missing != nil), fail at once as a frame that failed its check within
+// the backoff (bad), or, for a suspect whose backoff has passed, forget
+// the cached copy first and read it again (reread).
+func (s *suspectSegments) check(key string, offset int64, now time.Time) (bad, reread bool, missing error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sus, ok := s.since[key]
 	if !ok {
-		return nil, false
+		return false, false, nil
 	}
 	if now.Sub(sus.at) >= backoff {
-		delete(s.since, key)
-		return nil, true
+		s.forgetLocked(key)
+		return false, true, nil
 	}
-	return sus.missing, false
+	return sus.bad[offset], false, sus.missing
 }

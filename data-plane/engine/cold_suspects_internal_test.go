@@ -22,28 +22,28 @@ func TestSuspectSegments(t *testing.T) {
 		bad    bool
 	}{
 		{"a", 0, 0, true}, {"a", 100, backoff - time.Millisecond, true}, {"a", 50, 0, false},
-		{"a", 0, backoff, false}, {"b", 0, 0, false}, {"c", 0, 0, false},
+		{"b", 0, 0, false}, {"c", 0, 0, false},
 	} {
-		if got := s.badFrame(c.key, c.offset, t0.Add(c.at)); got != c.bad {
-			t.Errorf("badFrame(%s, %d) %s after the note: %v, want %v", c.key, c.offset, c.at, got, c.bad)
+		if bad, _, _ := s.check(c.key, c.offset, t0.Add(c.at)); bad != c.bad {
+			t.Errorf("check(%s, %d) %s after the note: bad %v, want %v", c.key, c.offset, c.at, bad, c.bad)
 		}
 	}
-	if missing, reread := s.check("a", t0.Add(backoff-time.Millisecond)); missing != nil || reread {
+	if _, reread, missing := s.check("a", noFrame, t0.Add(backoff-time.Millisecond)); missing != nil || reread {
 		t.Fatalf("corrupt within the backoff: missing %v, reread %v; want the cached copy used", missing, reread)
 	}
-	if missing, _ := s.check("b", t0.Add(time.Second)); !errors.Is(missing, notFound) {
+	if _, _, missing := s.check("b", noFrame, t0.Add(time.Second)); !errors.Is(missing, notFound) {
 		t.Fatalf("missing within the backoff: %v; want its error", missing)
 	}
-	if _, reread := s.check("a", t0.Add(backoff)); !reread {
-		t.Fatal("corrupt past the backoff: want it read again")
+	if bad, reread, _ := s.check("a", 0, t0.Add(backoff)); bad || !reread {
+		t.Fatal("corrupt past the backoff: want it read again, its bad frames forgotten")
 	}
-	if _, reread := s.check("a", t0.Add(backoff)); reread {
+	if _, reread, _ := s.check("a", noFrame, t0.Add(backoff)); reread {
 		t.Fatal("want one reread per note")
 	}
-	if missing, reread := s.check("b", t0.Add(backoff)); missing != nil || !reread {
+	if _, reread, missing := s.check("b", noFrame, t0.Add(backoff)); missing != nil || !reread {
 		t.Fatalf("missing past the backoff: missing %v, reread %v; want it read again", missing, reread)
 	}
-	if missing, reread := s.check("c", t0); missing != nil || reread {
+	if _, reread, missing := s.check("c", noFrame, t0); missing != nil || reread {
 		t.Fatal("a segment never noted is read as usual")
 	}
 	for i := range 3 * maxSuspects {
@@ -52,10 +52,22 @@ func TestSuspectSegments(t *testing.T) {
 	if n := len(s.since); n > maxSuspects {
 		t.Fatalf("%d suspects kept; want at most %d", n, maxSuspects)
 	}
-	for i := range 2 * maxBadFrames {
-		s.corrupt("big", int64(i), t0.Add(3*backoff))
+	for seg := range 4 {
+		for i := range maxBadFrames {
+			s.corrupt(fmt.Sprint("big", seg), int64(i), t0.Add(3*backoff))
+		}
 	}
-	if n := len(s.since["big"].bad); n != maxBadFrames {
-		t.Fatalf("%d bad frames kept; want %d", n, maxBadFrames)
+	held := 0
+	for _, sus := range s.since {
+		held += len(sus.bad)
+	}
+	if held > maxBadFrames || held != s.frames {
+		t.Fatalf("%d bad frames held (counted %d); want at most %d, and counted right", held, s.frames, maxBadFrames)
+	}
+	for k := range s.since {
+		s.check(k, noFrame, t0.Add(10*backoff)) // past the backoff: forgotten
+	}
+	if s.frames != 0 {
+		t.Fatalf("%d bad frames counted after every suspect was forgotten", s.frames)
 	}
 }

@@ -167,7 +167,7 @@ const compactRounds = 3
 // when read, never moved.
 func (e *Engine) compactSegment(ctx context.Context, d did, old segRef, lease *tierLease) (left bool, err error) {
 	oldKey := segmentBlobKey(d, old)
-	if err := e.cold.recheck(oldKey, time.Now()); err != nil {
+	if err := e.cold.recheck(oldKey, noFrame, time.Now()); err != nil {
 		return false, fmt.Errorf("compact %s: %w", oldKey, err)
 	}
 	fctx, cancel := context.WithTimeout(ctx, 4*e.opts.Tiering.FetchTimeout)

@@ -21,11 +21,10 @@ type syncGrouper struct {
 	inFlight atomic.Int32  // durable Updates between their start and their sync
 }
 
-// begin counts a durable commit in flight until the returned func runs.
-func (g *syncGrouper) begin() (end func()) {
-	g.inFlight.Add(1)
-	return func() { g.inFlight.Add(-1) }
-}
+// begin counts a durable commit in flight until end.
+func (g *syncGrouper) begin() { g.inFlight.Add(1) }
+
+func (g *syncGrouper) end() { g.inFlight.Add(-1) }
 
 // minSyncInterval is how long the log waits after a sync before the next.
 func (g *syncGrouper) minSyncInterval() time.Duration {

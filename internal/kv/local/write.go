@@ -16,7 +16,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
 		return err
 	}
 	defer h.release()
-	defer s.syncs.begin()()
+	s.syncs.begin()
+	defer s.syncs.end()
 	lazy := false
 	batch, err := s.runLocked(h, fn, lazy)
 	if err != nil || batch == nil {
