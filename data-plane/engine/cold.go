@@ -232,58 +232,64 @@ func (c *coldTier) close() {
 	}
 }
 
-var errColdUnavailable = errors.New("cold tier: blob store unavailable, backing off")
+var (
+	errColdUnavailable = errors.New("cold tier: blob store unavailable, backing off")
+	errNoColdTier      = errors.New("cold message but no blob store configured")
+)
 
-// hydrate fills a cold record's body and metadata in from its segment. The
-// record stays cold: writing it back keeps the reference.
+// hydrate fills a cold record's body and metadata in from its segment,
+// waiting on the blob store: only for callers outside a store transaction
+// (in one, hydrateIn). The record stays cold: writing it back keeps the
+// reference.
 func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecord) error {
 	if rec.Cold == nil || rec.Body != nil {
 		return nil
 	}
-	c := e.cold
-	if c == nil {
-		return errors.New("cold message but no blob store configured")
+	if e.cold == nil {
+		return errNoColdTier
 	}
+	payload, err := e.readFrame(ctx, segmentBlobKey(d, rec.Cold.seg), id, rec.Cold.frame)
+	if err != nil {
+		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+	}
+	return rec.fillFromPayload(payload)
+}
+
+// readFrame reads, checks and decodes message id's frame at ref of the
+// segment under key, waiting on the blob store (at most FetchTimeout), and
+// learns from a failure: a corrupt frame or missing segment is suspect for
+// the backoff, a failed store down for it, a read the caller gave up on
+// slow for it.
+func (e *Engine) readFrame(ctx context.Context, key string, id msgID, ref segment.Ref) ([]byte, error) {
+	c := e.cold
 	if err := ctx.Err(); err != nil {
 		// The caller's budget was spent before this read began: that says
 		// nothing of the blob store.
-		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+		return nil, err
 	}
-	key := segmentBlobKey(d, rec.Cold.seg)
 	now := time.Now()
-	if err := c.recheck(key, rec.Cold.frame.Offset, now); err != nil {
-		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+	if err := c.recheck(key, ref.Offset, now); err != nil {
+		return nil, err
 	}
-	c.mu.Lock()
-	down, slow := now.Before(c.downUntil), now.Before(c.slowUntil)
-	c.mu.Unlock()
+	down, slow := c.backingOff(now)
 	if (down || slow) && !c.reader.Cached(key) {
 		if !down {
 			c.prefetch.start(key) // slow, not down: it comes in the background
 		}
-		return errColdUnavailable
+		return nil, errColdUnavailable
 	}
 	fctx, cancel := context.WithTimeout(ctx, c.opts.FetchTimeout)
 	defer cancel()
-	frame, err := c.reader.Frame(fctx, key, rec.Cold.frame)
+	frame, err := c.reader.Frame(fctx, key, ref)
+	var payload []byte
 	if err == nil {
-		var payload []byte
 		if payload, err = c.codec.DecodeFrame(id, frame); err == nil {
-			err = rec.fillFromPayload(payload)
+			return payload, nil
 		}
 	}
 	switch {
-	case err == nil:
-		return nil
 	case errors.Is(err, segment.ErrCorrupt):
-		c.corrupt.Add(1)
-		// The copy stays cached for the backoff, so the segment's other
-		// frames cost no request each; then it is read again, in case
-		// the object was restored (cold_suspects.go).
-		if c.suspects.corrupt(key, rec.Cold.frame.Offset, now) {
-			e.log.Error("cold message failed its check; left in place, its segment read again after the backoff",
-				"segment", key, "message", formatMessageID(id), "backoff", backoff, "err", err)
-		}
+		e.frameCorrupt(key, id, ref, err, now)
 	case errors.Is(err, blob.ErrNotFound):
 		// One object gone is not the blob store down: other segments
 		// are still read.
@@ -306,7 +312,27 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 		c.mu.Unlock()
 		c.prefetch.start(key)
 	}
-	return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+	return nil, err
+}
+
+// frameCorrupt counts and remembers a frame that failed its check. The
+// segment's copy stays cached for the backoff, so its other frames cost no
+// request each; then it is read again, in case the object was restored
+// (cold_suspects.go).
+func (e *Engine) frameCorrupt(key string, id msgID, ref segment.Ref, err error, now time.Time) {
+	e.cold.corrupt.Add(1)
+	if e.cold.suspects.corrupt(key, ref.Offset, now) {
+		e.log.Error("cold message failed its check; left in place, its segment read again after the backoff",
+			"segment", key, "message", formatMessageID(id), "backoff", backoff, "err", err)
+	}
+}
+
+// backingOff reports whether uncached reads fail fast now: after a failed
+// read (down) or one a caller gave up on (slow).
+func (c *coldTier) backingOff(now time.Time) (down, slow bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return now.Before(c.downUntil), now.Before(c.slowUntil)
 }
 
 // recheck comes before a read of the frame at offset (noFrame: the whole

@@ -50,6 +50,7 @@
 //   - queues.go: DeleteQueue and PurgeQueue, the catalog calls that end long polls
 //   - cold.go: TieringOptions, coldTier, segRef/coldRef, cold records
 //   - cold_prefetch.go: background fetches of segments a receive gave up on
+//   - cold_reads.go: cold frames read outside transactions, between their rounds
 //   - tier.go: Tier, rolling bodies into segments (policy: data-plane/tiering)
 //   - tier_swap.go: swapping packed records to their segment, 64 at a time
 //   - tierlease.go: tierLease and tierLeases, a shard's tiering lease

@@ -18,13 +18,12 @@ import (
 // could use; within a shard the oldest come first. If the batch is still
 // short, it reads on past groups it could not serve (claim_readon.go).
 func (c *claimer) claimFIFOShards(ctx context.Context) error {
-	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
 	var (
 		ready [][]readyEntry
 		full  []readOnFrom
 	)
 	for shard := range uint8(c.e.opts.Shards) {
-		limit := want() + 4
+		limit := c.want() + 4
 		entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, limit)
 		if err != nil {
 			return err
@@ -38,20 +37,19 @@ func (c *claimer) claimFIFOShards(ctx context.Context) error {
 	}
 	slices.SortStableFunc(ready, func(a, b []readyEntry) int { return cmp.Compare(a[0].visibleAt, b[0].visibleAt) })
 	for _, entries := range ready {
-		if want() == 0 {
+		if c.want() <= 0 {
 			return nil
 		}
 		if err := c.claimGroups(ctx, entries); err != nil {
 			return err
 		}
 	}
-	return c.readOn(ctx, full, want, c.claimGroups)
+	return c.readOn(ctx, full, c.want, c.claimGroups)
 }
 
 // claimGroups claims from the groups of a shard's ready entries, in order.
 func (c *claimer) claimGroups(ctx context.Context, entries []readyEntry) error {
-	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
-	return c.groups.lockGroups(ctx, c.d, entries, want, func(group string, st *groupState) error {
+	return c.groups.lockGroups(ctx, c.d, entries, c.want, func(group string, st *groupState) error {
 		st.reindex, st.dirty = true, true
 		return c.claimGroup(ctx, group, st.rec.scanFrom())
 	})
@@ -61,8 +59,7 @@ func (c *claimer) claimGroups(ctx context.Context, entries []readyEntry) error {
 // the group is empty, or a message is not visible (in flight, or delayed):
 // no message is delivered while an earlier one of its group is in flight.
 func (c *claimer) claimGroup(ctx context.Context, group string, from uint64) error {
-	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
-	return walkGroup(ctx, c.tx, c.d, group, from, c.now, want, func(o orderEntry, rec *messageRecord) (bool, error) {
+	return walkGroup(ctx, c.tx, c.d, group, from, c.now, c.want, func(o orderEntry, rec *messageRecord) (bool, error) {
 		return c.take(ctx, o.id, rec)
 	})
 }

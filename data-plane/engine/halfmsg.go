@@ -417,7 +417,7 @@ func (e *Engine) dropHalf(ctx context.Context, tx kv.Txn, q *queues.Record, id m
 // queue's redrive target as a sent message, marked with its source as a
 // dead-lettered message is. It reports false, moving nothing, when the
 // queue has no usable target.
-func (e *Engine) deadLetterHalf(ctx context.Context, tx kv.Txn, q *queues.Record, ref queues.Ref, id msgID, rec *messageRecord, now int64, out *halfOutcome) (bool, error) {
+func (e *Engine) deadLetterHalf(ctx context.Context, tx kv.Txn, cold *coldReads, q *queues.Record, ref queues.Ref, id msgID, rec *messageRecord, now int64, out *halfOutcome) (bool, error) {
 	rp := q.Attributes.RedrivePolicy
 	if rp == nil {
 		return false, nil
@@ -428,8 +428,8 @@ func (e *Engine) deadLetterHalf(ctx context.Context, tx kv.Txn, q *queues.Record
 		return false, err
 	}
 	if rec.Cold != nil {
-		if err := e.hydrate(ctx, q.DID(), id, rec); err != nil {
-			return false, err
+		if err := e.hydrateIn(cold, q.DID(), id, rec); err != nil {
+			return false, err // errColdPending: fetched before it runs again
 		}
 	}
 	if err := e.dropHalf(ctx, tx, q, id, rec, now); err != nil {

@@ -208,7 +208,7 @@ func (e *Engine) claimCheckBack(ctx context.Context, at int64, d did, id msgID) 
 		claim *halfClaim
 		out   halfOutcome
 	)
-	err := e.store.Update(ctx, func(tx kv.Txn) error {
+	err := e.coldUpdate(ctx, ctx, e.store.Update, func(tx kv.Txn, cold *coldReads) error {
 		claim, out = nil, halfOutcome{}
 		entry := checkBackKey(at, d, id)
 		if _, err := tx.Get(ctx, entry); isNotFound(err) {
@@ -239,9 +239,9 @@ func (e *Engine) claimCheckBack(ctx context.Context, at int64, d did, id msgID) 
 		pol := q.TransactionOrDefault()
 		switch {
 		case pol.CheckBackURL == "":
-			return e.exhaust(ctx, tx, q, ref, id, st, pol, "no check-back endpoint", &out)
+			return e.exhaust(ctx, tx, cold, q, ref, id, st, pol, "no check-back endpoint", &out)
 		case st.Attempts >= pol.MaxCheckBacks:
-			return e.exhaust(ctx, tx, q, ref, id, st, pol, fmt.Sprintf("%d check-backs undecided (last: %s)", st.Attempts, st.Reason), &out)
+			return e.exhaust(ctx, tx, cold, q, ref, id, st, pol, fmt.Sprintf("%d check-backs undecided (last: %s)", st.Attempts, st.Reason), &out)
 		}
 		rec, err := getMessage(ctx, tx, d, id)
 		if err != nil {
@@ -251,8 +251,8 @@ func (e *Engine) claimCheckBack(ctx context.Context, at int64, d did, id msgID) 
 			st.State, st.Reason, st.DecidedAt = halfRolledBack, "the message expired before it was decided", now
 			return putHalfState(tx, d, id, st, st.Due)
 		}
-		if err := e.hydrate(ctx, d, id, rec); err != nil {
-			return err
+		if err := e.hydrateIn(cold, d, id, rec); err != nil {
+			return err // errColdPending: fetched before it runs again
 		}
 		prev := st.Due
 		st.Attempts++
@@ -293,7 +293,7 @@ func (e *Engine) queueOfData(ctx context.Context, r kv.Reader, d did) (*queues.R
 
 // exhaust gives up on a half message: dead-letters it when the policy
 // says so and the queue has a redrive target, else rolls it back.
-func (e *Engine) exhaust(ctx context.Context, tx kv.Txn, q *queues.Record, ref queues.Ref, id msgID, st *halfState, pol queues.TransactionPolicy, reason string, out *halfOutcome) error {
+func (e *Engine) exhaust(ctx context.Context, tx kv.Txn, cold *coldReads, q *queues.Record, ref queues.Ref, id msgID, st *halfState, pol queues.TransactionPolicy, reason string, out *halfOutcome) error {
 	d := q.DID()
 	if pol.OnExhausted == queues.ExhaustedDeadLetter {
 		rec, err := getMessage(ctx, tx, d, id)
@@ -302,7 +302,7 @@ func (e *Engine) exhaust(ctx context.Context, tx kv.Txn, q *queues.Record, ref q
 		}
 		if rec != nil && rec.VisibleAt == halfVisibleAt {
 			now := e.clock().UnixMilli()
-			moved, err := e.deadLetterHalf(ctx, tx, q, ref, id, rec, now, out)
+			moved, err := e.deadLetterHalf(ctx, tx, cold, q, ref, id, rec, now, out)
 			if err != nil {
 				return err
 			}
@@ -372,7 +372,7 @@ func (e *Engine) askProducer(ctx context.Context, c *halfClaim) (Decision, strin
 // up after the last.
 func (e *Engine) applyCheckBack(ctx context.Context, c *halfClaim, d did, id msgID, decision Decision, why string) error {
 	var out halfOutcome
-	err := e.store.Update(ctx, func(tx kv.Txn) error {
+	err := e.coldUpdate(ctx, ctx, e.store.Update, func(tx kv.Txn, cold *coldReads) error {
 		out = halfOutcome{}
 		st, err := readHalfState(ctx, tx, d, id)
 		if err != nil || st == nil || st.State != halfPending || st.Attempts != c.attempts || st.Due != c.due {
@@ -387,7 +387,7 @@ func (e *Engine) applyCheckBack(ctx context.Context, c *halfClaim, d did, id msg
 		}
 		if st.Attempts >= c.policy.MaxCheckBacks {
 			st.Reason = why
-			return e.exhaust(ctx, tx, q, ref, id, st, c.policy, fmt.Sprintf("%d check-backs undecided (last: %s)", st.Attempts, why), &out)
+			return e.exhaust(ctx, tx, cold, q, ref, id, st, c.policy, fmt.Sprintf("%d check-backs undecided (last: %s)", st.Attempts, why), &out)
 		}
 		prev := st.Due
 		st.Reason = why

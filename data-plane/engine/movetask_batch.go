@@ -31,7 +31,9 @@ func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error)
 		res moveBatchResult
 		out claimOutcome
 	)
-	err := e.store.Update(ctx, func(tx kv.Txn) error {
+	// Its cold reads wait on the blob store outside the transaction, as a
+	// receive's do (cold_reads.go), each for at most FetchTimeout.
+	err := e.coldUpdate(ctx, ctx, e.store.Update, func(tx kv.Txn, cold *coldReads) error {
 		res, out = moveBatchResult{}, claimOutcome{deltas: map[did]delta{}}
 		rec, err := loadMoveTask(ctx, tx, task)
 		if isNotFound(err) {
@@ -57,11 +59,14 @@ func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error)
 		if err != nil {
 			return err
 		}
-		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.DID(), now: e.clock().UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}}
+		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.DID(), now: e.clock().UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}, cold: cold}
 		m.groups = newFIFOGroups(tx, e.opts.Shards, m.now)
 		found, err := m.moveVisible(ctx)
 		if err != nil {
 			return err
+		}
+		if len(cold.pending) > 0 {
+			return errColdPending
 		}
 		if err := m.groups.finish(ctx); err != nil {
 			return err
@@ -109,6 +114,7 @@ type mover struct {
 	out     *claimOutcome
 	targets map[string]*moveTarget // by queues.ARN; nil: the queue is gone
 	groups  *fifoGroups            // the FIFO groups the batch changes
+	cold    *coldReads             // frames fetched for the batch, and to fetch
 
 	taken   int // moved or dropped as expired
 	moved   int
@@ -140,7 +146,16 @@ func (e *Engine) ObserveMoveTasks(fn MoveObserver) {
 }
 
 func (m *mover) full() bool {
-	return m.taken >= m.limit || m.bytes >= moveBatchBytes || m.failure != ""
+	return m.want() <= 0 || m.bytes >= moveBatchBytes || m.failure != ""
+}
+
+// want is how many more messages the batch can take, less the cold ones
+// it will fetch before it runs again.
+func (m *mover) want() int {
+	if m.failure != "" || m.bytes >= moveBatchBytes {
+		return 0
+	}
+	return m.limit - m.taken - len(m.cold.pending)
 }
 
 // moveVisible moves messages whose index entry is visible at the task's
@@ -168,7 +183,7 @@ func (m *mover) moveVisible(ctx context.Context) (found bool, err error) {
 			return true, nil
 		}
 		shard := uint8((start + i) % shards)
-		need := m.limit - m.taken
+		need := m.want()
 		entries, err := m.e.scanReady(ctx, m.tx, m.d, shard, scanUntil, 2*need+4)
 		if err != nil {
 			return false, err
@@ -192,13 +207,7 @@ func (m *mover) moveVisible(ctx context.Context) (found bool, err error) {
 // does, and moves those still at the entry scanned: a receiver may have
 // taken one since (LockSkip skips what another transaction holds).
 func (m *mover) moveEntries(ctx context.Context, _ uint8, entries []readyEntry) error {
-	want := func() int {
-		if m.full() {
-			return 0
-		}
-		return m.limit - m.taken
-	}
-	_, err := lockIndexed(ctx, m.tx, m.d, entries, want, func(id msgID, rec *messageRecord) error {
+	_, err := lockIndexed(ctx, m.tx, m.d, entries, m.want, func(id msgID, rec *messageRecord) error {
 		if m.failure != "" {
 			return nil // the task failed on an earlier message: move no more
 		}
@@ -217,10 +226,12 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 		m.out.deltas[m.d] = m.out.deltas[m.d].plus(one(rec).neg())
 		return rec.remove(m.tx, m.d, id)
 	}
-	if err := m.e.hydrate(ctx, m.d, id, rec); err != nil {
-		if errors.Is(err, segment.ErrCorrupt) {
-			return nil // reported by hydrate; it stays, never moved corrupt
-		}
+	switch err := m.e.hydrateIn(m.cold, m.d, id, rec); {
+	case errors.Is(err, errColdPending):
+		return nil // fetched before the batch runs again
+	case errors.Is(err, segment.ErrCorrupt):
+		return nil // reported by hydrateIn; it stays, never moved corrupt
+	case err != nil:
 		return err // the blob store is down: the batch is tried again
 	}
 	target, err := m.target(ctx, rec)
@@ -313,15 +324,9 @@ func (m *mover) putFresh(ctx context.Context, target *moveTarget, id msgID, fres
 // destination in the order it was sent.
 func (m *mover) moveGroups(until int64) func(context.Context, uint8, []readyEntry) error {
 	return func(ctx context.Context, _ uint8, entries []readyEntry) error {
-		want := func() int {
-			if m.full() {
-				return 0
-			}
-			return m.limit - m.taken
-		}
-		return m.groups.lockGroups(ctx, m.d, entries, want, func(group string, st *groupState) error {
+		return m.groups.lockGroups(ctx, m.d, entries, m.want, func(group string, st *groupState) error {
 			st.reindex, st.dirty = true, true
-			return walkGroup(ctx, m.tx, m.d, group, st.rec.scanFrom(), until, want, func(o orderEntry, rec *messageRecord) (bool, error) {
+			return walkGroup(ctx, m.tx, m.d, group, st.rec.scanFrom(), until, m.want, func(o orderEntry, rec *messageRecord) (bool, error) {
 				if m.full() {
 					return true, nil
 				}

@@ -340,7 +340,11 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	// after the claim's snapshot lies below it (claim_kept.go).
 	writesFrom := min(e.guard.low(), e.clock().UnixMilli())
 	mark := e.catalog.Mark()
-	err := update(ctx, func(tx kv.Txn) error {
+	round := func(ctx context.Context, fn func(kv.Txn) error) error {
+		attempts = 0
+		return update(ctx, fn)
+	}
+	err := e.coldUpdate(ctx, coldCtx, round, func(tx kv.Txn, cold *coldReads) error {
 		out = claimOutcome{deltas: map[did]delta{}}
 		if attempts++; attempts > 1 { // a conflict: another receiver, likely
 			e.receivers.contended(ref)
@@ -350,7 +354,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		if err != nil {
 			return err
 		}
-		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), in: in, out: &out, coldCtx: coldCtx, writesFrom: writesFrom}
+		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), in: in, out: &out, cold: cold, writesFrom: writesFrom}
 		if !alone {
 			e.windows.drop(c.d)
 		}
@@ -361,16 +365,16 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		if q.Attributes.FifoQueue {
 			c.groups = newFIFOGroups(tx, e.opts.Shards, c.now)
 		}
-		if c.groups == nil && alone {
-			return c.claimOldest(ctx, &held)
-		}
-		if c.groups == nil {
-			return c.claimShards(ctx, &held)
-		}
-		if err := c.claimFIFOShards(ctx); err != nil {
+		if err := c.claimAll(ctx, alone, &held); err != nil {
 			return err
 		}
-		return c.finishFIFO(ctx)
+		if cold.mustFetch(len(out.msgs) < in.MaxNumberOfMessages) {
+			return errColdPending
+		}
+		if c.groups != nil {
+			return c.finishFIFO(ctx)
+		}
+		return nil
 	})
 	held.release()
 	if err != nil {
@@ -389,6 +393,19 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		in.OnMove(out.moved)
 	}
 	return out.msgs, nil
+}
+
+// claimAll claims what the batch can use, the way the queue and its
+// receivers call for.
+func (c *claimer) claimAll(ctx context.Context, alone bool, held *heldShards) error {
+	switch {
+	case c.groups != nil:
+		return c.claimFIFOShards(ctx)
+	case alone:
+		return c.claimOldest(ctx, held)
+	default:
+		return c.claimShards(ctx, held)
+	}
 }
 
 // claimRecord reads the queue's record for a claim. A standard queue's
@@ -416,8 +433,7 @@ func (c *claimer) claimShards(ctx context.Context, held *heldShards) error {
 	if err := c.claimFirstBatches(ctx, held, &full); err != nil {
 		return err
 	}
-	want := func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) }
-	return c.readOn(ctx, full, want, c.takeShuffled)
+	return c.readOn(ctx, full, c.want, c.takeShuffled)
 }
 
 // claimFirstBatches claims from each shard's first batch, adding to full
@@ -430,7 +446,7 @@ func (c *claimer) claimFirstBatches(ctx context.Context, held *heldShards, full 
 			return nil
 		}
 		for i := range shards {
-			if len(c.out.msgs) == c.in.MaxNumberOfMessages {
+			if c.want() <= 0 {
 				return nil
 			}
 			shard := uint8((start + i) % shards)
@@ -456,8 +472,9 @@ type claimer struct {
 	in         ReceiveInput
 	out        *claimOutcome
 	groups     *fifoGroups // FIFO queues only
-	// coldCtx bounds the claim's cold reads (coldReadBudget); nil: ctx's.
-	coldCtx context.Context
+	// cold holds the frames earlier rounds of the claim fetched, and
+	// gathers those this one must fetch first (cold_reads.go).
+	cold *coldReads
 	// writesFrom (ms) is at or below the clock reading of every Update of
 	// this node that commits after the claim's snapshot.
 	writesFrom int64
@@ -472,7 +489,7 @@ type claimer struct {
 const coldReadBudget = 2500 * time.Millisecond
 
 func (c *claimer) claimShard(ctx context.Context, shard uint8, full *[]readOnFrom) error {
-	need := c.in.MaxNumberOfMessages - len(c.out.msgs)
+	need := c.want()
 	// On a serial store nothing else holds or changes an entry while this
 	// claim runs, so it reads only the entries it needs: a window past
 	// them was a third of a claim's time in a profile of `sluice dev`
@@ -510,7 +527,7 @@ func (c *claimer) takeShuffled(ctx context.Context, entries []readyEntry) error 
 // queue.
 func (c *claimer) lockAndTake(ctx context.Context, entries []readyEntry) (took, skipped int, err error) {
 	skipped, err = lockIndexed(ctx, c.tx, c.d, entries,
-		func() int { return c.in.MaxNumberOfMessages - len(c.out.msgs) },
+		c.want,
 		func(id msgID, rec *messageRecord) error {
 			if slices.Contains(c.out.taken, id) {
 				// Claimed by this transaction with a visibility timeout
@@ -585,15 +602,12 @@ func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool,
 		}
 		return false, rec.remove(c.tx, c.d, id)
 	}
-	coldCtx := ctx
-	if c.coldCtx != nil {
-		coldCtx = c.coldCtx
-	}
-	if err := c.e.hydrate(coldCtx, c.d, id, rec); err != nil {
-		// Left where it is: visible to a later receive once the blob store
-		// answers, never returned unchecked. In a FIFO group the messages
-		// behind it wait too.
-		return c.groups != nil, nil
+	if err := c.e.hydrateIn(c.cold, c.d, id, rec); err != nil {
+		// Left where it is: fetched for this claim's next round, or
+		// visible to a later receive once the blob store answers; never
+		// returned unchecked. In a FIFO group the messages behind it wait
+		// too.
+		return c.groups != nil || c.want() <= 0, nil
 	}
 	if rp := c.q.Attributes.RedrivePolicy; rp != nil && rec.ReceiveCount >= rp.MaxReceiveCount {
 		moved, err := c.moveToDeadLetter(ctx, id, rec, rp)
@@ -624,7 +638,17 @@ func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool,
 		return false, err
 	}
 	c.out.msgs = append(c.out.msgs, c.message(id, rec))
-	return len(c.out.msgs) == c.in.MaxNumberOfMessages, nil
+	return c.want() <= 0, nil
+}
+
+// want is how many more messages the claim can use: the batch, less
+// those it took and the cold ones it will fetch before it runs again.
+func (c *claimer) want() int {
+	n := c.in.MaxNumberOfMessages - len(c.out.msgs)
+	if c.cold != nil {
+		n -= len(c.cold.pending)
+	}
+	return n
 }
 
 func (c *claimer) message(id msgID, rec *messageRecord) Message {

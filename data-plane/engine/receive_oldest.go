@@ -19,7 +19,7 @@ import (
 // some, or could not read cold ones), it fills the rest of the batch as a
 // contended receive does, which reads further.
 func (c *claimer) claimOldest(ctx context.Context, held *heldShards) error {
-	entries, complete, err := c.oldestReady(ctx, c.in.MaxNumberOfMessages-len(c.out.msgs))
+	entries, complete, err := c.oldestReady(ctx, c.want())
 	if err != nil || len(entries) == 0 {
 		return err
 	}
@@ -33,7 +33,7 @@ func (c *claimer) claimOldest(ctx context.Context, held *heldShards) error {
 		// this claim used up.
 		c.out.windowsTaken = entries[:took]
 	}
-	if err != nil || (skipped == 0 && complete) || len(c.out.msgs) == c.in.MaxNumberOfMessages {
+	if err != nil || (skipped == 0 && complete) || c.want() <= 0 {
 		return err
 	}
 	c.out.windows = nil // the contended way takes without telling them

@@ -93,9 +93,8 @@ func NewReader(store blob.Store, opts ReaderOptions) *Reader {
 // wrapping segment.ErrCorrupt; a missing object one wrapping
 // blob.ErrNotFound. The result must not be modified.
 func (r *Reader) Frame(ctx context.Context, key string, ref segment.Ref) ([]byte, error) {
-	if ref.Offset < 0 || ref.Length <= 0 || ref.Offset > math.MaxInt64-ref.Length {
-		return nil, fmt.Errorf("tiering: frame [%d, +%d) of segment %q: invalid range: %w",
-			ref.Offset, ref.Length, key, segment.ErrCorrupt)
+	if err := checkRef(key, ref); err != nil {
+		return nil, err
 	}
 	for {
 		r.mu.Lock()
@@ -137,6 +136,28 @@ func (r *Reader) Frame(ctx context.Context, key string, ref segment.Ref) ([]byte
 		}
 		return sliceFrame(key, seg, ref)
 	}
+}
+
+// CachedFrame returns the bytes of ref from the cached segment under key,
+// and false when that segment is not cached: it never waits on the blob
+// store, for callers that must not (a store transaction). An invalid ref,
+// or one past the end of the segment, yields an error wrapping
+// segment.ErrCorrupt. The result must not be modified.
+func (r *Reader) CachedFrame(key string, ref segment.Ref) ([]byte, bool, error) {
+	r.mu.Lock()
+	seg, ok := r.cache.get(key)
+	if ok {
+		r.stats.Hits++
+	}
+	r.mu.Unlock()
+	if !ok {
+		return nil, false, nil
+	}
+	if err := checkRef(key, ref); err != nil {
+		return nil, true, err
+	}
+	frame, err := sliceFrame(key, seg, ref)
+	return frame, true, err
 }
 
 // Segment returns the whole segment stored under key, for compaction and
@@ -217,6 +238,15 @@ func (r *Reader) readRange(ctx context.Context, key string, ref segment.Ref) ([]
 		return nil, fmt.Errorf("tiering: read frame [%d, +%d) of segment %q: %w", ref.Offset, ref.Length, key, err)
 	}
 	return data, nil
+}
+
+// checkRef fails for a ref no segment can hold.
+func checkRef(key string, ref segment.Ref) error {
+	if ref.Offset < 0 || ref.Length <= 0 || ref.Offset > math.MaxInt64-ref.Length {
+		return fmt.Errorf("tiering: frame [%d, +%d) of segment %q: invalid range: %w",
+			ref.Offset, ref.Length, key, segment.ErrCorrupt)
+	}
+	return nil
 }
 
 // sliceFrame returns ref's bytes from a whole segment. Its capacity is

@@ -382,3 +382,30 @@ func TestTouchSetIsBounded(t *testing.T) {
 		t.Errorf("size %d, %d items, %d in order", size, len(s.items), s.order.Len())
 	}
 }
+
+// CachedFrame answers from the cache alone: before the segment is cached
+// it says so without a request, after it serves the frame.
+func TestCachedFrameNeverFetches(t *testing.T) {
+	store, c := newStore(t), newCodec(t)
+	ts := putSegment(t, store, c, "q/seg", 4, 100)
+	r := NewReader(store, ReaderOptions{})
+	if _, ok, err := r.CachedFrame(ts.key, ts.entries[1].Ref); ok || err != nil {
+		t.Fatalf("CachedFrame before caching = %v, %v; want not cached", ok, err)
+	}
+	wantStats(t, r, ReaderStats{})
+	if _, err := r.Segment(t.Context(), ts.key); err != nil {
+		t.Fatal(err)
+	}
+	frame, ok, err := r.CachedFrame(ts.key, ts.entries[1].Ref)
+	if !ok || err != nil {
+		t.Fatalf("CachedFrame after caching = %v, %v", ok, err)
+	}
+	if got, err := c.DecodeFrame(ts.entries[1].ID, frame); err != nil || string(got) != string(ts.payloads[1]) {
+		t.Fatalf("cached frame decodes to %d bytes, %v", len(got), err)
+	}
+	past := segment.Ref{Offset: int64(len(ts.data)) - 1, Length: 10}
+	if _, ok, err := r.CachedFrame(ts.key, past); !ok || !errors.Is(err, segment.ErrCorrupt) {
+		t.Fatalf("CachedFrame past the end = %v, %v; want ErrCorrupt", ok, err)
+	}
+	wantStats(t, r, ReaderStats{Hits: 2, WholeReads: 1, CachedBytes: int64(len(ts.data))})
+}
