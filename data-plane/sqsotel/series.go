@@ -3,6 +3,9 @@ package sqsotel
 import (
 	"sync"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/sluice-mq/sluice/data-plane/queues"
 )
 
@@ -20,44 +23,47 @@ type queueSeries struct {
 	off   map[string]bool // accounts whose queues fold into _other
 
 	mu    sync.Mutex
-	known map[queues.Ref]bool
+	known map[queues.Ref]metric.MeasurementOption // its labels, built once
 	order []queues.Ref
 }
 
 func newQueueSeries(limit int, offAccounts []string) *queueSeries {
-	s := &queueSeries{limit: limit, off: map[string]bool{}, known: map[queues.Ref]bool{}}
+	s := &queueSeries{limit: limit, off: map[string]bool{}, known: map[queues.Ref]metric.MeasurementOption{}}
 	for _, a := range offAccounts {
 		s.off[a] = true
 	}
 	return s
 }
 
-// label returns the queue label for ref, admitting it when there is room.
-func (s *queueSeries) label(ref queues.Ref) string {
-	if ref.Name == "" {
-		return ""
+// labels returns ref's tenant, region and queue labels as a metric
+// option, admitting ref to a series of its own when there is room.
+func (s *queueSeries) labels(ref queues.Ref) metric.MeasurementOption {
+	if s.limit > 0 && !s.off[ref.Account] {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if o, ok := s.known[ref]; ok {
+			return o
+		}
+		if len(s.order) < s.limit {
+			o := queueLabels(ref, ref.Name)
+			s.known[ref] = o
+			s.order = append(s.order, ref)
+			return o
+		}
 	}
-	if s.limit <= 0 || s.off[ref.Account] {
-		return OtherQueue
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.known[ref] {
-		return ref.Name
-	}
-	if len(s.order) >= s.limit {
-		return OtherQueue
-	}
-	s.known[ref] = true
-	s.order = append(s.order, ref)
-	return ref.Name
+	return queueLabels(ref, OtherQueue)
+}
+
+func queueLabels(ref queues.Ref, queue string) metric.MeasurementOption {
+	return metric.WithAttributes(attribute.String("tenant", ref.Account), attribute.String("region", ref.Region),
+		attribute.String("queue", queue))
 }
 
 // forget drops a queue that no longer exists, making room for another.
 func (s *queueSeries) forget(ref queues.Ref) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.known[ref] {
+	if _, ok := s.known[ref]; !ok {
 		return
 	}
 	delete(s.known, ref)

@@ -62,7 +62,14 @@ type Calls struct {
 	sentSize                       metric.Int64Histogram
 	requests, throttled, units     metric.Int64Counter
 	bytes                          metric.Int64Counter
+
+	results *optionCache[[2]string, metric.MeasurementOption] // action, result
+	tenants *optionCache[usageLabels, usageOptions]
 }
+
+// optionsCached bounds each cache of label sets: more than the actions
+// and error codes a node answers with, and the tenants busy on it.
+const optionsCached = 4096
 
 // New returns Calls recording through opts.Telemetry.
 func New(opts Options) (*Calls, error) {
@@ -78,6 +85,8 @@ func New(opts Options) (*Calls, error) {
 	c := &Calls{
 		tracer: t.Tracer(), prop: t.Propagator(), tracing: t.Tracing(),
 		series: newQueueSeries(opts.QueueSeries, opts.QueueSeriesOff), engine: opts.Engine, timeout: opts.GaugeTimeout,
+		results: newOptionCache[[2]string, metric.MeasurementOption](optionsCached),
+		tenants: newOptionCache[usageLabels, usageOptions](optionsCached),
 		duration: telemetry.Must(m.Float64Histogram("sluice.request.duration", metric.WithUnit("s"),
 			metric.WithDescription("SQS calls on this node, from the request's arrival to its answer, by action and result."), telemetry.LatencyBuckets())),
 		sent:     must(m.Int64Counter("sluice.messages.sent", metric.WithUnit("{message}"), metric.WithDescription("Messages stored by SendMessage and SendMessageBatch (NumberOfMessagesSent)."))),
@@ -186,10 +195,11 @@ func (call *Call) End(info Info) {
 	if action == "" {
 		action = "unknown"
 	}
-	c.duration.Record(ctx, time.Since(call.start).Seconds(), metric.WithAttributes(attribute.String("action", action), attribute.String("result", result)))
+	c.duration.Record(ctx, time.Since(call.start).Seconds(), c.results.get([2]string{action, result}, func() metric.MeasurementOption {
+		return metric.WithAttributes(attribute.String("action", action), attribute.String("result", result))
+	}))
 	if info.Queue.Name != "" && info.Code == "" {
-		qs := metric.WithAttributes(attribute.String("tenant", info.Queue.Account), attribute.String("region", info.Queue.Region),
-			attribute.String("queue", c.series.label(info.Queue)))
+		qs := c.series.labels(info.Queue)
 		switch action {
 		case "SendMessage", "SendMessageBatch":
 			c.sent.Add(ctx, int64(len(info.SentSizes)), qs)
@@ -312,11 +322,12 @@ func (c *Calls) Count(u admission.Usage) {
 	case u.Code != "":
 		result = u.Code
 	}
-	tenant := attribute.String("tenant", u.Account)
-	act := attribute.String("action", u.Action)
-	c.requests.Add(ctx, 1, metric.WithAttributes(tenant, act, attribute.String("api", u.API.String()), attribute.String("result", result)))
+	o := c.tenants.get(usageLabels{u.Account, u.Action, u.API.String(), result}, func() usageOptions {
+		return newUsageOptions(u.Account, u.Action, u.API.String(), result)
+	})
+	c.requests.Add(ctx, 1, o.call)
 	if u.Throttled {
-		c.throttled.Add(ctx, 1, metric.WithAttributes(tenant, act))
+		c.throttled.Add(ctx, 1, o.action)
 	}
 	if !u.Throttled && !u.Unauthenticated {
 		units := int64(1)
@@ -326,13 +337,34 @@ func (c *Calls) Count(u admission.Usage) {
 		case quota.Receive:
 			units = meter.Units(u.OutBytes)
 		}
-		c.units.Add(ctx, units, metric.WithAttributes(tenant, act))
+		c.units.Add(ctx, units, o.action)
 	}
 	if u.InBytes > 0 {
-		c.bytes.Add(ctx, u.InBytes, metric.WithAttributes(tenant, attribute.String("direction", "in")))
+		c.bytes.Add(ctx, u.InBytes, o.in)
 	}
 	if u.OutBytes > 0 {
-		c.bytes.Add(ctx, u.OutBytes, metric.WithAttributes(tenant, attribute.String("direction", "out")))
+		c.bytes.Add(ctx, u.OutBytes, o.out)
+	}
+}
+
+// usageLabels are the labels of a call's per-tenant counters.
+type usageLabels struct{ tenant, action, api, result string }
+
+// usageOptions are the label sets of a call's per-tenant counters.
+type usageOptions struct {
+	call   metric.MeasurementOption // tenant, action, api, result
+	action metric.MeasurementOption // tenant, action
+	in     metric.MeasurementOption // tenant, direction in
+	out    metric.MeasurementOption // tenant, direction out
+}
+
+func newUsageOptions(tenant, action, api, result string) usageOptions {
+	t, a := attribute.String("tenant", tenant), attribute.String("action", action)
+	return usageOptions{
+		call:   metric.WithAttributes(t, a, attribute.String("api", api), attribute.String("result", result)),
+		action: metric.WithAttributes(t, a),
+		in:     metric.WithAttributes(t, attribute.String("direction", "in")),
+		out:    metric.WithAttributes(t, attribute.String("direction", "out")),
 	}
 }
 
