@@ -342,6 +342,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	mark := e.catalog.Mark()
 	round := func(ctx context.Context, fn func(kv.Txn) error) error {
 		attempts = 0
+		defer held.release() // not held while its cold frames are fetched
 		return update(ctx, fn)
 	}
 	err := e.coldUpdate(ctx, coldCtx, round, func(tx kv.Txn, cold *coldReads) error {
@@ -376,7 +377,6 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		}
 		return nil
 	})
-	held.release()
 	if err != nil {
 		return nil, err
 	}
