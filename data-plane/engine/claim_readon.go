@@ -120,7 +120,11 @@ func (c *claimer) readOn(ctx context.Context, from []readOnFrom, want func() int
 		size := f.limit
 		for want() > 0 {
 			if budget == 0 {
-				c.e.readOn.stop(c.d, f.shard, at, false, c.now)
+				// Not past cold frames this round left to fetch: the
+				// next round, which has them, reads on from here again.
+				if c.cold == nil || len(c.cold.pending) == 0 {
+					c.e.readOn.stop(c.d, f.shard, at, false, c.now)
+				}
 				break
 			}
 			size = min(2*size, budget)

@@ -248,11 +248,22 @@ func (e *Engine) hydrate(ctx context.Context, d did, id msgID, rec *messageRecor
 	if e.cold == nil {
 		return errNoColdTier
 	}
-	payload, err := e.readFrame(ctx, segmentBlobKey(d, rec.Cold.seg), id, rec.Cold.frame)
+	key := segmentBlobKey(d, rec.Cold.seg)
+	payload, err := e.readFrame(ctx, key, id, rec.Cold.frame)
 	if err != nil {
 		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
 	}
-	return rec.fillFromPayload(payload)
+	return e.fill(rec, key, id, payload, time.Now())
+}
+
+// fill fills rec in from its frame's checked payload. A payload that does
+// not parse is a corrupt frame, counted and remembered as one.
+func (e *Engine) fill(rec *messageRecord, key string, id msgID, payload []byte, now time.Time) error {
+	if err := rec.fillFromPayload(payload); err != nil {
+		e.frameCorrupt(key, id, rec.Cold.frame, err, now)
+		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+	}
+	return nil
 }
 
 // readFrame reads, checks and decodes message id's frame at ref of the

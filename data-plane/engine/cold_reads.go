@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,7 +24,7 @@ import (
 // pending frames outside it, and runs it again (coldUpdate).
 
 // errColdPending ends a transaction that met cold frames to fetch first.
-var errColdPending = errors.New("cold frames to fetch before the transaction")
+var errColdPending = fmt.Errorf("cold frames to fetch first: %w", kv.ErrDropped)
 
 // frameAt names one cold frame: its segment's key and offset.
 type frameAt struct {
@@ -51,7 +52,7 @@ type coldReads struct {
 	wait    bool
 	pending []pendingFrame
 	fetched map[frameAt]fetchedFrame
-	failed  map[frameAt]bool // fetched and failed: skipped, not pending again
+	failed  map[frameAt]error // fetched and failed: skipped, not pending again
 }
 
 // maxColdRounds bounds a call's transactions: a FIFO group's cold run in
@@ -101,13 +102,10 @@ func (e *Engine) hydrateIn(reads *coldReads, d did, id msgID, rec *messageRecord
 		return errNoColdTier
 	}
 	at := frameAt{key: segmentBlobKey(d, rec.Cold.seg), offset: rec.Cold.frame.Offset}
-	if f, ok := reads.fetched[at]; ok && f.id == id {
-		return rec.fillFromPayload(f.payload)
-	}
-	if reads.failed[at] {
-		return errColdUnavailable
-	}
 	now := time.Now()
+	if f, ok := reads.fetched[at]; ok && f.id == id {
+		return e.fill(rec, at.key, id, f.payload, now)
+	}
 	if err := c.recheck(at.key, at.offset, now); err != nil {
 		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
 	}
@@ -116,11 +114,17 @@ func (e *Engine) hydrateIn(reads *coldReads, d did, id msgID, rec *messageRecord
 		var payload []byte
 		if err == nil {
 			if payload, err = c.codec.DecodeFrame(id, frame); err == nil {
-				return rec.fillFromPayload(payload)
+				return e.fill(rec, at.key, id, payload, now)
 			}
 		}
 		e.frameCorrupt(at.key, id, rec.Cold.frame, err, now)
 		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+	}
+	if err := reads.failed[at]; err != nil {
+		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
+	}
+	if slices.ContainsFunc(reads.pending, func(p pendingFrame) bool { return p.at == at }) {
+		return errColdPending // met twice in one round (a claim reading on)
 	}
 	down, slow := c.backingOff(now)
 	if slow && !down {
@@ -136,7 +140,7 @@ func (e *Engine) hydrateIn(reads *coldReads, d did, id msgID, rec *messageRecord
 // fetch reads the pending frames, at once, outside any transaction.
 func (e *Engine) fetch(ctx context.Context, reads *coldReads) {
 	if reads.fetched == nil {
-		reads.fetched, reads.failed = map[frameAt]fetchedFrame{}, map[frameAt]bool{}
+		reads.fetched, reads.failed = map[frameAt]fetchedFrame{}, map[frameAt]error{}
 	}
 	var (
 		wg sync.WaitGroup
@@ -153,7 +157,7 @@ func (e *Engine) fetch(ctx context.Context, reads *coldReads) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
-				reads.failed[p.at] = true
+				reads.failed[p.at] = err
 				return
 			}
 			reads.fetched[p.at] = fetchedFrame{id: p.id, payload: payload}

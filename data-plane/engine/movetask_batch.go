@@ -211,7 +211,8 @@ func (m *mover) moveEntries(ctx context.Context, _ uint8, entries []readyEntry) 
 		if m.failure != "" {
 			return nil // the task failed on an earlier message: move no more
 		}
-		return m.moveOne(ctx, id, rec)
+		_, err := m.moveOne(ctx, id, rec)
+		return err
 	})
 	return err
 }
@@ -220,27 +221,30 @@ func (m *mover) moveEntries(ctx context.Context, _ uint8, entries []readyEntry) 
 // destination as a new message, as SQS's redrive does: new id, sent now
 // (so retention starts again), receive count 0; body, attributes and
 // AWSTraceHeader kept. A message past the source's retention is dropped.
-func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error {
+// It reports left when the message stays where it is for its body: to be
+// fetched before the batch runs again, or corrupt (a FIFO group's messages
+// behind it then stay too).
+func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) (left bool, err error) {
 	if rec.SentAt+int64(m.src.Attributes.MessageRetentionPeriod)*1000 <= m.now {
 		m.taken++
 		m.out.deltas[m.d] = m.out.deltas[m.d].plus(one(rec).neg())
-		return rec.remove(m.tx, m.d, id)
+		return false, rec.remove(m.tx, m.d, id)
 	}
 	switch err := m.e.hydrateIn(m.cold, m.d, id, rec); {
 	case errors.Is(err, errColdPending):
-		return nil // fetched before the batch runs again
+		return true, nil // fetched before the batch runs again
 	case errors.Is(err, segment.ErrCorrupt):
-		return nil // reported by hydrateIn; it stays, never moved corrupt
+		return true, nil // reported by hydrateIn; it stays, never moved corrupt
 	case err != nil:
-		return err // the blob store is down: the batch is tried again
+		return true, err // the blob store is down: the batch is tried again
 	}
 	target, err := m.target(ctx, rec)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if target == nil {
 		m.failure = sqserr.CodeQueueDoesNotExist
-		return nil
+		return false, nil
 	}
 	if m.src.Attributes.FifoQueue {
 		err = m.groups.remove(ctx, m.d, id, rec)
@@ -248,7 +252,7 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 		err = rec.remove(m.tx, m.d, id)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	fresh := &messageRecord{
 		SentAt:    m.now,
@@ -264,7 +268,7 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 	}
 	newID := m.e.ids.next()
 	if err := m.putFresh(ctx, target, newID, fresh); err != nil {
-		return err
+		return false, err
 	}
 	m.out.moved = append(m.out.moved, MessageMove{MessageID: formatMessageID(newID), Source: m.task.SourceArn,
 		Destination: target.arn, TraceHeader: rec.SysAttrs[SysAWSTraceHeader].StringValue})
@@ -273,7 +277,7 @@ func (m *mover) moveOne(ctx context.Context, id msgID, rec *messageRecord) error
 	m.taken++
 	m.moved++
 	m.bytes += len(rec.Body)
-	return nil
+	return false, nil
 }
 
 // target resolves the message's destination: the task's, or the queue
@@ -331,7 +335,7 @@ func (m *mover) moveGroups(until int64) func(context.Context, uint8, []readyEntr
 					return true, nil
 				}
 				m.sawOld = true
-				return false, m.moveOne(ctx, o.id, rec)
+				return m.moveOne(ctx, o.id, rec)
 			})
 		})
 	}

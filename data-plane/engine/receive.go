@@ -442,8 +442,8 @@ func (c *claimer) claimFirstBatches(ctx context.Context, held *heldShards, full 
 	shards := c.e.opts.Shards
 	start := mrand.IntN(shards)
 	for _, busyToo := range []bool{false, true} {
-		if busyToo && len(c.out.msgs) > 0 {
-			return nil
+		if busyToo && c.want() < c.in.MaxNumberOfMessages {
+			return nil // it has messages, or cold ones to fetch
 		}
 		for i := range shards {
 			if c.want() <= 0 {

@@ -22,6 +22,11 @@ var (
 	// until Update gave up. A transaction function may also return it
 	// (wrapped) to ask Update for another attempt.
 	ErrConflict = errors.New("kv: transaction conflict")
+	// ErrDropped is wrapped by an error a transaction function returns to
+	// drop its transaction on purpose, meaning to run it again once it has
+	// done something outside it (an engine fetching cold frames): not a
+	// failure of the store.
+	ErrDropped = errors.New("kv: transaction dropped to run again")
 	// ErrEmptyValue is returned by Set for a nil or empty value.
 	ErrEmptyValue = errors.New("kv: empty value")
 	// ErrEmptyKey is returned for a nil or empty key.

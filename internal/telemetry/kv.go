@@ -18,7 +18,7 @@ import (
 // loops, which have none, make no root spans). driver names the store in
 // the db.system.name attribute ("pebble", "tikv"). Metrics:
 //
-//	sluice_kv_transaction_duration_seconds{kind=update|view,result=ok|error|conflict}
+//	sluice_kv_transaction_duration_seconds{kind=update|view,result=ok|error|conflict|dropped}
 //	sluice_kv_transaction_retries_total{kind}   attempts beyond the first
 //	sluice_kv_transaction_conflicts_total{kind} transactions that needed one or more
 //
@@ -91,6 +91,8 @@ func (s *tracedKV) run(ctx context.Context, name string, kind attribute.KeyValue
 	switch {
 	case errors.Is(err, kv.ErrConflict):
 		result = "conflict"
+	case errors.Is(err, kv.ErrDropped):
+		result = "dropped"
 	case err != nil:
 		result = "error"
 	}
@@ -102,7 +104,7 @@ func (s *tracedKV) run(ctx context.Context, name string, kind attribute.KeyValue
 	}
 	if span != nil {
 		span.SetAttributes(attribute.Int("sluice.kv.attempts", attempts), attribute.Int("sluice.kv.retries", max(attempts-1, 0)))
-		if err != nil {
+		if err != nil && result != "dropped" {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, result)
 		}

@@ -3,7 +3,12 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"go.opentelemetry.io/otel/codes"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
@@ -108,5 +113,40 @@ func TestWrapKVCountsRetries(t *testing.T) {
 	}
 	if attempts != 3 {
 		t.Fatalf("attempts %d, want 3", attempts)
+	}
+}
+
+// A transaction dropped on purpose (kv.ErrDropped) is not a store error:
+// its span is not marked failed, and its duration counts as "dropped".
+func TestWrapKVDroppedIsNoError(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tel, err := New(context.Background(), Options{SpanExporter: exp, Metrics: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := WrapKV(tel, &flaky{}, "test")
+	ctx, parent := tel.Tracer().Start(context.Background(), "call")
+	dropped := fmt.Errorf("fetch first: %w", kv.ErrDropped)
+	if err := s.Update(ctx, func(kv.Txn) error { return dropped }); !errors.Is(err, kv.ErrDropped) {
+		t.Fatalf("err %v", err)
+	}
+	_ = s.Update(ctx, func(kv.Txn) error { return errors.New("boom") })
+	parent.End()
+	spans := exp.GetSpans()
+	if len(spans) != 3 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	if st := spans[0].Status; st.Code == codes.Error {
+		t.Errorf("dropped transaction's span status %+v; want no error", st)
+	}
+	if st := spans[1].Status; st.Code != codes.Error {
+		t.Errorf("failed transaction's span status %+v; want an error", st)
+	}
+	rec := httptest.NewRecorder()
+	tel.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`result="dropped"`, `result="error"`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack a kv transaction with %s", want)
+		}
 	}
 }
