@@ -8,7 +8,6 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/admission"
 	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/data-plane/sqsotel"
-	"github.com/sluice-mq/sluice/internal/telemetry"
 )
 
 // BenchmarkCallMetrics is the metrics a node records for one call, a
@@ -16,16 +15,7 @@ import (
 // counters (End) and its tenant's counters (Count).
 func BenchmarkCallMetrics(b *testing.B) {
 	ctx := context.Background()
-	b.Setenv("OTEL_TRACES_EXPORTER", "none")
-	tel, err := telemetry.New(ctx, telemetry.Options{Metrics: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = tel.Shutdown(ctx) })
-	calls, err := sqsotel.New(sqsotel.Options{Telemetry: tel})
-	if err != nil {
-		b.Fatal(err)
-	}
+	calls, _ := newCalls(b, sqsotel.Options{})
 	q := queues.Ref{Account: "000000000001", Region: "us-east-1", Name: "orders"}
 	sizes := make([]int, 10)
 	for i := range sizes {

@@ -15,7 +15,7 @@ import (
 )
 
 // newCalls returns Calls recording metrics only, and a scrape of them.
-func newCalls(t *testing.T, opts sqsotel.Options) (*sqsotel.Calls, func(name string, labels map[string]string) float64) {
+func newCalls(t testing.TB, opts sqsotel.Options) (*sqsotel.Calls, func(name string, labels map[string]string) float64) {
 	t.Helper()
 	ctx := context.Background()
 	t.Setenv("OTEL_TRACES_EXPORTER", "none")
