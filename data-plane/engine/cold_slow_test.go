@@ -212,7 +212,7 @@ func TestNoTransactionWaitsOnTheBlobStore(t *testing.T) {
 // go through while it waits on a slow blob store, and every message
 // arrives at the destination once, with its body.
 func TestMoveTaskReadsColdMessagesOutsideItsTransactions(t *testing.T) {
-	const readDelay = 300 * time.Millisecond
+	const readDelay = 500 * time.Millisecond
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
 		clock := newFakeClock()
 		blobs := &slowBlobs{Store: openFSBlobs(t)}
