@@ -292,11 +292,8 @@ func (e *Engine) readFrame(ctx context.Context, key string, id msgID, ref segmen
 	fctx, cancel := context.WithTimeout(ctx, c.opts.FetchTimeout)
 	defer cancel()
 	frame, err := c.reader.Frame(fctx, key, ref)
-	var payload []byte
 	if err == nil {
-		if payload, err = c.codec.DecodeFrame(id, frame); err == nil {
-			return payload, nil
-		}
+		return e.decodeFrame(key, id, ref, frame, now)
 	}
 	switch {
 	case errors.Is(err, segment.ErrCorrupt):
@@ -324,6 +321,16 @@ func (e *Engine) readFrame(ctx context.Context, key string, id msgID, ref segmen
 		c.prefetch.start(key)
 	}
 	return nil, err
+}
+
+// decodeFrame checks and decodes message id's frame, read at ref of the
+// segment under key; one that fails its check is reported (frameCorrupt).
+func (e *Engine) decodeFrame(key string, id msgID, ref segment.Ref, frame []byte, now time.Time) ([]byte, error) {
+	payload, err := e.cold.codec.DecodeFrame(id, frame)
+	if err != nil {
+		e.frameCorrupt(key, id, ref, err, now)
+	}
+	return payload, err
 }
 
 // frameCorrupt counts and remembers a frame that failed its check. The

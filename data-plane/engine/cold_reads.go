@@ -64,10 +64,10 @@ const maxColdRounds = 4
 // included).
 func (r *coldReads) begin() { r.pending = r.pending[:0] }
 
-// mustFetch reports whether the transaction that just ran should be
-// dropped for its pending frames: it left some, and wanted more than it
-// got.
-func (r *coldReads) mustFetch(short bool) bool { return short && len(r.pending) > 0 }
+// mustFetch reports whether the transaction that just ran is to be
+// dropped for frames to fetch first. (A claim with pending frames is
+// always short of its batch: want() counts them.)
+func (r *coldReads) mustFetch() bool { return len(r.pending) > 0 }
 
 // coldUpdate runs fn in transactions of update until one commits without
 // frames to fetch first: a round whose fn returns errColdPending is
@@ -112,12 +112,11 @@ func (e *Engine) hydrateIn(reads *coldReads, d did, id msgID, rec *messageRecord
 	frame, cached, err := c.reader.CachedFrame(at.key, rec.Cold.frame)
 	if cached {
 		var payload []byte
-		if err == nil {
-			if payload, err = c.codec.DecodeFrame(id, frame); err == nil {
-				return e.fill(rec, at.key, id, payload, now)
-			}
+		if err != nil {
+			e.frameCorrupt(at.key, id, rec.Cold.frame, err, now)
+		} else if payload, err = e.decodeFrame(at.key, id, rec.Cold.frame, frame, now); err == nil {
+			return e.fill(rec, at.key, id, payload, now)
 		}
-		e.frameCorrupt(at.key, id, rec.Cold.frame, err, now)
 		return fmt.Errorf("read cold message %s: %w", formatMessageID(id), err)
 	}
 	if err := reads.failed[at]; err != nil {

@@ -78,6 +78,17 @@ func TestColdReadsOfASlowBlobStore(t *testing.T) {
 	})
 }
 
+// newSlowBlobsEngine is a one-shard engine tiering to a slowBlobs store
+// in segments of up to segmentRecords messages (0: the default).
+func newSlowBlobsEngine(t *testing.T, store kv.Store, segmentRecords int) (*fakeClock, *slowBlobs, engine.TieringOptions, *engine.Engine) {
+	t.Helper()
+	clock := newFakeClock()
+	blobs := &slowBlobs{Store: openFSBlobs(t)}
+	opts := tierOptions(blobs)
+	opts.SegmentRecords = segmentRecords
+	return clock, blobs, opts, newTierEngineShards(t, store, clock.Now, opts, 1)
+}
+
 // slowBlobs is a blob store whose reads answer readDelay late (or when
 // the caller gives up).
 type slowBlobs struct {
@@ -129,9 +140,7 @@ func (s *slowBlobs) Stat(ctx context.Context, key string) (blob.ObjectInfo, erro
 func TestNoTransactionWaitsOnTheBlobStore(t *testing.T) {
 	const readDelay = 500 * time.Millisecond
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		clock := newFakeClock()
-		blobs := &slowBlobs{Store: openFSBlobs(t)}
-		e := newTierEngineShards(t, store, clock.Now, tierOptions(blobs), 1)
+		clock, blobs, opts, e := newSlowBlobsEngine(t, store, 0)
 		fifo := mustCreate(t, e, "cold.fifo", fifoAttrs)
 		std := mustCreate(t, e, "cold", nil)
 		other := mustCreate(t, e, "other", nil)
@@ -154,7 +163,7 @@ func TestNoTransactionWaitsOnTheBlobStore(t *testing.T) {
 			t.Fatalf("%d of %d FIFO messages cold", rb.Cold, cold)
 		}
 		handOver(t, e, clock)
-		e2 := newTierEngineShards(t, store, clock.Now, tierOptions(blobs), 1) // nothing cached
+		e2 := newTierEngineShards(t, store, clock.Now, opts, 1) // nothing cached
 		blobs.readDelay.Store(int64(readDelay))
 
 		sent := cold
@@ -214,9 +223,7 @@ func TestNoTransactionWaitsOnTheBlobStore(t *testing.T) {
 func TestMoveTaskReadsColdMessagesOutsideItsTransactions(t *testing.T) {
 	const readDelay = 500 * time.Millisecond
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		clock := newFakeClock()
-		blobs := &slowBlobs{Store: openFSBlobs(t)}
-		e := newTierEngineShards(t, store, clock.Now, tierOptions(blobs), 1)
+		clock, blobs, opts, e := newSlowBlobsEngine(t, store, 0)
 		dlq, srcs := createRedrive(t, e, "src")
 		dest := mustCreate(t, e, "dest", nil)
 		other := mustCreate(t, e, "other", nil)
@@ -228,7 +235,7 @@ func TestMoveTaskReadsColdMessagesOutsideItsTransactions(t *testing.T) {
 			t.Fatalf("%d of %d dead-lettered messages cold", rb.Cold, len(want))
 		}
 		handOver(t, e, clock)
-		e2 := newTierEngineShards(t, store, clock.Now, tierOptions(blobs), 1) // nothing cached
+		e2 := newTierEngineShards(t, store, clock.Now, opts, 1) // nothing cached
 		blobs.readDelay.Store(int64(readDelay))
 
 		readsBefore := blobs.reads.Load()

@@ -219,10 +219,6 @@ func TestLongPollBoundsItsColdReads(t *testing.T) {
 // segments of up to segmentRecords messages, and a queue on it.
 func newSlowBlobsQueue(t *testing.T, store kv.Store, segmentRecords int, name string) (*fakeClock, *slowBlobs, engine.TieringOptions, *engine.Engine, queues.Ref) {
 	t.Helper()
-	clock := newFakeClock()
-	blobs := &slowBlobs{Store: openFSBlobs(t)}
-	opts := tierOptions(blobs)
-	opts.SegmentRecords = segmentRecords
-	e := newTierEngineShards(t, store, clock.Now, opts, 1)
+	clock, blobs, opts, e := newSlowBlobsEngine(t, store, segmentRecords)
 	return clock, blobs, opts, e, mustCreate(t, e, name, nil)
 }

@@ -65,7 +65,7 @@ func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error)
 		if err != nil {
 			return err
 		}
-		if len(cold.pending) > 0 {
+		if cold.mustFetch() {
 			return errColdPending
 		}
 		if err := m.groups.finish(ctx); err != nil {

@@ -24,11 +24,7 @@ import (
 func TestFIFOMoveTaskStopsAGroupAtACorruptColdMessage(t *testing.T) {
 	skipInvariants(t, "corrupts a segment on purpose")
 	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		clock := newFakeClock()
-		blobs := openFSBlobs(t)
-		opts := tierOptions(blobs)
-		opts.SegmentRecords = 1000
-		e := newTierEngineShards(t, store, clock.Now, opts, 1)
+		clock, blobs, opts, e := newSlowBlobsEngine(t, store, 1000)
 		dlq := mustCreate(t, e, "dlq.fifo", fifoAttrs)
 		policy := fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":1}`, dlq.ARN())
 		src := mustCreate(t, e, "src.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true", queues.AttrRedrivePolicy: policy})

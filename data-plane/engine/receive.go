@@ -369,7 +369,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		if err := c.claimAll(ctx, alone, &held); err != nil {
 			return err
 		}
-		if cold.mustFetch(len(out.msgs) < in.MaxNumberOfMessages) {
+		if cold.mustFetch() {
 			return errColdPending
 		}
 		if c.groups != nil {
