@@ -84,6 +84,7 @@ func runDev(ctx context.Context, env environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer paceGC(env, log)()
 	tel, err := f.start(ctx, env)
 	if err != nil {
 		return err
