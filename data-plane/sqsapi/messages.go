@@ -2,7 +2,6 @@ package sqsapi
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -17,7 +16,23 @@ const (
 	maxBatchBytes   = 1 << 20
 )
 
-var batchIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+// maxBatchIDLen is the longest batch entry id SQS takes.
+const maxBatchIDLen = 80
+
+// validBatchID reports whether id is 1–80 ASCII letters, digits, hyphens
+// and underscores; by hand, as every batch call checks each entry's.
+func validBatchID(id string) bool {
+	if len(id) == 0 || len(id) > maxBatchIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 // checkBatch applies SQS's whole-request batch rules: 1–10 entries, valid
 // and distinct ids.
@@ -28,15 +43,13 @@ func checkBatch(entryName string, ids []string) error {
 	if len(ids) > maxBatchEntries {
 		return errTooManyEntries(len(ids))
 	}
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if !batchIDPattern.MatchString(id) {
+	for i, id := range ids {
+		if !validBatchID(id) {
 			return NewError("AWS.SimpleQueueService.InvalidBatchEntryId", "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.")
 		}
-		if seen[id] {
+		if slices.Contains(ids[:i], id) { // at most 10 entries
 			return NewError("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", "Id %s repeated.", id)
 		}
-		seen[id] = true
 	}
 	return nil
 }
