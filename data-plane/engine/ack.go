@@ -106,9 +106,7 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 		return nil, err
 	}
 	e.counts.add(d, deleted.neg())
-	for _, nd := range notify {
-		e.waiters.notify(nd)
-	}
+	e.waiters.notifyReleased(notify)
 	return results, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/fnv"
 	"math"
+	"slices"
 	"sync"
 	"time"
 )
@@ -236,6 +237,25 @@ func (ws *waiters) notify(d did) { ws.signal(d, wakeAll) }
 // notifyN is notify for a commit that made at most n messages receivable
 // (a send): waiters for n messages wake, not all.
 func (ws *waiters) notifyN(d did, n int) { ws.signal(d, n) }
+
+// notifyReleased is notify for a commit that made FIFO groups receivable,
+// one entry of released per group and its queue's data range: a waiter
+// claims a released group whole, so one waiter wakes per group, not all
+// (the watcher looks too, and wakes more for what else it finds ready).
+func (ws *waiters) notifyReleased(released []did) {
+	for i, d := range released {
+		if slices.Contains(released[:i], d) {
+			continue // counted with its first
+		}
+		n := 0
+		for _, o := range released[i:] {
+			if o == d {
+				n++
+			}
+		}
+		ws.signal(d, n)
+	}
+}
 
 // changed is called after a commit that changed when messages of the data
 // range become receivable (a delayed send, a visibility change), so that

@@ -220,3 +220,50 @@ func TestWakeUpsReachEveryMessage(t *testing.T) {
 		}
 	})
 }
+
+// A delete that releases a FIFO group makes one waiter look, not all: a
+// waiter takes a released group whole, and waking every idle long poll of
+// the queue made each of them read it, or claim under the store's writer
+// lock, after every group's delete.
+func TestFIFODeleteWakesOneWaiterPerReleasedGroup(t *testing.T) {
+	const waiters = 60
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		ops := &storeOps{Store: store}
+		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+		q := mustCreate(t, e, "q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+		ctx, cancel := context.WithCancel(context.Background())
+		group := "g"
+		for _, body := range []string{"first", "second"} {
+			if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: body, MessageGroupID: &group}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{})
+		if err != nil || len(first) != 1 || first[0].Body != "first" {
+			t.Fatalf("the first receive: %v, %v", first, err)
+		}
+		results := make(chan polled, waiters)
+		var wg sync.WaitGroup
+		for range waiters {
+			wg.Go(func() { results <- <-longPoll(ctx, e, q) })
+		}
+		defer func() { cancel(); wg.Wait() }()
+		waitUntil(t, "every receive waits", func() bool { return e.ArmedWaiters() == waiters })
+		time.Sleep(1500 * time.Millisecond) // past the watcher's first look and the first read of R/
+
+		before := ops.snapshot()
+		if err := e.DeleteMessage(ctx, q, first[0].ReceiptHandle); err != nil {
+			t.Fatal(err)
+		}
+		if r := await(t, "the group's next message", results, 5*time.Second); len(r.msgs) != 1 || r.msgs[0].Body != "second" {
+			t.Fatalf("got %v", r.msgs)
+		}
+		waitUntil(t, "the others wait again", func() bool { return e.ArmedWaiters() == waiters-1 })
+		time.Sleep(200 * time.Millisecond)
+		txns := ops.snapshot().txns - before.txns
+		t.Logf("%d waiters, 1 group released: %d transactions", waiters, txns)
+		if txns > waiters/4 {
+			t.Errorf("%d transactions for 1 released group and %d waiters, want at most %d", txns, waiters, waiters/4)
+		}
+	})
+}
