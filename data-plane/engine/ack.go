@@ -35,10 +35,11 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 		results []BatchResult[struct{}]
 		d       did
 		deleted delta
-		notify  []did
+		notify  []did // queues where a group became receivable
+		later   []did // and where one's next message is delayed
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
-		results, deleted, notify = make([]BatchResult[struct{}], len(handles)), delta{}, nil
+		results, deleted, notify, later = make([]BatchResult[struct{}], len(handles)), delta{}, nil, nil
 		var (
 			q      *queues.Record
 			groups *fifoGroups
@@ -99,7 +100,7 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 			return nil
 		}
 		err = groups.finish(ctx)
-		notify = groups.notify
+		notify, later = groups.notify, groups.later
 		return err
 	})
 	if err != nil {
@@ -107,6 +108,9 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 	}
 	e.counts.add(d, deleted.neg())
 	e.waiters.notifyReleased(notify)
+	for _, ld := range later {
+		e.waiters.changed(ld) // watchers learn when the group's next message is due
+	}
 	return results, nil
 }
 

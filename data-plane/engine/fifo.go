@@ -172,6 +172,7 @@ type fifoGroups struct {
 	groups map[groupRef]*groupState
 	order  []groupRef // first-touch order, so finish writes deterministically
 	notify []did      // queues where a group became receivable
+	later  []did      // queues where a group's head became a delayed message
 }
 
 func newFIFOGroups(tx kv.Txn, shards int, now int64) *fifoGroups {
@@ -382,8 +383,11 @@ func (f *fifoGroups) reindex(ctx context.Context, ref groupRef, st *groupState) 
 	}
 	g.head, g.at, g.from = head.id, at, head.seq
 	st.rec = g
-	if at <= f.now {
+	switch {
+	case at <= f.now:
 		f.notify = append(f.notify, ref.d)
+	case kind == entryDelayed:
+		f.later = append(f.later, ref.d)
 	}
 	return f.tx.Set(indexKey(ref.d, shard, at, head.id), entryValue(kind, n, ref.group))
 }

@@ -28,8 +28,10 @@ import (
 //     seen). It looks at most once per PollInterval. Finding messages
 //     ready, it wakes waiters for them; they claim as before.
 //   - A wake-up is for a number of messages: the longest-waiting waiters
-//     whose MaxNumberOfMessages add up to it are woken, not all of them.
-//     Waking all for every send made each of a queue's idle receivers
+//     whose MaxNumberOfMessages add up to it are woken, not all of them;
+//     for FIFO groups a delete released, one waiter a group, whatever it
+//     wants, since a claim may fill itself from one group. Waking all for
+//     every send made each of a queue's idle receivers
 //     claim after every send, though one could take the lot: a claim that
 //     finds nothing still runs under the store's writer lock, ahead of
 //     sends waiting for it. A waiter woken after it last looked that
@@ -186,20 +188,41 @@ func (ws *waiters) leave(wt *waiter) {
 // cover n messages. Call it with waiters.mu held.
 func (w *watcher) wake(n int) {
 	for n > 0 {
-		front := w.armed.Front()
-		if front == nil {
+		want, ok := w.wakeFront()
+		if !ok {
 			return
 		}
-		wt := w.armed.Remove(front).(*waiter)
-		wt.elem = nil
-		wt.coming = true
-		w.coming += wt.want
-		select {
-		case wt.woken <- struct{}{}:
-		default:
-		}
-		n -= wt.want
+		n -= want
 	}
+}
+
+// wakeWaiters wakes the k longest-waiting armed waiters, whatever they
+// want: one for each FIFO group released, since a claim may fill itself
+// from one group. Call it with waiters.mu held.
+func (w *watcher) wakeWaiters(k int) {
+	for ; k > 0; k-- {
+		if _, ok := w.wakeFront(); !ok {
+			return
+		}
+	}
+}
+
+// wakeFront wakes the longest-waiting armed waiter, if any, and returns
+// what it wants. Call it with waiters.mu held.
+func (w *watcher) wakeFront() (want int, ok bool) {
+	front := w.armed.Front()
+	if front == nil {
+		return 0, false
+	}
+	wt := w.armed.Remove(front).(*waiter)
+	wt.elem = nil
+	wt.coming = true
+	w.coming += wt.want
+	select {
+	case wt.woken <- struct{}{}:
+	default:
+	}
+	return wt.want, true
 }
 
 // found wakes waiters for ready messages a look found. Those already
@@ -239,21 +262,21 @@ func (ws *waiters) notify(d did) { ws.signal(d, wakeAll) }
 func (ws *waiters) notifyN(d did, n int) { ws.signal(d, n) }
 
 // notifyReleased is notify for a commit that made FIFO groups receivable,
-// one entry of released per group and its queue's data range: a waiter
-// claims a released group whole, so one waiter wakes per group, not all
-// (the watcher looks too, and wakes more for what else it finds ready).
+// one entry of released per group and its queue's data range: one waiter
+// wakes per group, not all (the watcher looks too, and wakes more for
+// what else it finds ready).
 func (ws *waiters) notifyReleased(released []did) {
 	for i, d := range released {
 		if slices.Contains(released[:i], d) {
 			continue // counted with its first
 		}
-		n := 0
+		groups := 0
 		for _, o := range released[i:] {
 			if o == d {
-				n++
+				groups++
 			}
 		}
-		ws.signal(d, n)
+		ws.signalWith(d, func(w *watcher) { w.wakeWaiters(groups) })
 	}
 }
 
@@ -265,10 +288,15 @@ func (ws *waiters) changed(d did) { ws.signal(d, 0) }
 // signal wakes this node's waiters for n messages, has its watcher look,
 // and publishes the change for other nodes.
 func (ws *waiters) signal(d did, n int) {
+	ws.signalWith(d, func(w *watcher) { w.wake(n) })
+}
+
+// signalWith is signal with wake choosing whom to wake.
+func (ws *waiters) signalWith(d did, wake func(*watcher)) {
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	if w := ws.watchers[d]; w != nil {
-		w.wake(n)
+		wake(w)
 		w.prod()
 	}
 	ws.pending[d] = struct{}{}

@@ -267,3 +267,89 @@ func TestFIFODeleteWakesOneWaiterPerReleasedGroup(t *testing.T) {
 		}
 	})
 }
+
+// Two groups released by one delete wake a waiter each, though each waiter
+// wants 10 messages: a FIFO claim may fill itself from one group, so a
+// wake-up counted in messages left the second group to the watcher's next
+// look, a PollInterval later.
+func TestFIFODeleteWakesAWaiterForEachReleasedGroup(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		e := newNode(t, store, time.Second)
+		q := mustCreate(t, e, "q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+		ctx, cancel := context.WithCancel(context.Background())
+		for _, g := range []string{"a", "b"} {
+			for i := range 12 { // more than a receive of 10 takes
+				if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: fmt.Sprintf("%s%d", g, i), MessageGroupID: &g}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		var heads []string // one receipt handle of each group, its head
+		for range 2 {
+			msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{})
+			if err != nil || len(msgs) != 1 {
+				t.Fatalf("a head: %v, %v", msgs, err)
+			}
+			heads = append(heads, msgs[0].ReceiptHandle)
+		}
+		results := make(chan polled, 2)
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				msgs, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{MaxNumberOfMessages: 10, WaitTimeSeconds: intp(20)})
+				results <- polled{msgs, time.Now(), err}
+			})
+		}
+		defer func() { cancel(); wg.Wait() }()
+		waitUntil(t, "both receives wait", func() bool { return e.ArmedWaiters() == 2 })
+		// The watcher looked as the first waiter came, so it looks again a
+		// PollInterval after that, not at once: the wake-ups must do.
+
+		start := time.Now()
+		res, err := e.DeleteMessageBatch(ctx, q, heads)
+		if err != nil || res[0].Err != nil || res[1].Err != nil {
+			t.Fatalf("delete: %v, %v", res, err)
+		}
+		for range 2 { // one receive fills itself from one group: the other needs the second
+			r := await(t, "the released groups", results, 5*time.Second)
+			if took := r.at.Sub(start); len(r.msgs) == 0 || took > 500*time.Millisecond {
+				t.Fatalf("a receive got %d messages %v after the delete; want both groups within 500 ms (the poll interval is 1 s)", len(r.msgs), took)
+			}
+		}
+	})
+}
+
+// A delete that makes a FIFO group's next message, still delayed, its
+// head tells the queue's watcher when it is due: a long poll gets it then,
+// not at the end of its 20 s wait.
+func TestFIFODeleteTellsWaitersWhenTheNextMessageIsDue(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		e := newNode(t, store, 100*time.Millisecond)
+		q := mustCreate(t, e, "q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true", "DelaySeconds": "1"})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		g := "g"
+		if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: "first", MessageGroupID: &g}); err != nil {
+			t.Fatal(err)
+		}
+		first := await(t, "the first message", longPoll(ctx, e, q), 5*time.Second)
+		if len(first.msgs) != 1 {
+			t.Fatalf("got %v", first.msgs)
+		}
+		if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: "second", MessageGroupID: &g}); err != nil {
+			t.Fatal(err)
+		}
+		next := longPoll(ctx, e, q)
+		waitUntil(t, "the receive waits", func() bool { return e.ArmedWaiters() == 1 })
+		time.Sleep(300 * time.Millisecond) // its watcher has looked: the group is in flight for 30 s
+		start := time.Now()
+		if err := e.DeleteMessage(ctx, q, first.msgs[0].ReceiptHandle); err != nil {
+			t.Fatal(err)
+		}
+		r := await(t, "the second message", next, 5*time.Second) // it waits 20 s
+		if len(r.msgs) != 1 || r.msgs[0].Body != "second" {
+			t.Fatalf("got %v", r.msgs)
+		}
+		t.Logf("the delayed next message after %v", r.at.Sub(start))
+	})
+}

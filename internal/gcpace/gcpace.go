@@ -1,15 +1,16 @@
 // Package gcpace keeps the Go collector from running on every few
 // megabytes a server allocates.
 //
-// Go sets the next collection at the live heap × (1 + GOGC/100), with a
-// floor of 4 MiB. A Sluice node's live heap is small (about 5 MiB with
-// Pebble's memory off the Go heap), and every request allocates, so under
-// load it collected some 30 times a second and the collector took about a
-// tenth of the server's CPU. A Pacer gives the heap a fixed headroom
-// instead: after each collection it sets the percentage so that the next
-// one comes after Headroom bytes more, or after the live heap doubles if
-// that is more. The heap then costs at most Headroom more than Go's own
-// pacing would, however large the live heap.
+// Go sets the next collection at the live heap plus (live heap + goroutine
+// stacks + globals) × GOGC/100, with a floor of 4 MiB × GOGC/100. A
+// Sluice node's live heap is small (about 5 MiB with Pebble's memory off
+// the Go heap), and every request allocates, so under load it collected
+// some 30 times a second and the collector took about 7 % of the server's
+// CPU. Pacing gives the heap a fixed headroom instead: after each
+// collection it sets the percentage so that the next one comes after
+// Headroom bytes more, or where Go's default would put it if that is
+// later. The heap then costs at most Headroom more than under Go's own
+// pacing, however large the live heap.
 package gcpace
 
 import (
@@ -27,21 +28,25 @@ const DefaultHeadroom = 32 << 20
 // percentage, so a large one raises it too.
 const goHeapMinimum = 4 << 20
 
-// liveHeapMetric is the heap the last collection found reachable.
-const liveHeapMetric = "/gc/heap/live:bytes"
+// What a collection found, for the next goal.
+var pacingMetrics = []string{"/gc/heap/live:bytes", "/gc/scan/stack:bytes", "/gc/scan/globals:bytes"}
 
-// Pacer sets the collector's percentage after every collection. Create it
-// with Start; Stop it before the process ends, or to give Go its own
-// pacing back.
-type Pacer struct {
+// The collector's percentage belongs to the process, so every Pacer holds
+// the one pacing of it: the first Start begins it, the last Stop ends it
+// and restores the percentage from before the first Start.
+var process struct {
+	mu       sync.Mutex
+	holds    int
 	headroom uint64
-	previous int // the percentage before Start, restored by Stop
-
-	mu      sync.Mutex
-	stopped bool
-	percent int // the percentage last set, for tests and logs
-	sample  []metrics.Sample
+	previous int
+	percent  int // the percentage last set
+	pacing   bool
+	run      uint64 // which pacing is on: an older one's cleanup ends
+	sample   []metrics.Sample
 }
+
+// Pacer is a hold on the process's pacing of the collector.
+type Pacer struct{ once sync.Once }
 
 // Wanted reports whether a process should pace its collector: not when
 // GOGC is set, which says the operator has chosen.
@@ -50,77 +55,92 @@ func Wanted(getenv func(string) string) bool {
 }
 
 // Start paces the collector with the given headroom in bytes (0:
-// DefaultHeadroom) until Stop.
+// DefaultHeadroom) until Stop. While the process is paced already, it
+// keeps the headroom it has.
 func Start(headroom uint64) *Pacer {
 	if headroom == 0 {
 		headroom = DefaultHeadroom
 	}
-	p := &Pacer{
-		headroom: headroom,
-		sample:   []metrics.Sample{{Name: liveHeapMetric}},
+	process.mu.Lock()
+	defer process.mu.Unlock()
+	process.holds++
+	if process.holds == 1 {
+		process.headroom = headroom
+		process.previous = debug.SetGCPercent(100)
+		process.percent = 100
+		process.pacing = true
+		process.run++
+		process.sample = make([]metrics.Sample, len(pacingMetrics))
+		for i, name := range pacingMetrics {
+			process.sample[i].Name = name
+		}
+		adjustLocked()
+		arm(process.run)
 	}
-	p.previous = debug.SetGCPercent(100)
-	p.percent = 100
-	p.adjust()
-	p.arm()
-	return p
+	return &Pacer{}
 }
 
-// Percent is the collector percentage the pacer set last.
-func (p *Pacer) Percent() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.percent
+// Percent is the collector percentage the pacing set last; 0 when the
+// process is not paced.
+func Percent() int {
+	process.mu.Lock()
+	defer process.mu.Unlock()
+	if !process.pacing {
+		return 0
+	}
+	return process.percent
 }
 
-// Stop ends the pacing and restores the percentage from before Start.
+// Stop releases the hold; the last one ends the pacing and restores the
+// percentage from before it began. A second Stop does nothing.
 func (p *Pacer) Stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stopped {
-		return
-	}
-	p.stopped = true
-	debug.SetGCPercent(p.previous)
+	p.once.Do(func() {
+		process.mu.Lock()
+		defer process.mu.Unlock()
+		process.holds--
+		if process.holds == 0 {
+			process.pacing = false
+			debug.SetGCPercent(process.previous)
+		}
+	})
 }
 
 // arm asks to be called after the next collection: a cleanup runs once
 // its object is found unreachable, that is, after a collection, and arms
-// the next one.
-func (p *Pacer) arm() {
+// the next one, while the pacing it belongs to is on.
+func arm(run uint64) {
 	token := new([64]byte) // not a tiny allocation, so it is freed alone
-	runtime.AddCleanup(token, func(p *Pacer) {
-		if p.adjust() {
-			p.arm()
+	runtime.AddCleanup(token, func(run uint64) {
+		process.mu.Lock()
+		defer process.mu.Unlock()
+		if process.pacing && process.run == run {
+			adjustLocked()
+			arm(run)
 		}
-	}, p)
+	}, run)
 }
 
-// adjust sets the percentage from the live heap the last collection found;
-// it reports false once the pacer is stopped.
-func (p *Pacer) adjust() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.stopped {
-		return false
-	}
-	metrics.Read(p.sample)
-	percent := PercentFor(p.sample[0].Value.Uint64(), p.headroom)
-	if percent != p.percent {
+// adjustLocked sets the percentage from what the last collection found.
+// Call it with process.mu held.
+func adjustLocked() {
+	metrics.Read(process.sample)
+	live := process.sample[0].Value.Uint64()
+	roots := process.sample[1].Value.Uint64() + process.sample[2].Value.Uint64()
+	if percent := PercentFor(live, roots, process.headroom); percent != process.percent {
 		debug.SetGCPercent(percent)
-		p.percent = percent
+		process.percent = percent
 	}
-	return true
 }
 
-// PercentFor is the collector percentage that lets a heap of live bytes
-// grow by headroom bytes, and by no less than Go's default of 100 %. It
-// also keeps Go's scaled minimum goal within live + headroom, which bounds
-// it while the live heap is near empty (as just after start).
-func PercentFor(live, headroom uint64) int {
+// PercentFor is the collector percentage that lets a heap of live bytes,
+// with roots bytes of goroutine stacks and globals to scan, grow by
+// headroom bytes, and by no less than Go's default of 100 % would. It also
+// keeps Go's scaled minimum goal within live + headroom, which bounds it
+// while the heap is near empty (as just after start).
+func PercentFor(live, roots, headroom uint64) int {
 	percent := (live + headroom) * 100 / goHeapMinimum
-	if live > 0 {
-		percent = min(percent, headroom*100/live)
+	if live+roots > 0 {
+		percent = min(percent, headroom*100/(live+roots))
 	}
 	return int(max(100, percent))
 }

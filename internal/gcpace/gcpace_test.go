@@ -13,18 +13,20 @@ const mib = 1 << 20
 
 func TestPercentFor(t *testing.T) {
 	for _, c := range []struct {
-		live, headroom uint64
-		want           int
+		live, roots, headroom uint64
+		want                  int
 	}{
-		{5 * mib, 64 * mib, 1280},   // the next collection after 64 MiB more
-		{16 * mib, 64 * mib, 400},   // the same headroom, a smaller percentage
-		{64 * mib, 64 * mib, 100},   // Go's default doubling is as much
-		{1024 * mib, 64 * mib, 100}, // never below Go's default
-		{0, 64 * mib, 1600},         // Go's floor scales to 4 MiB × 16 = 64 MiB
-		{1024, 64 * mib, 1600},      // a near-empty heap: the floor, not 6,553,600 %
+		{5 * mib, 0, 32 * mib, 640},         // the next collection after 32 MiB more
+		{5 * mib, 3 * mib, 32 * mib, 400},   // stacks and globals count in Go's goal
+		{10 * mib, 40 * mib, 32 * mib, 100}, // idle goroutines' stacks: Go's default is more
+		{16 * mib, 0, 32 * mib, 200},        // the same headroom, a smaller percentage
+		{32 * mib, 0, 32 * mib, 100},        // Go's default doubling is as much
+		{1024 * mib, 0, 32 * mib, 100},      // never below Go's default
+		{0, 0, 32 * mib, 800},               // Go's floor scales to 4 MiB × 8 = 32 MiB
+		{1024, 512, 32 * mib, 800},          // a near-empty heap: the floor, not millions of %
 	} {
-		if got := gcpace.PercentFor(c.live, c.headroom); got != c.want {
-			t.Errorf("PercentFor(%d, %d) = %d, want %d", c.live, c.headroom, got, c.want)
+		if got := gcpace.PercentFor(c.live, c.roots, c.headroom); got != c.want {
+			t.Errorf("PercentFor(%d, %d, %d) = %d, want %d", c.live, c.roots, c.headroom, got, c.want)
 		}
 	}
 }
@@ -68,16 +70,16 @@ func TestPacerFollowsTheLiveHeap(t *testing.T) {
 	before := runtimePercent()
 	p := gcpace.Start(16 * mib)
 	// This test binary's live heap is well under 16 MiB.
-	collectUntil(t, "a small heap", func() bool { return p.Percent() > 100 && runtimePercent() == p.Percent() })
+	collectUntil(t, "a small heap", func() bool { return gcpace.Percent() > 100 && runtimePercent() == gcpace.Percent() })
 
 	keep = make([]byte, 64*mib) // live, past the headroom
 	for i := range keep {
 		keep[i] = 1
 	}
-	collectUntil(t, "a heap past the headroom", func() bool { return p.Percent() == 100 && runtimePercent() == 100 })
+	collectUntil(t, "a heap past the headroom", func() bool { return gcpace.Percent() == 100 && runtimePercent() == 100 })
 
 	keep = nil
-	collectUntil(t, "the heap small again", func() bool { return p.Percent() > 100 && runtimePercent() == p.Percent() })
+	collectUntil(t, "the heap small again", func() bool { return gcpace.Percent() > 100 && runtimePercent() == gcpace.Percent() })
 
 	p.Stop()
 	if got := runtimePercent(); got != before {
@@ -94,4 +96,26 @@ func TestPacerFollowsTheLiveHeap(t *testing.T) {
 		t.Fatalf("a stopped pacer still set the runtime to %d %%", got)
 	}
 	p.Stop() // twice is harmless
+	if got := runtimePercent(); got != before {
+		t.Fatalf("a second Stop set the runtime to %d %%", got)
+	}
+}
+
+// Two nodes in one process (as cmd/sluice's tests run them) share the
+// pacing: stopped in either order, the last Stop restores the percentage
+// from before the first Start, and one Stop leaves the other paced.
+func TestPacersShareTheProcess(t *testing.T) {
+	before := runtimePercent()
+	a := gcpace.Start(16 * mib)
+	b := gcpace.Start(16 * mib)
+	collectUntil(t, "paced", func() bool { return gcpace.Percent() > 100 && runtimePercent() == gcpace.Percent() })
+	a.Stop()
+	a.Stop() // a second Stop of the same hold releases nothing more
+	if gcpace.Percent() == 0 || runtimePercent() != gcpace.Percent() {
+		t.Fatalf("one of two Stops ended the pacing: runtime %d %%, pacing %d %%", runtimePercent(), gcpace.Percent())
+	}
+	b.Stop()
+	if got := runtimePercent(); got != before || gcpace.Percent() != 0 {
+		t.Fatalf("after both Stops the runtime is at %d %% (pacing %d), want %d", got, gcpace.Percent(), before)
+	}
 }
