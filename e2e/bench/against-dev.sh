@@ -18,7 +18,7 @@ out="$data/banner"
 "$bin" dev --data "$data/store" --listen 127.0.0.1:0 ${SLUICE_DEV_FLAGS:-} >"$out" 2>"$data/log" &
 pid=$!
 null_pid=""
-trap 'kill $pid $null_pid 2>/dev/null; wait $pid $null_pid 2>/dev/null; rm -rf "$data"' EXIT
+trap 'kill $pid $null_pid 2>/dev/null || true; wait $pid $null_pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 100); do grep -q Ctrl-C "$out" 2>/dev/null && break; sleep 0.1; done
 field() { sed -n "s/^ *$1: *//p" "$out" | head -1 | cut -d' ' -f1; }
 export SLUICE_BENCH_ACCESS_KEY="$(field 'access key')" SLUICE_BENCH_SECRET_KEY="$(field 'secret key')"
@@ -33,19 +33,29 @@ bench --queue f4 --groups 4 --producers 4 --consumers 8 --batch 10 --size 256 --
 bench --queue f64 --groups 64 --producers 4 --consumers 8 --batch 10 --size 256 --messages 20000 "$@"
 kill "$pid"
 wait "$pid" 2>/dev/null || true
+pid=""
 
 # The floor: each standard workload against a null server process (a fresh
 # one per run, as its message accounting is per run id).
 floor() {
-	local run_id=$((RANDOM + 1))
-	"$data/sluice-bench" --serve-null --run-id "$run_id" >"$data/null" 2>&1 &
+	local run_id=$((RANDOM + 1)) endpoint=""
+	"$data/sluice-bench" --serve-null --run-id "$run_id" >"$data/null" 2>"$data/null.err" &
 	null_pid=$!
-	for _ in $(seq 100); do grep -q http "$data/null" 2>/dev/null && break; sleep 0.1; done
+	for _ in $(seq 100); do
+		endpoint="$(grep -o 'http://[^ ]*' "$data/null" 2>/dev/null | head -1 || true)"
+		if [ -n "$endpoint" ] || ! kill -0 "$null_pid" 2>/dev/null; then break; fi
+		sleep 0.1
+	done
+	if [ -z "$endpoint" ]; then
+		echo "the null server (--serve-null) printed no endpoint:" >&2
+		cat "$data/null" "$data/null.err" >&2
+		exit 1
+	fi
 	echo "== null server as its own process: $*"
-	"$data/sluice-bench" --server-pid "$null_pid" --endpoint "$(grep -o 'http://[^ ]*' "$data/null" | head -1)" --run-id "$run_id" "$@"
+	"$data/sluice-bench" --server-pid "$null_pid" --endpoint "$endpoint" --run-id "$run_id" "$@"
 	kill "$null_pid"
 	wait "$null_pid" 2>/dev/null || true
 	null_pid=""
 }
-floor "${b[@]}"
-floor "${a[@]}"
+floor "${b[@]}" "$@"
+floor "${a[@]}" "$@"
