@@ -229,19 +229,20 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref queues.Re
 	var (
 		results  []BatchResult[struct{}]
 		d        did
-		released bool
+		released int   // standard messages made visible at once
+		groups   []did // FIFO groups made receivable, one entry each
 	)
 	err := e.store.Update(ctx, func(tx kv.Txn) error {
-		results, released = make([]BatchResult[struct{}], len(changes)), false
+		results, released, groups = make([]BatchResult[struct{}], len(changes)), 0, nil
 		q, err := e.catalog.Read(ctx, tx, ref)
 		if err != nil {
 			return err
 		}
 		d = q.DID()
 		now := e.clock().UnixMilli()
-		var groups *fifoGroups
+		var fifo *fifoGroups
 		if q.Attributes.FifoQueue {
-			groups = newFIFOGroups(tx, e.opts.Shards, now)
+			fifo = newFIFOGroups(tx, e.opts.Shards, now)
 		}
 		for i, r := range receipts {
 			if results[i].Err = invalid[i]; results[i].Err != nil {
@@ -259,10 +260,10 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref queues.Re
 				results[i].Err = errorf(sqserr.CodeMessageNotInflight, "Message does not exist or is not available for visibility timeout change.")
 				continue
 			}
-			if groups != nil {
+			if fifo != nil {
 				// The group's entry moves with its in-flight messages.
 				rec.VisibleAt = now + int64(changes[i].VisibilityTimeout)*1000
-				if err := groups.update(ctx, d, r.id, rec); err != nil {
+				if err := fifo.update(ctx, d, r.id, rec); err != nil {
 					return err
 				}
 				continue
@@ -272,25 +273,27 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref queues.Re
 			}
 			rec.VisibleAt = now + int64(changes[i].VisibilityTimeout)*1000
 			if changes[i].VisibilityTimeout == 0 {
-				released = true
+				released++
 			}
 			if err := rec.put(tx, d, r.id, entryInFlight); err != nil {
 				return err
 			}
 		}
-		if groups == nil {
+		if fifo == nil {
 			return nil
 		}
-		err = groups.finish(ctx)
-		released = released || len(groups.notify) > 0
+		err = fifo.finish(ctx)
+		groups = fifo.notify
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	switch {
-	case released:
-		e.waiters.notify(d)
+	case released > 0:
+		e.waiters.notifyN(d, released)
+	case len(groups) > 0:
+		e.waiters.notifyReleased(groups)
 	case slices.ContainsFunc(results, func(r BatchResult[struct{}]) bool { return r.Err == nil }):
 		e.waiters.changed(d) // watchers need to learn the new time
 	}

@@ -29,8 +29,9 @@ import (
 //     ready, it wakes waiters for them; they claim as before.
 //   - A wake-up is for a number of messages: the longest-waiting waiters
 //     whose MaxNumberOfMessages add up to it are woken, not all of them;
-//     for FIFO groups a delete released, one waiter a group, whatever it
-//     wants, since a claim may fill itself from one group. Waking all for
+//     for FIFO groups a delete or a visibility change released, one
+//     waiter a group, whatever it wants, since a claim may fill itself
+//     from one group. Waking all for
 //     every send made each of a queue's idle receivers claim after every
 //     send, though one could take the lot: a claim that finds nothing
 //     still runs under the store's writer lock, ahead of sends waiting for

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
+	"github.com/sluice-mq/sluice/data-plane/queues"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
@@ -221,6 +222,30 @@ func TestWakeUpsReachEveryMessage(t *testing.T) {
 	})
 }
 
+// wakeCost starts waiters idle long polls on q, and once they wait and the
+// watcher has settled, runs act, which should make one message receivable;
+// it checks what the first poll to return got and returns the store
+// transactions from act until the others wait again.
+func wakeCost(t *testing.T, e *engine.Engine, ops *storeOps, q queues.Ref, waiters int, act func(), check func([]engine.Message)) int64 {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	results := make(chan polled, waiters)
+	var wg sync.WaitGroup
+	for range waiters {
+		wg.Go(func() { results <- <-longPoll(ctx, e, q) })
+	}
+	defer func() { cancel(); wg.Wait() }()
+	waitUntil(t, "every receive waits", func() bool { return e.ArmedWaiters() == waiters })
+	time.Sleep(1500 * time.Millisecond) // past the watcher's first look and the first read of R/
+
+	before := ops.snapshot()
+	act()
+	check(await(t, "the message", results, 5*time.Second).msgs)
+	waitUntil(t, "the others wait again", func() bool { return e.ArmedWaiters() == waiters-1 })
+	time.Sleep(200 * time.Millisecond)
+	return ops.snapshot().txns - before.txns
+}
+
 // A delete that releases a FIFO group makes one waiter look, not all: a
 // waiter takes a released group whole, and waking every idle long poll of
 // the queue made each of them read it, or claim under the store's writer
@@ -231,7 +256,7 @@ func TestFIFODeleteWakesOneWaiterPerReleasedGroup(t *testing.T) {
 		ops := &storeOps{Store: store}
 		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
 		q := mustCreate(t, e, "q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx := context.Background()
 		group := "g"
 		for _, body := range []string{"first", "second"} {
 			if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: body, MessageGroupID: &group}); err != nil {
@@ -242,25 +267,15 @@ func TestFIFODeleteWakesOneWaiterPerReleasedGroup(t *testing.T) {
 		if err != nil || len(first) != 1 || first[0].Body != "first" {
 			t.Fatalf("the first receive: %v, %v", first, err)
 		}
-		results := make(chan polled, waiters)
-		var wg sync.WaitGroup
-		for range waiters {
-			wg.Go(func() { results <- <-longPoll(ctx, e, q) })
-		}
-		defer func() { cancel(); wg.Wait() }()
-		waitUntil(t, "every receive waits", func() bool { return e.ArmedWaiters() == waiters })
-		time.Sleep(1500 * time.Millisecond) // past the watcher's first look and the first read of R/
-
-		before := ops.snapshot()
-		if err := e.DeleteMessage(ctx, q, first[0].ReceiptHandle); err != nil {
-			t.Fatal(err)
-		}
-		if r := await(t, "the group's next message", results, 5*time.Second); len(r.msgs) != 1 || r.msgs[0].Body != "second" {
-			t.Fatalf("got %v", r.msgs)
-		}
-		waitUntil(t, "the others wait again", func() bool { return e.ArmedWaiters() == waiters-1 })
-		time.Sleep(200 * time.Millisecond)
-		txns := ops.snapshot().txns - before.txns
+		txns := wakeCost(t, e, ops, q, waiters, func() {
+			if err := e.DeleteMessage(ctx, q, first[0].ReceiptHandle); err != nil {
+				t.Fatal(err)
+			}
+		}, func(msgs []engine.Message) {
+			if len(msgs) != 1 || msgs[0].Body != "second" {
+				t.Fatalf("got %v, want the group's next message", msgs)
+			}
+		})
 		t.Logf("%d waiters, 1 group released: %d transactions", waiters, txns)
 		if txns > waiters/4 {
 			t.Errorf("%d transactions for 1 released group and %d waiters, want at most %d", txns, waiters, waiters/4)
@@ -352,4 +367,52 @@ func TestFIFODeleteTellsWaitersWhenTheNextMessageIsDue(t *testing.T) {
 		}
 		t.Logf("the delayed next message after %v", r.at.Sub(start))
 	})
+}
+
+// A visibility change to 0 makes one waiter look, on a standard queue (a
+// message receivable again) and on a FIFO queue (its group released), not
+// every idle long poll of the queue.
+func TestVisibilityZeroWakesOneWaiter(t *testing.T) {
+	const waiters = 60
+	for _, c := range []struct {
+		name  string
+		attrs map[string]string
+	}{
+		{"q", nil},
+		{"q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+				ops := &storeOps{Store: store}
+				e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+				q := mustCreate(t, e, c.name, c.attrs)
+				ctx := context.Background()
+				in := engine.SendInput{Body: "one"}
+				if c.attrs != nil {
+					g := "g"
+					in.MessageGroupID = &g
+				}
+				if _, err := e.SendMessage(ctx, q, in); err != nil {
+					t.Fatal(err)
+				}
+				first, err := e.ReceiveMessage(ctx, q, engine.ReceiveInput{})
+				if err != nil || len(first) != 1 {
+					t.Fatalf("the receive: %v, %v", first, err)
+				}
+				txns := wakeCost(t, e, ops, q, waiters, func() {
+					if err := e.ChangeMessageVisibility(ctx, q, first[0].ReceiptHandle, 0); err != nil {
+						t.Fatal(err)
+					}
+				}, func(msgs []engine.Message) {
+					if len(msgs) != 1 || msgs[0].Body != "one" {
+						t.Fatalf("got %v, want the message again", msgs)
+					}
+				})
+				t.Logf("%d waiters, 1 message visible again: %d transactions", waiters, txns)
+				if txns > waiters/4 {
+					t.Errorf("%d transactions for 1 message and %d waiters, want at most %d", txns, waiters, waiters/4)
+				}
+			})
+		})
+	}
 }
