@@ -31,18 +31,17 @@ import (
 //     whose MaxNumberOfMessages add up to it are woken, not all of them;
 //     for FIFO groups a delete or a visibility change released, one
 //     waiter a group, whatever it wants, since a claim may fill itself
-//     from one group. Waking all for
-//     every send made each of a queue's idle receivers claim after every
-//     send, though one could take the lot: a claim that finds nothing
-//     still runs under the store's writer lock, ahead of sends waiting for
-//     it. A waiter woken after it last looked that
-//     leaves without looking again (its context ended, or it left with
-//     messages of an earlier look) passes its wake-up on to the next
-//     waiter, and a look that finds messages ready (it wakes waiters for
-//     those that the waiters already woken will not claim) is repeated a
-//     PollInterval later, so a wake-up a claim did not use (one limited by
-//     admission, one that lost a race) only delays a message, by at most
-//     about a PollInterval.
+//     from one group. Waking all for every send made each of a queue's
+//     idle receivers claim after every send, though one could take the
+//     lot: a claim that finds nothing still runs under the store's
+//     writer lock, ahead of sends waiting for it. A waiter woken after
+//     it last looked that leaves without looking again (its context
+//     ended, or it left with messages of an earlier look) passes its
+//     wake-up on to the next waiter, and a look that finds messages
+//     ready (it wakes waiters for those that the waiters already woken
+//     will not claim) is repeated a PollInterval later, so a wake-up a
+//     claim did not use (one limited by admission, one that lost a race)
+//     only delays a message, by at most about a PollInterval.
 //   - Every PollInterval, while this node has watchers, one scan of R/
 //     finds the queues other nodes changed and prods their watchers.
 //
