@@ -122,7 +122,7 @@ func (c *claimer) readOn(ctx context.Context, from []readOnFrom, want func() int
 			if budget == 0 {
 				// Not past cold frames this round left to fetch: the
 				// next round, which has them, reads on from here again.
-				if c.cold == nil || len(c.cold.pending) == 0 {
+				if !c.cold.mustFetch() {
 					c.e.readOn.stop(c.d, f.shard, at, false, c.now)
 				}
 				break

@@ -65,9 +65,10 @@ const maxColdRounds = 4
 func (r *coldReads) begin() { r.pending = r.pending[:0] }
 
 // mustFetch reports whether the transaction that just ran is to be
-// dropped for frames to fetch first. (A claim with pending frames is
-// always short of its batch: want() counts them.)
-func (r *coldReads) mustFetch() bool { return len(r.pending) > 0 }
+// dropped for frames to fetch first (never, for a call without cold
+// reads). A claim with pending frames is always short of its batch:
+// want() counts them.
+func (r *coldReads) mustFetch() bool { return r != nil && len(r.pending) > 0 }
 
 // coldUpdate runs fn in transactions of update until one commits without
 // frames to fetch first: a round whose fn returns errColdPending is
