@@ -29,10 +29,13 @@ func WrapKV(t *Telemetry, store kv.Store, driver string) kv.Store {
 		return store
 	}
 	m := t.Meter()
-	return &tracedKV{
+	s := &tracedKV{
 		Store:  store,
 		tracer: t.Tracer(),
 		system: attribute.String("db.system.name", driver),
+		update: kvKind{attr: attribute.String("kind", "update")},
+		view:   kvKind{attr: attribute.String("kind", "view")},
+		lazy:   kvKind{attr: attribute.String("kind", "update_lazy")},
 		dur: Must(m.Float64Histogram("sluice.kv.transaction.duration", metric.WithUnit("s"),
 			metric.WithDescription("Store transactions, from the first attempt to the commit or failure."), LatencyBuckets())),
 		retries: Must(m.Int64Counter("sluice.kv.transaction.retries", metric.WithUnit("{attempt}"),
@@ -40,6 +43,13 @@ func WrapKV(t *Telemetry, store kv.Store, driver string) kv.Store {
 		conflicts: Must(m.Int64Counter("sluice.kv.transaction.conflicts", metric.WithUnit("{transaction}"),
 			metric.WithDescription("Store transactions that conflicted at least once."))),
 	}
+	for _, k := range []*kvKind{&s.update, &s.view, &s.lazy} {
+		k.only = metric.WithAttributes(k.attr)
+		for i, result := range kvResults {
+			k.byResult[i] = metric.WithAttributes(k.attr, attribute.String("result", result))
+		}
+	}
+	return s
 }
 
 type tracedKV struct {
@@ -48,29 +58,49 @@ type tracedKV struct {
 	system             attribute.KeyValue
 	dur                metric.Float64Histogram
 	retries, conflicts metric.Int64Counter
+	update             kvKind
+	view               kvKind
+	lazy               kvKind
 }
 
-var (
-	kindUpdate = attribute.String("kind", "update")
-	kindView   = attribute.String("kind", "view")
-	kindLazy   = attribute.String("kind", "update_lazy")
-)
+// kvKind is a kind of transaction with its metric label sets, built once:
+// building a set sorts and allocates, and every transaction records one.
+type kvKind struct {
+	attr     attribute.KeyValue
+	only     metric.MeasurementOption // the kind alone
+	byResult [len(kvResults)]metric.MeasurementOption
+}
+
+// kvResults are the result labels, in the order kvResult returns them.
+var kvResults = [...]string{"ok", "conflict", "dropped", "error"}
+
+func kvResult(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, kv.ErrConflict):
+		return 1
+	case errors.Is(err, kv.ErrDropped):
+		return 2
+	}
+	return 3
+}
 
 func (s *tracedKV) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
-	return s.run(ctx, "kv update", kindUpdate, func(ctx context.Context, count func()) error {
+	return s.run(ctx, "kv update", &s.update, func(ctx context.Context, count func()) error {
 		return s.Store.Update(ctx, func(tx kv.Txn) error { count(); return fn(tx) })
 	})
 }
 
 // UpdateLazy keeps the wrapped store's lazy commits (kv.LazyUpdater).
 func (s *tracedKV) UpdateLazy(ctx context.Context, fn func(tx kv.Txn) error) error {
-	return s.run(ctx, "kv update", kindLazy, func(ctx context.Context, count func()) error {
+	return s.run(ctx, "kv update", &s.lazy, func(ctx context.Context, count func()) error {
 		return kv.UpdateLazy(ctx, s.Store, func(tx kv.Txn) error { count(); return fn(tx) })
 	})
 }
 
 func (s *tracedKV) View(ctx context.Context, fn func(r kv.Reader) error) error {
-	return s.run(ctx, "kv view", kindView, func(ctx context.Context, count func()) error {
+	return s.run(ctx, "kv view", &s.view, func(ctx context.Context, count func()) error {
 		return s.Store.View(ctx, func(r kv.Reader) error { count(); return fn(r) })
 	})
 }
@@ -78,29 +108,21 @@ func (s *tracedKV) View(ctx context.Context, fn func(r kv.Reader) error) error {
 // Unwrap returns the wrapped store.
 func (s *tracedKV) Unwrap() kv.Store { return s.Store }
 
-func (s *tracedKV) run(ctx context.Context, name string, kind attribute.KeyValue, do func(context.Context, func()) error) error {
+func (s *tracedKV) run(ctx context.Context, name string, kind *kvKind, do func(context.Context, func()) error) error {
 	var span trace.Span
 	if trace.SpanFromContext(ctx).IsRecording() {
-		ctx, span = s.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(s.system, kind))
+		ctx, span = s.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(s.system, kind.attr))
 	}
 	attempts := 0
 	start := time.Now()
 	err := do(ctx, func() { attempts++ })
 	elapsed := time.Since(start).Seconds()
-	result := "ok"
-	switch {
-	case errors.Is(err, kv.ErrConflict):
-		result = "conflict"
-	case errors.Is(err, kv.ErrDropped):
-		result = "dropped"
-	case err != nil:
-		result = "error"
-	}
-	kindSet := metric.WithAttributes(kind)
-	s.dur.Record(ctx, elapsed, metric.WithAttributes(kind, attribute.String("result", result)))
+	r := kvResult(err)
+	result := kvResults[r]
+	s.dur.Record(ctx, elapsed, kind.byResult[r])
 	if attempts > 1 {
-		s.retries.Add(ctx, int64(attempts-1), kindSet)
-		s.conflicts.Add(ctx, 1, kindSet)
+		s.retries.Add(ctx, int64(attempts-1), kind.only)
+		s.conflicts.Add(ctx, 1, kind.only)
 	}
 	if span != nil {
 		span.SetAttributes(attribute.Int("sluice.kv.attempts", attempts), attribute.Int("sluice.kv.retries", max(attempts-1, 0)))
