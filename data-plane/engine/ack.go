@@ -275,7 +275,7 @@ func (e *Engine) ChangeMessageVisibilityBatch(ctx context.Context, ref queues.Re
 			if changes[i].VisibilityTimeout == 0 {
 				released++
 			}
-			if err := rec.put(tx, d, r.id, entryInFlight); err != nil {
+			if err := rec.putState(tx, d, r.id, entryInFlight); err != nil {
 				return err
 			}
 		}

@@ -259,7 +259,10 @@ func (f *fifoGroups) update(ctx context.Context, d did, id msgID, rec *messageRe
 	if err := f.touch(ctx, groupRef{d, rec.Group}); err != nil {
 		return err
 	}
-	return f.put(d, id, rec)
+	if err := rec.writeState(f.tx, messageKey(d, id)); err != nil {
+		return err
+	}
+	return f.tx.Set(orderKey(d, rec.Group, rec.Seq), orderEntryOf(id, rec).value())
 }
 
 // remove deletes a message of the group.

@@ -39,6 +39,11 @@ type messageRecord struct {
 	// Cold is set while the body and the immutable fields above live in a
 	// segment (cold.go); hydrate fills them in, and the record stays cold.
 	Cold *coldRef `json:"-"`
+	// stateLen is how many bytes the stored record's state takes after
+	// its format byte (appendState's), as read: 0 when it is not known
+	// (a new record, or one stored as JSON), which writeState then writes
+	// whole.
+	stateLen int
 }
 
 // put writes the record and its index entry.
@@ -52,6 +57,39 @@ func (m *messageRecord) put(tx kv.Txn, d did, id msgID, entry byte) error {
 		return err
 	}
 	return tx.Set(index, entryMark(entry))
+}
+
+// putState rewrites the state of a stored record (what a receive or a
+// visibility change moves: its visibility, receive count and generation)
+// and writes its index entry.
+func (m *messageRecord) putState(tx kv.Txn, d did, id msgID, entry byte) error {
+	record, index := recordKeys(d, m.Shard, m.VisibleAt, id)
+	if err := m.writeState(tx, record); err != nil {
+		return err
+	}
+	return tx.Set(index, entryMark(entry))
+}
+
+// writeState rewrites the state of the record stored at key, which m was
+// read from in this transaction. On a store that splices values
+// (kv.Splicer) only the state goes to the log, not the body; elsewhere,
+// or for a record stored as JSON, the whole record is written.
+func (m *messageRecord) writeState(tx kv.Txn, key []byte) error {
+	sp, ok := tx.(kv.Splicer)
+	if !ok || m.stateLen == 0 {
+		b, err := m.encode()
+		if err != nil {
+			return err
+		}
+		m.stateLen = 0 // the record's state is where a fresh read says
+		return tx.Set(key, b)
+	}
+	state := m.appendState(make([]byte, 0, 32))
+	if err := sp.Splice(key, 1, m.stateLen, state); err != nil {
+		return err
+	}
+	m.stateLen = len(state)
+	return nil
 }
 
 // Index entry values without a FIFO group are one byte: shared, so a put

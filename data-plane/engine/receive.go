@@ -632,7 +632,7 @@ func (c *claimer) take(ctx context.Context, id msgID, rec *messageRecord) (bool,
 		err = c.groups.update(ctx, c.d, id, rec)
 		c.out.claimed = append(c.out.claimed, receipt{d: c.d, id: id, gen: rec.Gen})
 	} else {
-		err = rec.put(c.tx, c.d, id, entryInFlight)
+		err = rec.putState(c.tx, c.d, id, entryInFlight)
 	}
 	if err != nil {
 		return false, err

@@ -123,7 +123,8 @@ func (m *messageRecord) appendState(out []byte) []byte {
 
 // state reads what appendState wrote.
 func (d *recordDecoder) state() *messageRecord {
-	return &messageRecord{
+	n := len(d.b)
+	m := &messageRecord{
 		SentAt:       d.varint(),
 		FirstReceive: d.varint(),
 		VisibleAt:    d.varint(),
@@ -131,6 +132,10 @@ func (d *recordDecoder) state() *messageRecord {
 		Gen:          uint32(d.uvarint()),
 		Shard:        d.byte(),
 	}
+	if d.err == nil {
+		m.stateLen = n - len(d.b)
+	}
+	return m
 }
 
 func appendString(out []byte, s string) []byte {

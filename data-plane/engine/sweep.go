@@ -195,7 +195,7 @@ func (e *Engine) rescueStrays(ctx context.Context, d did) error {
 					return err
 				}
 				rec.VisibleAt = max(now, st.visibleAt)
-				if err := rec.put(tx, d, st.id, entryInFlight); err != nil {
+				if err := rec.putState(tx, d, st.id, entryInFlight); err != nil {
 					return err
 				}
 				moved++

@@ -90,6 +90,11 @@ type Store struct {
 	syncMode SyncMode
 	syncs    syncGrouper
 	space    *space
+	// merger is the store's merge operator: spliceMerger, or Pebble's
+	// default on a store made before splices, which then has none
+	// (kv.Splicer): Pebble opens a store only under the operator it was
+	// made with.
+	merger *pebble.Merger
 
 	cur    atomic.Pointer[handle] // nil once closed, or while reopening
 	writer sync.Mutex             // serialises Update
@@ -126,6 +131,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := checkDir(opts.FS, dir); err != nil {
 		return nil, fmt.Errorf("local kv store (%s): %w", setting, err)
 	}
+	merger, err := storeMerger(opts.FS, dir)
+	if err != nil {
+		return nil, fmt.Errorf("local kv store (%s): %w", setting, err)
+	}
 	if opts.CacheBytes <= 0 {
 		opts.CacheBytes = defaultCacheBytes
 	}
@@ -144,6 +153,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		syncs:    syncGrouper{interval: max(opts.GroupSyncInterval, 0)},
 		space:    newSpace(opts.FS, dir, opts.ReserveBytes, logger(opts.Logger)),
 		stop:     make(chan struct{}),
+		merger:   merger,
 	}
 	s.fs = walWatchFS{FS: vfs.OnDiskFull(opts.FS, s.space.onDiskFull), onError: s.walFailed}
 	db, err := s.openDB()
@@ -171,6 +181,7 @@ func Open(dir string, opts Options) (*Store, error) {
 func (s *Store) openDB() (*pebble.DB, error) {
 	popts := &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
+		Merger:             s.merger,
 		Logger:             pebbleLogger{s.log},
 		Cache:              s.cache,
 		FS:                 s.fs,
@@ -308,8 +319,6 @@ func (p pebbleLogger) Fatalf(format string, args ...any) {
 
 // Compact flushes the memtable and compacts every key into the bottom
 // level, so DiskUsage measures what the data costs at rest (benchmarks of
-// Compact flushes the memtable and compacts every key into the bottom
-// level, so DiskUsage measures what the data costs at rest (benchmarks of
 // bytes per stored message).
 func (s *Store) Compact(ctx context.Context) error {
 	h, err := s.open(ctx)
@@ -324,6 +333,18 @@ func (s *Store) Compact(ctx context.Context) error {
 		return fmt.Errorf("local kv: compact: %w", err)
 	}
 	return nil
+}
+
+// LogBytes is how many bytes of records the write-ahead log took since
+// the database opened: what the commits wrote. It is 0 while the store has
+// no open database.
+func (s *Store) LogBytes() uint64 {
+	h := s.acquire()
+	if h == nil {
+		return 0
+	}
+	defer h.release()
+	return h.db.Metrics().WAL.BytesIn
 }
 
 // TableBytes is the bytes of the store's live sstables: what its data

@@ -78,7 +78,7 @@ func (s *Store) runLocked(h *handle, fn func(tx kv.Txn) error, lazy bool) (*pebb
 		return nil, err
 	}
 	batch := h.db.NewIndexedBatch()
-	if err := fn(&txn{reader: reader{r: batch}, batch: batch}); err != nil {
+	if err := fn(s.newTxn(batch)); err != nil {
 		batch.Close()
 		return nil, err
 	}

@@ -1,0 +1,161 @@
+package local
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// spliceMergerName names the merge operator in the store's OPTIONS file
+// and sstables; Pebble refuses to open a store under another name.
+const spliceMergerName = "sluice.splice.v1"
+
+// spliceMerger is Pebble's merge operator for kv.Splice: operands are
+// lists of splices, applied oldest first to the value below them (a Set).
+// Without that value (a compaction that sees only some operands) it
+// returns the operands joined into one, still a merge operand.
+var spliceMerger = &pebble.Merger{
+	Name: spliceMergerName,
+	Merge: func(_, value []byte) (pebble.ValueMerger, error) {
+		m := &spliceMerge{}
+		return m, m.MergeNewer(value)
+	},
+}
+
+type spliceMerge struct {
+	base    []byte   // the value the splices apply to, once seen
+	hasBase bool     //
+	ops     [][]byte // splice lists without their marker, oldest first
+}
+
+func isSplice(v []byte) bool { return len(v) > 0 && v[0] == kv.SpliceMarker }
+
+// MergeNewer adds a newer operand; a whole value newer than the operands
+// so far replaces them (Pebble passes the value below the operands as the
+// oldest operand).
+func (m *spliceMerge) MergeNewer(v []byte) error {
+	if isSplice(v) {
+		m.ops = append(m.ops, bytes.Clone(v[1:]))
+		return nil
+	}
+	m.base, m.hasBase, m.ops = bytes.Clone(v), true, nil
+	return nil
+}
+
+// MergeOlder adds an older operand, or the value they all apply to.
+func (m *spliceMerge) MergeOlder(v []byte) error {
+	if m.hasBase {
+		return nil // below the value: shadowed
+	}
+	if isSplice(v) {
+		m.ops = append([][]byte{bytes.Clone(v[1:])}, m.ops...)
+		return nil
+	}
+	m.base, m.hasBase = bytes.Clone(v), true
+	return nil
+}
+
+func (m *spliceMerge) Finish(bool) ([]byte, io.Closer, error) {
+	if !m.hasBase {
+		n := 1
+		for _, op := range m.ops {
+			n += len(op)
+		}
+		out := make([]byte, 1, n)
+		out[0] = kv.SpliceMarker
+		for _, op := range m.ops {
+			out = append(out, op...)
+		}
+		return out, nil, nil
+	}
+	out := m.base
+	for _, op := range m.ops {
+		var err error
+		if out, err = kv.ApplySplices(out, op); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, nil, nil
+}
+
+// storeMerger is the merge operator to open the store in dir with: the
+// splice operator for a new store or one made with it, Pebble's default
+// for one made before it (whose OPTIONS file names that; Pebble refuses
+// to open a store under another operator's name). Such a store works as
+// before, without kv.Splicer.
+func storeMerger(fs vfs.FS, dir string) (*pebble.Merger, error) {
+	desc, err := pebble.Peek(dir, fs)
+	if errors.Is(err, os.ErrNotExist) {
+		return spliceMerger, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look at the store: %w", err)
+	}
+	if !desc.Exists || desc.OptionsFilename == "" {
+		return spliceMerger, nil
+	}
+	name, err := optionsMerger(fs, desc.OptionsFilename)
+	if err != nil {
+		return nil, err
+	}
+	if name == pebble.DefaultMerger.Name {
+		return pebble.DefaultMerger, nil
+	}
+	return spliceMerger, nil // ours, or one Pebble will refuse by name
+}
+
+// optionsMerger reads the merge operator's name from a Pebble OPTIONS
+// file ("merger=NAME" in its [Options] section).
+func optionsMerger(fs vfs.FS, path string) (string, error) {
+	f, err := fs.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	for line := range strings.Lines(string(data)) {
+		if name, ok := strings.CutPrefix(strings.TrimSpace(line), "merger="); ok {
+			return name, nil
+		}
+	}
+	return "", fmt.Errorf("%s names no merge operator", path)
+}
+
+// newTxn is a transaction on batch; it splices when the store's merge
+// operator is the splice operator.
+func (s *Store) newTxn(batch *pebble.Batch) kv.Txn {
+	t := &txn{reader: reader{r: batch}, batch: batch}
+	if s.merger == spliceMerger {
+		return splicingTxn{t}
+	}
+	return t
+}
+
+// splicingTxn is a txn on a store whose merge operator is spliceMerger.
+type splicingTxn struct{ *txn }
+
+var _ kv.Splicer = splicingTxn{}
+
+// Splice writes a merge operand that the splice operator applies to the
+// value below it (kv.Splicer).
+func (t splicingTxn) Splice(key []byte, at, remove int, insert []byte) error {
+	if len(key) == 0 {
+		return kv.ErrEmptyKey
+	}
+	if at < 0 || remove < 0 {
+		return fmt.Errorf("splice %q: negative offset or length", key)
+	}
+	op := kv.AppendSplice([]byte{kv.SpliceMarker}, at, remove, insert)
+	return t.batch.Merge(key, op, nil)
+}
