@@ -299,7 +299,7 @@ func (e *Engine) undecidedFallback(ctx context.Context, tx kv.Txn, d did, id msg
 // halfOutcome is what a decision changed, for after its commit.
 type halfOutcome struct {
 	deltas  map[did]delta
-	notify  []did
+	notify  []did // one entry per message or FIFO group made receivable
 	changed []did // delayed: watchers need to learn when
 }
 
@@ -314,9 +314,7 @@ func (e *Engine) applyHalfOutcome(o halfOutcome) {
 	for d, x := range o.deltas {
 		e.counts.add(d, x)
 	}
-	for _, d := range o.notify {
-		e.waiters.notify(d)
-	}
+	e.waiters.notifyReleased(o.notify)
 	for _, d := range o.changed {
 		e.waiters.changed(d)
 	}

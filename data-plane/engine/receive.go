@@ -303,7 +303,7 @@ type claimOutcome struct {
 	claimed []receipt // FIFO: what msgs are, for the attempt record
 	taken   []msgID   // standard: what msgs are, so a read-on never takes one twice
 	deltas  map[did]delta
-	notify  []did
+	notify  []did         // one entry per message or FIFO group made receivable
 	moved   []MessageMove // dead-lettered, or moved by a task
 	// windows are a lone claim's shard windows, to keep once it commits,
 	// less windowsTaken (claim_kept.go).
@@ -386,9 +386,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	for d, n := range out.deltas {
 		e.counts.add(d, n)
 	}
-	for _, d := range out.notify {
-		e.waiters.notify(d)
-	}
+	e.waiters.notifyReleased(out.notify)
 	if len(out.moved) > 0 && in.OnMove != nil {
 		in.OnMove(out.moved)
 	}

@@ -261,10 +261,11 @@ func (ws *waiters) notify(d did) { ws.signal(d, wakeAll) }
 // (a send): waiters for n messages wake, not all.
 func (ws *waiters) notifyN(d did, n int) { ws.signal(d, n) }
 
-// notifyReleased is notify for a commit that made FIFO groups receivable,
-// one entry of released per group and its queue's data range: one waiter
-// wakes per group, not all (the watcher looks too, and wakes more for
-// what else it finds ready).
+// notifyReleased is notify for a commit that made FIFO groups or single
+// messages receivable (a dead-letter move, a committed half message), one
+// entry of released per group or message and its queue's data range: one
+// waiter wakes per entry, not all (the watcher looks too, and wakes more
+// for what else it finds ready).
 func (ws *waiters) notifyReleased(released []did) {
 	for i, d := range released {
 		if slices.Contains(released[:i], d) {

@@ -396,3 +396,57 @@ func TestVisibilityZeroWakesOneWaiter(t *testing.T) {
 		})
 	}
 }
+
+// A receive that moves a message to its dead-letter queue wakes one of
+// the dead-letter queue's long polls for it, not all of them.
+func TestDeadLetterMoveWakesOneWaiter(t *testing.T) {
+	const waiters = 60
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		ops := &storeOps{Store: store}
+		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+		dlq := mustCreate(t, e, "dlq", nil)
+		src := mustCreate(t, e, "src", map[string]string{
+			queues.AttrRedrivePolicy: fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":1}`, dlq.ARN()),
+		})
+		ctx := context.Background()
+		mustSend(t, e, src, "poison")
+		zero := 0
+		receiveSrc := func() []engine.Message {
+			msgs, err := e.ReceiveMessage(ctx, src, engine.ReceiveInput{VisibilityTimeout: &zero, WaitTimeSeconds: &zero})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return msgs
+		}
+		if first := receiveSrc(); len(first) != 1 {
+			t.Fatalf("the first receive got %d messages", len(first))
+		}
+		wakeCost(t, e, ops, dlq, waiters, "1 message dead-lettered", func() {
+			if again := receiveSrc(); len(again) != 0 {
+				t.Fatalf("the second receive got %d messages, want the move", len(again))
+			}
+		}, func(msgs []engine.Message) {
+			if len(msgs) != 1 || msgs[0].Body != "poison" {
+				t.Fatalf("got %v, want the dead-lettered message", msgs)
+			}
+		})
+	})
+}
+
+// A committed half message wakes one long poll for it, not all of them.
+func TestHalfCommitWakesOneWaiter(t *testing.T) {
+	const waiters = 60
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		ops := &storeOps{Store: store}
+		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+		q := mustCreate(t, e, "q", nil)
+		half := mustSendHalf(t, e, q, engine.SendInput{Body: "decided"})
+		wakeCost(t, e, ops, q, waiters, "1 half message committed", func() {
+			mustEnd(t, e, q, half.TransactionID, engine.Commit)
+		}, func(msgs []engine.Message) {
+			if len(msgs) != 1 || msgs[0].Body != "decided" {
+				t.Fatalf("got %v, want the committed message", msgs)
+			}
+		})
+	})
+}
