@@ -32,7 +32,7 @@ var spliceMerger = &pebble.Merger{
 
 type spliceMerge struct {
 	base    []byte   // the value the splices apply to, once seen
-	hasBase bool     //
+	hasBase bool     // base was seen (a value may be empty elsewhere)
 	ops     [][]byte // splice lists without their marker, oldest first
 }
 
