@@ -106,11 +106,7 @@ func TestSendWakesWaitersForItsMessagesOnly(t *testing.T) {
 		ops := &storeOps{Store: store}
 		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
 		q := mustCreate(t, e, "q", nil)
-		wakeCost(t, e, ops, q, waiters, "1 message sent", func() { mustSend(t, e, q, "one") }, func(msgs []engine.Message) {
-			if len(msgs) != 1 {
-				t.Fatalf("got %d messages", len(msgs))
-			}
-		})
+		wakeCost(t, e, ops, q, waiters, "1 message sent", func() { mustSend(t, e, q, "one") }, "one")
 	})
 }
 
@@ -204,10 +200,10 @@ func TestWakeUpsReachEveryMessage(t *testing.T) {
 
 // wakeCost starts waiters idle long polls on q, and once they wait and the
 // watcher has settled, runs act, which should make one message receivable;
-// it checks what the first poll to return got, and that the store ran a
-// few transactions from act until the others waited again, not one for
-// each waiter.
-func wakeCost(t *testing.T, e *engine.Engine, ops *storeOps, q queues.Ref, waiters int, what string, act func(), check func([]engine.Message)) {
+// it checks that the first poll to return got that message (body want),
+// and that the store ran a few transactions from act until the others
+// waited again, not one for each waiter.
+func wakeCost(t *testing.T, e *engine.Engine, ops *storeOps, q queues.Ref, waiters int, what string, act func(), want string) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	results := make(chan polled, waiters)
@@ -221,7 +217,9 @@ func wakeCost(t *testing.T, e *engine.Engine, ops *storeOps, q queues.Ref, waite
 
 	before := ops.snapshot()
 	act()
-	check(await(t, "the message", results, 5*time.Second).msgs)
+	if msgs := await(t, "the message", results, 5*time.Second).msgs; len(msgs) != 1 || msgs[0].Body != want {
+		t.Fatalf("%s: the first poll got %v, want one message %q", what, msgs, want)
+	}
 	waitUntil(t, "the others wait again", func() bool { return e.ArmedWaiters() == waiters-1 })
 	time.Sleep(200 * time.Millisecond)
 	// act's commit, its R/ entry, a look, the woken waiter's read and
@@ -259,11 +257,7 @@ func TestFIFODeleteWakesOneWaiterPerReleasedGroup(t *testing.T) {
 			if err := e.DeleteMessage(ctx, q, first[0].ReceiptHandle); err != nil {
 				t.Fatal(err)
 			}
-		}, func(msgs []engine.Message) {
-			if len(msgs) != 1 || msgs[0].Body != "second" {
-				t.Fatalf("got %v, want the group's next message", msgs)
-			}
-		})
+		}, "second")
 	})
 }
 
@@ -387,11 +381,7 @@ func TestVisibilityZeroWakesOneWaiter(t *testing.T) {
 					if err := e.ChangeMessageVisibility(ctx, q, first[0].ReceiptHandle, 0); err != nil {
 						t.Fatal(err)
 					}
-				}, func(msgs []engine.Message) {
-					if len(msgs) != 1 || msgs[0].Body != "one" {
-						t.Fatalf("got %v, want the message again", msgs)
-					}
-				})
+				}, "one")
 			})
 		})
 	}
@@ -425,11 +415,7 @@ func TestDeadLetterMoveWakesOneWaiter(t *testing.T) {
 			if again := receiveSrc(); len(again) != 0 {
 				t.Fatalf("the second receive got %d messages, want the move", len(again))
 			}
-		}, func(msgs []engine.Message) {
-			if len(msgs) != 1 || msgs[0].Body != "poison" {
-				t.Fatalf("got %v, want the dead-lettered message", msgs)
-			}
-		})
+		}, "poison")
 	})
 }
 
@@ -443,10 +429,6 @@ func TestHalfCommitWakesOneWaiter(t *testing.T) {
 		half := mustSendHalf(t, e, q, engine.SendInput{Body: "decided"})
 		wakeCost(t, e, ops, q, waiters, "1 half message committed", func() {
 			mustEnd(t, e, q, half.TransactionID, engine.Commit)
-		}, func(msgs []engine.Message) {
-			if len(msgs) != 1 || msgs[0].Body != "decided" {
-				t.Fatalf("got %v, want the committed message", msgs)
-			}
-		})
+		}, "decided")
 	})
 }
