@@ -102,9 +102,7 @@ func TestWakeUpCoversItsMessagesOnly(t *testing.T) {
 // one claim could take the message.
 func TestSendWakesWaitersForItsMessagesOnly(t *testing.T) {
 	const waiters = 60
-	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		ops := &storeOps{Store: store}
-		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+	forEachCountedNode(t, func(t *testing.T, e *engine.Engine, ops *storeOps) {
 		q := mustCreate(t, e, "q", nil)
 		wakeCost(t, e, ops, q, waiters, "1 message sent", func() { mustSend(t, e, q, "one") }, "one")
 	})
@@ -198,6 +196,16 @@ func TestWakeUpsReachEveryMessage(t *testing.T) {
 	})
 }
 
+// forEachCountedNode runs test on both drivers with a node whose store
+// transactions ops counts; its PollInterval is long, so it looks at the
+// store of its own accord seldom and the count is the wake-ups'.
+func forEachCountedNode(t *testing.T, test func(t *testing.T, e *engine.Engine, ops *storeOps)) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		ops := &storeOps{Store: store}
+		test(t, newNode(t, ops, time.Second), ops)
+	})
+}
+
 // wakeCost starts waiters idle long polls on q, and once they wait and the
 // watcher has settled, runs act, which should make one message receivable;
 // it checks that the first poll to return got that message (body want),
@@ -238,9 +246,7 @@ func wakeCost(t *testing.T, e *engine.Engine, ops *storeOps, q queues.Ref, waite
 // lock, after every group's delete.
 func TestFIFODeleteWakesOneWaiterPerReleasedGroup(t *testing.T) {
 	const waiters = 60
-	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		ops := &storeOps{Store: store}
-		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+	forEachCountedNode(t, func(t *testing.T, e *engine.Engine, ops *storeOps) {
 		q := mustCreate(t, e, "q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
 		ctx := context.Background()
 		group := "g"
@@ -360,9 +366,7 @@ func TestVisibilityZeroWakesOneWaiter(t *testing.T) {
 		{"q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-				ops := &storeOps{Store: store}
-				e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+			forEachCountedNode(t, func(t *testing.T, e *engine.Engine, ops *storeOps) {
 				q := mustCreate(t, e, c.name, c.attrs)
 				ctx := context.Background()
 				in := engine.SendInput{Body: "one"}
@@ -391,9 +395,7 @@ func TestVisibilityZeroWakesOneWaiter(t *testing.T) {
 // the dead-letter queue's long polls for it, not all of them.
 func TestDeadLetterMoveWakesOneWaiter(t *testing.T) {
 	const waiters = 60
-	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		ops := &storeOps{Store: store}
-		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+	forEachCountedNode(t, func(t *testing.T, e *engine.Engine, ops *storeOps) {
 		dlq := mustCreate(t, e, "dlq", nil)
 		src := mustCreate(t, e, "src", map[string]string{
 			queues.AttrRedrivePolicy: fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":1}`, dlq.ARN()),
@@ -422,9 +424,7 @@ func TestDeadLetterMoveWakesOneWaiter(t *testing.T) {
 // A committed half message wakes one long poll for it, not all of them.
 func TestHalfCommitWakesOneWaiter(t *testing.T) {
 	const waiters = 60
-	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
-		ops := &storeOps{Store: store}
-		e := newNode(t, ops, time.Second) // a long PollInterval: few looks of its own
+	forEachCountedNode(t, func(t *testing.T, e *engine.Engine, ops *storeOps) {
 		q := mustCreate(t, e, "q", nil)
 		half := mustSendHalf(t, e, q, engine.SendInput{Body: "decided"})
 		wakeCost(t, e, ops, q, waiters, "1 half message committed", func() {
