@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -86,11 +85,7 @@ func (u *unreadableBlobs) GetRange(ctx context.Context, key string, off, n int64
 // cursor does not outlive readOnCursorLife. (Before, it lived until a walk
 // reached the shard's end, which a steady backlog never lets happen.)
 func TestReadOnCursorDoesNotStarvePassedEntries(t *testing.T) {
-	store, err := local.Open(filepath.Join(t.TempDir(), "kv"), local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
+	store := openLocal(t, local.Options{})
 	clock := newFakeClock()
 	blobs := &unreadableBlobs{Store: openFSBlobs(t), bad: map[string]bool{}, corrupt: map[string]bool{}}
 	e := newTierEngineShards(t, store, clock.Now, tierOptions(blobs), 1)

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,11 +15,7 @@ import (
 // the counts and the first receive time survive receives, a visibility
 // change and the flushes and compactions between them.
 func TestClaimWritesTheStateAlone(t *testing.T) {
-	store, err := local.Open(filepath.Join(t.TempDir(), "kv"), local.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := openLocal(t, local.Options{})
 	clock := newFakeClock()
 	e := newEngine(t, store, clock.Now)
 	r := mustCreate(t, e, "q", nil)

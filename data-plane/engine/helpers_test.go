@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,7 +13,20 @@ import (
 	"github.com/sluice-mq/sluice/data-plane/sqserr"
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
+	"github.com/sluice-mq/sluice/internal/kv/local"
 )
+
+// openLocal opens a local store in a temporary directory, closed when the
+// test ends: for tests of what only the local store does.
+func openLocal(t testing.TB, opts local.Options) *local.Store {
+	t.Helper()
+	store, err := local.Open(filepath.Join(t.TempDir(), "kv"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return store
+}
 
 // fakeClock is a clock tests move by hand.
 type fakeClock struct{ ms atomic.Int64 }

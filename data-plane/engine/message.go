@@ -81,7 +81,7 @@ func (m *messageRecord) writeState(tx kv.Txn, key []byte) error {
 		if err != nil {
 			return err
 		}
-		m.stateLen = 0 // the record's state is where a fresh read says
+		m.stateLen = 0 // unknown until read again: a later write here is whole too
 		return tx.Set(key, b)
 	}
 	state := m.appendState(make([]byte, 0, 32))

@@ -3,7 +3,6 @@ package engine_test
 import (
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,11 +27,7 @@ type syncBuffer = syncbuf.Buffer
 // back.
 func TestIndexEntriesAreSetOncePerLife(t *testing.T) {
 	var logged syncBuffer
-	store, err := local.Open(filepath.Join(t.TempDir(), "kv"), local.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	store := openLocal(t, local.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	clock := newFakeClock()
 	e := newEngine(t, store, clock.Now)
 	dlq := mustCreate(t, e, "dlq", nil)

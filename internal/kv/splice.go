@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -38,8 +39,10 @@ var ErrBadSplice = errors.New("kv: bad splice operand")
 // ApplySplices applies the splices of operand (without its marker) to
 // value, in order, and returns the result in a new slice.
 func ApplySplices(value, operand []byte) ([]byte, error) {
+	if len(operand) == 0 {
+		return bytes.Clone(value), nil
+	}
 	out := value
-	owned := false
 	for len(operand) > 0 {
 		var f [3]uint64
 		for i := range f {
@@ -57,10 +60,7 @@ func ApplySplices(value, operand []byte) ([]byte, error) {
 		next = append(next, out[:at]...)
 		next = append(next, operand[:n]...)
 		next = append(next, out[at+remove:]...)
-		out, owned, operand = next, true, operand[n:]
-	}
-	if !owned {
-		out = append([]byte(nil), value...)
+		out, operand = next, operand[n:]
 	}
 	return out, nil
 }

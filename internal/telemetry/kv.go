@@ -71,19 +71,26 @@ type kvKind struct {
 	byResult [len(kvResults)]metric.MeasurementOption
 }
 
-// kvResults are the result labels, in the order kvResult returns them.
-var kvResults = [...]string{"ok", "conflict", "dropped", "error"}
+// A transaction's result, an index into kvResults, its label.
+const (
+	resultOK = iota
+	resultConflict
+	resultDropped
+	resultError
+)
+
+var kvResults = [...]string{resultOK: "ok", resultConflict: "conflict", resultDropped: "dropped", resultError: "error"}
 
 func kvResult(err error) int {
 	switch {
 	case err == nil:
-		return 0
+		return resultOK
 	case errors.Is(err, kv.ErrConflict):
-		return 1
+		return resultConflict
 	case errors.Is(err, kv.ErrDropped):
-		return 2
+		return resultDropped
 	}
-	return 3
+	return resultError
 }
 
 func (s *tracedKV) Update(ctx context.Context, fn func(tx kv.Txn) error) error {
@@ -118,7 +125,6 @@ func (s *tracedKV) run(ctx context.Context, name string, kind *kvKind, do func(c
 	err := do(ctx, func() { attempts++ })
 	elapsed := time.Since(start).Seconds()
 	r := kvResult(err)
-	result := kvResults[r]
 	s.dur.Record(ctx, elapsed, kind.byResult[r])
 	if attempts > 1 {
 		s.retries.Add(ctx, int64(attempts-1), kind.only)
@@ -126,9 +132,9 @@ func (s *tracedKV) run(ctx context.Context, name string, kind *kvKind, do func(c
 	}
 	if span != nil {
 		span.SetAttributes(attribute.Int("sluice.kv.attempts", attempts), attribute.Int("sluice.kv.retries", max(attempts-1, 0)))
-		if err != nil && result != "dropped" {
+		if r != resultOK && r != resultDropped {
 			span.RecordError(err)
-			span.SetStatus(codes.Error, result)
+			span.SetStatus(codes.Error, kvResults[r])
 		}
 		span.End()
 	}

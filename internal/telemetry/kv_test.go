@@ -12,25 +12,14 @@ import (
 	"github.com/sluice-mq/sluice/internal/kv"
 )
 
-// retrying is a store whose transactions run fn as kv.Retry would after
-// conflicts: once per attempt.
-type retrying struct {
-	kv.Store
-	attempts int
-}
-
-func (r *retrying) Update(ctx context.Context, fn func(kv.Txn) error) (err error) {
-	for range r.attempts {
-		err = fn(nil)
+// meteredKV is store wrapped by WrapKV with metrics on.
+func meteredKV(tb testing.TB, store kv.Store) (*Telemetry, kv.Store) {
+	tb.Helper()
+	tel, err := New(context.Background(), Options{Metrics: true})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return err
-}
-
-func (r *retrying) View(ctx context.Context, fn func(kv.Reader) error) (err error) {
-	for range r.attempts {
-		err = fn(nil)
-	}
-	return err
+	return tel, WrapKV(tel, store, "pebble")
 }
 
 var kvOutcomes = []struct {
@@ -47,11 +36,7 @@ var kvOutcomes = []struct {
 // its retries under its kind: every (kind, result) pair is run a different
 // number of times and each series must hold its own count.
 func TestWrapKVLabelsEachKindAndResult(t *testing.T) {
-	tel, err := New(context.Background(), Options{Metrics: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := WrapKV(tel, &retrying{attempts: 2}, "test")
+	tel, s := meteredKV(t, &flaky{conflicts: 1})
 	ctx := context.Background()
 	kinds := []struct {
 		kind string
@@ -104,11 +89,7 @@ func TestWrapKVLabelsEachKindAndResult(t *testing.T) {
 // BenchmarkWrapKV is the wrapper's cost on a store that does nothing:
 // what timing and counting add to every transaction.
 func BenchmarkWrapKV(b *testing.B) {
-	tel, err := New(context.Background(), Options{Metrics: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := WrapKV(tel, &retrying{attempts: 1}, "pebble")
+	_, s := meteredKV(b, &flaky{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

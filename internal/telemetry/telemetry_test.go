@@ -70,13 +70,21 @@ func TestTracesWanted(t *testing.T) {
 	}
 }
 
-// flaky is a store whose Update runs fn as kv.Retry would after conflicts.
+// flaky is a store whose transactions run fn as kv.Retry would after
+// conflicts: once for each, then once more.
 type flaky struct {
 	kv.Store
 	conflicts int
 }
 
 func (f *flaky) Update(ctx context.Context, fn func(kv.Txn) error) error {
+	for range f.conflicts {
+		_ = fn(nil)
+	}
+	return fn(nil)
+}
+
+func (f *flaky) View(ctx context.Context, fn func(kv.Reader) error) error {
 	for range f.conflicts {
 		_ = fn(nil)
 	}

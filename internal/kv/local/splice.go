@@ -2,6 +2,7 @@ package local
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -30,58 +31,81 @@ var spliceMerger = &pebble.Merger{
 	},
 }
 
+// spliceMerge gathers one key's operands around the first Pebble hands
+// it (the newest in a forward pass, which is most of them): the older ones
+// newest first, the first and newer ones oldest first. The value below
+// them is applied to as soon as it comes, so it is copied once, as the
+// result, not kept and copied again.
 type spliceMerge struct {
-	base    []byte   // the value the splices apply to, once seen
-	hasBase bool     // base was seen (a value may be empty elsewhere)
-	ops     [][]byte // splice lists without their marker, oldest first
+	value    []byte   // the value below, with the operands before it applied
+	hasValue bool     // value was seen (an empty value is a value too)
+	older    [][]byte // operands older than the first, newest first
+	newer    [][]byte // the first operand and newer ones, oldest first
 }
 
 func isSplice(v []byte) bool { return len(v) > 0 && v[0] == kv.SpliceMarker }
 
 // MergeNewer adds a newer operand; a whole value newer than the operands
-// so far replaces them (Pebble passes the value below the operands as the
-// oldest operand).
+// so far shadows them (a reverse pass hands the value first).
 func (m *spliceMerge) MergeNewer(v []byte) error {
 	if isSplice(v) {
-		m.ops = append(m.ops, bytes.Clone(v[1:]))
+		m.newer = append(m.newer, bytes.Clone(v[1:]))
 		return nil
 	}
-	m.base, m.hasBase, m.ops = bytes.Clone(v), true, nil
+	m.value, m.hasValue, m.older, m.newer = bytes.Clone(v), true, nil, nil
 	return nil
 }
 
 // MergeOlder adds an older operand, or the value they all apply to.
 func (m *spliceMerge) MergeOlder(v []byte) error {
-	if m.hasBase {
+	switch {
+	case m.hasValue:
 		return nil // below the value: shadowed
-	}
-	if isSplice(v) {
-		m.ops = append([][]byte{bytes.Clone(v[1:])}, m.ops...)
+	case isSplice(v):
+		m.older = append(m.older, bytes.Clone(v[1:]))
 		return nil
 	}
-	m.base, m.hasBase = bytes.Clone(v), true
+	out, err := m.applyTo(v)
+	if err != nil {
+		return err
+	}
+	m.value, m.hasValue = out, true
 	return nil
 }
 
-func (m *spliceMerge) Finish(bool) ([]byte, io.Closer, error) {
-	if !m.hasBase {
-		n := 1
-		for _, op := range m.ops {
-			n += len(op)
-		}
-		out := make([]byte, 1, n)
-		out[0] = kv.SpliceMarker
-		for _, op := range m.ops {
-			out = append(out, op...)
-		}
-		return out, nil, nil
+// applyTo applies the operands gathered so far to v, oldest first, and
+// returns the result in a new slice; they are then applied.
+func (m *spliceMerge) applyTo(v []byte) ([]byte, error) {
+	if len(m.older)+len(m.newer) == 0 {
+		return bytes.Clone(v), nil
 	}
-	out := m.base
-	for _, op := range m.ops {
-		var err error
-		if out, err = kv.ApplySplices(out, op); err != nil {
-			return nil, nil, err
+	out := v
+	var err error
+	for i := len(m.older) - 1; i >= 0 && err == nil; i-- {
+		out, err = kv.ApplySplices(out, m.older[i])
+	}
+	for i := 0; i < len(m.newer) && err == nil; i++ {
+		out, err = kv.ApplySplices(out, m.newer[i])
+	}
+	m.older, m.newer = nil, nil
+	return out, err
+}
+
+func (m *spliceMerge) Finish(bool) ([]byte, io.Closer, error) {
+	if m.hasValue {
+		if len(m.older)+len(m.newer) == 0 {
+			return m.value, nil, nil
 		}
+		out, err := m.applyTo(m.value)
+		return out, nil, err
+	}
+	// No value below: the operands joined into one, oldest first.
+	out := []byte{kv.SpliceMarker}
+	for i := len(m.older) - 1; i >= 0; i-- {
+		out = append(out, m.older[i]...)
+	}
+	for _, op := range m.newer {
+		out = append(out, op...)
 	}
 	return out, nil, nil
 }
@@ -156,6 +180,8 @@ func (t splicingTxn) Splice(key []byte, at, remove int, insert []byte) error {
 	if at < 0 || remove < 0 {
 		return fmt.Errorf("splice %q: negative offset or length", key)
 	}
-	op := kv.AppendSplice([]byte{kv.SpliceMarker}, at, remove, insert)
+	op := make([]byte, 1, 1+3*binary.MaxVarintLen64+len(insert)) // one allocation
+	op[0] = kv.SpliceMarker
+	op = kv.AppendSplice(op, at, remove, insert)
 	return t.batch.Merge(key, op, nil)
 }

@@ -47,6 +47,15 @@ func TestSpliceOperandsJoinWithoutTheirValue(t *testing.T) {
 	if got := merge(t, newer, older, []byte("s0|body")); string(got) != want {
 		t.Fatalf("operands applied one by one: %q, want %q", got, want)
 	}
+	// Three operands, each over the last one's length: applied in order
+	// whether the value comes with them or after they were joined.
+	op1, op2, op3 := spliceOp(0, 2, "one"), spliceOp(0, 3, "second"), spliceOp(0, 6, "3")
+	if got := merge(t, op3, op2, op1, []byte("s0|body")); string(got) != "3|body" {
+		t.Fatalf("three operands applied: %q, want %q", got, "3|body")
+	}
+	if got := merge(t, merge(t, op3, op2, op1), []byte("s0|body")); string(got) != "3|body" {
+		t.Fatalf("three operands joined, then applied: %q, want %q", got, "3|body")
+	}
 	m, err := spliceMerger.Merge(nil, []byte("s0|body"))
 	if err != nil {
 		t.Fatal(err)
@@ -66,10 +75,14 @@ func TestSpliceOperandsJoinWithoutTheirValue(t *testing.T) {
 	if got, _, _ := m.Finish(true); string(got) != "v2" {
 		t.Fatalf("a newer value: %q", got)
 	}
-	// An operand that does not fit its value fails the read, not the process.
+	// An operand that does not fit its value fails the read, not the process
+	// (Pebble aborts the merge on the first error).
 	if m, _ := spliceMerger.Merge(nil, spliceOp(5, 9, "x")); m != nil {
-		_ = m.MergeOlder([]byte("short"))
-		if _, _, err := m.Finish(true); err == nil {
+		err := m.MergeOlder([]byte("short"))
+		if err == nil {
+			_, _, err = m.Finish(true)
+		}
+		if err == nil {
 			t.Fatal("an operand past its value's end applied")
 		}
 	}
