@@ -24,7 +24,7 @@ func (c *claimer) claimFIFOShards(ctx context.Context) error {
 	)
 	for shard := range uint8(c.e.opts.Shards) {
 		limit := c.want() + 4
-		entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, limit)
+		entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, c.began, limit)
 		if err != nil {
 			return err
 		}

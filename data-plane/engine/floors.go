@@ -13,9 +13,12 @@ import (
 // no live entry exists or can appear.
 //
 // Why a floor stays valid: every index entry is written with visibleAt at
-// or after the writer's clock, so once a scan at time now finds its first
-// entry at F (or none), no entry below min(F, now - maxClockSkew) can ever
-// appear. Floors only move up; any node's floor is valid for all.
+// or after the writer's clock, so once a scan whose snapshot was taken
+// after the clock read began finds its first entry at F (or none), no
+// entry below min(F, began - maxClockSkew) can ever appear. (began, not
+// the reading the scan takes later: what commits between the snapshot and
+// that reading is invisible to the scan.) Floors only move up; any node's
+// floor is valid for all.
 const maxClockSkew = 5000 // ms: clock skew between nodes plus the longest gap between a writer reading its clock and committing
 
 // floorSettle is how long after a scan last found entries in a shard its

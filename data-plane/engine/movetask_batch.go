@@ -59,7 +59,7 @@ func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error)
 		if err != nil {
 			return err
 		}
-		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.DID(), now: e.clock().UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}, cold: cold}
+		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.DID(), now: e.clock().UnixMilli(), began: start.UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}, cold: cold}
 		m.groups = newFIFOGroups(tx, e.opts.Shards, m.now)
 		found, err := m.moveVisible(ctx)
 		if err != nil {
@@ -110,6 +110,7 @@ type mover struct {
 	src     *queues.Record
 	d       did
 	now     int64
+	began   int64 // a clock reading from before the transaction began (scanReady)
 	limit   int
 	out     *claimOutcome
 	targets map[string]*moveTarget // by queues.ARN; nil: the queue is gone
@@ -184,7 +185,7 @@ func (m *mover) moveVisible(ctx context.Context) (found bool, err error) {
 		}
 		shard := uint8((start + i) % shards)
 		need := m.want()
-		entries, err := m.e.scanReady(ctx, m.tx, m.d, shard, scanUntil, 2*need+4)
+		entries, err := m.e.scanReady(ctx, m.tx, m.d, shard, scanUntil, m.began, 2*need+4)
 		if err != nil {
 			return false, err
 		}

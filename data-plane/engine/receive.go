@@ -208,6 +208,7 @@ func (e *Engine) receiveOnce(ctx context.Context, ref queues.Ref, in ReceiveInpu
 		st    receiveState
 		ready bool
 	)
+	began := e.clock().UnixMilli()
 	err := e.store.View(ctx, func(r kv.Reader) error {
 		q, err := e.catalog.Read(ctx, r, ref)
 		if err != nil {
@@ -216,7 +217,7 @@ func (e *Engine) receiveOnce(ctx context.Context, ref queues.Ref, in ReceiveInpu
 		st = receiveState{d: q.DID(), waitSeconds: q.Attributes.ReceiveMessageWaitTimeSeconds}
 		now := e.clock().UnixMilli()
 		for shard := range uint8(e.opts.Shards) {
-			entries, err := e.scanReady(ctx, r, st.d, shard, now, 1)
+			entries, err := e.scanReady(ctx, r, st.d, shard, now, began, 1)
 			if err != nil {
 				return err
 			}
@@ -272,7 +273,11 @@ func indexEntries(kvs []kv.KV, prefixLen int) []readyEntry {
 
 // scanReady returns up to limit entries of the shard visible at now,
 // starting at the shard's floor, and raises the floor by what it saw.
-func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8, now int64, limit int) ([]readyEntry, error) {
+// began is a clock reading taken before r's snapshot: an entry committed
+// after the snapshot, which the scan cannot see, was written at or after
+// its writer's clock, so at most maxClockSkew below began, however long
+// the snapshot's reads took before now was read.
+func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8, now, began int64, limit int) ([]readyEntry, error) {
 	floor, err := e.floor(ctx, r, d, shard)
 	if err != nil {
 		return nil, err
@@ -286,7 +291,8 @@ func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8,
 	for i := range entries {
 		entries[i].shard = shard
 	}
-	next, hint := now-maxClockSkew, now-e.opts.ScanMargin.Milliseconds()
+	since := min(now, began)
+	next, hint := since-maxClockSkew, since-e.opts.ScanMargin.Milliseconds()
 	if len(entries) > 0 {
 		next = min(next, entries[0].visibleAt)
 		hint = min(hint, entries[0].visibleAt)
@@ -338,7 +344,8 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	defer cancel()
 	// Taken before the transaction begins: no entry this node commits
 	// after the claim's snapshot lies below it (claim_kept.go).
-	writesFrom := min(e.guard.low(), e.clock().UnixMilli())
+	began := e.clock().UnixMilli()
+	writesFrom := min(e.guard.low(), began)
 	mark := e.catalog.Mark()
 	round := func(ctx context.Context, fn func(kv.Txn) error) error {
 		attempts = 0
@@ -355,7 +362,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		if err != nil {
 			return err
 		}
-		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), in: in, out: &out, cold: cold, writesFrom: writesFrom}
+		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), began: began, in: in, out: &out, cold: cold, writesFrom: writesFrom}
 		if !alone {
 			e.windows.drop(c.d)
 		}
@@ -466,6 +473,7 @@ type claimer struct {
 	q          *queues.Record
 	d          did
 	now        int64
+	began      int64 // a clock reading from before the transaction began (scanReady)
 	visibility int
 	in         ReceiveInput
 	out        *claimOutcome
@@ -499,7 +507,7 @@ func (c *claimer) claimShard(ctx context.Context, shard uint8, full *[]readOnFro
 	if !kv.IsSerial(c.tx) {
 		limit = 4*need + 8
 	}
-	entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, limit)
+	entries, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, c.began, limit)
 	if err != nil || len(entries) == 0 {
 		return err
 	}

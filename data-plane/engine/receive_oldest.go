@@ -52,7 +52,7 @@ func (c *claimer) oldestReady(ctx context.Context, need int) (entries []readyEnt
 	}
 	var bound *readyEntry
 	for shard := range uint8(c.e.opts.Shards) {
-		got, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, need)
+		got, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, c.began, need)
 		if err != nil {
 			return nil, false, err
 		}
@@ -97,7 +97,7 @@ func (c *claimer) oldestInWindows(ctx context.Context, need int) (entries []read
 		if !ok {
 			break
 		}
-		got, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, limit)
+		got, err := c.e.scanReady(ctx, c.tx, c.d, shard, c.now, c.began, limit)
 		if err != nil {
 			return nil, false, err
 		}

@@ -43,6 +43,7 @@ func TestClockSkew(t *testing.T) {
 		w.run(t, stop)
 		r := w.check(t, history.Checker{Slack: skew + history.DefaultSlack})
 		failOnAnomalies(t, r)
+		explainLost(t, store, r)
 		if r.SendsAcked == 0 || r.Deliveries == 0 {
 			t.Fatalf("no load ran: %s", r.Summary())
 		}

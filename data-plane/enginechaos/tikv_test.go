@@ -106,6 +106,7 @@ func TestTiKVStoreFaults(t *testing.T) {
 	r := w.check(t, history.Checker{Slack: history.DefaultSlack})
 	t.Logf("injected: store %v, rpc %v, pd %v", store.Injected(), rpc.Injected(), pd.Injected())
 	failOnAnomalies(t, r)
+	explainLost(t, store, r)
 	if r.SendsAcked == 0 || r.Deliveries == 0 {
 		t.Fatalf("no load ran: %s", r.Summary())
 	}

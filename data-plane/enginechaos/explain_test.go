@@ -1,0 +1,123 @@
+package enginechaos
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sluice-mq/sluice/data-plane/queues"
+	"github.com/sluice-mq/sluice/e2e/chaos/history"
+	"github.com/sluice-mq/sluice/internal/kv"
+)
+
+// explainLost logs, for each message r reports lost, every key the store
+// holds that names its id, and every queue's stored scan floors: a lost
+// message still stored below a floor, or one whose index entry is gone,
+// points at different bugs.
+func explainLost(t *testing.T, store kv.Store, r history.Report) {
+	t.Helper()
+	var ids [][]byte
+	for _, a := range r.Anomalies {
+		if a.Kind != history.Lost {
+			continue
+		}
+		for _, op := range a.Ops {
+			for _, m := range op.Msgs {
+				if id, err := uuid.Parse(m.MessageID); err == nil && m.Token == a.Token {
+					ids = append(ids, id[:])
+					t.Logf("lost %s: id %s, sent at %v", a.Token, m.MessageID, time.UnixMilli(int64(binary.BigEndian.Uint64(append([]byte{0, 0}, id[:6]...)))).Format("15:04:05.000"))
+				}
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err := store.View(ctx, func(rd kv.Reader) error {
+		kvs, err := rd.Scan(ctx, []byte("Q/"), kv.PrefixEnd([]byte("Q/")), 0)
+		if err != nil {
+			return err
+		}
+		for _, p := range kvs {
+			rest := p.Key[min(len(p.Key), 2+queues.DataIDLen+1):]
+			if bytes.HasPrefix(rest, []byte("f/")) && len(p.Value) == 8 {
+				t.Logf("floor %x shard %d: %s", p.Key[2:2+queues.DataIDLen], rest[2], time.UnixMilli(int64(binary.BigEndian.Uint64(p.Value))).Format("15:04:05.000"))
+			}
+			for _, id := range ids {
+				if bytes.Contains(p.Key, id) {
+					t.Logf("%x: %s", id, describeKey(rest, p.Value))
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Logf("explain lost messages: %v", err)
+	}
+	// A record another transaction still locks is skipped by every claim:
+	// a lock left behind holds its message until the lock's TTL runs out.
+	errProbe := errors.New("probe only")
+	err = store.Update(ctx, func(tx kv.Txn) error {
+		kvs, err := tx.Scan(ctx, []byte("Q/"), kv.PrefixEnd([]byte("Q/")), 0)
+		if err != nil {
+			return err
+		}
+		for _, p := range kvs {
+			rest := p.Key[min(len(p.Key), 2+queues.DataIDLen+1):]
+			for _, id := range ids {
+				if bytes.HasPrefix(rest, []byte("m/")) && bytes.Contains(p.Key, id) {
+					locked, err := tx.LockSkip(ctx, [][]byte{p.Key})
+					if err != nil {
+						return err
+					}
+					t.Logf("%x: record locked by another transaction: %v", id, len(locked) == 0)
+				}
+			}
+		}
+		return errProbe
+	})
+	if !errors.Is(err, errProbe) {
+		t.Logf("probe lost messages' locks: %v", err)
+	}
+}
+
+func describeKey(rest, value []byte) string {
+	var b strings.Builder
+	switch {
+	case bytes.HasPrefix(rest, []byte("v/")) && len(rest) > 4+8:
+		at := int64(binary.BigEndian.Uint64(rest[4:]))
+		fmt.Fprintf(&b, "index entry, shard %d, visible at %s", rest[2], time.UnixMilli(at).Format("15:04:05.000"))
+	case bytes.HasPrefix(rest, []byte("m/")) && len(value) > 0 && (value[0] == 2 || value[0] == 3):
+		st := value[1:]
+		var f [5]int64
+		for i := range f {
+			v, n := binary.Varint(st)
+			if i >= 3 {
+				u, m := binary.Uvarint(st)
+				v, n = int64(u), m
+			}
+			if n <= 0 {
+				break
+			}
+			f[i], st = v, st[n:]
+		}
+		ms := func(v int64) string { return time.UnixMilli(v).Format("15:04:05.000") }
+		fmt.Fprintf(&b, "record: sent %s, first received %s, visible at %s, received %d times, generation %d", ms(f[0]), ms(f[1]), ms(f[2]), f[3], f[4])
+		if len(st) > 0 {
+			fmt.Fprintf(&b, ", shard %d", st[0])
+		}
+	default:
+		fmt.Fprintf(&b, "key %q", rest[:min(len(rest), 2)])
+	}
+	fmt.Fprintf(&b, ", value %d B: %x", len(value), value[:min(len(value), 48)])
+	return b.String()
+}
