@@ -45,7 +45,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	e.Start(context.Background())
 	defer e.Close()
-	w := newWorkload(e)
+	w := newWorkload(s, e)
 	w.createQueues(t)
 
 	stop := make(chan struct{})
