@@ -60,6 +60,7 @@ func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error)
 			return err
 		}
 		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.DID(), now: e.clock().UnixMilli(), began: start.UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}, cold: cold}
+		m.began = snapshotClock(tx, m.began, m.now)
 		m.groups = newFIFOGroups(tx, e.opts.Shards, m.now)
 		found, err := m.moveVisible(ctx)
 		if err != nil {

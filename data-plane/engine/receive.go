@@ -302,6 +302,19 @@ func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8,
 	return entries, nil
 }
 
+// snapshotClock is the clock reading a scan in tx may raise floors from
+// (scanReady): before, taken before tx began, or now, taken in it, when tx
+// is serial. Nothing commits while a serial transaction runs, and on the
+// local store the wait for its turn is what separates the two readings:
+// floors and hints raised from before would trail by that wait and walk
+// the entries consumed during it again.
+func snapshotClock(tx kv.Txn, before, now int64) int64 {
+	if kv.IsSerial(tx) {
+		return now
+	}
+	return before
+}
+
 // claimOutcome collects what one claim attempt did, applied only after it
 // commits.
 type claimOutcome struct {
@@ -363,6 +376,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 			return err
 		}
 		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), began: began, in: in, out: &out, cold: cold, writesFrom: writesFrom}
+		c.began = snapshotClock(tx, c.began, c.now)
 		if !alone {
 			e.windows.drop(c.d)
 		}
