@@ -26,10 +26,11 @@ const (
 	// Corrupt: a delivered body differs from the body sent.
 	Corrupt = "corrupt"
 	// CrashRedelivery is not an anomaly: a message of a queue whose claims
-	// are lazy (Checker.LazyClaims) delivered again inside an earlier
-	// receipt's visibility, with a fault that began after that receipt's
-	// receive and within LazyClaimWindow of its reply. The server had not
-	// yet made the claim durable when it died (docs/architecture.md §3,
+	// and deletes are lazy (Checker.LazyClaims) delivered again inside an
+	// earlier receipt's visibility, or after its acknowledged delete, with
+	// a fault that began after that receive or delete was invoked and
+	// within LazyClaimWindow of its reply. The server had not yet made the
+	// claim or the delete durable when it died (docs/architecture.md §3,
 	// "UpdateLazy"); SQS's standard queues promise at-least-once delivery,
 	// so this is allowed there. Counted in Report.Counts, never in
 	// Report.Anomalies.
@@ -77,9 +78,10 @@ const LazyClaimWindow = time.Second
 // measures the timeout, in milliseconds) running against the client's.
 type Checker struct {
 	Slack time.Duration
-	// LazyClaims reports whether a queue's receive claims are committed
-	// without waiting for the disk (Sluice: standard queues), which makes
-	// a double delivery across a fault a CrashRedelivery. Nil: none are.
+	// LazyClaims reports whether a queue's receive claims and deletes are
+	// committed without waiting for the disk (Sluice: standard queues),
+	// which makes a double delivery, or a delivery after a delete, across
+	// a fault a CrashRedelivery. Nil: none are.
 	LazyClaims func(queue string) bool
 }
 
@@ -287,6 +289,10 @@ func (c Checker) Check(ops []Op) Report {
 					continue
 				}
 				if del != nil && d2.op.Invoke > del.Complete {
+					if c.crashLost(del, d2, faults) {
+						r.Counts[CrashRedelivery]++
+						continue
+					}
 					add(Anomaly{Kind: DeletedDelivered, Token: tok,
 						Detail: fmt.Sprintf("delete of receipt from #%d acknowledged at %v (receipt valid until ≥ %v), delivered again by #%d invoked at %v",
 							d1.op.Index, del.Complete, d1.deadline(), d2.op.Index, d2.op.Invoke),
@@ -323,14 +329,24 @@ func (c Checker) Check(ops []Op) Report {
 // fault began after d1's receive was invoked, no later than
 // LazyClaimWindow after its reply, and before d2's receive was invoked.
 func (c Checker) crashLostClaim(d1, d2 delivery, faults []*Op) bool {
-	if c.LazyClaims == nil || !c.LazyClaims(d1.op.Queue) || d1.op == d2.op {
+	if d1.op == d2.op {
 		return false
 	}
 	if d2.op.Invoke < d1.op.Invoke {
 		d1, d2 = d2, d1
 	}
+	return c.crashLost(d1.op, d2, faults)
+}
+
+// crashLost reports whether a lazy commit by op (a receive's claim or a
+// delete) may have been lost in a fault before d2 delivered its message
+// again.
+func (c Checker) crashLost(op *Op, d2 delivery, faults []*Op) bool {
+	if c.LazyClaims == nil || !c.LazyClaims(op.Queue) {
+		return false
+	}
 	for _, f := range faults {
-		if f.Invoke >= d1.op.Invoke && f.Invoke <= d1.op.Complete+LazyClaimWindow && f.Invoke <= d2.op.Invoke {
+		if f.Invoke >= op.Invoke && f.Invoke <= op.Complete+LazyClaimWindow && f.Invoke <= d2.op.Invoke {
 			return true
 		}
 	}

@@ -220,6 +220,33 @@ func TestCrashRedelivery(t *testing.T) {
 	}
 }
 
+// A delivery after an acknowledged delete is allowed on a queue with lazy
+// deletes only when a fault came soon after the delete and before the
+// delivery; a durable delete, or a fault long after it, cannot excuse it.
+func TestCrashUndoesLazyDelete(t *testing.T) {
+	vis := 5000 * ms
+	lazy := Checker{Slack: DefaultSlack, LazyClaims: func(q string) bool { return q == "q" }}
+	kill := func(at time.Duration) Op {
+		return Op{Kind: Fault, Client: "nemesis", Invoke: at, Complete: at + 200*ms, Err: "kill"}
+	}
+	deletedThenKilled := func(killAt time.Duration) h {
+		return h{}.send("p", 0, 10*ms, ok("a")).
+			recv(20*ms, 30*ms, vis, gotR("a", "a@1")).
+			del(40*ms, 50*ms, OK, "a@1").
+			add(kill(killAt)).
+			recv(killAt+400*ms, killAt+410*ms, vis, gotR("a", "a@2"))
+	}
+	if r := lazy.Check(deletedThenKilled(60 * ms)); !r.OK() || r.Counts[CrashRedelivery] != 1 {
+		t.Fatalf("a lazy delete lost in a kill: %s", dump(r))
+	}
+	if r := (Checker{Slack: DefaultSlack}).Check(deletedThenKilled(60 * ms)); r.Counts[DeletedDelivered] != 1 {
+		t.Fatalf("a durable delete across a kill: %s", dump(r))
+	}
+	if r := lazy.Check(deletedThenKilled(2000 * ms)); r.Counts[DeletedDelivered] != 1 {
+		t.Fatalf("a kill long after the delete cannot excuse it: %s", dump(r))
+	}
+}
+
 func dump(r Report) string {
 	var b strings.Builder
 	b.WriteString(r.Summary())
