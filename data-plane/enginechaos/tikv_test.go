@@ -139,6 +139,9 @@ func (c dropCommits) SendRequest(ctx context.Context, addr string, req *tikvrpc.
 // none lost. TestTiKVStoreFaults once reported six messages lost this
 // way: its drain stopped at 4 s of quiet, before the locks expired.
 func TestUndeterminedClaim(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out a lock's TTL (about 15 s); one run without -short covers it")
+	}
 	var drop atomic.Bool
 	hijack := func(c clienttikv.Client) clienttikv.Client { return dropCommits{Client: c, drop: &drop} }
 	store, _ := kvtest.OpenMockTiKVHijacked(t, tikv.Options{GCInterval: time.Second, GCLifetime: 10 * time.Second}, hijack, nil)
