@@ -111,7 +111,7 @@ type mover struct {
 	src     *queues.Record
 	d       did
 	now     int64
-	began   int64 // a clock reading from before the transaction began (scanReady)
+	began   int64 // the clock reading its scans raise floors from (snapshotClock)
 	limit   int
 	out     *claimOutcome
 	targets map[string]*moveTarget // by queues.ARN; nil: the queue is gone

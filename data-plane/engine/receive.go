@@ -487,7 +487,7 @@ type claimer struct {
 	q          *queues.Record
 	d          did
 	now        int64
-	began      int64 // a clock reading from before the transaction began (scanReady)
+	began      int64 // the clock reading its scans raise floors from (snapshotClock)
 	visibility int
 	in         ReceiveInput
 	out        *claimOutcome
