@@ -38,19 +38,7 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 		notify  []did // queues where a group became receivable
 		later   []did // and where one's next message is delayed
 	)
-	// A standard queue's delete need not be durable before it is
-	// answered, as its claim need not be (receive.go): if a crash loses
-	// it, the message is visible again and delivered again, which SQS's
-	// at-least-once delivery allows ("you might receive a message even
-	// after you delete it"). The wait for the disk was half of a delete's
-	// time under load. A FIFO delete must be durable: the group moves on
-	// with it, and redelivering a processed head would break
-	// exactly-once processing.
-	update := e.store.Update
-	if !queues.IsFIFOName(ref.Name) {
-		update = func(ctx context.Context, fn func(kv.Txn) error) error { return kv.UpdateLazy(ctx, e.store, fn) }
-	}
-	err := update(ctx, func(tx kv.Txn) error {
+	err := e.consumerUpdate(ref)(ctx, func(tx kv.Txn) error {
 		results, deleted, notify, later = make([]BatchResult[struct{}], len(handles)), delta{}, nil, nil
 		var (
 			q      *queues.Record

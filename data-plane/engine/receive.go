@@ -338,17 +338,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	)
 	alone := e.receivers.begin(ref)
 	defer e.receivers.end(ref)
-	// A standard queue's claim need not be durable before the messages go
-	// out: if a crash loses it, they are visible again and delivered again
-	// (at least once), and a later durable commit, such as their delete,
-	// makes it durable first. A FIFO claim must be: losing it would hand
-	// the group's message to a second consumer while the first still
-	// works on it, breaking the group's one-at-a-time order
-	// (e2e/chaos TestKillDev found such redeliveries after kill -9).
-	update := func(ctx context.Context, fn func(kv.Txn) error) error { return kv.UpdateLazy(ctx, e.store, fn) }
-	if queues.IsFIFOName(ref.Name) {
-		update = e.store.Update
-	}
+	update := e.consumerUpdate(ref)
 	coldBy := in.coldBy
 	if coldBy.IsZero() {
 		coldBy = time.Now().Add(coldReadBudget)
@@ -412,6 +402,23 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		in.OnMove(out.moved)
 	}
 	return out.msgs, nil
+}
+
+// consumerUpdate is how a receive's claim and a delete on ref commit. On a
+// standard queue neither need be durable before it is answered: if a
+// crash loses it, the message is visible again and delivered again, which
+// SQS's at-least-once delivery allows ("you might receive a message even
+// after you delete it"), and the next durable commit, such as a send,
+// makes it durable first. Waiting for the disk was half of a delete's
+// time under load. On a FIFO queue both must be durable: a lost claim
+// would hand the group's message to a second consumer while the first
+// still works on it (e2e/chaos TestKillDev found such redeliveries after
+// kill -9), and a lost delete would hand out a processed head again.
+func (e *Engine) consumerUpdate(ref queues.Ref) func(context.Context, func(kv.Txn) error) error {
+	if queues.IsFIFOName(ref.Name) {
+		return e.store.Update
+	}
+	return func(ctx context.Context, fn func(kv.Txn) error) error { return kv.UpdateLazy(ctx, e.store, fn) }
 }
 
 // claimAll claims what the batch can use, the way the queue and its

@@ -399,10 +399,10 @@ func storedMessages(store kv.Store) (int, error) {
 	defer cancel()
 	n := 0
 	err := store.View(ctx, func(r kv.Reader) error {
-		kvs, err := r.Scan(ctx, []byte("Q/"), kv.PrefixEnd([]byte("Q/")), 0)
+		kvs, err := r.Scan(ctx, queueKeys, kv.PrefixEnd(queueKeys), 0)
 		n = 0
 		for _, p := range kvs {
-			if rest := p.Key[min(len(p.Key), 2+queues.DataIDLen+1):]; bytes.HasPrefix(rest, []byte("m/")) {
+			if _, rest := splitQueueKey(p.Key); bytes.HasPrefix(rest, []byte("m/")) {
 				n++
 			}
 		}
