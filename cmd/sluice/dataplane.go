@@ -57,7 +57,8 @@ type dataPlaneConfig struct {
 	// recreateDelay is engine.Options.QueueRecreateDelay.
 	recreateDelay time.Duration
 	// soleWriter says this process is the store's only writer (sluice
-	// dev), so receives need no margin for other nodes' late commits.
+	// dev), so receives need no margin for other nodes' late commits, and
+	// a fresh store's queues need one shard, not eight.
 	soleWriter bool
 	// metering false builds the gate without a meter and runs no sampler
 	// (--metering=false).
@@ -78,6 +79,13 @@ func startDataPlane(ctx context.Context, store kv.Store, catalog *tenants.Catalo
 	opts := engine.Options{ReceiptKey: receiptKey(masterKey), Logger: log, Tiering: cfg.tiering, QueueRecreateDelay: cfg.recreateDelay}
 	if cfg.soleWriter {
 		opts.ScanMargin = -1
+		// One shard a queue on a fresh store: with one writer, shards
+		// only cost receives scans (engine/shards.go).
+		shards, err := engine.StoredShards(ctx, store, 1)
+		if err != nil {
+			return nil, fmt.Errorf("queue engine: %w", err)
+		}
+		opts.Shards = shards
 	}
 	opts.Tiering.Blobs = telemetry.WrapBlob(cfg.telemetry, opts.Tiering.Blobs, "blob")
 	traced := telemetry.WrapKV(cfg.telemetry, store, cfg.kvDriver)

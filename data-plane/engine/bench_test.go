@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -26,8 +27,13 @@ func benchEngine(b *testing.B) *engine.Engine {
 	// As `sluice dev` builds it: the store's only writer needs no scan
 	// margin for other nodes' late commits (with the default 250 ms, every
 	// ready scan stepped over the last 250 ms of consumed entries, about
-	// 450 points a scan, which `sluice dev` never does).
-	return newEngineWith(b, store, engine.Options{ScanMargin: -1})
+	// 450 points a scan, which `sluice dev` never does), and its fresh
+	// store has one shard a queue (shards.go).
+	shards, err := engine.StoredShards(context.Background(), store, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return newEngineWith(b, store, engine.Options{ScanMargin: -1, Shards: shards})
 }
 
 var benchBody = strings.Repeat("x", 256)

@@ -28,6 +28,8 @@ type Options struct {
 	// Shards is the number of visibility-index shards per queue (1–64,
 	// default 8): contended receivers start at a random shard, so they
 	// rarely contend for the same messages; a lone one reads them all.
+	// It is part of the store's layout: every engine on a store must use
+	// the one its messages were sent with (StoredShards, shards.go).
 	Shards int
 	// PollInterval bounds how long a long-polling receive takes to notice
 	// a message sent through another node (default 100 ms).
@@ -122,9 +124,9 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		opts.NodeID = hex.EncodeToString(b)
 	}
 	if opts.Shards <= 0 {
-		opts.Shards = 8
+		opts.Shards = DefaultShards
 	}
-	if opts.Shards > 64 {
+	if opts.Shards > maxShards {
 		return nil, errors.New("engine: at most 64 shards")
 	}
 	if opts.PollInterval <= 0 {

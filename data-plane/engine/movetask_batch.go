@@ -26,7 +26,7 @@ type moveBatchResult struct {
 // task's start remains (COMPLETED).
 func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error) {
 	e, task := t.e, t.ref
-	start := e.clock()
+	start, began := e.clock(), e.scanSince()
 	var (
 		res moveBatchResult
 		out claimOutcome
@@ -59,7 +59,7 @@ func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error)
 		if err != nil {
 			return err
 		}
-		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.DID(), now: e.clock().UnixMilli(), began: start.UnixMilli(), limit: limit, out: &out, targets: map[string]*moveTarget{}, cold: cold}
+		m := &mover{e: e, tx: tx, task: rec, src: src, d: src.DID(), now: e.clock().UnixMilli(), began: began, limit: limit, out: &out, targets: map[string]*moveTarget{}, cold: cold}
 		m.began = snapshotClock(tx, m.began, m.now)
 		m.groups = newFIFOGroups(tx, e.opts.Shards, m.now)
 		found, err := m.moveVisible(ctx)

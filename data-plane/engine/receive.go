@@ -208,7 +208,7 @@ func (e *Engine) receiveOnce(ctx context.Context, ref queues.Ref, in ReceiveInpu
 		st    receiveState
 		ready bool
 	)
-	began := e.clock().UnixMilli()
+	began := e.scanSince()
 	err := e.store.View(ctx, func(r kv.Reader) error {
 		q, err := e.catalog.Read(ctx, r, ref)
 		if err != nil {
@@ -273,10 +273,11 @@ func indexEntries(kvs []kv.KV, prefixLen int) []readyEntry {
 
 // scanReady returns up to limit entries of the shard visible at now,
 // starting at the shard's floor, and raises the floor by what it saw.
-// began is a clock reading taken before r's snapshot: an entry committed
-// after the snapshot, which the scan cannot see, was written at or after
-// its writer's clock, so at most maxClockSkew below began, however long
-// the snapshot's reads took before now was read.
+// began is scanSince's reading, taken before r's snapshot (or the
+// transaction's own, snapshotClock): an entry this node commits after the
+// snapshot, which the scan cannot see, lies at or above it, however long
+// the snapshot's reads took before now was read; another node's, at most
+// maxClockSkew below it.
 func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8, now, began int64, limit int) ([]readyEntry, error) {
 	floor, err := e.floor(ctx, r, d, shard)
 	if err != nil {
@@ -298,7 +299,7 @@ func (e *Engine) scanReady(ctx context.Context, r kv.Reader, d did, shard uint8,
 		hint = min(hint, entries[0].visibleAt)
 	}
 	e.floors.scanned(d, shard, next, now, len(entries) > 0)
-	e.floors.setHint(d, shard, min(hint, e.guard.low()), now, start == floor)
+	e.floors.setHint(d, shard, hint, now, start == floor)
 	return entries, nil
 }
 
@@ -347,8 +348,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 	defer cancel()
 	// Taken before the transaction begins: no entry this node commits
 	// after the claim's snapshot lies below it (claim_kept.go).
-	began := e.clock().UnixMilli()
-	writesFrom := min(e.guard.low(), began)
+	began := e.scanSince()
 	mark := e.catalog.Mark()
 	round := func(ctx context.Context, fn func(kv.Txn) error) error {
 		attempts = 0
@@ -365,7 +365,7 @@ func (e *Engine) claim(ctx context.Context, ref queues.Ref, in ReceiveInput) ([]
 		if err != nil {
 			return err
 		}
-		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), began: began, in: in, out: &out, cold: cold, writesFrom: writesFrom}
+		c := claimer{e: e, tx: tx, ref: ref, q: q, d: q.DID(), now: e.clock().UnixMilli(), began: began, in: in, out: &out, cold: cold, writesFrom: began}
 		c.began = snapshotClock(tx, c.began, c.now)
 		if !alone {
 			e.windows.drop(c.d)

@@ -64,7 +64,15 @@ func (g *writeGuard) low() int64 {
 	return low
 }
 
-// guardedStore holds the write guard for the length of every Update.
+// guardedStore holds the write guard for every Update attempt, from the
+// start of the attempt, before it reads the clock, until its writes are
+// visible: when the transaction says so (kv.ApplyNotifier: the local
+// store, before it waits for the log's sync), else when Update returns.
+// Not from the call: on the local store an Update first waits its turn for
+// the writer lock, and then for the sync, and a reading held through those
+// waits held every hint back by them (on a queue its consumers keep up
+// with, every scan then walked the entries consumed in the last sync's
+// time again).
 type guardedStore struct {
 	kv.Store
 	guard *writeGuard
@@ -72,15 +80,45 @@ type guardedStore struct {
 }
 
 func (s guardedStore) Update(ctx context.Context, fn func(kv.Txn) error) error {
-	release := s.guard.hold(s.clock)
+	fn, release := s.guarded(fn)
 	defer release()
 	return s.Store.Update(ctx, fn)
 }
 
 func (s guardedStore) UpdateLazy(ctx context.Context, fn func(kv.Txn) error) error {
-	release := s.guard.hold(s.clock)
+	fn, release := s.guarded(fn)
 	defer release()
 	return kv.UpdateLazy(ctx, s.Store, fn)
+}
+
+// guarded wraps fn to take the guard as each attempt begins; release lets
+// go of what the attempts still hold.
+func (s guardedStore) guarded(fn func(kv.Txn) error) (guardedFn func(kv.Txn) error, release func()) {
+	var held []func()
+	guardedFn = func(tx kv.Txn) error {
+		r := s.guard.hold(s.clock)
+		if n, ok := tx.(kv.ApplyNotifier); ok {
+			n.OnApplied(r)
+		} else {
+			held = append(held, r)
+		}
+		return fn(tx)
+	}
+	release = func() {
+		for _, r := range held {
+			r()
+		}
+	}
+	return guardedFn, release
+}
+
+// scanSince is the clock reading a scan may raise floors and hints from,
+// taken before its transaction begins: the clock, or the reading of the
+// oldest Update of this node still in progress, if lower. An Update whose
+// reading it leaves out began after it or committed before the scan's
+// snapshot, so every entry the scan cannot see lies at or above it.
+func (e *Engine) scanSince() int64 {
+	return min(e.clock().UnixMilli(), e.guard.low())
 }
 
 // scanStart returns where a scan of the shard may start: the hint when one

@@ -58,7 +58,7 @@ func parseRecentKey(k []byte) (at int64, d did, tag [8]byte, ok bool) {
 // none). It reads the ready part of each shard as a receive does (raising
 // floors and hints), then the first entry after now.
 func (e *Engine) lookAhead(ctx context.Context, d did, limit int) (ready int, next int64, err error) {
-	began := e.clock().UnixMilli()
+	began := e.scanSince()
 	err = e.store.View(ctx, func(r kv.Reader) error {
 		ready, next = 0, 0
 		// A purged or deleted queue's old range: its waiters must look

@@ -128,6 +128,16 @@ func DeleteSetOnce(tx Txn, key []byte) error {
 	return tx.Delete(key)
 }
 
+// ApplyNotifier is a Txn whose writes become visible to new reads before
+// its Update returns: the local driver applies a batch under its writer
+// lock, then waits for the log's sync outside it. OnApplied has f run once
+// the transaction's writes are visible, or once it ends without them (it
+// wrote nothing, or failed), before Update returns.
+type ApplyNotifier interface {
+	Txn
+	OnApplied(f func())
+}
+
 // LazyUpdater is a Store that can commit without waiting for the commit
 // to be durable: it is visible to every reader at once, and durable no
 // later than the next commit made with Update. For changes whose loss in

@@ -158,12 +158,12 @@ func optionsMerger(fs vfs.FS, path string) (string, error) {
 
 // newTxn is a transaction on batch; it splices when the store's merge
 // operator is the splice operator.
-func (s *Store) newTxn(batch *pebble.Batch) kv.Txn {
+func (s *Store) newTxn(batch *pebble.Batch) (*txn, kv.Txn) {
 	t := &txn{reader: reader{r: batch}, batch: batch}
 	if s.merger == spliceMerger {
-		return splicingTxn{t}
+		return t, splicingTxn{t}
 	}
-	return t
+	return t, t
 }
 
 // splicingTxn is a txn on a store whose merge operator is spliceMerger.

@@ -153,10 +153,25 @@ func (r reader) scan(ctx context.Context, start, end []byte, limit int, reverse 
 // under the store's writer lock, so nothing else can change what it reads.
 type txn struct {
 	reader
-	batch *pebble.Batch
+	batch   *pebble.Batch
+	applied []func() // OnApplied's
 }
 
-var _ kv.SerialTxn = (*txn)(nil)
+var (
+	_ kv.SerialTxn     = (*txn)(nil)
+	_ kv.ApplyNotifier = (*txn)(nil)
+)
+
+// OnApplied has f run once the batch is applied, or dropped (runLocked).
+func (t *txn) OnApplied(f func()) { t.applied = append(t.applied, f) }
+
+// notifyApplied runs the OnApplied functions, once.
+func (t *txn) notifyApplied() {
+	for _, f := range t.applied {
+		f()
+	}
+	t.applied = nil
+}
 
 // Serial marks the txn as kv.SerialTxn: the writer lock keeps every other
 // writer out while it runs.

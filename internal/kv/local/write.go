@@ -78,7 +78,11 @@ func (s *Store) runLocked(h *handle, fn func(tx kv.Txn) error, lazy bool) (*pebb
 		return nil, err
 	}
 	batch := h.db.NewIndexedBatch()
-	if err := fn(s.newTxn(batch)); err != nil {
+	t, tx := s.newTxn(batch)
+	// Deferred after the unlock, so run before it: once the batch is
+	// applied (visible to every new read) or dropped, still serial.
+	defer t.notifyApplied()
+	if err := fn(tx); err != nil {
 		batch.Close()
 		return nil, err
 	}
