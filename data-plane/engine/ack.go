@@ -40,43 +40,27 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 	)
 	err := e.consumerUpdate(ref)(ctx, func(tx kv.Txn) error {
 		results, deleted, notify, later = make([]BatchResult[struct{}], len(handles)), delta{}, nil, nil
-		var (
-			q      *queues.Record
-			groups *fifoGroups
-			// A standard queue's records are read in one request with
-			// its queue record (one round trip on TiKV, not one per
-			// message): deleting one changes no other. A FIFO group's
-			// removal may, so those are read one at a time, each after
-			// the last removal.
-			recs    map[msgID]*messageRecord
-			removed map[msgID]bool
-			err     error
-		)
-		if queues.IsFIFOName(ref.Name) {
-			q, err = e.catalog.Read(ctx, tx, ref)
-		} else {
-			q, recs, err = e.readForDelete(ctx, tx, ref, receipts, invalid)
-		}
+		// The records are read in one request with the queue record
+		// (one round trip on TiKV, not one per message): deleting one
+		// changes no other (a FIFO group's index entry and record are
+		// rewritten once, by finish, after the loop). removed keeps a
+		// handle given twice from deleting its message twice.
+		q, recs, err := e.readForDelete(ctx, tx, ref, receipts, invalid)
 		if err != nil {
 			return err
 		}
 		d = q.DID()
 		now := e.clock().UnixMilli()
+		var groups *fifoGroups
 		if q.Attributes.FifoQueue {
 			groups = newFIFOGroups(tx, e.opts.Shards, now)
-		} else {
-			removed = map[msgID]bool{}
 		}
+		removed := map[msgID]bool{}
 		for i, r := range receipts {
 			if results[i].Err = invalid[i]; results[i].Err != nil || r.d != d {
 				continue // a handle from before a purge: the message is gone
 			}
-			var rec *messageRecord
-			if groups == nil {
-				rec = recs[r.id]
-			} else if rec, err = getMessage(ctx, tx, d, r.id); err != nil {
-				return err
-			}
+			rec := recs[r.id]
 			switch {
 			case rec == nil || removed[r.id]: // gone, or twice in the batch
 				continue
@@ -89,11 +73,11 @@ func (e *Engine) DeleteMessageBatch(ctx context.Context, ref queues.Ref, handles
 				err = groups.remove(ctx, d, r.id, rec)
 			default:
 				err = rec.remove(tx, d, r.id)
-				removed[r.id] = true
 			}
 			if err != nil {
 				return err
 			}
+			removed[r.id] = true
 			deleted = deleted.plus(one(rec))
 		}
 		if groups == nil {
@@ -125,7 +109,7 @@ func getMessage(ctx context.Context, r kv.Reader, d did, id msgID) (*messageReco
 	return decodeMessage(v)
 }
 
-// readForDelete reads a standard queue's record and the records of the
+// readForDelete reads a queue's record and the records of the
 // valid receipts in one BatchGet, the message keys taken from the data id
 // the receipts carry. Receipts of another data id than the queue's (from
 // before a purge) are left out; should the queue's be none of the

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,41 +11,91 @@ import (
 	"github.com/sluice-mq/sluice/internal/kv/kvtest"
 )
 
-// TestDeleteBatchReadsRecordsInOneRequest: a DeleteMessageBatch of 10 on a
-// standard queue reads its queue record and its 10 message records in one
-// store request, not one each (on TiKV each request is a round trip).
-func TestDeleteBatchReadsRecordsInOneRequest(t *testing.T) {
-	store, counts := kvtest.OpenMockTiKVCounted(t)
-	e := newEngine(t, store, time.Now)
-	q := mustCreate(t, e, "q", nil)
-	if _, err := e.SendMessageBatch(ctx, q, batchOf(10)); err != nil {
-		t.Fatal(err)
+// TestBatchesReadInOneRequest: on TiKV each store request is a round
+// trip, so a batch's per-message reads go in one request, not one each: a
+// DeleteMessageBatch of 10 reads its queue record and its 10 message
+// records in one (and, on a FIFO queue, the group's record); a FIFO
+// SendMessageBatch of 10 reads its 10 deduplication records in one, and a
+// FIFO receive of 10 messages of one group their records in one.
+func TestBatchesReadInOneRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		attrs                  map[string]string
+		send, receive, delete_ int64 // most read requests each may send
+	}{
+		// Standard: a send reads the queue record; a receive, the queue
+		// record in its look and its claim (the records come with their
+		// locks); a delete, the queue record and the records at once.
+		{"standard", nil, 1, 2, 1},
+		// FIFO: a send reads the queue record, the group's, and the
+		// deduplication records at once; a receive, the queue record in
+		// its look and its claim, and the group's records at once (the
+		// group's own comes with its lock); a delete, the queue record
+		// and the records at once, then the group's.
+		{"fifo", map[string]string{"FifoQueue": "true"}, 3, 3, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store, counts := kvtest.OpenMockTiKVCounted(t)
+			e := newEngine(t, store, time.Now)
+			name := "q"
+			if tc.attrs != nil {
+				name = "q.fifo"
+			}
+			q := mustCreate(t, e, name, tc.attrs)
+			// A first look at the empty queue reads the shards' stored
+			// floors, once a node.
+			if got := receive(t, e, q, 10); len(got) != 0 {
+				t.Fatalf("an empty queue gave %d messages", len(got))
+			}
+			in := batchOf(10)
+			if tc.attrs != nil {
+				group := "g"
+				for i := range in {
+					dedup := fmt.Sprint(i)
+					in[i].MessageGroupID, in[i].DeduplicationID = &group, &dedup
+				}
+			}
+			reads := func(step string, most int64, do func()) {
+				t.Helper()
+				before := counts.Snapshot()
+				do()
+				after := counts.Snapshot()
+				gets, batchGets := after["Get"]-before["Get"], after["BatchGet"]-before["BatchGet"]
+				if gets+batchGets > most {
+					t.Errorf("%s of 10 sent %d read requests (Get %d, BatchGet %d), want at most %d", step, gets+batchGets, gets, batchGets, most)
+				}
+			}
+			reads("send", tc.send, func() {
+				if _, err := e.SendMessageBatch(ctx, q, in); err != nil {
+					t.Fatal(err)
+				}
+			})
+			var msgs []engine.Message
+			reads("receive", tc.receive, func() { msgs = receive(t, e, q, 10) })
+			if len(msgs) != 10 {
+				t.Fatalf("received %d of 10", len(msgs))
+			}
+			reads("delete", tc.delete_, func() {
+				res, err := e.DeleteMessageBatch(ctx, q, receiptsOf(msgs))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, r := range res {
+					if r.Err != nil {
+						t.Fatalf("delete %d: %v", i, r.Err)
+					}
+				}
+			})
+		})
 	}
-	msgs := receive(t, e, q, 10)
-	if len(msgs) != 10 {
-		t.Fatalf("received %d of 10", len(msgs))
-	}
+}
+
+func receiptsOf(msgs []engine.Message) []string {
 	handles := make([]string, len(msgs))
 	for i, m := range msgs {
 		handles[i] = m.ReceiptHandle
 	}
-	before := counts.Snapshot()
-	res, err := e.DeleteMessageBatch(ctx, q, handles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range res {
-		if r.Err != nil {
-			t.Fatalf("delete %d: %v", i, r.Err)
-		}
-	}
-	after := counts.Snapshot()
-	reads := after["Get"] - before["Get"] + after["BatchGet"] - before["BatchGet"]
-	// The queue record and the 10 messages, in one request.
-	if reads > 1 {
-		t.Fatalf("delete of 10 sent %d read requests (Get %d, BatchGet %d), want 1",
-			reads, after["Get"]-before["Get"], after["BatchGet"]-before["BatchGet"])
-	}
+	return handles
 }
 
 // TestDeleteBatchWithAHandleTwice: one message's handle twice in a batch,
@@ -92,6 +143,52 @@ func TestDeleteBatchWithAHandleTwice(t *testing.T) {
 		res, err = e.DeleteMessageBatch(ctx, q, []string{second[1].ReceiptHandle})
 		if err != nil || res[0].Err != nil {
 			t.Fatalf("delete the other: %v %v", err, res[0].Err)
+		}
+	})
+}
+
+// TestFIFODeleteBatchWithAHandleTwice: on a FIFO queue too, a handle
+// given twice in a batch deletes its message once (the batch's records
+// are read before any is deleted), and the group serves its next message.
+func TestFIFODeleteBatchWithAHandleTwice(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, store kv.Store) {
+		clock := newFakeClock()
+		e := newEngine(t, store, clock.Now)
+		q := mustCreate(t, e, "q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+		group := "g"
+		send := func(body string) {
+			t.Helper()
+			if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: body, MessageGroupID: &group}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		send("a")
+		send("b")
+		send("c")
+		got := receive(t, e, q, 2)
+		if len(got) != 2 || got[0].Body != "a" || got[1].Body != "b" {
+			t.Fatalf("received %v, want a and b", got)
+		}
+		a, b := got[0].ReceiptHandle, got[1].ReceiptHandle
+		res, err := e.DeleteMessageBatch(ctx, q, []string{a, b, a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range res {
+			if r.Err != nil {
+				t.Fatalf("entry %d: %v", i, r.Err)
+			}
+		}
+		attrs, err := e.GetQueueAttributes(ctx, q, []string{queues.AttrApproximateNumberOfMessages, queues.AttrApproximateNumberOfMessagesNotVisible})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if attrs[queues.AttrApproximateNumberOfMessages] != "1" || attrs[queues.AttrApproximateNumberOfMessagesNotVisible] != "0" {
+			t.Fatalf("after deleting two of three: %s visible, %s not visible, want 1 and 0",
+				attrs[queues.AttrApproximateNumberOfMessages], attrs[queues.AttrApproximateNumberOfMessagesNotVisible])
+		}
+		if got := receive(t, e, q, 10); len(got) != 1 || got[0].Body != "c" {
+			t.Fatalf("the group's next message: %v, want c", got)
 		}
 	})
 }

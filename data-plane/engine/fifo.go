@@ -420,15 +420,23 @@ func walkGroup(ctx context.Context, tx kv.Txn, d did, group string, from uint64,
 		if err != nil || len(entries) == 0 {
 			return err
 		}
-		for _, o := range entries {
+		visible := len(entries)
+		for i, o := range entries {
+			if o.visibleAt > until {
+				visible = i
+				break
+			}
+		}
+		recs, err := getOrdered(ctx, tx, d, entries[:visible])
+		if err != nil {
+			return err
+		}
+		for i, o := range entries {
 			from = o.seq + 1
 			if o.visibleAt > until {
 				return nil
 			}
-			rec, err := getMessage(ctx, tx, d, o.id)
-			if err != nil {
-				return err
-			}
+			rec := recs[i]
 			if rec == nil { // cannot happen: records and order entries change together
 				if err := tx.Delete(orderKey(d, group, o.seq)); err != nil {
 					return err
@@ -441,6 +449,34 @@ func walkGroup(ctx context.Context, tx kv.Txn, d did, group string, from uint64,
 		}
 	}
 	return nil
+}
+
+// getOrdered reads the records of a group's order entries in one
+// BatchGet (one iterator on the local store, one request on TiKV, where a
+// Get a message was a third of a FIFO claim's time); nil where a record
+// is missing.
+func getOrdered(ctx context.Context, r kv.Reader, d did, entries []orderEntry) ([]*messageRecord, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	ids := make([]msgID, len(entries))
+	for i, o := range entries {
+		ids[i] = o.id
+	}
+	keys := messageKeys(d, ids)
+	vals, err := r.BatchGet(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]*messageRecord, len(entries))
+	for i, k := range keys {
+		if v, ok := vals[string(k)]; ok {
+			if recs[i], err = decodeMessage(v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return recs, nil
 }
 
 // lockGroups locks the groups of scanned index entries, a few at a time,

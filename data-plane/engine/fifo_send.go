@@ -79,6 +79,57 @@ type fifoSender struct {
 	groups *fifoGroups
 	q      *queues.Record
 	d      did
+	// dedups holds the deduplication records readDedups read, by key
+	// (nil: absent), and those this transaction wrote since.
+	dedups map[string]*dedupRecord
+}
+
+// dedupKeyOf is the key rec's deduplication id is remembered under.
+func (s *fifoSender) dedupKeyOf(rec *messageRecord) string {
+	if s.q.Attributes.DeduplicationScope == queues.DedupScopeMessageGroup {
+		return rec.Group + "\x00" + rec.DedupID
+	}
+	return rec.DedupID
+}
+
+// readDedups reads the deduplication records of a batch's messages (nil
+// entries are refused ones) in one BatchGet: one round trip on TiKV, where
+// a Get a message was most of a send's requests.
+func (s *fifoSender) readDedups(ctx context.Context, recs []*messageRecord) error {
+	var keys [][]byte
+	s.dedups = make(map[string]*dedupRecord, len(recs))
+	for _, rec := range recs {
+		if rec != nil {
+			keys = append(keys, dedupKey(s.d, s.dedupKeyOf(rec)))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	vals, err := s.groups.tx.BatchGet(ctx, keys)
+	if err != nil {
+		return err
+	}
+	prefix := len(dedupKey(s.d, ""))
+	for _, k := range keys {
+		var prior *dedupRecord
+		if v, ok := vals[string(k)]; ok {
+			if prior, err = decodeDedup(v); err != nil {
+				return err
+			}
+		}
+		s.dedups[string(k[prefix:])] = prior
+	}
+	return nil
+}
+
+// dedup returns the deduplication record under key: as readDedups read
+// it or this transaction wrote it since, else from the store.
+func (s *fifoSender) dedup(ctx context.Context, key string) (*dedupRecord, error) {
+	if prior, ok := s.dedups[key]; ok {
+		return prior, nil
+	}
+	return getDedup(ctx, s.groups.tx, s.d, key)
 }
 
 // send stores the message at the end of its group, unless its
@@ -91,11 +142,8 @@ func (s *fifoSender) send(ctx context.Context, id msgID, rec *messageRecord) (re
 		MD5OfMessageSystemAttributes: msgattr.MD5OfSystemAttributes(rec.SysAttrs),
 	}
 	now := s.groups.now
-	key := rec.DedupID
-	if s.q.Attributes.DeduplicationScope == queues.DedupScopeMessageGroup {
-		key = rec.Group + "\x00" + rec.DedupID
-	}
-	prior, err := getDedup(ctx, s.groups.tx, s.d, key)
+	key := s.dedupKeyOf(rec)
+	prior, err := s.dedup(ctx, key)
 	if err != nil {
 		return res, false, err
 	}
@@ -109,6 +157,9 @@ func (s *fifoSender) send(ctx context.Context, id msgID, rec *messageRecord) (re
 	seen := dedupRecord{id: id, seq: rec.Seq, expires: now + fifoWindow}
 	if err := s.groups.tx.Set(dedupKey(s.d, key), seen.encode()); err != nil {
 		return res, false, err
+	}
+	if s.dedups != nil {
+		s.dedups[key] = &seen
 	}
 	if err := s.groups.tx.Set(expiryKey(s.d, seen.expires, "x"+key), []byte{1}); err != nil {
 		return res, false, err

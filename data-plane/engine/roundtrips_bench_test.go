@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -13,19 +14,39 @@ import (
 )
 
 // BenchmarkStoreRoundTrips counts the requests the tikv driver sends to the
-// (mock) store per message, by kind, for each step of a message's life on
-// a standard queue with one client at a time: SendMessageBatch of 10,
-// ReceiveMessage of 10, DeleteMessageBatch of 10. Each request is a
-// network round trip on a real cluster (docs/architecture.md §3). The
-// mock falls back from 1PC and async commit to two-phase commit, so a
-// cluster needs fewer Commit requests than counted here. b.N is messages.
+// (mock) store per message, by kind, for each step of a message's life
+// with one client at a time: SendMessageBatch of 10, ReceiveMessage of 10,
+// DeleteMessageBatch of 10; on a standard queue, and on a FIFO queue with
+// each batch a group of its own. Each request is a network round trip on
+// a real cluster (docs/architecture.md §3). The mock falls back from 1PC
+// and async commit to two-phase commit, so a cluster needs fewer Commit
+// requests than counted here. b.N is messages.
 func BenchmarkStoreRoundTrips(b *testing.B) {
+	b.Run("queue=standard", func(b *testing.B) {
+		in := batchOf(10)
+		benchmarkStoreRoundTrips(b, "q", nil, func(int) []engine.SendInput { return in })
+	})
+	b.Run("queue=fifo", func(b *testing.B) {
+		benchmarkStoreRoundTrips(b, "q.fifo", map[string]string{"FifoQueue": "true"}, func(i int) []engine.SendInput {
+			in := batchOf(10)
+			group := fmt.Sprintf("g%d", i)
+			for j := range in {
+				dedup := fmt.Sprintf("%d-%d", i, j)
+				in[j].MessageGroupID, in[j].DeduplicationID = &group, &dedup
+			}
+			return in
+		})
+	})
+}
+
+// benchmarkStoreRoundTrips sends batchAt(i) as the i-th batch of 10.
+func benchmarkStoreRoundTrips(b *testing.B, name string, attrs map[string]string, batchAt func(i int) []engine.SendInput) {
 	const batch = 10
 	store, counts := kvtest.OpenMockTiKVCounted(b)
 	e := newEngine(b, store, time.Now)
-	q := mustCreate(b, e, "q", nil)
+	q := mustCreate(b, e, name, attrs)
 	n := (b.N + batch - 1) / batch * batch
-	in := batchOf(batch)
+	sent := 0
 	phase := func(name string, step func() error) {
 		before := counts.Snapshot()
 		for i := 0; i < n; i += batch {
@@ -48,7 +69,8 @@ func BenchmarkStoreRoundTrips(b *testing.B) {
 	var handles []string
 	b.ResetTimer()
 	phase("send", func() error {
-		_, err := e.SendMessageBatch(ctx, q, in)
+		_, err := e.SendMessageBatch(ctx, q, batchAt(sent))
+		sent++
 		return err
 	})
 	phase("receive", func() error {

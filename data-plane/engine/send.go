@@ -85,10 +85,19 @@ func (e *Engine) sendBatch(ctx context.Context, ref queues.Ref, entries []SendIn
 			}
 			fifo = &fifoSender{groups: newFIFOGroups(tx, e.opts.Shards, now), q: q, d: d}
 		}
+		recs := make([]*messageRecord, len(entries))
 		for i, in := range entries {
-			rec, err := e.newRecord(q, in, now)
+			var err error
+			recs[i], err = e.newRecord(q, in, now)
 			results[i] = BatchResult[SendResult]{Err: err}
-			if err != nil {
+		}
+		if fifo != nil {
+			if err := fifo.readDedups(ctx, recs); err != nil {
+				return err
+			}
+		}
+		for i, rec := range recs {
+			if rec == nil {
 				continue
 			}
 			if fifo != nil {
