@@ -1,7 +1,10 @@
 package engine_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,4 +194,73 @@ func TestFIFODeleteBatchWithAHandleTwice(t *testing.T) {
 			t.Fatalf("the group's next message: %v, want c", got)
 		}
 	})
+}
+
+// TestFIFOSweepReadsLittlePastWhatItDrops: the sweep drops a FIFO group's
+// expired messages from its front and stops at the first it keeps; it
+// reads the records a few at a time, so a group with one expired message
+// and a long backlog behind it costs a few record reads, not a page of
+// 500 (with large bodies, hundreds of megabytes to drop one message).
+func TestFIFOSweepReadsLittlePastWhatItDrops(t *testing.T) {
+	kvtest.ForEachDriver(t, func(t *testing.T, inner kv.Store) {
+		store := &recordReadCounter{Store: inner}
+		clock := newFakeClock()
+		e := newEngine(t, store, clock.Now)
+		q := mustCreate(t, e, "q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true", "MessageRetentionPeriod": "60"})
+		group := "g"
+		send := func(body string) {
+			t.Helper()
+			if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: body, MessageGroupID: &group}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		send("old")
+		clock.AdvanceSeconds(30)
+		for i := range 100 {
+			send(fmt.Sprint("new ", i))
+		}
+		clock.AdvanceSeconds(31) // "old" is past its 60 s, the rest are not
+		store.most.Store(0)
+		if err := e.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if most := store.most.Load(); most > 10 {
+			t.Fatalf("the sweep read %d message records in one request to drop one, want at most 10", most)
+		}
+		if got := receive(t, e, q, 1); len(got) != 1 || got[0].Body != "new 0" {
+			t.Fatalf("after the sweep the group gave %v, want new 0", got)
+		}
+	})
+}
+
+// recordReadCounter keeps the most message records (Q/{did}/m/ keys) one
+// BatchGet asked for.
+type recordReadCounter struct {
+	kv.Store
+	most atomic.Int64
+}
+
+func (s *recordReadCounter) Update(ctx context.Context, fn func(kv.Txn) error) error {
+	return s.Store.Update(ctx, func(tx kv.Txn) error { return fn(recordReadTxn{tx, s}) })
+}
+
+type recordReadTxn struct {
+	kv.Txn
+	s *recordReadCounter
+}
+
+func (t recordReadTxn) BatchGet(ctx context.Context, keys [][]byte) (map[string][]byte, error) {
+	n := int64(0)
+	for _, k := range keys {
+		if bytes.Contains(k, []byte("/m/")) {
+			n++
+		}
+	}
+	for {
+		most := t.s.most.Load()
+		if n <= most || t.s.most.CompareAndSwap(most, n) {
+			break
+		}
+	}
+	return t.Txn.BatchGet(ctx, keys)
 }

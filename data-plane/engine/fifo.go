@@ -420,36 +420,47 @@ func walkGroup(ctx context.Context, tx kv.Txn, d did, group string, from uint64,
 		if err != nil || len(entries) == 0 {
 			return err
 		}
-		visible := len(entries)
-		for i, o := range entries {
-			if o.visibleAt > until {
-				visible = i
-				break
+		for len(entries) > 0 {
+			chunk := entries[:min(len(entries), walkReadChunk)]
+			entries = entries[len(chunk):]
+			visible := len(chunk)
+			for i, o := range chunk {
+				if o.visibleAt > until {
+					visible = i
+					break
+				}
 			}
-		}
-		recs, err := getOrdered(ctx, tx, d, entries[:visible])
-		if err != nil {
-			return err
-		}
-		for i, o := range entries {
-			from = o.seq + 1
-			if o.visibleAt > until {
-				return nil
+			recs, err := getOrdered(ctx, tx, d, chunk[:visible])
+			if err != nil {
+				return err
 			}
-			rec := recs[i]
-			if rec == nil { // cannot happen: records and order entries change together
-				if err := tx.Delete(orderKey(d, group, o.seq)); err != nil {
+			for i, o := range chunk {
+				from = o.seq + 1
+				if o.visibleAt > until {
+					return nil
+				}
+				rec := recs[i]
+				if rec == nil { // cannot happen: records and order entries change together
+					if err := tx.Delete(orderKey(d, group, o.seq)); err != nil {
+						return err
+					}
+					continue
+				}
+				if stop, err := use(o, rec); err != nil || stop {
 					return err
 				}
-				continue
-			}
-			if stop, err := use(o, rec); err != nil || stop {
-				return err
 			}
 		}
 	}
 	return nil
 }
+
+// walkReadChunk is how many records walkGroup reads in one request: a
+// claim takes at most 10, and the sweep and move tasks, which stop at the
+// first message they leave (the first not expired), read at most this
+// many records past it, not their whole page (500 for the sweep: at 1 MiB
+// bodies, a read of hundreds of megabytes to drop one message).
+const walkReadChunk = 10
 
 // getOrdered reads the records of a group's order entries in one
 // BatchGet (one iterator on the local store, one request on TiKV, where a
