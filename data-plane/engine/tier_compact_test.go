@@ -27,6 +27,7 @@ type attemptStore struct {
 	maxAttempts int // of one Update
 	maxWrites   int // of one attempt
 	wasted      int // keys written by attempts that did not commit
+	committed   int // keys written by attempts that did
 }
 
 func (s *attemptStore) Update(ctx context.Context, fn func(kv.Txn) error) error {
@@ -48,6 +49,8 @@ func (s *attemptStore) Update(ctx context.Context, fn func(kv.Txn) error) error 
 		s.maxWrites = max(s.maxWrites, n)
 		if i < len(writes)-1 || err != nil {
 			s.wasted += n
+		} else {
+			s.committed += n
 		}
 	}
 	return err
@@ -166,23 +169,28 @@ func TestTierCompactionDoesNotStallReceives(t *testing.T) {
 	}
 	store.on.Store(false)
 	store.mu.Lock()
-	maxAttempts, maxWrites, wasted := store.maxAttempts, store.maxWrites, store.wasted
+	maxAttempts, maxWrites, wasted, committed := store.maxAttempts, store.maxWrites, store.wasted, store.committed
 	store.mu.Unlock()
-	t.Logf("%d consumers, %d live: drained %d in %v, %d receives, slowest %v; compaction err %v; durable transactions: at most %d attempts, %d keys written in one attempt, %d written by attempts that did not commit",
-		consumers, live, got.Load(), drain, recvs.Load(), time.Duration(maxLat.Load()), err, maxAttempts, maxWrites, wasted)
+	t.Logf("%d consumers, %d live: drained %d in %v, %d receives, slowest %v; compaction err %v; durable transactions: at most %d attempts, %d keys written in one attempt, %d written by attempts that did not commit, %d by those that did",
+		consumers, live, got.Load(), drain, recvs.Load(), time.Duration(maxLat.Load()), err, maxAttempts, maxWrites, wasted, committed)
 	if err != nil {
 		t.Fatalf("tier: %v", err)
 	}
 	if got.Load() != int64(live) {
 		t.Fatalf("received %d of %d", got.Load(), live)
 	}
-	// Counts, not timings: a chunk conflicts at most with the odd claim,
-	// and a conflict redoes one chunk (≤ 128 records, two keys each).
-	if maxAttempts > 4 {
-		t.Errorf("a durable transaction ran %d times, want at most 4", maxAttempts)
+	// Counts, not timings: a conflict redoes one chunk (≤ 128 records, two
+	// keys each), so no transaction runs many times and the work thrown
+	// away stays below the work kept. (The one-transaction compaction ran
+	// 19 times, each writing ~2,400 keys. A bound of two redone chunks in
+	// all, 512 keys, failed about one run in eight on the code before and
+	// after issue 20's ninth round alike, at 543–811 keys and up to 6
+	// attempts: four consumers claim all through the compaction's 9 chunks.)
+	if maxAttempts > 8 {
+		t.Errorf("a durable transaction ran %d times, want at most 8", maxAttempts)
 	}
-	if wasted > 2*2*128 {
-		t.Errorf("attempts that did not commit wrote %d keys, want at most %d", wasted, 2*2*128)
+	if wasted > committed {
+		t.Errorf("attempts that did not commit wrote %d keys, more than the %d those that did wrote", wasted, committed)
 	}
 	// A compaction that left records receivers held goes on at the next
 	// pass, which retires the old segment; a later one deletes its object.
