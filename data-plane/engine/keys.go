@@ -34,6 +34,7 @@ import (
 //	W/{due ms}{did}                       due index: queues with background work, by when
 //	M/a/{tenant}/{region}/{name}          the source queue's active move task (its id)
 //	M/t/{tenant}/{region}/{name}/{taskId} message move task record, lease included
+//	E/shards                              the store's index shard count, kept by a sole writer (shards.go)
 const (
 	didLen   = queues.DataIDLen
 	msgIDLen = 16
