@@ -78,18 +78,35 @@ func TestBatchesReadInOneRequest(t *testing.T) {
 			if len(msgs) != 10 {
 				t.Fatalf("received %d of 10", len(msgs))
 			}
-			reads("delete", tc.delete_, func() {
-				res, err := e.DeleteMessageBatch(ctx, q, receiptsOf(msgs))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for i, r := range res {
-					if r.Err != nil {
-						t.Fatalf("delete %d: %v", i, r.Err)
-					}
-				}
-			})
+			reads("delete", tc.delete_, func() { mustDeleteAll(t, e, q, receiptsOf(msgs)) })
 		})
+	}
+}
+
+// mustDeleteAll deletes handles in one batch; every entry must succeed.
+func mustDeleteAll(t *testing.T, e *engine.Engine, q queues.Ref, handles []string) {
+	t.Helper()
+	res, err := e.DeleteMessageBatch(ctx, q, handles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			t.Fatalf("delete entry %d: %v", i, r.Err)
+		}
+	}
+}
+
+// wantCounts checks the queue's visible and in-flight message counts.
+func wantCounts(t *testing.T, e *engine.Engine, q queues.Ref, when, visible, notVisible string) {
+	t.Helper()
+	a, err := e.GetQueueAttributes(ctx, q, []string{queues.AttrApproximateNumberOfMessages, queues.AttrApproximateNumberOfMessagesNotVisible})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a[queues.AttrApproximateNumberOfMessages] != visible || a[queues.AttrApproximateNumberOfMessagesNotVisible] != notVisible {
+		t.Fatalf("%s: %s visible, %s not visible, want %s and %s", when,
+			a[queues.AttrApproximateNumberOfMessages], a[queues.AttrApproximateNumberOfMessagesNotVisible], visible, notVisible)
 	}
 }
 
@@ -125,25 +142,10 @@ func TestDeleteBatchWithAHandleTwice(t *testing.T) {
 		if first[0].MessageID != second[0].MessageID {
 			stale = first[1].ReceiptHandle
 		}
-		res, err := e.DeleteMessageBatch(ctx, q, []string{h, stale, h})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range res {
-			if r.Err != nil {
-				t.Fatalf("entry %d: %v", i, r.Err)
-			}
-		}
-		a, err := e.GetQueueAttributes(ctx, q, []string{queues.AttrApproximateNumberOfMessages, queues.AttrApproximateNumberOfMessagesNotVisible})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if a[queues.AttrApproximateNumberOfMessages] != "0" || a[queues.AttrApproximateNumberOfMessagesNotVisible] != "1" {
-			t.Fatalf("after deleting one of two in flight: %s visible, %s not visible, want 0 and 1",
-				a[queues.AttrApproximateNumberOfMessages], a[queues.AttrApproximateNumberOfMessagesNotVisible])
-		}
+		mustDeleteAll(t, e, q, []string{h, stale, h})
+		wantCounts(t, e, q, "after deleting one of two in flight", "0", "1")
 		// The other message is still there to delete.
-		res, err = e.DeleteMessageBatch(ctx, q, []string{second[1].ReceiptHandle})
+		res, err := e.DeleteMessageBatch(ctx, q, []string{second[1].ReceiptHandle})
 		if err != nil || res[0].Err != nil {
 			t.Fatalf("delete the other: %v %v", err, res[0].Err)
 		}
@@ -173,23 +175,8 @@ func TestFIFODeleteBatchWithAHandleTwice(t *testing.T) {
 			t.Fatalf("received %v, want a and b", got)
 		}
 		a, b := got[0].ReceiptHandle, got[1].ReceiptHandle
-		res, err := e.DeleteMessageBatch(ctx, q, []string{a, b, a})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, r := range res {
-			if r.Err != nil {
-				t.Fatalf("entry %d: %v", i, r.Err)
-			}
-		}
-		attrs, err := e.GetQueueAttributes(ctx, q, []string{queues.AttrApproximateNumberOfMessages, queues.AttrApproximateNumberOfMessagesNotVisible})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if attrs[queues.AttrApproximateNumberOfMessages] != "1" || attrs[queues.AttrApproximateNumberOfMessagesNotVisible] != "0" {
-			t.Fatalf("after deleting two of three: %s visible, %s not visible, want 1 and 0",
-				attrs[queues.AttrApproximateNumberOfMessages], attrs[queues.AttrApproximateNumberOfMessagesNotVisible])
-		}
+		mustDeleteAll(t, e, q, []string{a, b, a})
+		wantCounts(t, e, q, "after deleting two of three", "1", "0")
 		if got := receive(t, e, q, 10); len(got) != 1 || got[0].Body != "c" {
 			t.Fatalf("the group's next message: %v, want c", got)
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -127,7 +128,7 @@ func New(store kv.Store, opts Options) (*Engine, error) {
 		opts.Shards = DefaultShards
 	}
 	if opts.Shards > maxShards {
-		return nil, errors.New("engine: at most 64 shards")
+		return nil, fmt.Errorf("engine: at most %d shards", maxShards)
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 100 * time.Millisecond

@@ -479,13 +479,13 @@ func getOrdered(ctx context.Context, r kv.Reader, d did, entries []orderEntry) (
 	if err != nil {
 		return nil, err
 	}
+	byID, err := decodeMessages(keys, vals)
+	if err != nil {
+		return nil, err
+	}
 	recs := make([]*messageRecord, len(entries))
-	for i, k := range keys {
-		if v, ok := vals[string(k)]; ok {
-			if recs[i], err = decodeMessage(v); err != nil {
-				return nil, err
-			}
-		}
+	for i, o := range entries {
+		recs[i] = byID[o.id]
 	}
 	return recs, nil
 }

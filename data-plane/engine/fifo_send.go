@@ -96,11 +96,15 @@ func (s *fifoSender) dedupKeyOf(rec *messageRecord) string {
 // entries are refused ones) in one BatchGet: one round trip on TiKV, where
 // a Get a message was most of a send's requests.
 func (s *fifoSender) readDedups(ctx context.Context, recs []*messageRecord) error {
-	var keys [][]byte
+	var (
+		names []string
+		keys  [][]byte
+	)
 	s.dedups = make(map[string]*dedupRecord, len(recs))
 	for _, rec := range recs {
 		if rec != nil {
-			keys = append(keys, dedupKey(s.d, s.dedupKeyOf(rec)))
+			name := s.dedupKeyOf(rec)
+			names, keys = append(names, name), append(keys, dedupKey(s.d, name))
 		}
 	}
 	if len(keys) == 0 {
@@ -110,15 +114,14 @@ func (s *fifoSender) readDedups(ctx context.Context, recs []*messageRecord) erro
 	if err != nil {
 		return err
 	}
-	prefix := len(dedupKey(s.d, ""))
-	for _, k := range keys {
+	for i, k := range keys {
 		var prior *dedupRecord
 		if v, ok := vals[string(k)]; ok {
 			if prior, err = decodeDedup(v); err != nil {
 				return err
 			}
 		}
-		s.dedups[string(k[prefix:])] = prior
+		s.dedups[names[i]] = prior
 	}
 	return nil
 }

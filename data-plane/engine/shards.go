@@ -30,6 +30,9 @@ const maxShards = 64
 // first chosen, and read back at every start.
 var shardsKey = []byte("E/shards")
 
+// queueData prefixes every queue's data (keys.go): Q/{did}/….
+var queueData = []byte("Q/")
+
 // StoredShards returns the shard count recorded in store, recording one
 // first if there is none: fresh, if the store holds no queue data yet
 // (no Q/ key: no queue was ever created, or all are swept), else
@@ -53,7 +56,7 @@ func StoredShards(ctx context.Context, store kv.Store, fresh int) (int, error) {
 		case !errors.Is(err, kv.ErrNotFound):
 			return fmt.Errorf("engine: read shard count: %w", err)
 		}
-		data, err := tx.Scan(ctx, []byte("Q/"), []byte("Q0"), 1)
+		data, err := tx.Scan(ctx, queueData, kv.PrefixEnd(queueData), 1)
 		if err != nil {
 			return fmt.Errorf("engine: look for queue data: %w", err)
 		}
