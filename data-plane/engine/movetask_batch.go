@@ -92,9 +92,9 @@ func (t moveTask) batch(ctx context.Context, limit int) (moveBatchResult, error)
 	for d, n := range out.deltas {
 		e.counts.add(d, n)
 	}
-	for _, d := range out.notify {
-		e.waiters.notify(d)
-	}
+	// One entry a message or FIFO group made receivable: as many long
+	// polls wake, not every one of the destination's.
+	e.waiters.notifyReleased(out.notify)
 	if len(out.moved) > 0 {
 		if observe := e.moveObserver.Load(); observe != nil {
 			(*observe)(start, e.clock(), out.moved)

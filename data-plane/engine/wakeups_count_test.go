@@ -421,6 +421,32 @@ func TestDeadLetterMoveWakesOneWaiter(t *testing.T) {
 	})
 }
 
+// A move task that redrives a message back to its source wakes one of the
+// source's long polls for it, not all of them.
+func TestMoveTaskWakesOneWaiterPerMessage(t *testing.T) {
+	const waiters = 60
+	forEachCountedNode(t, func(t *testing.T, e *engine.Engine, ops *storeOps) {
+		dlq := mustCreate(t, e, "dlq", nil)
+		src := mustCreate(t, e, "src", map[string]string{
+			queues.AttrRedrivePolicy: fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":1}`, dlq.ARN()),
+		})
+		ctx := context.Background()
+		mustSend(t, e, src, "redriven")
+		zero := 0
+		for range 2 { // the second receive dead-letters it
+			if _, err := e.ReceiveMessage(ctx, src, engine.ReceiveInput{VisibilityTimeout: &zero, WaitTimeSeconds: &zero}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		wantCounts(t, e, dlq, "dead-lettered", "1", "0")
+		wakeCost(t, e, ops, src, waiters, "1 message redriven", func() {
+			if _, err := e.StartMessageMoveTask(ctx, dlq, nil, 0); err != nil {
+				t.Fatal(err)
+			}
+		}, "redriven")
+	})
+}
+
 // A committed half message wakes one long poll for it, not all of them.
 func TestHalfCommitWakesOneWaiter(t *testing.T) {
 	const waiters = 60
