@@ -247,3 +247,7 @@ func (e *Engine) HoldMessage(ctx context.Context, ref queues.Ref, messageID stri
 	}
 	return sync.OnceFunc(func() { close(done) }), nil
 }
+
+// WriteGuardLow is the oldest clock reading an Update of this engine still
+// holds against scan hints, or MaxInt64 when none does.
+func (e *Engine) WriteGuardLow() int64 { return e.guard.low() }

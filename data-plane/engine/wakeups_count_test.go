@@ -396,20 +396,8 @@ func TestVisibilityZeroWakesOneWaiter(t *testing.T) {
 func TestDeadLetterMoveWakesOneWaiter(t *testing.T) {
 	const waiters = 60
 	forEachCountedNode(t, func(t *testing.T, e *engine.Engine, ops *storeOps) {
-		dlq := mustCreate(t, e, "dlq", nil)
-		src := mustCreate(t, e, "src", map[string]string{
-			queues.AttrRedrivePolicy: fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":1}`, dlq.ARN()),
-		})
-		ctx := context.Background()
+		src, dlq, receiveSrc := deadLetterPair(t, e)
 		mustSend(t, e, src, "poison")
-		zero := 0
-		receiveSrc := func() []engine.Message {
-			msgs, err := e.ReceiveMessage(ctx, src, engine.ReceiveInput{VisibilityTimeout: &zero, WaitTimeSeconds: &zero})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return msgs
-		}
 		if first := receiveSrc(); len(first) != 1 {
 			t.Fatalf("the first receive got %d messages", len(first))
 		}
@@ -421,26 +409,37 @@ func TestDeadLetterMoveWakesOneWaiter(t *testing.T) {
 	})
 }
 
+// deadLetterPair creates a queue src whose messages go to dlq on their
+// second receive, and receiveSrc, a receive of src that hides nothing it
+// takes (visibility 0) and does not wait.
+func deadLetterPair(t *testing.T, e *engine.Engine) (src, dlq queues.Ref, receiveSrc func() []engine.Message) {
+	t.Helper()
+	dlq = mustCreate(t, e, "dlq", nil)
+	src = mustCreate(t, e, "src", map[string]string{
+		queues.AttrRedrivePolicy: fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":1}`, dlq.ARN()),
+	})
+	zero := 0
+	return src, dlq, func() []engine.Message {
+		msgs, err := e.ReceiveMessage(context.Background(), src, engine.ReceiveInput{VisibilityTimeout: &zero, WaitTimeSeconds: &zero})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return msgs
+	}
+}
+
 // A move task that redrives a message back to its source wakes one of the
 // source's long polls for it, not all of them.
 func TestMoveTaskWakesOneWaiterPerMessage(t *testing.T) {
 	const waiters = 60
 	forEachCountedNode(t, func(t *testing.T, e *engine.Engine, ops *storeOps) {
-		dlq := mustCreate(t, e, "dlq", nil)
-		src := mustCreate(t, e, "src", map[string]string{
-			queues.AttrRedrivePolicy: fmt.Sprintf(`{"deadLetterTargetArn":"%s","maxReceiveCount":1}`, dlq.ARN()),
-		})
-		ctx := context.Background()
+		src, dlq, receiveSrc := deadLetterPair(t, e)
 		mustSend(t, e, src, "redriven")
-		zero := 0
-		for range 2 { // the second receive dead-letters it
-			if _, err := e.ReceiveMessage(ctx, src, engine.ReceiveInput{VisibilityTimeout: &zero, WaitTimeSeconds: &zero}); err != nil {
-				t.Fatal(err)
-			}
-		}
+		receiveSrc()
+		receiveSrc() // dead-letters it
 		wantCounts(t, e, dlq, "dead-lettered", "1", "0")
 		wakeCost(t, e, ops, src, waiters, "1 message redriven", func() {
-			if _, err := e.StartMessageMoveTask(ctx, dlq, nil, 0); err != nil {
+			if _, err := e.StartMessageMoveTask(context.Background(), dlq, nil, 0); err != nil {
 				t.Fatal(err)
 			}
 		}, "redriven")
