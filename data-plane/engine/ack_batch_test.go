@@ -160,16 +160,9 @@ func TestFIFODeleteBatchWithAHandleTwice(t *testing.T) {
 		clock := newFakeClock()
 		e := newEngine(t, store, clock.Now)
 		q := mustCreate(t, e, "q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
-		group := "g"
-		send := func(body string) {
-			t.Helper()
-			if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: body, MessageGroupID: &group}); err != nil {
-				t.Fatal(err)
-			}
+		for _, body := range []string{"a", "b", "c"} {
+			mustSendToGroup(t, e, q, "g", body)
 		}
-		send("a")
-		send("b")
-		send("c")
 		got := receive(t, e, q, 2)
 		if len(got) != 2 || got[0].Body != "a" || got[1].Body != "b" {
 			t.Fatalf("received %v, want a and b", got)
@@ -194,17 +187,10 @@ func TestFIFOSweepReadsLittlePastWhatItDrops(t *testing.T) {
 		clock := newFakeClock()
 		e := newEngine(t, store, clock.Now)
 		q := mustCreate(t, e, "q.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true", "MessageRetentionPeriod": "60"})
-		group := "g"
-		send := func(body string) {
-			t.Helper()
-			if _, err := e.SendMessage(ctx, q, engine.SendInput{Body: body, MessageGroupID: &group}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		send("old")
+		mustSendToGroup(t, e, q, "g", "old")
 		clock.AdvanceSeconds(30)
 		for i := range 100 {
-			send(fmt.Sprint("new ", i))
+			mustSendToGroup(t, e, q, "g", fmt.Sprint("new ", i))
 		}
 		clock.AdvanceSeconds(31) // "old" is past its 60 s, the rest are not
 		store.most.Store(0)

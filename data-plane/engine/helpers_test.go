@@ -87,6 +87,16 @@ func mustSend(t testing.TB, e *engine.Engine, r queues.Ref, body string) engine.
 	return res
 }
 
+// mustSendToGroup sends body to the FIFO queue r in group.
+func mustSendToGroup(t testing.TB, e *engine.Engine, r queues.Ref, group, body string) engine.SendResult {
+	t.Helper()
+	res, err := e.SendMessage(ctx, r, engine.SendInput{Body: body, MessageGroupID: &group})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	return res
+}
+
 func receive(t testing.TB, e *engine.Engine, r queues.Ref, max int) []engine.Message {
 	t.Helper()
 	zero := 0

@@ -49,9 +49,12 @@ type msgID [msgIDLen]byte
 // so building one is one allocation, not three.
 const keySuffixRoom = 2 + 1 + 1 + 8 + 1 + msgIDLen
 
+// queueData prefixes every queue's data: Q/{did}/….
+var queueData = []byte("Q/")
+
 func dataPrefix(d did) []byte {
-	k := make([]byte, 0, 2+didLen+1+keySuffixRoom)
-	k = append(k, "Q/"...)
+	k := make([]byte, 0, len(queueData)+didLen+1+keySuffixRoom)
+	k = append(k, queueData...)
 	k = append(k, d[:]...)
 	return append(k, '/')
 }

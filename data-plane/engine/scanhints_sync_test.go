@@ -2,20 +2,20 @@ package engine_test
 
 import (
 	"math"
-	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/sluice-mq/sluice/data-plane/engine"
 	"github.com/sluice-mq/sluice/internal/kv/local"
+	"github.com/sluice-mq/sluice/internal/kv/local/localfault"
 )
 
-// syncGate is a file system whose write-ahead log syncs wait, once shut,
-// until it opens again: a slow disk.
+// syncGate holds the write-ahead log's syncs (localfault.WALSyncFS's
+// BeforeSync) back, once shut, until it opens again: a slow disk.
 type syncGate struct {
-	vfs.FS
 	mu      sync.Mutex
 	shut    chan struct{} // nil while open
 	waiting chan struct{} // closed when a sync first waits at the shut gate
@@ -53,38 +53,14 @@ func (g *syncGate) pass() {
 	}
 }
 
-func (g *syncGate) gated(f vfs.File, name string, err error) (vfs.File, error) {
-	if err != nil || !strings.HasSuffix(name, ".log") {
-		return f, err
-	}
-	return gatedFile{File: f, gate: g}, nil
-}
-
-func (g *syncGate) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := g.FS.Create(name, c)
-	return g.gated(f, name, err)
-}
-
-func (g *syncGate) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := g.FS.ReuseForWrite(oldname, newname, c)
-	return g.gated(f, newname, err)
-}
-
-type gatedFile struct {
-	vfs.File
-	gate *syncGate
-}
-
-func (f gatedFile) Sync() error     { f.gate.pass(); return f.File.Sync() }
-func (f gatedFile) SyncData() error { f.gate.pass(); return f.File.SyncData() }
-
 // A durable send on the local store stops holding scan hints back once its
 // writes are visible, before its log sync ends (kv.ApplyNotifier): held
 // until the sync, every hint of this node trailed the clock by the sync's
 // time, and each scan walked the entries consumed meanwhile again.
 func TestWriteGuardLetsGoBeforeTheSync(t *testing.T) {
-	gate := &syncGate{FS: vfs.Default}
-	store, err := local.Open(t.TempDir(), local.Options{FS: gate, ReserveBytes: -1})
+	gate := &syncGate{}
+	fs := &localfault.WALSyncFS{FS: vfs.Default, BeforeSync: gate.pass}
+	store, err := local.Open(t.TempDir(), local.Options{FS: fs, ReserveBytes: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +76,11 @@ func TestWriteGuardLetsGoBeforeTheSync(t *testing.T) {
 		_, err := e.SendMessage(ctx, q, engine.SendInput{Body: "slow disk"})
 		sent <- err
 	}()
-	<-gate.waiting
+	select {
+	case <-gate.waiting:
+	case <-time.After(10 * time.Second):
+		t.Fatal("waited 10 s for the send's log sync")
+	}
 	waitUntil(t, "the send's guard let go while its sync waits", func() bool { return e.WriteGuardLow() == math.MaxInt64 })
 	select {
 	case err := <-sent:

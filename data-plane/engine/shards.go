@@ -30,9 +30,6 @@ const maxShards = 64
 // first chosen, and read back at every start.
 var shardsKey = []byte("E/shards")
 
-// queueData prefixes every queue's data (keys.go): Q/{did}/….
-var queueData = []byte("Q/")
-
 // StoredShards returns the shard count recorded in store, recording one
 // first if there is none: fresh, if the store holds no queue data yet
 // (no Q/ key: no queue was ever created, or all are swept), else

@@ -3,8 +3,6 @@ package local_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/sluice-mq/sluice/internal/kv"
 	"github.com/sluice-mq/sluice/internal/kv/local"
+	"github.com/sluice-mq/sluice/internal/kv/local/localfault"
 )
 
 // TestManyWritersShareLogSyncs: durable commits from 8 writers share the
@@ -22,8 +21,8 @@ import (
 // as soon as the last sync ends, about three times a millisecond.
 func TestManyWritersShareLogSyncs(t *testing.T) {
 	const interval = 5 * time.Millisecond
-	s, fs := openSyncCounted(t, interval)
-	syncs, elapsed := durableCommits(t, s, fs, 8, 50)
+	s, counted := openSyncCounted(t, interval)
+	syncs, elapsed := durableCommits(t, s, counted, 8, 50)
 	// A few syncs go unspaced: the first, and those once fewer than four
 	// writers are left.
 	if bound := int64(elapsed/interval) + 8; syncs > bound {
@@ -36,9 +35,9 @@ func TestManyWritersShareLogSyncs(t *testing.T) {
 // interval to every commit (a third of workload a's throughput).
 func TestALoneWriterIsNotMadeToWait(t *testing.T) {
 	const interval = 5 * time.Millisecond
-	s, fs := openSyncCounted(t, interval)
+	s, counted := openSyncCounted(t, interval)
 	const commits = 100
-	syncs, elapsed := durableCommits(t, s, fs, 1, commits)
+	syncs, elapsed := durableCommits(t, s, counted, 1, commits)
 	if syncs < commits || elapsed > commits*interval/2 {
 		t.Errorf("%d commits alone: %d log syncs in %s; want one a commit, without waiting %s for each", commits, syncs, elapsed, interval)
 	}
@@ -46,22 +45,26 @@ func TestALoneWriterIsNotMadeToWait(t *testing.T) {
 
 // openSyncCounted opens a store spacing syncs by interval on an in-memory
 // file system whose log syncs are counted and take 300 µs each.
-func openSyncCounted(t *testing.T, interval time.Duration) (*local.Store, *syncCountingFS) {
+func openSyncCounted(t *testing.T, interval time.Duration) (*local.Store, *atomic.Int64) {
 	t.Helper()
-	fs := &syncCountingFS{FS: vfs.NewMem(), delay: 300 * time.Microsecond}
+	syncs := new(atomic.Int64)
+	fs := &localfault.WALSyncFS{FS: vfs.NewMem(), BeforeSync: func() {
+		syncs.Add(1)
+		time.Sleep(300 * time.Microsecond)
+	}}
 	s, err := local.Open("kv", local.Options{FS: fs, ReserveBytes: -1, GroupSyncInterval: interval})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	return s, fs
+	return s, syncs
 }
 
 // durableCommits runs writers goroutines of commits durable Updates each,
 // and returns the log syncs they caused and how long they took.
-func durableCommits(t *testing.T, s *local.Store, fs *syncCountingFS, writers, commits int) (int64, time.Duration) {
+func durableCommits(t *testing.T, s *local.Store, syncCount *atomic.Int64, writers, commits int) (int64, time.Duration) {
 	t.Helper()
-	before := fs.syncs.Load()
+	before := syncCount.Load()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -79,49 +82,7 @@ func durableCommits(t *testing.T, s *local.Store, fs *syncCountingFS, writers, c
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	syncs := fs.syncs.Load() - before
+	syncs := syncCount.Load() - before
 	t.Logf("%d writers, %d durable commits in %s: %d log syncs", writers, writers*commits, elapsed.Round(time.Millisecond), syncs)
 	return syncs, elapsed
-}
-
-// syncCountingFS counts syncs of write-ahead log files, each taking delay
-// as on a disk.
-type syncCountingFS struct {
-	vfs.FS
-	delay time.Duration
-	syncs atomic.Int64
-}
-
-func (fs *syncCountingFS) wrap(name string, f vfs.File, err error) (vfs.File, error) {
-	if err != nil || !strings.HasSuffix(filepath.Base(name), ".log") {
-		return f, err
-	}
-	return syncCountingFile{File: f, fs: fs}, nil
-}
-
-func (fs *syncCountingFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := fs.FS.Create(name, category)
-	return fs.wrap(name, f, err)
-}
-
-func (fs *syncCountingFS) ReuseForWrite(oldname, newname string, category vfs.DiskWriteCategory) (vfs.File, error) {
-	f, err := fs.FS.ReuseForWrite(oldname, newname, category)
-	return fs.wrap(newname, f, err)
-}
-
-type syncCountingFile struct {
-	vfs.File
-	fs *syncCountingFS
-}
-
-func (f syncCountingFile) Sync() error {
-	f.fs.syncs.Add(1)
-	time.Sleep(f.fs.delay)
-	return f.File.Sync()
-}
-
-func (f syncCountingFile) SyncData() error {
-	f.fs.syncs.Add(1)
-	time.Sleep(f.fs.delay)
-	return f.File.SyncData()
 }
